@@ -1,0 +1,160 @@
+package io.github.conversationstore;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Everything one {@link ConversationStore#appendMessages(AppendRequest)} call writes.
+ *
+ * <p>The append id is the idempotency key: a store applies an append id at most once per session,
+ * so repeating a request (after a timeout, a crash, a user's double click) never stores its messages
+ * twice. Use {@link #builder(String, String)} to set it; {@link #of(String, String, List)} generates
+ * a random one, which protects the library's own retries but not the caller's.
+ *
+ * <p>The constructor throws {@link NullPointerException} naming a null component, and
+ * {@link IllegalArgumentException} naming the component and the rule it breaks.
+ *
+ * @param sessionId the conversation's key: not blank, at most 256 characters, no control characters
+ * @param language the conversation's language as a BCP 47 tag, stored in canonical form
+ *     ({@code zh-cn} becomes {@code zh-CN}); it is recorded when the conversation is created
+ * @param messages 1 to 256 messages, stored contiguously in this order
+ * @param appendId the idempotency key: not blank, at most 128 characters, no control characters
+ * @param headerAttributes attributes merged into the conversation header in the same atomic step
+ * @since 0.1.0
+ */
+public record AppendRequest(
+        String sessionId,
+        String language,
+        List<Message> messages,
+        String appendId,
+        Map<String, String> headerAttributes) {
+
+    /**
+     * Validates and normalizes the components (see the class comment for the rules).
+     *
+     * @param sessionId see the class comment
+     * @param language see the class comment
+     * @param messages see the class comment
+     * @param appendId see the class comment
+     * @param headerAttributes see the class comment
+     * @throws NullPointerException if a component is null
+     * @throws IllegalArgumentException if a component breaks its rule
+     */
+    public AppendRequest {
+        sessionId = Checks.sessionId(sessionId);
+        language = Checks.language(language);
+        messages = Checks.messages(messages);
+        appendId = Checks.identifier("appendId", appendId, Checks.MAX_ID_LENGTH);
+        headerAttributes = Checks.attributes("headerAttributes", headerAttributes, java.util.Set.of());
+    }
+
+    /**
+     * Creates a request with a random append id and no header attributes.
+     *
+     * @param sessionId the conversation's key
+     * @param language the conversation's language (BCP 47)
+     * @param messages the messages to append, in order
+     * @return the request
+     * @throws IllegalArgumentException if an argument is invalid (see the record's rules)
+     */
+    public static AppendRequest of(String sessionId, String language, List<Message> messages) {
+        return new AppendRequest(sessionId, language, messages, newAppendId(), Map.of());
+    }
+
+    /**
+     * Starts a request for this session and language.
+     *
+     * @param sessionId the conversation's key
+     * @param language the conversation's language (BCP 47)
+     * @return a builder; {@link Builder#build()} validates everything
+     */
+    public static Builder builder(String sessionId, String language) {
+        return new Builder(sessionId, language);
+    }
+
+    /**
+     * Returns a new random append id.
+     *
+     * @return a random UUID string
+     */
+    public static String newAppendId() {
+        return UUID.randomUUID().toString();
+    }
+
+    /**
+     * Builds an {@link AppendRequest}. Not thread-safe.
+     *
+     * @since 0.1.0
+     */
+    public static final class Builder {
+        private final String sessionId;
+        private final String language;
+        private final List<Message> messages = new ArrayList<>();
+        private final Map<String, String> headerAttributes = new LinkedHashMap<>();
+        private String appendId;
+
+        private Builder(String sessionId, String language) {
+            this.sessionId = sessionId;
+            this.language = language;
+        }
+
+        /**
+         * Adds messages, after those added before.
+         *
+         * @param more the messages
+         * @return this builder
+         */
+        public Builder messages(List<Message> more) {
+            messages.addAll(Objects.requireNonNull(more, "messages"));
+            return this;
+        }
+
+        /**
+         * Adds messages, after those added before.
+         *
+         * @param more the messages
+         * @return this builder
+         */
+        public Builder messages(Message... more) {
+            return messages(List.of(more));
+        }
+
+        /**
+         * Sets the idempotency key; without it, {@link #build()} generates a random one.
+         *
+         * @param id the append id
+         * @return this builder
+         */
+        public Builder appendId(String id) {
+            this.appendId = Objects.requireNonNull(id, "appendId");
+            return this;
+        }
+
+        /**
+         * Sets a header attribute, written in the same atomic step as the messages.
+         *
+         * @param key the attribute key (no leading {@code $}, no {@code .}, no NUL)
+         * @param value the value
+         * @return this builder
+         */
+        public Builder headerAttribute(String key, String value) {
+            headerAttributes.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /**
+         * Validates and builds the request.
+         *
+         * @return the request
+         * @throws IllegalArgumentException if a field is invalid (see {@link AppendRequest})
+         */
+        public AppendRequest build() {
+            return new AppendRequest(sessionId, language, messages,
+                    appendId == null ? newAppendId() : appendId, headerAttributes);
+        }
+    }
+}

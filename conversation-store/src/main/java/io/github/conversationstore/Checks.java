@@ -1,0 +1,114 @@
+package io.github.conversationstore;
+
+import java.util.IllformedLocaleException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/** Argument checks shared by the value types and the stores. Every failure names the argument. */
+final class Checks {
+    /** Longest session id, in characters. */
+    static final int MAX_SESSION_ID_LENGTH = 256;
+    /** Longest message id or append id, in characters. */
+    static final int MAX_ID_LENGTH = 128;
+    /** Most messages in one append. */
+    static final int MAX_MESSAGES_PER_APPEND = 256;
+    /** Field names a stored message uses itself, so attributes cannot take them. */
+    static final Set<String> RESERVED_MESSAGE_FIELDS = Set.of("_id", "id", "role", "text", "timestamp");
+
+    private Checks() {}
+
+    static String sessionId(String sessionId) {
+        return identifier("sessionId", sessionId, MAX_SESSION_ID_LENGTH);
+    }
+
+    static String identifier(String name, String value, int maxLength) {
+        Objects.requireNonNull(value, name);
+        if (value.isBlank()) {
+            throw new IllegalArgumentException(name + " must not be blank");
+        }
+        if (value.length() > maxLength) {
+            throw new IllegalArgumentException(
+                    name + " must be at most " + maxLength + " characters, was " + value.length());
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                throw new IllegalArgumentException(
+                        name + " must not contain control characters (found U+"
+                                + String.format(Locale.ROOT, "%04X", (int) value.charAt(i)) + " at index " + i + ")");
+            }
+        }
+        return value;
+    }
+
+    /** Checks that {@code language} is a well-formed BCP 47 tag and returns its canonical form. */
+    static String language(String language) {
+        Objects.requireNonNull(language, "language");
+        if (language.isBlank()) {
+            throw new IllegalArgumentException("language must be a well-formed BCP 47 tag such as en or zh-CN, was blank");
+        }
+        try {
+            return new Locale.Builder().setLanguageTag(language).build().toLanguageTag();
+        } catch (IllformedLocaleException e) {
+            throw new IllegalArgumentException(
+                    "language must be a well-formed BCP 47 tag such as en or zh-CN, was '" + language + "'", e);
+        }
+    }
+
+    static void attributeKey(String name, String key) {
+        Objects.requireNonNull(key, name + " key");
+        if (key.isEmpty()) {
+            throw new IllegalArgumentException(name + " keys must not be empty");
+        }
+        if (key.charAt(0) == '$') {
+            throw new IllegalArgumentException(name + " key '" + key + "' must not start with '$'");
+        }
+        if (key.indexOf('.') >= 0) {
+            throw new IllegalArgumentException(name + " key '" + key + "' must not contain '.'");
+        }
+        if (key.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException(name + " key must not contain the NUL character");
+        }
+    }
+
+    /** Checks keys and values of an attribute map and returns an immutable copy. */
+    static Map<String, String> attributes(String name, Map<String, String> attributes, Set<String> reserved) {
+        Objects.requireNonNull(attributes, name);
+        for (Map.Entry<String, String> e : attributes.entrySet()) {
+            attributeKey(name, e.getKey());
+            if (reserved.contains(e.getKey())) {
+                throw new IllegalArgumentException(name + " key '" + e.getKey() + "' is reserved; reserved keys are " + reserved);
+            }
+            Objects.requireNonNull(e.getValue(), () -> name + " value of '" + e.getKey() + "'");
+        }
+        return Map.copyOf(attributes);
+    }
+
+    static List<Message> messages(List<Message> messages) {
+        Objects.requireNonNull(messages, "messages");
+        if (messages.isEmpty() || messages.size() > MAX_MESSAGES_PER_APPEND) {
+            throw new IllegalArgumentException("messages must hold 1 to " + MAX_MESSAGES_PER_APPEND
+                    + " messages per append, had " + messages.size());
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            Objects.requireNonNull(messages.get(i), "messages[" + i + "]");
+        }
+        return List.copyOf(messages);
+    }
+
+    static int positive(String name, int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(name + " must be positive, was " + value);
+        }
+        return value;
+    }
+
+    static long notNegative(String name, long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(name + " must not be negative, was " + value);
+        }
+        return value;
+    }
+}

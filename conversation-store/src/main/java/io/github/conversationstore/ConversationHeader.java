@@ -1,0 +1,80 @@
+package io.github.conversationstore;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The summary of a conversation, read in one call and always in agreement with its messages.
+ *
+ * <p>The constructor throws {@link NullPointerException} naming a null component, and
+ * {@link IllegalArgumentException} naming the component and the rule it breaks.
+ *
+ * @param sessionId the conversation's key
+ * @param language the BCP 47 tag recorded when the conversation was created
+ * @param createdAt when the conversation was created (milliseconds)
+ * @param updatedAt when the last append was applied (milliseconds)
+ * @param messageCount how many messages the conversation holds; the next append starts at this
+ *     sequence number
+ * @param attributes the header attributes merged by appends, immutable
+ * @since 0.1.0
+ */
+@JsonPropertyOrder({"sessionId", "language", "createdAt", "updatedAt", "messageCount", "attributes"})
+public record ConversationHeader(
+        String sessionId,
+        String language,
+        @JsonIgnore Instant createdAt,
+        @JsonIgnore Instant updatedAt,
+        long messageCount,
+        Map<String, String> attributes) {
+
+    /**
+     * Validates and normalizes the components (see the class comment for the rules).
+     *
+     * @param sessionId see the class comment
+     * @param language see the class comment
+     * @param createdAt see the class comment
+     * @param updatedAt see the class comment
+     * @param messageCount see the class comment
+     * @param attributes see the class comment
+     * @throws NullPointerException if a component is null
+     * @throws IllegalArgumentException if a component breaks its rule
+     */
+    public ConversationHeader {
+        Objects.requireNonNull(sessionId, "sessionId");
+        Objects.requireNonNull(language, "language");
+        createdAt = Objects.requireNonNull(createdAt, "createdAt").truncatedTo(ChronoUnit.MILLIS);
+        updatedAt = Objects.requireNonNull(updatedAt, "updatedAt").truncatedTo(ChronoUnit.MILLIS);
+        Checks.notNegative("messageCount", messageCount);
+        attributes = Map.copyOf(Objects.requireNonNull(attributes, "attributes"));
+    }
+
+    @JsonProperty("createdAt")
+    String createdAtText() {
+        return createdAt.toString();
+    }
+
+    @JsonProperty("updatedAt")
+    String updatedAtText() {
+        return updatedAt.toString();
+    }
+
+    @JsonCreator
+    static ConversationHeader fromJson(
+            @JsonProperty("sessionId") String sessionId,
+            @JsonProperty("language") String language,
+            @JsonProperty("createdAt") String createdAt,
+            @JsonProperty("updatedAt") String updatedAt,
+            @JsonProperty("messageCount") long messageCount,
+            @JsonProperty("attributes") Map<String, String> attributes) {
+        return new ConversationHeader(sessionId, language,
+                Instant.parse(Objects.requireNonNull(createdAt, "createdAt")),
+                Instant.parse(Objects.requireNonNull(updatedAt, "updatedAt")),
+                messageCount, attributes == null ? Map.of() : attributes);
+    }
+}

@@ -1,0 +1,120 @@
+package io.github.conversationstore;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Stores chat conversations: ordered messages per session, appended atomically and exactly once.
+ *
+ * <p>Guarantees of every implementation:
+ * <ul>
+ *   <li><b>Atomic batch</b>: the messages of one append become visible together, contiguous and in
+ *       the given order, or not at all.</li>
+ *   <li><b>Total order</b>: the messages of a session have the sequence numbers 0, 1, 2, ... with no
+ *       gaps, and a message's number never changes.</li>
+ *   <li><b>Exactly once</b>: an append id is applied once per session; a repeat is reported as
+ *       {@linkplain AppendResult#duplicate() duplicate} and writes nothing. Repeats are recognized
+ *       at least within the session's last 64 appends.</li>
+ *   <li><b>No race errors</b>: concurrent appends, also to a session that does not exist yet, never
+ *       fail because of each other.</li>
+ *   <li><b>Prefix-consistent reads</b>: a read never shows a batch without every batch before it.</li>
+ * </ul>
+ *
+ * <p>Implementations are thread-safe. Close a store to release what it owns (a store built on a
+ * caller's {@code MongoClient} leaves that client open).
+ *
+ * @since 0.1.0
+ */
+public interface ConversationStore extends AutoCloseable {
+
+    /** Largest {@code limit} accepted by the read methods. */
+    int MAX_READ_LIMIT = 10_000;
+
+    /**
+     * Appends messages to a conversation, creating it if needed, under a new random append id.
+     *
+     * <p>Equivalent to {@code appendMessages(AppendRequest.of(sessionId, language, messages))}.
+     *
+     * @param sessionId the conversation's key
+     * @param language the conversation's language as a BCP 47 tag, recorded on creation
+     * @param messages 1 to 256 messages, stored contiguously in this order
+     * @return the sequence numbers given and whether the conversation was created
+     * @throws IllegalArgumentException if an argument breaks a rule of {@link AppendRequest}, or a
+     *     message text is longer than the store allows; nothing is stored
+     * @throws ConversationStoreException if the append could not be applied (see its subtypes)
+     */
+    default AppendResult appendMessages(String sessionId, String language, List<Message> messages) {
+        return appendMessages(AppendRequest.of(sessionId, language, messages));
+    }
+
+    /**
+     * Appends the request's messages to its conversation, creating it if needed, unless the
+     * request's append id was applied before.
+     *
+     * @param request what to append, with its idempotency key
+     * @return the sequence numbers given (or given before, for a duplicate), whether the
+     *     conversation was created, and whether the append id was a duplicate
+     * @throws IllegalArgumentException if a message text is longer than the store allows, or the
+     *     request breaks a store limit; nothing is stored
+     * @throws ConversationTooLargeException if the conversation's document cannot take the batch
+     * @throws ConversationStoreUnavailableException if the database did not answer; retry with the
+     *     same request
+     * @throws ConcurrentAppendException if concurrent writers won every bounded retry; retry with
+     *     the same request
+     */
+    AppendResult appendMessages(AppendRequest request);
+
+    /**
+     * Reads the last {@code limit} messages of a conversation, oldest first: the prompt window.
+     *
+     * @param sessionId the conversation's key
+     * @param limit how many messages at most, 1 to {@value #MAX_READ_LIMIT}
+     * @return up to {@code limit} messages with consecutive sequence numbers ending at the last
+     *     message; empty if the conversation does not exist
+     * @throws IllegalArgumentException if {@code sessionId} or {@code limit} is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     */
+    List<StoredMessage> recentMessages(String sessionId, int limit);
+
+    /**
+     * Reads up to {@code limit} messages starting at sequence number {@code fromSequence}, oldest
+     * first. To page through a whole conversation, start at 0 and continue at the last returned
+     * sequence number plus one until a page comes back shorter than {@code limit}.
+     *
+     * @param sessionId the conversation's key
+     * @param fromSequence the first sequence number wanted, 0 or more
+     * @param limit how many messages at most, 1 to {@value #MAX_READ_LIMIT}
+     * @return the messages with sequence numbers {@code fromSequence, fromSequence + 1, ...}; empty
+     *     if there are none
+     * @throws IllegalArgumentException if an argument is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     */
+    List<StoredMessage> readMessages(String sessionId, long fromSequence, int limit);
+
+    /**
+     * Reads a conversation's header.
+     *
+     * @param sessionId the conversation's key
+     * @return the header, or empty if the conversation does not exist
+     * @throws IllegalArgumentException if {@code sessionId} is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     */
+    Optional<ConversationHeader> findConversation(String sessionId);
+
+    /**
+     * Deletes a conversation and all its messages. A later append starts a new conversation at
+     * sequence number 0.
+     *
+     * @param sessionId the conversation's key
+     * @return how many messages were deleted; 0 if the conversation did not exist
+     * @throws IllegalArgumentException if {@code sessionId} is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     */
+    long deleteConversation(String sessionId);
+
+    /**
+     * Releases what the store owns. Idempotent.
+     */
+    @Override
+    void close();
+}

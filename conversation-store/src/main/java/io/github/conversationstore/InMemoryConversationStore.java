@@ -1,0 +1,231 @@
+package io.github.conversationstore;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A {@link ConversationStore} in memory, with the same semantics and limits as
+ * {@link MongoConversationStore}: for tests, demos and single-process apps that need no
+ * persistence. Thread-safe; each session is guarded by its own lock.
+ *
+ * @since 0.1.0
+ */
+public final class InMemoryConversationStore implements ConversationStore {
+    private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final Limits limits;
+    private final Clock clock;
+
+    private InMemoryConversationStore(Builder builder) {
+        this.limits = builder.limits;
+        this.clock = builder.clock;
+    }
+
+    /**
+     * Creates a store with the default limits.
+     *
+     * @return a new, empty store
+     */
+    public static InMemoryConversationStore create() {
+        return builder().build();
+    }
+
+    /**
+     * Starts configuring a store.
+     *
+     * @return a builder with the default limits
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public AppendResult appendMessages(AppendRequest request) {
+        Objects.requireNonNull(request, "request");
+        limits.check(request);
+        AppendResult[] result = new AppendResult[1];
+        sessions.compute(request.sessionId(), (id, session) -> {
+            Instant now = clock.instant();
+            boolean created = session == null;
+            Session target = created ? new Session(request.language(), now) : session;
+            synchronized (target) {
+                result[0] = target.append(request, now, created, limits.appendIdWindow());
+            }
+            return target;
+        });
+        return result[0];
+    }
+
+    @Override
+    public List<StoredMessage> recentMessages(String sessionId, int limit) {
+        Checks.sessionId(sessionId);
+        Limits.readLimit(limit);
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            return List.of();
+        }
+        synchronized (session) {
+            int size = session.messages.size();
+            return session.slice(Math.max(0, size - limit), size);
+        }
+    }
+
+    @Override
+    public List<StoredMessage> readMessages(String sessionId, long fromSequence, int limit) {
+        Checks.sessionId(sessionId);
+        Checks.notNegative("fromSequence", fromSequence);
+        Limits.readLimit(limit);
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            return List.of();
+        }
+        synchronized (session) {
+            int size = session.messages.size();
+            if (fromSequence >= size) {
+                return List.of();
+            }
+            int from = (int) fromSequence;
+            return session.slice(from, (int) Math.min(size, (long) from + limit));
+        }
+    }
+
+    @Override
+    public Optional<ConversationHeader> findConversation(String sessionId) {
+        Checks.sessionId(sessionId);
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            return Optional.empty();
+        }
+        synchronized (session) {
+            return Optional.of(new ConversationHeader(sessionId, session.language, session.createdAt,
+                    session.updatedAt, session.messages.size(), session.attributes));
+        }
+    }
+
+    @Override
+    public long deleteConversation(String sessionId) {
+        Checks.sessionId(sessionId);
+        Session removed = sessions.remove(sessionId);
+        if (removed == null) {
+            return 0;
+        }
+        synchronized (removed) {
+            return removed.messages.size();
+        }
+    }
+
+    /** Does nothing: the store holds no resources. */
+    @Override
+    public void close() {
+        // nothing to release
+    }
+
+    private static final class Session {
+        final String language;
+        final Instant createdAt;
+        Instant updatedAt;
+        final Map<String, String> attributes = new HashMap<>();
+        final List<Message> messages = new ArrayList<>();
+        /** The last appends, oldest first, bounded by the dedup window. */
+        final ArrayDeque<AppendEntry> recentAppends = new ArrayDeque<>();
+
+        Session(String language, Instant createdAt) {
+            this.language = language;
+            this.createdAt = createdAt;
+            this.updatedAt = createdAt;
+        }
+
+        AppendResult append(AppendRequest request, Instant now, boolean created, int window) {
+            for (Iterator<AppendEntry> it = recentAppends.descendingIterator(); it.hasNext(); ) {
+                AppendEntry entry = it.next();
+                if (entry.appendId.equals(request.appendId())) {
+                    return new AppendResult(entry.appendId, entry.firstSequence, entry.count, false, true);
+                }
+            }
+            long first = messages.size();
+            messages.addAll(request.messages());
+            attributes.putAll(request.headerAttributes());
+            updatedAt = now;
+            recentAppends.addLast(new AppendEntry(request.appendId(), first, request.messages().size()));
+            while (recentAppends.size() > window) {
+                recentAppends.removeFirst();
+            }
+            return new AppendResult(request.appendId(), first, request.messages().size(), created, false);
+        }
+
+        List<StoredMessage> slice(int from, int to) {
+            List<StoredMessage> out = new ArrayList<>(to - from);
+            for (int i = from; i < to; i++) {
+                out.add(new StoredMessage(i, messages.get(i)));
+            }
+            return out;
+        }
+    }
+
+    private record AppendEntry(String appendId, long firstSequence, int count) {}
+
+    /**
+     * Configures an {@link InMemoryConversationStore}. Not thread-safe.
+     *
+     * @since 0.1.0
+     */
+    public static final class Builder {
+        private Limits limits = Limits.DEFAULTS;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {}
+
+        /**
+         * Sets the longest message text accepted, in UTF-8 bytes (default 65536).
+         *
+         * @param bytes the bound, positive
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is not positive
+         */
+        public Builder maxTextBytes(int bytes) {
+            limits = limits.withMaxTextBytes(bytes);
+            return this;
+        }
+
+        /**
+         * Sets how many of a session's last appends are remembered to recognize a repeated append id
+         * (default and minimum 64).
+         *
+         * @param appends the window
+         * @return this builder
+         * @throws IllegalArgumentException if {@code appends} is below 64
+         */
+        public Builder appendIdWindow(int appends) {
+            limits = limits.withAppendIdWindow(appends);
+            return this;
+        }
+
+        /**
+         * Sets the clock for {@code createdAt} and {@code updatedAt} (default: system UTC).
+         *
+         * @param value the clock
+         * @return this builder
+         */
+        public Builder clock(Clock value) {
+            this.clock = Objects.requireNonNull(value, "clock");
+            return this;
+        }
+
+        /**
+         * Builds the store.
+         *
+         * @return a new, empty store
+         */
+        public InMemoryConversationStore build() {
+            return new InMemoryConversationStore(this);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package io.github.conversationstore;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+
+/**
+ * Runs the contract against {@link MongoConversationStore} on some server; each test gets a fresh
+ * collection. Subclasses say which server, once per class, by calling {@link #connect(String)}.
+ */
+abstract class AbstractMongoConversationStoreContractTest extends AbstractConversationStoreContractTest {
+    private static final AtomicInteger COLLECTIONS = new AtomicInteger();
+    private static MongoClient client;
+    private static String skipReason;
+
+    static void connect(String connectionString) {
+        skipReason = null;
+        client = MongoClients.create(connectionString);
+    }
+
+    /** Marks every test of the class as skipped, with a reason printed once to the build log. */
+    static void skipAll(String reason) {
+        skipReason = reason;
+        System.err.println("SKIPPED: " + reason);
+    }
+
+    @AfterAll
+    static void disconnect() {
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+
+    @Override
+    protected ConversationStore createStore() {
+        assumeTrue(skipReason == null, skipReason);
+        return MongoConversationStore.builder()
+                .client(client)
+                .database("contract")
+                .collection("conversations_" + System.nanoTime() + "_" + COLLECTIONS.incrementAndGet())
+                .build();
+    }
+}

@@ -1,0 +1,29 @@
+package io.github.conversationstore;
+
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import java.net.InetSocketAddress;
+
+/** An in-process MongoDB wire-protocol server (mongo-java-server) on a free loopback port. */
+final class EmbeddedMongo implements AutoCloseable {
+    private final MongoServer server = new MongoServer(new MemoryBackend());
+    private final InetSocketAddress address;
+
+    EmbeddedMongo() {
+        server.bind("127.0.0.1", 0);
+        address = server.getLocalAddress();
+    }
+
+    String connectionString() {
+        return "mongodb://127.0.0.1:" + address.getPort();
+    }
+
+    int port() {
+        return address.getPort();
+    }
+
+    @Override
+    public void close() {
+        server.shutdownNow();
+    }
+}

@@ -1,0 +1,59 @@
+package io.github.conversationstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The README's quick start, compiled and run: keep the two in step. */
+class QuickStartTest {
+    private static EmbeddedMongo server;
+
+    @BeforeAll
+    static void start() {
+        server = new EmbeddedMongo();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    @Test
+    void quickStart() {
+        String connectionString = server.connectionString();
+        // --- quick start ---
+        try (ConversationStore store = MongoConversationStore.builder()
+                .connectionString(connectionString) // e.g. "mongodb://localhost:27017"
+                .database("tutor")
+                .build()) {
+
+            // One atomic, exactly-once append: the user's message and the reply, contiguous.
+            AppendResult result = store.appendMessages("session-42", "es", List.of(
+                    Message.user("Yo soy cansado"),
+                    Message.assistant("¡Casi! Se dice: estoy cansado.")
+                            .withAttribute(Message.GRAMMAR_SUGGESTION, "estar for states: estoy cansado")
+                            .withAttribute(Message.TRANSLATION, "Almost! You say: I am tired.")));
+
+            // An idempotency key makes a retried request harmless.
+            AppendRequest retryable = AppendRequest.builder("session-42", "es")
+                    .appendId("turn-7")
+                    .messages(Message.user("¿Y mañana?"))
+                    .build();
+            store.appendMessages(retryable);
+            AppendResult again = store.appendMessages(retryable); // again.duplicate() == true
+
+            // The prompt window: the last 20 messages, oldest first, with sequence numbers.
+            List<StoredMessage> window = store.recentMessages("session-42", 20);
+            ConversationHeader header = store.findConversation("session-42").orElseThrow();
+            // --- end quick start ---
+
+            assertThat(result.firstSequence()).isZero();
+            assertThat(again.duplicate()).isTrue();
+            assertThat(window).extracting(StoredMessage::sequence).containsExactly(0L, 1L, 2L);
+            assertThat(header.messageCount()).isEqualTo(3);
+        }
+    }
+}
