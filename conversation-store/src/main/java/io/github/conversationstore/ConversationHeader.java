@@ -1,7 +1,8 @@
 package io.github.conversationstore;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.time.Instant;
@@ -24,14 +25,16 @@ import java.util.Objects;
  * @param attributes the header attributes merged by appends, immutable
  * @since 0.1.0
  */
+@JsonAutoDetect(fieldVisibility = Visibility.NONE, getterVisibility = Visibility.NONE,
+        isGetterVisibility = Visibility.NONE)
 @JsonPropertyOrder({"sessionId", "language", "createdAt", "updatedAt", "messageCount", "attributes"})
 public record ConversationHeader(
-        String sessionId,
-        String language,
-        @JsonIgnore Instant createdAt,
-        @JsonIgnore Instant updatedAt,
-        long messageCount,
-        Map<String, String> attributes) {
+        @JsonProperty("sessionId") String sessionId,
+        @JsonProperty("language") String language,
+        Instant createdAt,
+        Instant updatedAt,
+        @JsonProperty("messageCount") long messageCount,
+        @JsonProperty("attributes") Map<String, String> attributes) {
 
     /**
      * Validates and normalizes the components (see the class comment for the rules).
@@ -45,6 +48,7 @@ public record ConversationHeader(
      * @throws NullPointerException if a component is null
      * @throws IllegalArgumentException if a component breaks its rule
      */
+    @JsonCreator(mode = JsonCreator.Mode.DISABLED)
     public ConversationHeader {
         Objects.requireNonNull(sessionId, "sessionId");
         Objects.requireNonNull(language, "language");

@@ -1,7 +1,8 @@
 package io.github.conversationstore;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
-import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -35,13 +36,15 @@ import java.util.UUID;
  * @param attributes extra text fields, immutable
  * @since 0.1.0
  */
+@JsonAutoDetect(fieldVisibility = Visibility.NONE, getterVisibility = Visibility.NONE,
+        isGetterVisibility = Visibility.NONE)
 @JsonPropertyOrder({"id", "role", "text", "timestamp", "attributes"})
 public record Message(
-        String id,
-        Role role,
-        String text,
-        @JsonIgnore Instant timestamp,
-        @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> attributes) {
+        @JsonProperty("id") String id,
+        @JsonProperty("role") Role role,
+        @JsonProperty("text") String text,
+        Instant timestamp,
+        @JsonProperty("attributes") @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> attributes) {
 
     /** Attribute key of the tutor's grammar suggestion for a user message. */
     public static final String GRAMMAR_SUGGESTION = "grammarSuggestion";
@@ -59,6 +62,7 @@ public record Message(
      * @throws NullPointerException if a component is null
      * @throws IllegalArgumentException if a component breaks its rule
      */
+    @JsonCreator(mode = JsonCreator.Mode.DISABLED)
     public Message {
         Checks.identifier("id", id, Checks.MAX_ID_LENGTH);
         Objects.requireNonNull(role, "role");

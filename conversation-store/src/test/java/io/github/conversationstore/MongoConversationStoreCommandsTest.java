@@ -1,0 +1,140 @@
+package io.github.conversationstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.WriteConcern;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
+import com.mongodb.event.CommandSucceededEvent;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.bson.BsonDocument;
+import org.bson.RawBsonDocument;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What an append costs on the wire, counted with a driver {@link CommandListener}. */
+class MongoConversationStoreCommandsTest {
+    private static EmbeddedMongo server;
+    private final List<CommandStartedEvent> started = new CopyOnWriteArrayList<>();
+    private final List<CommandSucceededEvent> succeeded = new CopyOnWriteArrayList<>();
+    private MongoClient client;
+
+    @BeforeAll
+    static void startServer() {
+        server = new EmbeddedMongo();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        server.close();
+    }
+
+    @BeforeEach
+    void connect() {
+        client = MongoClients.create(MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString(server.connectionString()))
+                .addCommandListener(new CommandListener() {
+                    @Override
+                    public void commandStarted(CommandStartedEvent event) {
+                        started.add(event);
+                    }
+
+                    @Override
+                    public void commandSucceeded(CommandSucceededEvent event) {
+                        succeeded.add(event);
+                    }
+                })
+                .build());
+    }
+
+    @AfterEach
+    void disconnect() {
+        client.close();
+    }
+
+    private MongoConversationStore store(WriteConcern writeConcern) {
+        return MongoConversationStore.builder().client(client).database("commands")
+                .collection("c" + System.nanoTime()).writeConcern(writeConcern).build();
+    }
+
+    private static List<Message> pair(int i) {
+        return List.of(Message.user("question " + i + " " + "q".repeat(200)),
+                Message.assistant("answer " + i + " " + "a".repeat(200)));
+    }
+
+    @Test
+    void appendMessages_steadyState_isExactlyOneCommandWithConstantSizeReply() {
+        MongoConversationStore store = store(WriteConcern.MAJORITY);
+        store.appendMessages("s", "en", pair(0));
+        int[] replyBytesAt = new int[2];
+        int appends = 0;
+        started.clear();
+        succeeded.clear();
+        for (int i = 1; i <= 200; i++) {
+            store.appendMessages("s", "en", pair(i));
+            appends++;
+            if (i == 10) {
+                replyBytesAt[0] = size(succeeded.get(succeeded.size() - 1).getResponse());
+            }
+        }
+        replyBytesAt[1] = size(succeeded.get(succeeded.size() - 1).getResponse());
+
+        assertThat(started).hasSize(appends);
+        assertThat(started).extracting(CommandStartedEvent::getCommandName).containsOnly("findAndModify");
+        assertThat(replyBytesAt[1]).as("reply bytes at 402 messages vs 22").isEqualTo(replyBytesAt[0]);
+        assertThat(replyBytesAt[1]).isLessThan(200);
+        store.close();
+    }
+
+    @Test
+    void appendMessages_usesMajorityWriteConcernByDefault() {
+        MongoConversationStore store = MongoConversationStore.builder().client(client).database("commands")
+                .collection("c" + System.nanoTime()).build();
+        started.clear();
+
+        store.appendMessages("s", "en", pair(1));
+
+        BsonDocument command = started.get(0).getCommand();
+        assertThat(command.getDocument("writeConcern").getString("w").getValue()).isEqualTo("majority");
+    }
+
+    @Test
+    void appendMessages_usesConfiguredWriteConcern() {
+        MongoConversationStore store = store(WriteConcern.W1.withJournal(true));
+        started.clear();
+
+        store.appendMessages("s", "en", pair(1));
+
+        BsonDocument writeConcern = started.get(0).getCommand().getDocument("writeConcern");
+        assertThat(writeConcern.getInt32("w").getValue()).isEqualTo(1);
+        assertThat(writeConcern.getBoolean("j").getValue()).isTrue();
+    }
+
+    @Test
+    void recentMessages_isOneCommandWhateverTheLength() {
+        MongoConversationStore store = store(WriteConcern.MAJORITY);
+        for (int i = 0; i < 100; i++) {
+            store.appendMessages("s", "en", pair(i));
+        }
+        started.clear();
+        succeeded.clear();
+
+        List<StoredMessage> window = store.recentMessages("s", 20);
+
+        assertThat(window).hasSize(20);
+        assertThat(started).hasSize(1);
+        assertThat(window.get(19).sequence()).isEqualTo(199);
+    }
+
+    private static int size(BsonDocument reply) {
+        return new RawBsonDocument(reply, new org.bson.codecs.BsonDocumentCodec()).getByteBuffer().remaining();
+    }
+}
