@@ -1,24 +1,22 @@
 package io.github.conversationstore;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.bson.Document;
-import org.bson.types.ObjectId;
 
 /**
- * The layout of a session's head document, and its translation to and from the API's values.
+ * Field names of the two document kinds, and reading the header. See {@code docs/ARCHITECTURE.md}.
  *
  * <pre>
- * { _id, sessionId, language, createdAt, updatedAt,          -- the original backend's fields, kept
- *   messages: [ {id, role, text, timestamp, ...attributes} ], -- the most recent messages, in order
- *   headSeq: long,          -- sequence number of messages[0]
- *   messageCount: long,     -- headSeq + messages.length, moved in the same update as messages
- *   recentAppends: [ {id, n} ], -- the last appends (append id, message count), oldest first
- *   attributes: { ... } }   -- header attributes
+ * head:    { _id, sessionId, language, createdAt, updatedAt,      -- the original backend's fields
+ *            messages: [ {id, role, text, timestamp, ...} ],      -- the most recent messages
+ *            headSeq, messageCount, headBytes, generation,        -- counters, moved atomically
+ *            recentAppends: [ {id, n} ], attributes: {...}, lease? }
+ * archive: { _id: {s: sessionId, g: generation, q: firstSeq},    -- immutable once written
+ *            sessionId, generation, endSeq, bytes, archivedAt, messages: [...] }
  * </pre>
  */
 final class HeadDocument {
@@ -29,66 +27,24 @@ final class HeadDocument {
     static final String MESSAGES = "messages";
     static final String HEAD_SEQ = "headSeq";
     static final String MESSAGE_COUNT = "messageCount";
+    static final String HEAD_BYTES = "headBytes";
+    static final String GENERATION = "generation";
     static final String RECENT_APPENDS = "recentAppends";
     static final String APPEND_ID = "id";
     static final String APPEND_SIZE = "n";
     static final String ATTRIBUTES = "attributes";
 
-    static final String MSG_ID = "id";
-    static final String MSG_ROLE = "role";
-    static final String MSG_TEXT = "text";
-    static final String MSG_TIMESTAMP = "timestamp";
+    static final String CHUNK_SESSION = "s";
+    static final String CHUNK_GENERATION = "g";
+    static final String CHUNK_FIRST_SEQ = "q";
+    static final String END_SEQ = "endSeq";
+    static final String BYTES = "bytes";
+    static final String ARCHIVED_AT = "archivedAt";
 
     private HeadDocument() {}
 
-    static Document encode(Message message) {
-        Document doc = new Document(MSG_ID, message.id())
-                .append(MSG_ROLE, message.role().wireName())
-                .append(MSG_TEXT, message.text())
-                .append(MSG_TIMESTAMP, Date.from(message.timestamp()));
-        message.attributes().forEach(doc::append);
-        return doc;
-    }
-
-    static List<Document> encode(List<Message> messages) {
-        List<Document> out = new ArrayList<>(messages.size());
-        for (Message m : messages) {
-            out.add(encode(m));
-        }
-        return out;
-    }
-
-    /**
-     * Reads a stored message. Tolerates the original backend's shape: {@code _id} instead of
-     * {@code id}, role {@code bot}; other fields become attributes (non-text values as text).
-     */
-    static Message decode(Document doc) {
-        Object id = doc.get(MSG_ID);
-        if (id == null) {
-            id = doc.get("_id");
-        }
-        Object role = doc.get(MSG_ROLE);
-        Object text = doc.get(MSG_TEXT);
-        Object timestamp = doc.get(MSG_TIMESTAMP);
-        Map<String, String> attributes = new HashMap<>();
-        for (Map.Entry<String, Object> e : doc.entrySet()) {
-            if (!Checks.RESERVED_MESSAGE_FIELDS.contains(e.getKey()) && e.getValue() != null) {
-                attributes.put(e.getKey(), e.getValue().toString());
-            }
-        }
-        return new Message(
-                id == null ? new ObjectId().toHexString() : id.toString(),
-                role == null ? Role.USER : Role.fromWireName(role.toString()),
-                text == null ? "" : text.toString(),
-                toInstant(timestamp),
-                attributes);
-    }
-
     static Instant toInstant(Object value) {
-        if (value instanceof Date) {
-            return ((Date) value).toInstant();
-        }
-        return Instant.EPOCH;
+        return value instanceof Date ? ((Date) value).toInstant() : Instant.EPOCH;
     }
 
     static long longField(Document doc, String name) {
@@ -96,7 +52,24 @@ final class HeadDocument {
         return value instanceof Number ? ((Number) value).longValue() : 0L;
     }
 
-    static ConversationHeader header(Document doc) {
+    /** Whether the head was written by this library (or adopted); the original backend's are not. */
+    static boolean adopted(Document head) {
+        return head.get(HEAD_BYTES) != null;
+    }
+
+    static List<Document> messages(Document doc) {
+        return doc.getList(MESSAGES, Document.class, List.of());
+    }
+
+    /**
+     * The message count of a head. An original backend's document has no counter: all its
+     * messages are in the array, so its count is the array's length (the caller read it whole).
+     */
+    static long messageCount(Document head) {
+        return adopted(head) ? longField(head, MESSAGE_COUNT) : messages(head).size();
+    }
+
+    static ConversationHeader header(Document doc, long messageCount) {
         Map<String, String> attributes = new HashMap<>();
         Object attrs = doc.get(ATTRIBUTES);
         if (attrs instanceof Document) {
@@ -109,7 +82,7 @@ final class HeadDocument {
                 String.valueOf(doc.get(LANGUAGE)),
                 createdAt,
                 updated == null ? createdAt : toInstant(updated),
-                longField(doc, MESSAGE_COUNT),
+                messageCount,
                 attributes);
     }
 }

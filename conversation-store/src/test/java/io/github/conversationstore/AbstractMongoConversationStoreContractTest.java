@@ -38,10 +38,15 @@ abstract class AbstractMongoConversationStoreContractTest extends AbstractConver
     @Override
     protected ConversationStore createStore() {
         assumeTrue(skipReason == null, skipReason);
-        return MongoConversationStore.builder()
+        return configure(MongoConversationStore.builder()
                 .client(client)
                 .database("contract")
-                .collection("conversations_" + System.nanoTime() + "_" + COLLECTIONS.incrementAndGet())
+                .collection("conversations_" + System.nanoTime() + "_" + COLLECTIONS.incrementAndGet()))
                 .build();
+    }
+
+    /** Lets a subclass change the store's settings; the defaults here. */
+    protected MongoConversationStore.Builder configure(MongoConversationStore.Builder builder) {
+        return builder;
     }
 }

@@ -72,7 +72,9 @@ class MongoConversationStoreCommandsTest {
 
     @Test
     void appendMessages_steadyState_isExactlyOneCommandWithConstantSizeReply() {
-        MongoConversationStore store = store(WriteConcern.MAJORITY);
+        // bounds large enough that no move to the archive falls inside the measured appends
+        MongoConversationStore store = MongoConversationStore.builder().client(client).database("commands")
+                .collection("c" + System.nanoTime()).maxHeadMessages(1000).maxHeadBytes(1024 * 1024).build();
         store.appendMessages("s", "en", pair(0));
         int[] replyBytesAt = new int[2];
         int appends = 0;
