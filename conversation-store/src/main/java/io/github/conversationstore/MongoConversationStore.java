@@ -391,14 +391,19 @@ public final class MongoConversationStore implements ConversationStore {
                 chunkBytes = longField(existing, BYTES);
             }
             moveStepHook.reached("copied");
-            if (!trim(sessionId, generation, firstSeq, count, k, chunkBytes)) {
+            long trimmedAt = trim(sessionId, generation, firstSeq, count, k, chunkBytes);
+            if (trimmedAt < 0) {
                 return;
             }
             moveStepHook.reached("trimmed");
+            if (trimmedAt - firstSeq - k <= keepAtMost && headBytes - chunkBytes <= targetBytes) {
+                return; // small enough, unless appends landed meanwhile (the next one moves again)
+            }
         }
     }
 
-    private boolean trim(String sessionId, ObjectId generation, long firstSeq, long count, int k, long chunkBytes) {
+    /** Trims the first {@code k} messages; returns the message count it trimmed at, or -1 if it did not. */
+    private long trim(String sessionId, ObjectId generation, long firstSeq, long count, int k, long chunkBytes) {
         long expectedCount = count;
         for (int attempt = 0; attempt < MAX_TRIM_ATTEMPTS; attempt++) {
             long keep = expectedCount - firstSeq - k;
@@ -410,15 +415,15 @@ public final class MongoConversationStore implements ConversationStore {
                             .append("$inc", new Document(HEAD_SEQ, (long) k).append(HEAD_BYTES, -chunkBytes)))
                     .getModifiedCount();
             if (modified == 1) {
-                return true;
+                return expectedCount;
             }
             Document now = heads.find(new Document(SESSION_ID, sessionId)).projection(COUNTERS).first();
             if (now == null || !generation.equals(now.getObjectId(GENERATION)) || longField(now, HEAD_SEQ) != firstSeq) {
-                return false; // deleted, or another mover trimmed first
+                return -1; // deleted, or another mover trimmed first
             }
             expectedCount = longField(now, MESSAGE_COUNT); // appends landed: trim again at the new count
         }
-        return false;
+        return -1;
     }
 
     // ---------------------------------------------------------------- reads
@@ -709,6 +714,11 @@ public final class MongoConversationStore implements ConversationStore {
         LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(capMicros / 2, capMicros + 1) * 1_000L);
     }
 
+    /**
+     * Configures a {@link MongoConversationStore}. Not thread-safe.
+     *
+     * @since 0.1.0
+     */
     public static final class Builder {
         private MongoClient client;
         private String connectionString;

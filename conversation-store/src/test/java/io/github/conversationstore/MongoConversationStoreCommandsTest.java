@@ -97,6 +97,24 @@ class MongoConversationStoreCommandsTest {
     }
 
     @Test
+    void appendMessages_withArchiveMoves_averagesUnderOnePointOneCommands() {
+        MongoConversationStore store = store(WriteConcern.MAJORITY); // default bounds: 128-message heads
+        started.clear();
+        int appends = 1000;
+        for (int i = 0; i < appends; i++) {
+            store.appendMessages("s", "en", pair(i));
+        }
+
+        long findAndModify = started.stream().filter(e -> e.getCommandName().equals("findAndModify")).count();
+        double perAppend = (double) started.size() / appends;
+        System.out.printf(java.util.Locale.ROOT, "commands per append over %d pair appends with archive moves: %.3f%n",
+                appends, perAppend);
+        assertThat(findAndModify).isEqualTo(appends);
+        assertThat(perAppend).isLessThan(1.10);
+        assertThat(store.readMessages("s", 0, 10)).extracting(StoredMessage::sequence).startsWith(0L);
+    }
+
+    @Test
     void appendMessages_usesMajorityWriteConcernByDefault() {
         MongoConversationStore store = MongoConversationStore.builder().client(client).database("commands")
                 .collection("c" + System.nanoTime()).build();
