@@ -3,36 +3,18 @@ package io.github.conversationstore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Conversations longer than a head: the move to the archive, its crash safety, the size bounds. */
-class MongoArchiveTest {
-    private static EmbeddedMongo server;
-    private static MongoClient client;
-
-    @BeforeAll
-    static void start() {
-        server = new EmbeddedMongo();
-        client = MongoClients.create(server.connectionString());
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.close();
-    }
+class MongoArchiveTest extends EmbeddedMongoTestBase {
 
     private static String newCollection() {
         return "c" + System.nanoTime();

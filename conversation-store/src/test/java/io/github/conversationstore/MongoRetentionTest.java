@@ -2,8 +2,6 @@ package io.github.conversationstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,8 +11,6 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,21 +18,7 @@ import org.junit.jupiter.api.Test;
  * monitor's single action (delete heads whose {@code updatedAt} is older than the expiry) is
  * performed here with the raw driver, exactly as MongoDB would.
  */
-class MongoRetentionTest {
-    private static EmbeddedMongo server;
-    private static MongoClient client;
-
-    @BeforeAll
-    static void start() {
-        server = new EmbeddedMongo();
-        client = MongoClients.create(server.connectionString());
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.close();
-    }
+class MongoRetentionTest extends EmbeddedMongoTestBase {
 
     /** A clock the test moves by hand. */
     static final class ManualClock extends Clock {

@@ -13,9 +13,7 @@ import java.util.Date;
 import java.util.List;
 import org.bson.Document;
 import org.bson.types.ObjectId;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -23,23 +21,9 @@ import org.junit.jupiter.api.Test;
  * A collection written by the original Node backend (Mongoose): the store adopts its documents on
  * first touch, with no migration script, and the old backend can still read them.
  */
-class OriginalBackendAdoptionTest {
-    private static EmbeddedMongo server;
-    private static MongoClient client;
+class OriginalBackendAdoptionTest extends EmbeddedMongoTestBase {
     private MongoCollection<Document> conversations;
     private String database;
-
-    @BeforeAll
-    static void start() {
-        server = new EmbeddedMongo();
-        client = MongoClients.create(server.connectionString());
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.close();
-    }
 
     @BeforeEach
     void writeAsTheOldBackendDid() {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoException;
 import com.mongodb.MongoWriteException;
-import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
@@ -20,8 +18,6 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,25 +25,11 @@ import org.junit.jupiter.api.Test;
  * pairs to new and existing sessions. The original check-then-act code gets E11000 and loses
  * messages; the store gets no exception and keeps every message once, in order.
  */
-class OriginalBugTest {
+class OriginalBugTest extends EmbeddedMongoTestBase {
     private static final int THREADS = 16;
     private static final int PAIRS_PER_THREAD = 10;
     private static final List<String> SESSIONS = List.of("new-a", "new-b", "existing");
 
-    private static EmbeddedMongo server;
-    private static MongoClient client;
-
-    @BeforeAll
-    static void start() {
-        server = new EmbeddedMongo();
-        client = MongoClients.create(server.connectionString());
-    }
-
-    @AfterAll
-    static void stop() {
-        client.close();
-        server.close();
-    }
 
     /** Sends one (user, bot) pair of a session; the harness counts what it throws. */
     interface PairWriter {
