@@ -177,45 +177,12 @@ public final class InMemoryConversationStore implements ConversationStore {
      *
      * @since 0.1.0
      */
-    public static final class Builder {
-        private Limits limits = Limits.DEFAULTS;
-        private Clock clock = Clock.systemUTC();
+    public static final class Builder extends StoreBuilder<Builder> {
 
         private Builder() {}
 
-        /**
-         * Sets the longest message text accepted, in UTF-8 bytes (default 65536).
-         *
-         * @param bytes the bound, positive
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes} is not positive
-         */
-        public Builder maxTextBytes(int bytes) {
-            limits = limits.withMaxTextBytes(bytes);
-            return this;
-        }
-
-        /**
-         * Sets how many of a session's last appends are remembered to recognize a repeated append id
-         * (default and minimum 64).
-         *
-         * @param appends the window
-         * @return this builder
-         * @throws IllegalArgumentException if {@code appends} is below 64
-         */
-        public Builder appendIdWindow(int appends) {
-            limits = limits.withAppendIdWindow(appends);
-            return this;
-        }
-
-        /**
-         * Sets the clock for {@code createdAt} and {@code updatedAt} (default: system UTC).
-         *
-         * @param value the clock
-         * @return this builder
-         */
-        public Builder clock(Clock value) {
-            this.clock = Objects.requireNonNull(value, "clock");
+        @Override
+        Builder self() {
             return this;
         }
 

@@ -719,14 +719,12 @@ public final class MongoConversationStore implements ConversationStore {
      *
      * @since 0.1.0
      */
-    public static final class Builder {
+    public static final class Builder extends StoreBuilder<Builder> {
         private MongoClient client;
         private String connectionString;
         private String database;
         private String collection = "conversations";
         private WriteConcern writeConcern = WriteConcern.MAJORITY;
-        private Limits limits = Limits.DEFAULTS;
-        private Clock clock = Clock.systemUTC();
         private int maxAttempts = 8;
         private boolean createIndexes = true;
         private String archiveCollection;
@@ -737,6 +735,11 @@ public final class MongoConversationStore implements ConversationStore {
         private String assistantRoleName = Role.ASSISTANT.wireName();
 
         private Builder() {}
+
+        @Override
+        Builder self() {
+            return this;
+        }
 
         /**
          * Uses this client; the store does not close it. Excludes {@link #connectionString(String)}.
@@ -890,31 +893,6 @@ public final class MongoConversationStore implements ConversationStore {
         }
 
         /**
-         * Sets the longest message text accepted, in UTF-8 bytes (default 65536).
-         *
-         * @param bytes the bound, positive
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes} is not positive
-         */
-        public Builder maxTextBytes(int bytes) {
-            limits = limits.withMaxTextBytes(bytes);
-            return this;
-        }
-
-        /**
-         * Sets how many of a session's last appends are remembered to recognize a repeated append id
-         * (default and minimum 64).
-         *
-         * @param appends the window
-         * @return this builder
-         * @throws IllegalArgumentException if {@code appends} is below 64
-         */
-        public Builder appendIdWindow(int appends) {
-            limits = limits.withAppendIdWindow(appends);
-            return this;
-        }
-
-        /**
          * Sets how many times one operation is tried before it fails (default 8): covers lost
          * creation races and network failures.
          *
@@ -924,17 +902,6 @@ public final class MongoConversationStore implements ConversationStore {
          */
         public Builder maxAttempts(int attempts) {
             this.maxAttempts = Checks.positive("maxAttempts", attempts);
-            return this;
-        }
-
-        /**
-         * Sets the clock for {@code createdAt} and {@code updatedAt} (default: system UTC).
-         *
-         * @param value the clock
-         * @return this builder
-         */
-        public Builder clock(Clock value) {
-            this.clock = Objects.requireNonNull(value, "clock");
             return this;
         }
 

@@ -1,0 +1,55 @@
+package io.github.conversationstore;
+
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * The settings both stores share. Package-private: its public methods appear on each store's
+ * builder.
+ *
+ * @param <B> the concrete builder
+ */
+abstract class StoreBuilder<B extends StoreBuilder<B>> {
+    Limits limits = Limits.DEFAULTS;
+    Clock clock = Clock.systemUTC();
+
+    StoreBuilder() {}
+
+    abstract B self();
+
+    /**
+     * Sets the longest message text accepted, in UTF-8 bytes (default 65536).
+     *
+     * @param bytes the bound, positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     */
+    public B maxTextBytes(int bytes) {
+        limits = limits.withMaxTextBytes(bytes);
+        return self();
+    }
+
+    /**
+     * Sets how many of a session's last appends are remembered to recognize a repeated append id
+     * (default and minimum 64).
+     *
+     * @param appends the window
+     * @return this builder
+     * @throws IllegalArgumentException if {@code appends} is below 64
+     */
+    public B appendIdWindow(int appends) {
+        limits = limits.withAppendIdWindow(appends);
+        return self();
+    }
+
+    /**
+     * Sets the clock for {@code createdAt} and {@code updatedAt} (default: system UTC).
+     *
+     * @param value the clock
+     * @return this builder
+     */
+    public B clock(Clock value) {
+        this.clock = Objects.requireNonNull(value, "clock");
+        return self();
+    }
+}
