@@ -98,6 +98,14 @@ final class Checks {
         return List.copyOf(messages);
     }
 
+    static java.time.Duration leaseDuration(java.time.Duration duration) {
+        java.util.Objects.requireNonNull(duration, "duration");
+        if (duration.toMillis() < 1) {
+            throw new IllegalArgumentException("duration must be at least 1 millisecond, was " + duration);
+        }
+        return duration;
+    }
+
     static int positive(String name, int value) {
         if (value <= 0) {
             throw new IllegalArgumentException(name + " must be positive, was " + value);

@@ -102,7 +102,7 @@ public interface ConversationStore extends AutoCloseable {
     Optional<ConversationHeader> findConversation(String sessionId);
 
     /**
-     * Deletes a conversation and all its messages. A later append starts a new conversation at
+     * Deletes a conversation, all its messages and its lease. A later append starts a new conversation at
      * sequence number 0.
      *
      * @param sessionId the conversation's key
@@ -111,6 +111,49 @@ public interface ConversationStore extends AutoCloseable {
      * @throws ConversationStoreUnavailableException if the database did not answer
      */
     long deleteConversation(String sessionId);
+
+    /**
+     * Takes the session's lease for {@code holder} until {@code duration} from now, if no other
+     * holder has an unexpired lease; a holder may take its own lease again (it is extended). The
+     * lease lives with the conversation (in MongoDB, in the session's head document), so it
+     * serializes work on a session across processes; a holder that dies loses it when it expires.
+     * Taking a lease on a session without messages does not create a conversation.
+     *
+     * @param sessionId the conversation's key
+     * @param language the conversation's language, recorded if the session's document is created
+     * @param holder who takes the lease: unique per owner, such as a random UUID per turn
+     * @param duration how long the lease lasts unless renewed, at least 1 millisecond
+     * @return whether {@code holder} now holds the lease
+     * @throws IllegalArgumentException if an argument is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     * @since 0.1.0
+     */
+    boolean tryAcquireLease(String sessionId, String language, String holder, java.time.Duration duration);
+
+    /**
+     * Extends the session's lease, if {@code holder} still holds it (even if it has just expired
+     * and nobody took it).
+     *
+     * @param sessionId the conversation's key
+     * @param holder the holder
+     * @param duration the new duration from now, at least 1 millisecond
+     * @return whether {@code holder} holds the lease now
+     * @throws IllegalArgumentException if an argument is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     * @since 0.1.0
+     */
+    boolean renewLease(String sessionId, String holder, java.time.Duration duration);
+
+    /**
+     * Gives the session's lease up, if {@code holder} holds it; otherwise does nothing.
+     *
+     * @param sessionId the conversation's key
+     * @param holder the holder
+     * @throws IllegalArgumentException if an argument is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     * @since 0.1.0
+     */
+    void releaseLease(String sessionId, String holder);
 
     /**
      * Releases what the store owns. Idempotent.

@@ -33,6 +33,9 @@ final class HeadDocument {
     static final String APPEND_ID = "id";
     static final String APPEND_SIZE = "n";
     static final String ATTRIBUTES = "attributes";
+    static final String LEASE = "lease";
+    static final String LEASE_HOLDER = "holder";
+    static final String LEASE_EXPIRES_AT = "expiresAt";
 
     static final String CHUNK_SESSION = "s";
     static final String CHUNK_GENERATION = "g";

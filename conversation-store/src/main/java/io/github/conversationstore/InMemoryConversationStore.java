@@ -1,6 +1,7 @@
 package io.github.conversationstore;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class InMemoryConversationStore implements ConversationStore {
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
     private final Limits limits;
     private final Clock clock;
 
@@ -54,10 +56,9 @@ public final class InMemoryConversationStore implements ConversationStore {
         AppendResult[] result = new AppendResult[1];
         sessions.compute(request.sessionId(), (id, session) -> {
             Instant now = clock.instant();
-            boolean created = session == null;
-            Session target = created ? new Session(request.language(), now) : session;
+            Session target = session == null ? new Session(request.language(), now) : session;
             synchronized (target) {
-                result[0] = target.append(request, now, created, limits.appendIdWindow());
+                result[0] = target.append(request, now, limits.appendIdWindow());
             }
             return target;
         });
@@ -111,8 +112,42 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
+    public boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
+        Checks.sessionId(sessionId);
+        Checks.language(language);
+        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        Checks.leaseDuration(duration);
+        Instant now = clock.instant();
+        Lease taken = leases.compute(sessionId, (id, lease) ->
+                lease == null || lease.holder.equals(holder) || !lease.expiresAt.isAfter(now)
+                        ? new Lease(holder, now.plus(duration)) : lease);
+        return taken.holder.equals(holder);
+    }
+
+    @Override
+    public boolean renewLease(String sessionId, String holder, Duration duration) {
+        Checks.sessionId(sessionId);
+        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        Checks.leaseDuration(duration);
+        Instant now = clock.instant();
+        Lease renewed = leases.computeIfPresent(sessionId, (id, lease) ->
+                lease.holder.equals(holder) ? new Lease(holder, now.plus(duration)) : lease);
+        return renewed != null && renewed.holder.equals(holder);
+    }
+
+    @Override
+    public void releaseLease(String sessionId, String holder) {
+        Checks.sessionId(sessionId);
+        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        leases.computeIfPresent(sessionId, (id, lease) -> lease.holder.equals(holder) ? null : lease);
+    }
+
+    private record Lease(String holder, Instant expiresAt) {}
+
+    @Override
     public long deleteConversation(String sessionId) {
         Checks.sessionId(sessionId);
+        leases.remove(sessionId);
         Session removed = sessions.remove(sessionId);
         if (removed == null) {
             return 0;
@@ -143,7 +178,7 @@ public final class InMemoryConversationStore implements ConversationStore {
             this.updatedAt = createdAt;
         }
 
-        AppendResult append(AppendRequest request, Instant now, boolean created, int window) {
+        AppendResult append(AppendRequest request, Instant now, int window) {
             for (Iterator<AppendEntry> it = recentAppends.descendingIterator(); it.hasNext(); ) {
                 AppendEntry entry = it.next();
                 if (entry.appendId.equals(request.appendId())) {
@@ -158,7 +193,7 @@ public final class InMemoryConversationStore implements ConversationStore {
             while (recentAppends.size() > window) {
                 recentAppends.removeFirst();
             }
-            return new AppendResult(request.appendId(), first, request.messages().size(), created, false);
+            return new AppendResult(request.appendId(), first, request.messages().size(), first == 0, false);
         }
 
         List<StoredMessage> slice(int from, int to) {

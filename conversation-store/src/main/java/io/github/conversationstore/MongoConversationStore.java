@@ -14,6 +14,9 @@ import static io.github.conversationstore.HeadDocument.GENERATION;
 import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
 import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
 import static io.github.conversationstore.HeadDocument.LANGUAGE;
+import static io.github.conversationstore.HeadDocument.LEASE;
+import static io.github.conversationstore.HeadDocument.LEASE_EXPIRES_AT;
+import static io.github.conversationstore.HeadDocument.LEASE_HOLDER;
 import static io.github.conversationstore.HeadDocument.MESSAGES;
 import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
 import static io.github.conversationstore.HeadDocument.RECENT_APPENDS;
@@ -37,6 +40,7 @@ import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.client.model.Sorts;
+import com.mongodb.client.model.UpdateOptions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -195,7 +199,7 @@ public final class MongoConversationStore implements ConversationStore {
                 if (headLength > maxHeadMessages || headBytes > maxHeadBytes) {
                     moveQuietly(request.sessionId(), maxHeadBytes / 2);
                 }
-                return new AppendResult(request.appendId(), first, size, before == null, false);
+                return new AppendResult(request.appendId(), first, size, first == 0, false);
             } catch (RuntimeException e) {
                 last = e;
                 MongoFailure failure = MongoFailure.of(e);
@@ -606,9 +610,88 @@ public final class MongoConversationStore implements ConversationStore {
                     return Optional.empty();
                 }
             }
-            return Optional.of(HeadDocument.header(head, HeadDocument.messageCount(head)));
+            long count = HeadDocument.messageCount(head);
+            // a head created by a lease alone holds no conversation yet
+            return count == 0 ? Optional.empty() : Optional.of(HeadDocument.header(head, count));
         });
     }
+
+    // ---------------------------------------------------------------- leases
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One {@code update} with upsert on the head: its filter matches a head whose lease is
+     * absent, expired or already {@code holder}'s. E11000 then means another holder has it (or a
+     * concurrent creation, which is retried). Expiry is judged by this store's clock: keep clocks of
+     * the processes sharing a database synchronized well within the lease duration.
+     */
+    @Override
+    public boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
+        Checks.sessionId(sessionId);
+        String tag = Checks.language(language);
+        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        Checks.leaseDuration(duration);
+        return call("take the lease of session '" + sessionId + "'", () -> {
+            for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+                Date now = Date.from(clock.instant());
+                Document filter = new Document(SESSION_ID, sessionId).append("$or", List.of(
+                        new Document(LEASE, null),
+                        new Document(LEASE + "." + LEASE_EXPIRES_AT, new Document("$lte", now)),
+                        new Document(LEASE + "." + LEASE_HOLDER, holder)));
+                Document update = new Document("$set", new Document(LEASE, new Document(LEASE_HOLDER, holder)
+                                .append(LEASE_EXPIRES_AT, Date.from(now.toInstant().plus(duration)))))
+                        .append("$setOnInsert", new Document(LANGUAGE, tag)
+                                .append(CREATED_AT, now)
+                                .append(UPDATED_AT, now)
+                                .append(HEAD_SEQ, 0L)
+                                .append(MESSAGE_COUNT, 0L)
+                                .append(HEAD_BYTES, 0L)
+                                .append(GENERATION, new ObjectId())
+                                .append(MESSAGES, List.of())
+                                .append(RECENT_APPENDS, List.of()));
+                try {
+                    heads.updateOne(filter, update, new UpdateOptions().upsert(true));
+                    return true;
+                } catch (RuntimeException e) {
+                    if (MongoFailure.of(e) != MongoFailure.DUPLICATE_KEY) {
+                        throw e;
+                    }
+                    Document head = heads.find(new Document(SESSION_ID, sessionId))
+                            .projection(Projections.include(LEASE)).first();
+                    Document lease = head == null ? null : head.get(LEASE, Document.class);
+                    if (lease != null && !holder.equals(lease.getString(LEASE_HOLDER))
+                            && lease.getDate(LEASE_EXPIRES_AT).toInstant().isAfter(clock.instant())) {
+                        return false;
+                    }
+                    backOff(attempt, false); // created or released meanwhile: try again
+                }
+            }
+            return false;
+        });
+    }
+
+    @Override
+    public boolean renewLease(String sessionId, String holder, Duration duration) {
+        Checks.sessionId(sessionId);
+        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        Checks.leaseDuration(duration);
+        return call("renew the lease of session '" + sessionId + "'", () -> heads.updateOne(
+                new Document(SESSION_ID, sessionId).append(LEASE + "." + LEASE_HOLDER, holder),
+                new Document("$set", new Document(LEASE + "." + LEASE_EXPIRES_AT,
+                        Date.from(clock.instant().plus(duration))))).getMatchedCount() == 1);
+    }
+
+    @Override
+    public void releaseLease(String sessionId, String holder) {
+        Checks.sessionId(sessionId);
+        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        call("release the lease of session '" + sessionId + "'", () -> heads.updateOne(
+                new Document(SESSION_ID, sessionId).append(LEASE + "." + LEASE_HOLDER, holder),
+                new Document("$unset", new Document(LEASE, ""))));
+    }
+
+    // ---------------------------------------------------------------- erasure
 
     /**
      * {@inheritDoc}

@@ -399,6 +399,58 @@ abstract class AbstractConversationStoreContractTest {
         assertThat(store.findConversation("s1")).isEmpty();
     }
 
+    @Test
+    void tryAcquireLease_isExclusiveUntilReleased() {
+        assertThat(store.tryAcquireLease("s1", "en", "a", java.time.Duration.ofMinutes(1))).isTrue();
+        assertThat(store.tryAcquireLease("s1", "en", "b", java.time.Duration.ofMinutes(1))).isFalse();
+        assertThat(store.tryAcquireLease("s1", "en", "a", java.time.Duration.ofMinutes(1))).as("reentrant").isTrue();
+        assertThat(store.renewLease("s1", "b", java.time.Duration.ofMinutes(1))).isFalse();
+        store.releaseLease("s1", "b");
+        assertThat(store.tryAcquireLease("s1", "en", "b", java.time.Duration.ofMinutes(1))).isFalse();
+        assertThat(store.renewLease("s1", "a", java.time.Duration.ofMinutes(1))).isTrue();
+
+        store.releaseLease("s1", "a");
+
+        assertThat(store.tryAcquireLease("s1", "en", "b", java.time.Duration.ofMinutes(1))).isTrue();
+        assertThat(store.renewLease("s1", "a", java.time.Duration.ofMinutes(1))).isFalse();
+    }
+
+    @Test
+    void tryAcquireLease_afterExpiry_passesToAnotherHolder() throws Exception {
+        assertThat(store.tryAcquireLease("s1", "en", "dead", java.time.Duration.ofMillis(150))).isTrue();
+        assertThat(store.tryAcquireLease("s1", "en", "next", java.time.Duration.ofMinutes(1))).isFalse();
+
+        Thread.sleep(300);
+
+        assertThat(store.tryAcquireLease("s1", "en", "next", java.time.Duration.ofMinutes(1))).isTrue();
+        assertThat(store.renewLease("s1", "dead", java.time.Duration.ofMinutes(1))).isFalse();
+    }
+
+    @Test
+    void tryAcquireLease_onNewSession_createsNoConversation() {
+        assertThat(store.tryAcquireLease("fresh", "en", "a", java.time.Duration.ofMinutes(1))).isTrue();
+
+        assertThat(store.findConversation("fresh")).isEmpty();
+        assertThat(store.recentMessages("fresh", 5)).isEmpty();
+        AppendResult first = store.appendMessages("fresh", "en", List.of(Message.user("hi")));
+        assertThat(first.firstSequence()).isZero();
+        assertThat(first.conversationCreated()).isTrue();
+        assertThat(store.findConversation("fresh").orElseThrow().messageCount()).isEqualTo(1);
+        assertThat(store.tryAcquireLease("fresh", "en", "b", java.time.Duration.ofMinutes(1))).as("lease kept").isFalse();
+    }
+
+    @Test
+    void leaseMethods_rejectInvalidArguments() {
+        assertThatThrownBy(() -> store.tryAcquireLease("s1", "en", " ", java.time.Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holder");
+        assertThatThrownBy(() -> store.tryAcquireLease("s1", "en", "a", java.time.Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("duration");
+        assertThatThrownBy(() -> store.tryAcquireLease("s1", "xx_1", "a", java.time.Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("language");
+        assertThatThrownBy(() -> store.renewLease("", "a", java.time.Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("sessionId");
+    }
+
     protected List<StoredMessage> readAll(String session) {
         List<StoredMessage> all = new ArrayList<>();
         List<StoredMessage> page;

@@ -1,0 +1,29 @@
+package io.github.conversationstore.spi;
+
+/**
+ * Produces the assistant's reply to a user message. Implementations must be thread-safe.
+ *
+ * @since 0.1.0
+ */
+@FunctionalInterface
+public interface ReplyProvider {
+
+    /**
+     * Produces a reply. Called with a timeout by the turn service, which may interrupt the calling
+     * thread when it expires.
+     *
+     * @param request the session, language, recent window, new user message and mode
+     * @return the reply, never null
+     * @throws ReplyProviderException if no reply could be produced; say whether a retry may help
+     */
+    Reply reply(ReplyRequest request);
+
+    /**
+     * A short name to select this provider among those {@link java.util.ServiceLoader} finds.
+     *
+     * @return the name; by default the simple class name
+     */
+    default String name() {
+        return getClass().getSimpleName();
+    }
+}

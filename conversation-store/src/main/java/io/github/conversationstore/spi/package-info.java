@@ -1,0 +1,29 @@
+/**
+ * The reply-provider SPI: how a {@link io.github.conversationstore.TurnService} obtains the
+ * assistant's reply to a user message (from an LLM, a rules engine, a script).
+ *
+ * <h2>Writing a provider</h2>
+ * <ol>
+ *   <li>Implement {@link io.github.conversationstore.spi.ReplyProvider#reply(ReplyRequest)}: read the
+ *       language, the recent window of the conversation and the new user message from the
+ *       {@link io.github.conversationstore.spi.ReplyRequest}, and return a
+ *       {@link io.github.conversationstore.spi.Reply} (text, optional grammar suggestion,
+ *       translation, attributes, token usage).</li>
+ *   <li>Report failures by throwing {@link io.github.conversationstore.spi.ReplyProviderException},
+ *       saying whether a retry may help (rate limits, overload, timeouts: yes; a refusal or an
+ *       invalid request: no). The turn service retries retryable failures with backoff and a
+ *       timeout per call; any other exception is treated as a non-retryable failure.</li>
+ *   <li>Make it thread-safe: one provider serves every session.</li>
+ *   <li>Either pass it to {@code TurnService.builder(store).provider(...)}, or register it for
+ *       {@link java.util.ServiceLoader} discovery ({@code TurnService.builder(store).discoverProvider(name)}):
+ *       on the module path with {@code provides io.github.conversationstore.spi.ReplyProvider with
+ *       your.Provider;} in your {@code module-info.java}, on the class path with a file
+ *       {@code META-INF/services/io.github.conversationstore.spi.ReplyProvider} naming your class,
+ *       which then needs a public no-argument constructor.</li>
+ * </ol>
+ *
+ * <p>The SPI depends only on the public API of {@code io.github.conversationstore}.
+ *
+ * @since 0.1.0
+ */
+package io.github.conversationstore.spi;
