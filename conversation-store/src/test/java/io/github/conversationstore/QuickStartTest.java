@@ -2,6 +2,8 @@ package io.github.conversationstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.conversationstore.spi.ReplyProvider;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,10 +52,26 @@ class QuickStartTest {
             ConversationHeader header = store.findConversation("session-42").orElseThrow();
             // --- end quick start ---
 
+            // --- turns ---
+            ReplyProvider provider = ScriptedReplyProvider.echo(); // or your LLM, see the spi package
+            try (TurnService turns = TurnService.builder(store)
+                    .provider(provider)
+                    .replyTimeout(Duration.ofSeconds(30))
+                    .windowMessages(20)
+                    .build()) {
+                TurnResult turn = turns.respond("session-42", "es", "¿Qué hora es?", "turn-8");
+                // stored: the user's message, then the reply; retrying "turn-8" never duplicates them
+                String reply = turn.reply().text();
+                // --- end turns ---
+                assertThat(reply).isEqualTo("echo: ¿Qué hora es?");
+                assertThat(turn.reply().sequence()).isEqualTo(4);
+            }
+
             assertThat(result.firstSequence()).isZero();
             assertThat(again.duplicate()).isTrue();
             assertThat(window).extracting(StoredMessage::sequence).containsExactly(0L, 1L, 2L);
             assertThat(header.messageCount()).isEqualTo(3);
+            assertThat(store.findConversation("session-42").orElseThrow().messageCount()).isEqualTo(5);
         }
     }
 }
