@@ -1,0 +1,344 @@
+package io.github.conversationstore.examples;
+
+import com.anthropic.client.AnthropicClient;
+import com.anthropic.client.okhttp.AnthropicOkHttpClient;
+import com.anthropic.core.JsonValue;
+import com.anthropic.errors.AnthropicException;
+import com.anthropic.errors.AnthropicIoException;
+import com.anthropic.errors.AnthropicInvalidDataException;
+import com.anthropic.errors.AnthropicServiceException;
+import com.anthropic.models.messages.ContentBlock;
+import com.anthropic.models.messages.MessageCreateParams;
+import com.anthropic.models.messages.StopReason;
+import com.anthropic.models.messages.Tool;
+import com.anthropic.models.messages.ToolChoiceTool;
+import io.github.conversationstore.Message;
+import io.github.conversationstore.Role;
+import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.spi.Reply;
+import io.github.conversationstore.spi.ReplyProvider;
+import io.github.conversationstore.spi.ReplyProviderException;
+import io.github.conversationstore.spi.ReplyRequest;
+import io.github.conversationstore.spi.TokenUsage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A language tutor on Claude, through the official Anthropic Java SDK.
+ *
+ * <p>The reply is structured output: the request offers one tool, {@value #TOOL}, with the fields
+ * {@code response}, {@code grammarSuggestion} and {@code translation}, and forces Claude to call it.
+ * A reply that comes back as plain text instead (or with a malformed tool input) keeps its text with
+ * empty extra fields. A refusal or a reply cut off at {@code max_tokens} is reported as a
+ * non-retryable {@link ReplyProviderException}, never stored as if it were a reply. The SDK itself
+ * retries 408/409/429/5xx (including 529, overloaded) with backoff; what still fails is reported as
+ * retryable for the turn service.
+ */
+public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
+    /** The name of the forced tool that carries the structured reply. */
+    static final String TOOL = "tutor_reply";
+    static final String DEFAULT_MODEL = "claude-sonnet-4-5";
+
+    private final AnthropicClient client;
+    private final String model;
+    private final long maxTokens;
+
+    private ClaudeReplyProvider(AnthropicClient client, String model, long maxTokens) {
+        this.client = client;
+        this.model = model;
+        this.maxTokens = maxTokens;
+    }
+
+    /**
+     * Starts configuring a provider.
+     *
+     * @return a builder; an API key is required
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String name() {
+        return "claude";
+    }
+
+    @Override
+    public Reply reply(ReplyRequest request) {
+        MessageCreateParams params = params(request);
+        com.anthropic.models.messages.Message response;
+        try {
+            response = client.messages().create(params);
+        } catch (AnthropicServiceException e) {
+            int status = e.statusCode();
+            boolean retryable = status == 408 || status == 409 || status == 429 || status >= 500;
+            throw new ReplyProviderException("Claude answered HTTP " + status + ": "
+                    + e.apiMessage().orElse(String.valueOf(e.getMessage())), retryable, e);
+        } catch (AnthropicIoException e) {
+            throw new ReplyProviderException("could not reach Claude: " + e.getMessage(), true, e);
+        } catch (AnthropicInvalidDataException e) {
+            throw new ReplyProviderException("Claude's response was not valid JSON: " + e.getMessage(), true, e);
+        } catch (AnthropicException e) {
+            throw new ReplyProviderException("Claude call failed: " + e.getMessage(), false, e);
+        }
+        return toReply(response);
+    }
+
+    MessageCreateParams params(ReplyRequest request) {
+        MessageCreateParams.Builder params = MessageCreateParams.builder()
+                .model(model)
+                .maxTokens(maxTokens)
+                .system(TutorPrompt.system(request.language()))
+                .addTool(tutorTool())
+                .toolChoice(ToolChoiceTool.builder().name(TOOL).build());
+        for (Turn turn : turns(request)) {
+            if (turn.user) {
+                params.addUserMessage(turn.text.toString());
+            } else {
+                params.addAssistantMessage(turn.text.toString());
+            }
+        }
+        return params.build();
+    }
+
+    /**
+     * The window and the new message as alternating user/assistant turns, starting with the user:
+     * consecutive messages of one side are joined, system messages are left out (the system prompt
+     * holds the instructions).
+     */
+    private static List<Turn> turns(ReplyRequest request) {
+        List<Turn> turns = new ArrayList<>();
+        List<Message> messages = new ArrayList<>();
+        for (StoredMessage m : request.window()) {
+            messages.add(m.message());
+        }
+        messages.add(request.userMessage());
+        for (Message m : messages) {
+            if (m.role() == Role.SYSTEM || (turns.isEmpty() && m.role() != Role.USER)) {
+                continue;
+            }
+            boolean user = m.role() == Role.USER;
+            if (!turns.isEmpty() && turns.get(turns.size() - 1).user == user) {
+                turns.get(turns.size() - 1).text.append("\n\n").append(m.text());
+            } else {
+                turns.add(new Turn(user, m.text()));
+            }
+        }
+        return turns;
+    }
+
+    private static final class Turn {
+        final boolean user;
+        final StringBuilder text;
+
+        Turn(boolean user, String text) {
+            this.user = user;
+            this.text = new StringBuilder(text);
+        }
+    }
+
+    static Tool tutorTool() {
+        Map<String, Object> text = Map.of("type", "string");
+        return Tool.builder()
+                .name(TOOL)
+                .description("Give the tutor's reply to the student's last message.")
+                .inputSchema(Tool.InputSchema.builder()
+                        .properties(Tool.InputSchema.Properties.builder()
+                                .putAdditionalProperty("response", JsonValue.from(Map.of("type", "string",
+                                        "description", "Your reply, in the language being learned.")))
+                                .putAdditionalProperty("grammarSuggestion", JsonValue.from(Map.of("type", "string",
+                                        "description", "A correction of the student's last message, or an empty string if it was correct.")))
+                                .putAdditionalProperty("translation", JsonValue.from(Map.of("type", "string",
+                                        "description", "Your reply translated into English.")))
+                                .build())
+                        .required(List.of("response", "grammarSuggestion", "translation"))
+                        .build())
+                .build();
+    }
+
+    static Reply toReply(com.anthropic.models.messages.Message response) {
+        StopReason stop = response.stopReason().orElse(null);
+        if (StopReason.REFUSAL.equals(stop)) {
+            throw new ReplyProviderException("Claude declined to answer (stop reason: refusal)", false, null);
+        }
+        if (StopReason.MAX_TOKENS.equals(stop)) {
+            throw new ReplyProviderException("Claude's reply was cut off at max_tokens ("
+                    + response.usage().outputTokens() + " tokens): raise maxTokens", false, null);
+        }
+        TokenUsage usage = new TokenUsage(response.usage().inputTokens(), response.usage().outputTokens());
+        StringBuilder plain = new StringBuilder();
+        Map<String, Object> structured = null;
+        for (ContentBlock block : response.content()) {
+            if (block.isToolUse() && TOOL.equals(block.toolUse().orElseThrow().name())) {
+                structured = toolInput(block.toolUse().orElseThrow()._input());
+            } else if (block.isText()) {
+                plain.append(block.text().orElseThrow().text());
+            }
+        }
+        String responseText = structured == null ? null : text(structured.get("response"));
+        if (responseText == null || responseText.isBlank()) {
+            if (plain.toString().isBlank()) {
+                throw new ReplyProviderException("Claude's reply had no text", false, null);
+            }
+            return Reply.of(plain.toString().strip()).withUsage(usage); // plain or malformed: keep the text
+        }
+        Reply reply = Reply.of(responseText.strip()).withUsage(usage);
+        String grammar = text(structured.get("grammarSuggestion"));
+        if (grammar != null && !grammar.isBlank()) {
+            reply = reply.withGrammarSuggestion(grammar.strip());
+        }
+        String translation = text(structured.get("translation"));
+        if (translation != null && !translation.isBlank()) {
+            reply = reply.withTranslation(translation.strip());
+        }
+        return reply;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> toolInput(JsonValue input) {
+        try {
+            Object value = input.convert(Object.class);
+            return value instanceof Map ? (Map<String, Object>) value : null;
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static String text(Object value) {
+        return value instanceof String ? (String) value : null;
+    }
+
+    /** Closes the SDK client. */
+    @Override
+    public void close() {
+        client.close();
+    }
+
+    /** Configures a {@link ClaudeReplyProvider}. */
+    public static final class Builder {
+        private String apiKey;
+        private String baseUrl;
+        private String model = DEFAULT_MODEL;
+        private long maxTokens = 1024;
+        private Duration timeout = Duration.ofSeconds(60);
+        private int maxRetries = 2;
+
+        private Builder() {}
+
+        /**
+         * Reads the API key from {@code ANTHROPIC_API_KEY}, and the model from {@code CLAUDE_MODEL}
+         * if set.
+         *
+         * @return this builder
+         */
+        public Builder fromEnv() {
+            this.apiKey = System.getenv("ANTHROPIC_API_KEY");
+            String envModel = System.getenv("CLAUDE_MODEL");
+            if (envModel != null && !envModel.isBlank()) {
+                this.model = envModel;
+            }
+            return this;
+        }
+
+        /**
+         * Sets the API key.
+         *
+         * @param value the key
+         * @return this builder
+         */
+        public Builder apiKey(String value) {
+            this.apiKey = Objects.requireNonNull(value, "apiKey");
+            return this;
+        }
+
+        /**
+         * Sends requests to another base URL (a proxy, or a test stub).
+         *
+         * @param value the base URL
+         * @return this builder
+         */
+        public Builder baseUrl(String value) {
+            this.baseUrl = Objects.requireNonNull(value, "baseUrl");
+            return this;
+        }
+
+        /**
+         * Sets the model (default {@value ClaudeReplyProvider#DEFAULT_MODEL}).
+         *
+         * @param value a model id
+         * @return this builder
+         */
+        public Builder model(String value) {
+            this.model = Objects.requireNonNull(value, "model");
+            return this;
+        }
+
+        /**
+         * Sets the most tokens a reply may take (default 1024).
+         *
+         * @param value positive
+         * @return this builder
+         */
+        public Builder maxTokens(long value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException("maxTokens must be positive, was " + value);
+            }
+            this.maxTokens = value;
+            return this;
+        }
+
+        /**
+         * Sets the SDK's timeout per HTTP request (default 60 s).
+         *
+         * @param value positive
+         * @return this builder
+         */
+        public Builder timeout(Duration value) {
+            this.timeout = Objects.requireNonNull(value, "timeout");
+            return this;
+        }
+
+        /**
+         * Sets how often the SDK retries 408/409/429/5xx and connection failures (default 2).
+         *
+         * @param value zero or more
+         * @return this builder
+         */
+        public Builder maxRetries(int value) {
+            if (value < 0) {
+                throw new IllegalArgumentException("maxRetries must not be negative, was " + value);
+            }
+            this.maxRetries = value;
+            return this;
+        }
+
+        /**
+         * Builds the provider.
+         *
+         * @return the provider
+         * @throws IllegalStateException if no API key is set
+         */
+        public ClaudeReplyProvider build() {
+            if (apiKey == null || apiKey.isBlank()) {
+                throw new IllegalStateException("an API key is required: set ANTHROPIC_API_KEY");
+            }
+            AnthropicOkHttpClient.Builder client = AnthropicOkHttpClient.builder()
+                    .apiKey(apiKey)
+                    .timeout(timeout)
+                    .maxRetries(maxRetries);
+            if (baseUrl != null) {
+                client.baseUrl(baseUrl);
+            }
+            return new ClaudeReplyProvider(client.build(), model, maxTokens);
+        }
+    }
+
+    /** For log lines: the model in use. */
+    String model() {
+        return model.toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,189 @@
+package io.github.conversationstore.examples;
+
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import io.github.conversationstore.ConversationHeader;
+import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.Message;
+import io.github.conversationstore.MongoConversationStore;
+import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.TurnResult;
+import io.github.conversationstore.TurnService;
+import io.github.conversationstore.spi.ReplyProvider;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bson.Document;
+
+/**
+ * The main job: on an embedded MongoDB-compatible server, replays the original failure (rapid
+ * messages through check-then-act code), runs the same load through conversation-store, holds a
+ * short tutor exchange, and prints the stored conversation and a summary. Offline unless
+ * {@code ANTHROPIC_API_KEY} is set.
+ */
+public final class Demo {
+    static final int USERS = 8;
+    static final int PAIRS_PER_USER = 6;
+    static final int SESSIONS = 4;
+    static final List<String> TUTOR_LINES = List.of("hola, me llamo Ana", "Hoy fui al mercado con mi hermana.",
+            "me gusta mucho la paella");
+
+    /** What a run found. */
+    record Summary(int sent, int naiveDuplicateKeyErrors, int naiveOtherErrors, long naiveStored,
+            int libraryErrors, long libraryStored, boolean libraryInOrder, int tutorTurns) {}
+
+    private Demo() {}
+
+    public static void main(String[] args) {
+        try {
+            ReplyProvider tutor = Providers.fromEnvironment();
+            Summary summary = run(System.out, tutor);
+            System.exit(summary.libraryErrors() == 0 && summary.libraryStored() == summary.sent() ? 0 : 1);
+        } catch (RuntimeException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    static Summary run(PrintStream out, ReplyProvider tutor) {
+        try (EmbeddedServer server = EmbeddedServer.inMemory();
+                MongoClient client = MongoClients.create(server.connectionString())) {
+            out.println("conversation-store demo: embedded MongoDB-compatible server at " + server.connectionString());
+            out.println();
+
+            int sent = USERS * PAIRS_PER_USER * 2;
+            out.printf("1. The original code: %d users send %d (message, reply) pairs each to %d new sessions, "
+                    + "check-then-act%n", USERS, PAIRS_PER_USER, SESSIONS);
+            MongoCollection<Document> naive = client.getDatabase("demo").getCollection("naive");
+            naive.createIndex(Indexes.ascending("sessionId"), new IndexOptions().unique(true));
+            CyclicBarrier firstMessages = new CyclicBarrier(USERS);
+            NaiveConversationWriter writer = new NaiveConversationWriter(naive, () -> await(firstMessages));
+            AtomicInteger duplicateKey = new AtomicInteger();
+            AtomicInteger otherErrors = new AtomicInteger();
+            load((session, user, bot) -> {
+                try {
+                    writer.append(session, "es", user, bot);
+                } catch (MongoWriteException e) {
+                    (e.getError().getCategory() == ErrorCategory.DUPLICATE_KEY ? duplicateKey : otherErrors).incrementAndGet();
+                }
+            });
+            long naiveStored = 0;
+            for (Document d : naive.find()) {
+                naiveStored += d.getList("messages", Document.class).size();
+            }
+            out.printf("   E11000 duplicate key errors: %d; messages stored: %d of %d (%d lost)%n%n",
+                    duplicateKey.get(), naiveStored, sent, sent - naiveStored);
+
+            out.println("2. The same load through conversation-store");
+            AtomicInteger libraryErrors = new AtomicInteger();
+            long libraryStored = 0;
+            boolean inOrder = true;
+            try (ConversationStore store = MongoConversationStore.builder().client(client).database("demo").build()) {
+                load((session, user, bot) -> {
+                    try {
+                        store.appendMessages(session, "es", List.of(Message.user(user), Message.assistant(bot)));
+                    } catch (RuntimeException e) {
+                        libraryErrors.incrementAndGet();
+                    }
+                });
+                for (int s = 0; s < SESSIONS; s++) {
+                    List<StoredMessage> stored = store.readMessages(session(s), 0, 1000);
+                    libraryStored += stored.size();
+                    for (int i = 0; i < stored.size(); i++) {
+                        inOrder &= stored.get(i).sequence() == i
+                                && (i % 2 == 0 || stored.get(i).text().equals(stored.get(i - 1).text().replace("user", "bot")));
+                    }
+                }
+                out.printf("   errors: %d; messages stored: %d of %d, each once, pairs contiguous, sequence numbers"
+                        + " dense: %s%n%n", libraryErrors.get(), libraryStored, sent, inOrder ? "yes" : "NO");
+
+                out.println("3. A short tutor exchange (Spanish) with " + Providers.describe(tutor));
+                int turns = 0;
+                try (TurnService service = TurnService.builder(store).provider(tutor)
+                        .replyTimeout(Duration.ofSeconds(60)).build()) {
+                    for (String line : TUTOR_LINES) {
+                        TurnResult turn = service.respond("tutor-demo", "es", line);
+                        turns++;
+                        out.println("   student: " + turn.userMessage().text());
+                        out.println("   tutor:   " + turn.reply().text());
+                        turn.reply().message().grammarSuggestion().ifPresent(g -> out.println("            grammar: " + g));
+                        turn.reply().message().translation().ifPresent(t -> out.println("            English: " + t));
+                    }
+                }
+                out.println();
+                out.println("4. The stored conversation 'tutor-demo':");
+                for (StoredMessage m : store.readMessages("tutor-demo", 0, 100)) {
+                    out.printf("   #%d %-9s %s%n", m.sequence(), m.role().wireName(), m.text());
+                }
+                ConversationHeader header = store.findConversation("tutor-demo").orElseThrow();
+                out.printf("   header: language %s, %d messages, created %s, updated %s%n", header.language(),
+                        header.messageCount(), header.createdAt(), header.updatedAt());
+                out.println();
+                Summary summary = new Summary(sent, duplicateKey.get(), otherErrors.get(), naiveStored,
+                        libraryErrors.get(), libraryStored, inOrder, turns);
+                out.printf("Summary: original code: %d E11000 errors, %d of %d messages lost."
+                        + " conversation-store: %d errors, %d of %d messages stored once and in order."
+                        + " Tutor: %d turns stored.%n", summary.naiveDuplicateKeyErrors(), sent - naiveStored, sent,
+                        summary.libraryErrors(), libraryStored, sent, turns);
+                return summary;
+            }
+        }
+    }
+
+    interface PairSender {
+        void send(String session, String user, String bot);
+    }
+
+    /** USERS threads, each sending PAIRS_PER_USER pairs to the sessions in turn, all starting together. */
+    private static void load(PairSender sender) {
+        ExecutorService pool = Executors.newFixedThreadPool(USERS);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int u = 0; u < USERS; u++) {
+                int user = u;
+                futures.add(pool.submit(() -> {
+                    for (int p = 0; p < PAIRS_PER_USER; p++) {
+                        sender.send(session((user + p) % SESSIONS), "user " + user + " message " + p,
+                                "bot " + user + " message " + p);
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("the load did not finish: " + e, e);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static String session(int i) {
+        return "session-" + i;
+    }
+
+    /** Lets every user that found its session missing insert at the same moment, as quick typing does. */
+    private static void await(CyclicBarrier barrier) {
+        try {
+            barrier.await(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (BrokenBarrierException | TimeoutException e) {
+            // fewer users looked at once: they race all the same
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.github.conversationstore.examples;
+
+import io.github.conversationstore.spi.Reply;
+import io.github.conversationstore.spi.ReplyProvider;
+import io.github.conversationstore.spi.ReplyRequest;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A deterministic tutor that needs no network: a few phrases per language, chosen by the length of
+ * the conversation, and a grammar suggestion for the two slips every learner makes in writing (no
+ * capital letter at the start, no punctuation at the end). Used when no API key is set.
+ */
+public final class OfflineTutor implements ReplyProvider {
+    private record Phrase(String text, String english) {}
+
+    private static final Map<String, List<Phrase>> PHRASES = Map.of(
+            "es", List.of(
+                    new Phrase("¡Muy bien! ¿Qué hiciste hoy?", "Very good! What did you do today?"),
+                    new Phrase("¡Qué interesante! ¿Y qué te gusta comer?", "How interesting! And what do you like to eat?"),
+                    new Phrase("Entiendo. ¿Adónde quieres viajar este año?", "I see. Where do you want to travel this year?")),
+            "fr", List.of(
+                    new Phrase("Très bien ! Qu'as-tu fait aujourd'hui ?", "Very good! What did you do today?"),
+                    new Phrase("Intéressant ! Et qu'aimes-tu manger ?", "Interesting! And what do you like to eat?"),
+                    new Phrase("Je vois. Où veux-tu voyager cette année ?", "I see. Where do you want to travel this year?")),
+            "de", List.of(
+                    new Phrase("Sehr gut! Was hast du heute gemacht?", "Very good! What did you do today?"),
+                    new Phrase("Interessant! Und was isst du gern?", "Interesting! And what do you like to eat?"),
+                    new Phrase("Verstehe. Wohin möchtest du dieses Jahr reisen?", "I see. Where would you like to travel this year?")),
+            "zh", List.of(
+                    new Phrase("很好！你今天做了什么？", "Very good! What did you do today?"),
+                    new Phrase("真有意思！你喜欢吃什么？", "How interesting! What do you like to eat?"),
+                    new Phrase("明白了。你今年想去哪里旅行？", "I see. Where do you want to travel this year?")),
+            "en", List.of(
+                    new Phrase("Great! What did you do today?", "Great! What did you do today?"),
+                    new Phrase("Interesting! What do you like to eat?", "Interesting! What do you like to eat?"),
+                    new Phrase("I see. Where would you like to travel this year?", "I see. Where would you like to travel this year?")));
+
+    @Override
+    public String name() {
+        return "offline";
+    }
+
+    @Override
+    public Reply reply(ReplyRequest request) {
+        String language = request.language().split("-")[0].toLowerCase(Locale.ROOT);
+        List<Phrase> phrases = PHRASES.getOrDefault(language, PHRASES.get("en"));
+        Phrase phrase = phrases.get(request.window().size() / 2 % phrases.size());
+        Reply reply = Reply.of(phrase.text()).withTranslation(phrase.english());
+        String suggestion = suggestion(request.userMessage().text().strip());
+        return suggestion == null ? reply : reply.withGrammarSuggestion(suggestion);
+    }
+
+    /** A corrected sentence when the text lacks a capital start or final punctuation, else null. */
+    static String suggestion(String text) {
+        if (text.isEmpty()) {
+            return null;
+        }
+        String fixed = text;
+        int first = fixed.codePointAt(0);
+        if (Character.isLowerCase(first)) {
+            fixed = new String(Character.toChars(Character.toUpperCase(first))) + fixed.substring(Character.charCount(first));
+        }
+        int last = fixed.codePointBefore(fixed.length());
+        if (Character.isLetterOrDigit(last)) {
+            fixed = fixed + ".";
+        }
+        return fixed.equals(text) ? null : fixed + " (start with a capital letter and end with punctuation)";
+    }
+}
