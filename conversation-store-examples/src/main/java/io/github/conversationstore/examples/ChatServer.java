@@ -118,7 +118,8 @@ public final class ChatServer implements AutoCloseable {
             try (InputStream in = exchange.getRequestBody()) {
                 body = JSON.readTree(in);
             } catch (JsonProcessingException e) {
-                send(exchange, 400, error("invalid JSON: " + e.getOriginalMessage()));
+                send(exchange, 400, error("invalid JSON: " + e.getOriginalMessage().replaceAll("\\s*\\(start marker at.*", "")
+                        + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()));
                 return;
             }
             if (body == null || !body.isObject()) {
