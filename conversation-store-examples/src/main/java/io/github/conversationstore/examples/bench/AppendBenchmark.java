@@ -1,0 +1,108 @@
+package io.github.conversationstore.examples.bench;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.infra.ThreadParams;
+
+/**
+ * Appending a (user, assistant) pair of 200-character texts to sessions of a given length, on the
+ * embedded server. Each pattern writes to sessions pre-filled to {@code length} messages; a pool of
+ * sessions keeps their growth during the run small. {@code sessions} says how the threads share them:
+ * {@code spread}, each thread its own sessions; {@code contended}, all threads on one session at a
+ * time.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+public class AppendBenchmark {
+
+    /** The server, the pattern and its pre-filled sessions, shared by all threads. */
+    @State(Scope.Benchmark)
+    public static class Bench {
+        @Param({"LIBRARY"})
+        public String pattern;
+
+        @Param({"100"})
+        public int length;
+
+        @Param({"spread"})
+        public String sessions;
+
+        /** Messages pre-filled across the pool of sessions (fewer in the smoke run). */
+        @Param({"100000"})
+        public int poolMessages;
+
+        MongoServer server;
+        MongoClient client;
+        WritePattern.Writer writer;
+        int poolSize;
+        final AtomicLong shared = new AtomicLong();
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            server = new MongoServer(new MemoryBackend());
+            server.bind("127.0.0.1", 0);
+            InetSocketAddress address = server.getLocalAddress();
+            client = MongoClients.create("mongodb://127.0.0.1:" + address.getPort());
+            writer = WritePattern.valueOf(pattern).open(client, "bench");
+            poolSize = poolSize(length, poolMessages);
+            for (int s = 0; s < poolSize; s++) {
+                writer.prefill(session(s), length);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            client.close();
+            server.shutdownNow();
+        }
+    }
+
+    /** Sessions of {@code length} messages pre-filled: about {@code messages} in all, at least 8 unless a session alone is that long. */
+    static int poolSize(int length, int messages) {
+        return length >= messages ? 1 : Math.max(8, messages / length);
+    }
+
+    static String session(int i) {
+        return "s" + i;
+    }
+
+    /** Per-thread round robin. */
+    @State(Scope.Thread)
+    public static class Cursor {
+        int thread;
+        int threads;
+        long next;
+
+        @Setup(Level.Trial)
+        public void setUp(ThreadParams params) {
+            thread = params.getThreadIndex();
+            threads = params.getThreadCount();
+        }
+    }
+
+    @Benchmark
+    public void append(Bench bench, Cursor cursor) {
+        int index;
+        if ("contended".equals(bench.sessions)) {
+            index = (int) (bench.shared.getAndIncrement() / cursor.threads % bench.poolSize);
+        } else {
+            index = (int) ((cursor.thread + cursor.next++ * cursor.threads) % bench.poolSize);
+        }
+        bench.writer.append(session(index));
+    }
+}

@@ -1,0 +1,74 @@
+package io.github.conversationstore.examples.bench;
+
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
+import com.mongodb.event.CommandSucceededEvent;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bson.BsonDocument;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.BsonDocumentCodec;
+
+/** Commands and bytes on the wire per append, counted with a driver {@link CommandListener}. */
+final class WireStats {
+    /**
+     * Per append: commands on average, commands of the most common append (the steady state),
+     * bytes of the commands sent, bytes of the replies received.
+     */
+    record PerAppend(double commands, long steadyStateCommands, double bytesSent, double bytesReceived) {}
+
+    private WireStats() {}
+
+    static PerAppend measure(WritePattern pattern, int length, int appends) {
+        AtomicLong commands = new AtomicLong();
+        AtomicLong sent = new AtomicLong();
+        AtomicLong received = new AtomicLong();
+        MongoServer server = new MongoServer(new MemoryBackend());
+        server.bind("127.0.0.1", 0);
+        MongoClientSettings settings = MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + server.getLocalAddress().getPort()))
+                .addCommandListener(new CommandListener() {
+                    @Override
+                    public void commandStarted(CommandStartedEvent event) {
+                        commands.incrementAndGet();
+                        sent.addAndGet(size(event.getCommand()));
+                    }
+
+                    @Override
+                    public void commandSucceeded(CommandSucceededEvent event) {
+                        received.addAndGet(size(event.getResponse()));
+                    }
+                })
+                .build();
+        try (MongoClient client = MongoClients.create(settings)) {
+            WritePattern.Writer writer = pattern.open(client, "wire");
+            int sessions = 4;
+            for (int s = 0; s < sessions; s++) {
+                writer.prefill(AppendBenchmark.session(s), length);
+            }
+            commands.set(0);
+            sent.set(0);
+            received.set(0);
+            java.util.Map<Long, Integer> histogram = new java.util.HashMap<>();
+            for (int i = 0; i < appends; i++) {
+                long before = commands.get();
+                writer.append(AppendBenchmark.session(i % sessions));
+                histogram.merge(commands.get() - before, 1, Integer::sum);
+            }
+            long steady = histogram.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
+            return new PerAppend((double) commands.get() / appends, steady, (double) sent.get() / appends,
+                    (double) received.get() / appends);
+        } finally {
+            server.shutdownNow();
+        }
+    }
+
+    private static long size(BsonDocument document) {
+        return new RawBsonDocument(document, new BsonDocumentCodec()).getByteBuffer().remaining();
+    }
+}
