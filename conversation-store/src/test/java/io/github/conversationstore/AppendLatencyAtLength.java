@@ -14,7 +14,7 @@ import java.util.Locale;
  * the ratio. Not a test: run it with
  *
  * <pre>
- * ./mvnw -q -pl conversation-store test-compile exec:java -Dexec.classpathScope=test \
+ * ./mvnw -q -pl conversation-store test-compile exec:java -Dexec.skip=false -Dexec.classpathScope=test \
  *     -Dexec.mainClass=io.github.conversationstore.AppendLatencyAtLength
  * </pre>
  */

@@ -72,23 +72,26 @@ public final class BenchmarkReport {
 
     static Path run(Plan plan, Path outDir) throws RunnerException, IOException {
         Results results = new Results();
+        // Warm the JIT on every code path first, so that no pattern pays for it in its measurements.
+        for (WritePattern pattern : WritePattern.values()) {
+            jmh(plan, AppendBenchmark.class.getName() + ".append", 1, pattern, List.of(Integer.toString(plan.lengths().get(0))),
+                    "single", true);
+        }
         for (String mode : plan.sessionModes()) {
-            for (WritePattern pattern : WritePattern.values()) {
-                List<String> lengths = new ArrayList<>();
-                for (int length : plan.lengths()) {
+            // length by length, every pattern in turn: the ratios at one length are measured close in time
+            for (int length : plan.lengths()) {
+                for (WritePattern pattern : WritePattern.values()) {
                     boolean poolTooSmallToSpread = mode.equals("spread") && AppendBenchmark.poolSize(length, plan.poolMessages()) < 8;
-                    if (pattern.reaches(length) && !poolTooSmallToSpread) {
-                        lengths.add(Integer.toString(length));
+                    boolean singleThreadOnly = pattern == WritePattern.RAW_SAME_COMMANDS && !mode.equals("single");
+                    if (!pattern.reaches(length) || poolTooSmallToSpread || singleThreadOnly) {
+                        continue;
                     }
-                }
-                if (lengths.isEmpty()) {
-                    continue;
-                }
-                for (RunResult r : jmh(plan, AppendBenchmark.class.getName() + ".append", mode.equals("single") ? 1 : 8,
-                        pattern, lengths, mode)) {
-                    results.append.computeIfAbsent(mode, m -> new EnumMap<>(WritePattern.class))
-                            .computeIfAbsent(pattern, p -> new TreeMap<>())
-                            .put(Integer.parseInt(r.getParams().getParam("length")), r.getPrimaryResult().getScore());
+                    for (RunResult r : jmh(plan, AppendBenchmark.class.getName() + ".append", mode.equals("single") ? 1 : 8,
+                            pattern, List.of(Integer.toString(length)), mode, false)) {
+                        results.append.computeIfAbsent(mode, m -> new EnumMap<>(WritePattern.class))
+                                .computeIfAbsent(pattern, p -> new TreeMap<>())
+                                .put(length, r.getPrimaryResult().getScore());
+                    }
                 }
             }
         }
@@ -99,7 +102,7 @@ public final class BenchmarkReport {
                     lengths.add(Integer.toString(length));
                 }
             }
-            for (RunResult r : jmh(plan, ReadBenchmark.class.getName() + ".readLast20", 1, pattern, lengths, "single")) {
+            for (RunResult r : jmh(plan, ReadBenchmark.class.getName() + ".readLast20", 1, pattern, lengths, "single", false)) {
                 results.read.computeIfAbsent(pattern, p -> new TreeMap<>())
                         .put(Integer.parseInt(r.getParams().getParam("length")), r.getPrimaryResult().getScore());
             }
@@ -121,14 +124,14 @@ public final class BenchmarkReport {
     }
 
     private static Collection<RunResult> jmh(Plan plan, String benchmark, int threads, WritePattern pattern,
-            List<String> lengths, String mode) throws RunnerException {
+            List<String> lengths, String mode, boolean warmUpOnly) throws RunnerException {
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include("^" + benchmark.replace(".", "\\.") + "$")
                 .forks(0) // in-process: one JVM runs every pattern side by side
                 .threads(threads)
-                .warmupIterations(plan.warmups())
+                .warmupIterations(warmUpOnly ? 0 : plan.warmups())
                 .warmupTime(plan.time())
-                .measurementIterations(plan.iterations())
+                .measurementIterations(warmUpOnly ? 1 : plan.iterations())
                 .measurementTime(plan.time())
                 .param("pattern", pattern.name())
                 .param("length", lengths.toArray(new String[0]))
@@ -136,8 +139,8 @@ public final class BenchmarkReport {
                 .param("poolMessages", Integer.toString(plan.poolMessages()))
                 .verbosity(VerboseMode.SILENT)
                 .shouldFailOnError(true);
-        System.out.printf(Locale.ROOT, "%s %-20s %-9s threads=%d lengths=%s%n", LocalDate.now(),
-                pattern, mode, threads, lengths);
+        System.out.printf(Locale.ROOT, "%s %-20s %-9s threads=%d lengths=%s%s%n", LocalDate.now(),
+                pattern, mode, threads, lengths, warmUpOnly ? " (JIT warm-up, discarded)" : "");
         return new Runner(options.build()).run();
     }
 }

@@ -23,7 +23,8 @@ final class Markdown {
                 System.getProperty("os.name"), System.getProperty("os.arch"),
                 Runtime.getRuntime().maxMemory() / (1024 * 1024)));
         md.append("Setup: the embedded MongoDB-compatible server (mongo-java-server, in memory, over loopback) and the"
-                + " MongoDB Java driver, all in one JVM. JMH in-process (forks 0), ")
+                + " MongoDB Java driver, all in one JVM. A discarded pass over every pattern warms the JIT first;"
+                + " then, length by length, each pattern in turn. JMH in-process (forks 0), ")
                 .append(plan.warmups()).append(" warmup and ").append(plan.iterations()).append(" measurement iterations of ")
                 .append(plan.time()).append(" per point; the figure is the mean time per append. Each append writes a"
                 + " (user, assistant) pair of 200-character texts to a session pre-filled to the given length; a pool"
@@ -41,7 +42,9 @@ final class Markdown {
         if (r.append.containsKey("spread")) {
             md.append("\n## Append latency, 8 threads spread over many sessions\n\n");
             latencyTable(md, r, "spread", lengths);
-            md.append("\nAt 100,000 messages the pool holds one session, so spreading 8 threads is not measured there.\n");
+            md.append("\nAt 100,000 messages the pool holds one session, so spreading 8 threads is not measured there."
+                    + " The raw driver's replica of the library is measured with one thread only (its trim does not"
+                    + " retry under concurrent appends, so its head would grow).\n");
         }
         if (r.append.containsKey("contended")) {
             md.append("\n## Append latency, 8 threads on one session at a time\n\n");

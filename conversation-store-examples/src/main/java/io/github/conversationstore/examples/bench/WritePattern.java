@@ -1,5 +1,6 @@
 package io.github.conversationstore.examples.bench;
 
+import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
@@ -234,7 +235,9 @@ public enum WritePattern {
 
     /**
      * The library's commands with the raw driver: the same findAndModify for an append, and the same
-     * three commands (read, copy, guarded trim) when the head passes 128 messages or 256 KiB.
+     * three commands (read, copy, guarded trim) when the head passes 128 messages or 256 KiB. Its
+     * trim is not retried when a concurrent append changes the count, so it is measured with one
+     * thread only.
      */
     static final class RawSameCommandsWriter implements Writer {
         static final long ROOM = 8L * 1024 * 1024 - 256 * 1024;
@@ -249,8 +252,9 @@ public enum WritePattern {
             // prefilled by the library itself, in its own collections, so both start from the same documents
             prefiller = new LibraryWriter(MongoConversationStore.builder().client(client).database(database)
                     .collection("raw").build());
-            heads = client.getDatabase(database).getCollection("raw");
-            archive = client.getDatabase(database).getCollection("raw_archive");
+            // the library's default write concern, so that the commands are the same to the last field
+            heads = client.getDatabase(database).getCollection("raw").withWriteConcern(WriteConcern.MAJORITY);
+            archive = client.getDatabase(database).getCollection("raw_archive").withWriteConcern(WriteConcern.MAJORITY);
         }
 
         @Override
