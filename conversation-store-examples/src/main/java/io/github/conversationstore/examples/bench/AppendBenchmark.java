@@ -21,8 +21,9 @@ import org.openjdk.jmh.infra.ThreadParams;
 
 /**
  * Appending a (user, assistant) pair of 200-character texts to sessions of a given length, on the
- * embedded server. Each pattern writes to sessions pre-filled to {@code length} messages; a pool of
- * sessions keeps their growth during the run small. {@code sessions} says how the threads share them:
+ * embedded server. Each pattern writes to a pool of sessions pre-filled to {@code length} messages
+ * (refilled before each iteration below 1,000 messages, so that growth stays under 20%), among
+ * {@value #HEADS} conversations in all. {@code sessions} says how the threads share them:
  * {@code spread}, each thread its own sessions; {@code contended}, all threads on one session at a
  * time.
  */
@@ -58,10 +59,32 @@ public class AppendBenchmark {
             server.bind("127.0.0.1", 0);
             InetSocketAddress address = server.getLocalAddress();
             client = MongoClients.create("mongodb://127.0.0.1:" + address.getPort());
-            writer = WritePattern.valueOf(pattern).open(client, "bench");
             poolSize = poolSize(length, poolMessages);
+            fill();
+        }
+
+        /** Short sessions grow noticeably in an iteration: start each iteration from the same lengths. */
+        @Setup(Level.Iteration)
+        public void refillShortSessions() {
+            if (length < 1_000 && iterations++ > 0) {
+                fill();
+            }
+        }
+
+        private int iterations;
+
+        /**
+         * Pre-fills the pool, plus short filler sessions up to {@value #HEADS} sessions in all, so that
+         * every length runs against collections of the same number of conversations.
+         */
+        private void fill() {
+            client.getDatabase("bench").drop();
+            writer = WritePattern.valueOf(pattern).open(client, "bench");
             for (int s = 0; s < poolSize; s++) {
                 writer.prefill(session(s), length);
+            }
+            for (int s = poolSize; s < HEADS; s++) {
+                writer.prefill("filler-" + s, 100);
             }
         }
 
@@ -72,9 +95,15 @@ public class AppendBenchmark {
         }
     }
 
-    /** Sessions of {@code length} messages pre-filled: about {@code messages} in all, at least 8 unless a session alone is that long. */
+    /** Conversations in every run: the pool, topped up with short fillers. */
+    static final int HEADS = 100;
+
+    /**
+     * Sessions of {@code length} messages pre-filled: about {@code messages} in all, between 8 and
+     * {@value #HEADS}, or one when a single session holds that many.
+     */
     static int poolSize(int length, int messages) {
-        return length >= messages ? 1 : Math.max(8, messages / length);
+        return length >= messages ? 1 : Math.max(8, Math.min(HEADS, messages / length));
     }
 
     static String session(int i) {

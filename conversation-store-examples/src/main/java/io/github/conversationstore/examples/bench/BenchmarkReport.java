@@ -40,7 +40,7 @@ public final class BenchmarkReport {
     record Plan(List<Integer> lengths, List<String> sessionModes, int warmups, int iterations, TimeValue time,
             int poolMessages, int wireAppends) {
         static Plan full() {
-            return new Plan(List.of(100, 1_000, 10_000, 100_000), List.of("single", "spread", "contended"), 1, 3,
+            return new Plan(List.of(100, 1_000, 10_000, 100_000), List.of("single", "spread", "contended"), 2, 4,
                     TimeValue.seconds(1), 100_000, 200);
         }
 

@@ -27,9 +27,10 @@ final class Markdown {
                 + " then, length by length, each pattern in turn. JMH in-process (forks 0), ")
                 .append(plan.warmups()).append(" warmup and ").append(plan.iterations()).append(" measurement iterations of ")
                 .append(plan.time()).append(" per point; the figure is the mean time per append. Each append writes a"
-                + " (user, assistant) pair of 200-character texts to a session pre-filled to the given length; a pool"
-                + " of sessions (about 100,000 messages in all, one session at 100,000) keeps growth during a run"
-                + " small. Patterns that keep a conversation in one document cannot reach 100,000 such messages"
+                + " (user, assistant) pair of 200-character texts to a session pre-filled to the given length: a pool"
+                + " of such sessions (100 at 100 and 1,000 messages, 10 at 10,000, one at 100,000; refilled before"
+                + " each iteration below 1,000 messages, so that they grow by less than 20%), topped up with short"
+                + " sessions to 100 conversations in every run. Patterns that keep a conversation in one document cannot reach 100,000 such messages"
                 + " (the document would pass 16 MB): their cells say so. The server and the machine are noisy:"
                 + " read the ratios, measured side by side in this one run, not the absolute times.\n\n");
 
