@@ -38,15 +38,15 @@ public final class BenchmarkReport {
 
     /** What to run. */
     record Plan(List<Integer> lengths, List<String> sessionModes, int warmups, int iterations, TimeValue time,
-            int poolMessages, int wireAppends) {
+            int poolMessages, int wireAppends, int flatCostRounds) {
         static Plan full() {
             return new Plan(List.of(100, 1_000, 10_000, 100_000), List.of("single", "spread", "contended"), 2, 4,
-                    TimeValue.seconds(1), 100_000, 200);
+                    TimeValue.seconds(1), 100_000, 200, 2_000);
         }
 
         /** Seconds, for the test run: checks the plumbing, measures nothing worth reading. */
         static Plan smoke() {
-            return new Plan(List.of(100, 1_000), List.of("single"), 0, 1, TimeValue.milliseconds(100), 1_000, 5);
+            return new Plan(List.of(100, 1_000), List.of("single"), 0, 1, TimeValue.milliseconds(100), 1_000, 5, 20);
         }
     }
 
@@ -55,6 +55,7 @@ public final class BenchmarkReport {
         final Map<String, Map<WritePattern, Map<Integer, Double>>> append = new LinkedHashMap<>();
         final Map<WritePattern, Map<Integer, Double>> read = new EnumMap<>(WritePattern.class);
         final Map<WritePattern, Map<Integer, WireStats.PerAppend>> wire = new EnumMap<>(WritePattern.class);
+        FlatCost.Result flatCost;
 
         Double append(String mode, WritePattern p, int length) {
             return append.getOrDefault(mode, Map.of()).getOrDefault(p, Map.of()).get(length);
@@ -115,6 +116,10 @@ public final class BenchmarkReport {
                 }
             }
         }
+        int longest = plan.lengths().get(plan.lengths().size() - 1);
+        System.out.printf(Locale.ROOT, "%s flat cost: %d vs %d messages, interleaved%n", LocalDate.now(), longest,
+                plan.lengths().get(0));
+        results.flatCost = FlatCost.measure(longest, plan.lengths().get(0), plan.flatCostRounds());
         Files.createDirectories(outDir);
         Files.writeString(outDir.resolve("benchmark-latency.svg"), Chart.svg(results.append.get("single"), plan.lengths()),
                 StandardCharsets.UTF_8);
