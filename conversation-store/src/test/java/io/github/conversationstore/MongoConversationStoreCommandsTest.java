@@ -14,32 +14,19 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.bson.BsonDocument;
 import org.bson.RawBsonDocument;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** What an append costs on the wire, counted with a driver {@link CommandListener}. */
-class MongoConversationStoreCommandsTest {
-    private static EmbeddedMongo server;
+class MongoConversationStoreCommandsTest extends EmbeddedMongoTestBase {
     private final List<CommandStartedEvent> started = new CopyOnWriteArrayList<>();
     private final List<CommandSucceededEvent> succeeded = new CopyOnWriteArrayList<>();
-    private MongoClient client;
-
-    @BeforeAll
-    static void startServer() {
-        server = new EmbeddedMongo();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        server.close();
-    }
+    private MongoClient observed;
 
     @BeforeEach
     void connect() {
-        client = MongoClients.create(MongoClientSettings.builder()
+        observed = MongoClients.create(MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString(server.connectionString()))
                 .addCommandListener(new CommandListener() {
                     @Override
@@ -57,11 +44,11 @@ class MongoConversationStoreCommandsTest {
 
     @AfterEach
     void disconnect() {
-        client.close();
+        observed.close();
     }
 
     private MongoConversationStore store(WriteConcern writeConcern) {
-        return MongoConversationStore.builder().client(client).database("commands")
+        return MongoConversationStore.builder().client(observed).database("commands")
                 .collection("c" + System.nanoTime()).writeConcern(writeConcern).build();
     }
 
@@ -73,7 +60,7 @@ class MongoConversationStoreCommandsTest {
     @Test
     void appendMessages_steadyState_isExactlyOneCommandWithConstantSizeReply() {
         // bounds large enough that no move to the archive falls inside the measured appends
-        MongoConversationStore store = MongoConversationStore.builder().client(client).database("commands")
+        MongoConversationStore store = MongoConversationStore.builder().client(observed).database("commands")
                 .collection("c" + System.nanoTime()).maxHeadMessages(1000).maxHeadBytes(1024 * 1024).build();
         store.appendMessages("s", "en", pair(0));
         int[] replyBytesAt = new int[2];
@@ -116,7 +103,7 @@ class MongoConversationStoreCommandsTest {
 
     @Test
     void appendMessages_usesMajorityWriteConcernByDefault() {
-        MongoConversationStore store = MongoConversationStore.builder().client(client).database("commands")
+        MongoConversationStore store = MongoConversationStore.builder().client(observed).database("commands")
                 .collection("c" + System.nanoTime()).build();
         started.clear();
 

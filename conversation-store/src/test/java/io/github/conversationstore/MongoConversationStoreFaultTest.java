@@ -11,9 +11,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,26 +21,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Failures the embedded server cannot produce, injected by a TCP proxy between driver and server:
  * a reply lost after the write was applied, E11000 from a lost creation race, size errors.
  */
-class MongoConversationStoreFaultTest {
-    private static EmbeddedMongo server;
+class MongoConversationStoreFaultTest extends EmbeddedMongoTestBase {
     private FaultInjectingProxy proxy;
-    private MongoClient client;
+    private MongoClient proxied;
     private MongoConversationStore store;
-
-    @BeforeAll
-    static void startServer() {
-        server = new EmbeddedMongo();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        server.close();
-    }
 
     @BeforeEach
     void connectThroughProxy() throws Exception {
         proxy = new FaultInjectingProxy(server.port());
-        client = MongoClients.create(MongoClientSettings.builder()
+        proxied = MongoClients.create(MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString(proxy.connectionString()))
                 .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS))
                 .build());
@@ -50,13 +37,13 @@ class MongoConversationStoreFaultTest {
     }
 
     private MongoConversationStore newStore(int maxAttempts) {
-        return MongoConversationStore.builder().client(client).database("faults")
+        return MongoConversationStore.builder().client(proxied).database("faults")
                 .collection("conversations_" + System.nanoTime()).maxAttempts(maxAttempts).build();
     }
 
     @AfterEach
     void disconnect() throws Exception {
-        client.close();
+        proxied.close();
         proxy.close();
     }
 

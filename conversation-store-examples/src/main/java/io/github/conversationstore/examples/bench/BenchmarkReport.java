@@ -38,7 +38,7 @@ public final class BenchmarkReport {
 
     /** What to run. */
     record Plan(List<Integer> lengths, List<String> sessionModes, int warmups, int iterations, TimeValue time,
-            int poolMessages, int wireAppends, int flatCostRounds) {
+            int poolMessages, int wireAppends, int sideBySideRounds) {
         static Plan full() {
             return new Plan(List.of(100, 1_000, 10_000, 100_000), List.of("single", "spread", "contended"), 2, 4,
                     TimeValue.seconds(1), 100_000, 200, 2_000);
@@ -55,7 +55,8 @@ public final class BenchmarkReport {
         final Map<String, Map<WritePattern, Map<Integer, Double>>> append = new LinkedHashMap<>();
         final Map<WritePattern, Map<Integer, Double>> read = new EnumMap<>(WritePattern.class);
         final Map<WritePattern, Map<Integer, WireStats.PerAppend>> wire = new EnumMap<>(WritePattern.class);
-        FlatCost.Result flatCost;
+        /** Side-by-side measurements for the targets whose ratios are close to 1. */
+        final List<Interleaved.Result> interleaved = new ArrayList<>();
 
         Double append(String mode, WritePattern p, int length) {
             return append.getOrDefault(mode, Map.of()).getOrDefault(p, Map.of()).get(length);
@@ -116,10 +117,16 @@ public final class BenchmarkReport {
                 }
             }
         }
+        int shortest = plan.lengths().get(0);
         int longest = plan.lengths().get(plan.lengths().size() - 1);
-        System.out.printf(Locale.ROOT, "%s flat cost: %d vs %d messages, interleaved%n", LocalDate.now(), longest,
-                plan.lengths().get(0));
-        results.flatCost = FlatCost.measure(longest, plan.lengths().get(0), plan.flatCostRounds());
+        System.out.printf(Locale.ROOT, "%s interleaved measurements at %d and %d messages%n", LocalDate.now(), shortest, longest);
+        int rounds = plan.sideBySideRounds();
+        results.interleaved.add(Interleaved.measure(WritePattern.LIBRARY, longest, WritePattern.LIBRARY, shortest, rounds));
+        for (WritePattern other : List.of(WritePattern.RAW_SAME_COMMANDS, WritePattern.INSERT_ONE_FLOOR)) {
+            for (int length : List.of(shortest, longest)) {
+                results.interleaved.add(Interleaved.measure(WritePattern.LIBRARY, length, other, length, rounds));
+            }
+        }
         Files.createDirectories(outDir);
         Files.writeString(outDir.resolve("benchmark-latency.svg"), Chart.svg(results.append.get("single"), plan.lengths()),
                 StandardCharsets.UTF_8);
