@@ -140,6 +140,7 @@ public final class BenchmarkReport {
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include("^" + benchmark.replace(".", "\\.") + "$")
                 .forks(0) // in-process: one JVM runs every pattern side by side
+                .shouldDoGC(true) // collect between iterations, so that no trial pays for another's garbage
                 .threads(threads)
                 .warmupIterations(warmUpOnly ? 0 : plan.warmups())
                 .warmupTime(plan.time())

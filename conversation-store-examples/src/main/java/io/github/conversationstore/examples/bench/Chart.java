@@ -7,10 +7,10 @@ import java.util.Map;
 /** An SVG line chart of append latency against session length, both axes logarithmic. */
 final class Chart {
     private static final String[] COLORS = {"#1f77b4", "#17becf", "#d62728", "#ff7f0e", "#2ca02c", "#7f7f7f"};
-    private static final int W = 760;
+    private static final int W = 900;
     private static final int H = 440;
-    private static final int LEFT = 70;
-    private static final int RIGHT = 250;
+    private static final int LEFT = 100;
+    private static final int RIGHT = 300;
     private static final int TOP = 40;
     private static final int BOTTOM = 60;
 

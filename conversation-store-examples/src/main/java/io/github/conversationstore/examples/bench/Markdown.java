@@ -23,7 +23,8 @@ final class Markdown {
                 System.getProperty("os.name"), System.getProperty("os.arch"),
                 Runtime.getRuntime().maxMemory() / (1024 * 1024)));
         md.append("Setup: the embedded MongoDB-compatible server (mongo-java-server, in memory, over loopback) and the"
-                + " MongoDB Java driver, all in one JVM. A discarded pass over every pattern warms the JIT first;"
+                + " MongoDB Java driver, all in one JVM. A discarded pass over every pattern warms the JIT first, and a"
+                + " garbage collection runs between iterations;"
                 + " then, length by length, each pattern in turn. JMH in-process (forks 0), ")
                 .append(plan.warmups()).append(" warmup and ").append(plan.iterations()).append(" measurement iterations of ")
                 .append(plan.time()).append(" per point; the figure is the mean time per append. Each append writes a"
