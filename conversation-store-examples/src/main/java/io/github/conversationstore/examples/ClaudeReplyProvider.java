@@ -236,8 +236,19 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
          * @return this builder
          */
         public Builder fromEnv() {
-            this.apiKey = System.getenv("ANTHROPIC_API_KEY");
-            String envModel = System.getenv("CLAUDE_MODEL");
+            return fromEnv(System.getenv());
+        }
+
+        /**
+         * Reads the API key from {@code ANTHROPIC_API_KEY}, and the model from {@code CLAUDE_MODEL}
+         * if set, in this map of environment variables.
+         *
+         * @param env the environment
+         * @return this builder
+         */
+        public Builder fromEnv(java.util.Map<String, String> env) {
+            this.apiKey = env.get("ANTHROPIC_API_KEY");
+            String envModel = env.get("CLAUDE_MODEL");
             if (envModel != null && !envModel.isBlank()) {
                 this.model = envModel;
             }

@@ -7,11 +7,15 @@ final class Providers {
     private Providers() {}
 
     static ReplyProvider fromEnvironment() {
-        String key = System.getenv("ANTHROPIC_API_KEY");
+        return from(System.getenv());
+    }
+
+    static ReplyProvider from(java.util.Map<String, String> env) {
+        String key = env.get("ANTHROPIC_API_KEY");
         if (key == null || key.isBlank()) {
             return new OfflineTutor();
         }
-        return ClaudeReplyProvider.builder().fromEnv().build();
+        return ClaudeReplyProvider.builder().fromEnv(env).build();
     }
 
     static String describe(ReplyProvider provider) {

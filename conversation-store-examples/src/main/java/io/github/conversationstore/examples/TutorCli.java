@@ -70,8 +70,7 @@ public final class TutorCli {
             server = options.data == null ? EmbeddedServer.inMemory() : EmbeddedServer.inFile(options.data);
             connection = server.connectionString();
         }
-        ReplyProvider provider = env.getOrDefault("ANTHROPIC_API_KEY", "").isBlank()
-                ? new OfflineTutor() : ClaudeReplyProvider.builder().fromEnv().build();
+        ReplyProvider provider = Providers.from(env);
         try (ConversationStore store = MongoConversationStore.builder().connectionString(connection)
                 .database("tutor").build()) {
             out.println("Tutor: " + Providers.describe(provider) + "; storage: "
