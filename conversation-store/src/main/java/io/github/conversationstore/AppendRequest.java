@@ -24,6 +24,9 @@ import java.util.UUID;
  * @param messages 1 to 256 messages, stored contiguously in this order
  * @param appendId the idempotency key: not blank, at most 128 characters, no control characters
  * @param headerAttributes attributes merged into the conversation header in the same atomic step
+ * @param leaseHolder for a fenced append, the holder that must hold the session's lease (see
+ *     {@link ConversationStore#tryAcquireLease}) when the messages are written, checked in the same
+ *     atomic step; {@code null} for an append that does not depend on the lease
  * @since 0.1.0
  */
 public record AppendRequest(
@@ -31,7 +34,8 @@ public record AppendRequest(
         String language,
         List<Message> messages,
         String appendId,
-        Map<String, String> headerAttributes) {
+        Map<String, String> headerAttributes,
+        String leaseHolder) {
 
     /**
      * Validates and normalizes the components (see the class comment for the rules).
@@ -41,8 +45,10 @@ public record AppendRequest(
      * @param messages see the class comment
      * @param appendId see the class comment
      * @param headerAttributes see the class comment
-     * @throws NullPointerException if a component is null
+     * @param leaseHolder see the class comment; may be null
+     * @throws NullPointerException if a component other than {@code leaseHolder} is null
      * @throws IllegalArgumentException if a component breaks its rule
+     * @since 0.2.0
      */
     public AppendRequest {
         sessionId = Checks.sessionId(sessionId);
@@ -50,6 +56,35 @@ public record AppendRequest(
         messages = Checks.messages(messages);
         appendId = Checks.identifier("appendId", appendId, Checks.MAX_ID_LENGTH);
         headerAttributes = Checks.attributes("headerAttributes", headerAttributes, java.util.Set.of());
+        if (leaseHolder != null) {
+            Checks.identifier("leaseHolder", leaseHolder, Checks.MAX_ID_LENGTH);
+        }
+    }
+
+    /**
+     * Creates a request that does not depend on the session's lease.
+     *
+     * @param sessionId see the class comment
+     * @param language see the class comment
+     * @param messages see the class comment
+     * @param appendId see the class comment
+     * @param headerAttributes see the class comment
+     * @throws NullPointerException if a component is null
+     * @throws IllegalArgumentException if a component breaks its rule
+     */
+    public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
+            Map<String, String> headerAttributes) {
+        this(sessionId, language, messages, appendId, headerAttributes, null);
+    }
+
+    /**
+     * Returns whether the append is fenced by a lease holder.
+     *
+     * @return {@code leaseHolder() != null}
+     * @since 0.2.0
+     */
+    public boolean isFenced() {
+        return leaseHolder != null;
     }
 
     /**
@@ -96,6 +131,7 @@ public record AppendRequest(
         private final List<Message> messages = new ArrayList<>();
         private final Map<String, String> headerAttributes = new LinkedHashMap<>();
         private String appendId;
+        private String leaseHolder;
 
         private Builder(String sessionId, String language) {
             this.sessionId = sessionId;
@@ -135,6 +171,21 @@ public record AppendRequest(
         }
 
         /**
+         * Fences the append: it is written only while {@code holder} holds the session's lease,
+         * checked in the same atomic step as the write; otherwise the store throws
+         * {@link LeaseLostException} and writes nothing. A turn that lost its lease (a pause longer
+         * than the lease, a slow network) can then never write after the turn that took it over.
+         *
+         * @param holder the lease holder
+         * @return this builder
+         * @since 0.2.0
+         */
+        public Builder leaseHolder(String holder) {
+            this.leaseHolder = Objects.requireNonNull(holder, "leaseHolder");
+            return this;
+        }
+
+        /**
          * Sets a header attribute, written in the same atomic step as the messages.
          *
          * @param key the attribute key (no leading {@code $}, no {@code .}, no NUL)
@@ -154,7 +205,7 @@ public record AppendRequest(
          */
         public AppendRequest build() {
             return new AppendRequest(sessionId, language, messages,
-                    appendId == null ? newAppendId() : appendId, headerAttributes);
+                    appendId == null ? newAppendId() : appendId, headerAttributes, leaseHolder);
         }
     }
 }

@@ -16,7 +16,7 @@ final class Checks {
     /** Most messages in one append. */
     static final int MAX_MESSAGES_PER_APPEND = 256;
     /** Field names a stored message uses itself, so attributes cannot take them. */
-    static final Set<String> RESERVED_MESSAGE_FIELDS = Set.of("_id", "id", "role", "text", "timestamp");
+    static final Set<String> RESERVED_MESSAGE_FIELDS = Set.of("_id", "id", "role", "text", "timestamp", MessageCodec.APPEND_ID);
 
     private Checks() {}
 

@@ -14,7 +14,7 @@ import org.bson.Document;
  * head:    { _id, sessionId, language, createdAt, updatedAt,      -- the original backend's fields
  *            messages: [ {id, role, text, timestamp, ...} ],      -- the most recent messages
  *            headSeq, messageCount, headBytes, generation,        -- counters, moved atomically
- *            recentAppends: [ {id, n} ], attributes: {...}, lease? }
+ *            appendKeys: [ long ], attributes: {...}, lease? }    -- fingerprints of recent append ids
  * archive: { _id: {s: sessionId, g: generation, q: firstSeq},    -- immutable once written
  *            sessionId, generation, endSeq, bytes, archivedAt, messages: [...] }
  * </pre>
@@ -29,9 +29,11 @@ final class HeadDocument {
     static final String MESSAGE_COUNT = "messageCount";
     static final String HEAD_BYTES = "headBytes";
     static final String GENERATION = "generation";
+    /** Fingerprints (64-bit) of the session's last append ids, newest last. */
+    static final String APPEND_KEYS = "appendKeys";
+    /** The append ids of version 0.1 heads; read for compatibility, no longer written. */
     static final String RECENT_APPENDS = "recentAppends";
     static final String APPEND_ID = "id";
-    static final String APPEND_SIZE = "n";
     static final String ATTRIBUTES = "attributes";
     static final String LEASE = "lease";
     static final String LEASE_HOLDER = "holder";

@@ -55,6 +55,14 @@ public final class InMemoryConversationStore implements ConversationStore {
         limits.check(request);
         AppendResult[] result = new AppendResult[1];
         sessions.compute(request.sessionId(), (id, session) -> {
+            if (request.isFenced()) {
+                Lease lease = leases.get(id);
+                if (lease == null || !lease.holder.equals(request.leaseHolder())) {
+                    throw new LeaseLostException("append " + request.appendId() + " to session '" + id
+                            + "' is fenced by lease holder " + request.leaseHolder()
+                            + ", which no longer holds the lease; nothing was written");
+                }
+            }
             Instant now = clock.instant();
             Session target = session == null ? new Session(request.language(), now) : session;
             synchronized (target) {
@@ -182,6 +190,11 @@ public final class InMemoryConversationStore implements ConversationStore {
             for (Iterator<AppendEntry> it = recentAppends.descendingIterator(); it.hasNext(); ) {
                 AppendEntry entry = it.next();
                 if (entry.appendId.equals(request.appendId())) {
+                    if (!sameContent(entry, request.messages())) {
+                        throw new AppendConflictException("append id " + entry.appendId + " was applied before with other"
+                                + " messages (from sequence number " + entry.firstSequence + "); an append id names one"
+                                + " content: use a new append id for new messages", entry.appendId, entry.firstSequence);
+                    }
                     return new AppendResult(entry.appendId, entry.firstSequence, entry.count, false, true);
                 }
             }
@@ -194,6 +207,18 @@ public final class InMemoryConversationStore implements ConversationStore {
                 recentAppends.removeFirst();
             }
             return new AppendResult(request.appendId(), first, request.messages().size(), first == 0, false);
+        }
+
+        private boolean sameContent(AppendEntry entry, List<Message> requested) {
+            if (entry.count != requested.size()) {
+                return false;
+            }
+            for (int i = 0; i < requested.size(); i++) {
+                if (!MessageCodec.sameContent(messages.get((int) entry.firstSequence + i), requested.get(i))) {
+                    return false;
+                }
+            }
+            return true;
         }
 
         List<StoredMessage> slice(int from, int to) {

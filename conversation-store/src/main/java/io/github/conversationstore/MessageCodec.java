@@ -3,25 +3,30 @@ package io.github.conversationstore;
 import static io.github.conversationstore.HeadDocument.toInstant;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import org.bson.types.Binary;
+import org.bson.types.Decimal128;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 
 /**
  * Stored form of a message: {@code {id, role, text, timestamp, ...attributes}}, the original
- * backend's field names, with attributes such as {@code grammarSuggestion} as top-level fields.
+ * backend's field names, with attributes such as {@code grammarSuggestion} as top-level fields. The
+ * first message of every append also carries the append's id ({@value #APPEND_ID}), so that a
+ * repeated append id can be found wherever its messages moved, and its content compared.
  */
 final class MessageCodec {
     static final String ID = "id";
     static final String ROLE = "role";
     static final String TEXT = "text";
     static final String TIMESTAMP = "timestamp";
-    /** Fixed BSON cost of a message document and of each field, over its name and value. */
-    private static final int DOCUMENT_OVERHEAD = 16;
-    private static final int FIELD_OVERHEAD = 8;
+    /** Field of the first message of a batch: the id of the append that wrote the batch. */
+    static final String APPEND_ID = "appendId";
 
     private final String assistantRoleName;
 
@@ -43,11 +48,13 @@ final class MessageCodec {
         return doc;
     }
 
-    List<Document> encode(List<Message> messages) {
+    /** Encodes a batch; its first message is marked with the append id. */
+    List<Document> encode(List<Message> messages, String appendId) {
         List<Document> out = new ArrayList<>(messages.size());
         for (Message m : messages) {
             out.add(encode(m));
         }
+        out.get(0).append(APPEND_ID, appendId);
         return out;
     }
 
@@ -77,15 +84,28 @@ final class MessageCodec {
     }
 
     /**
-     * Estimates the BSON size of a stored message from its fields. Deterministic, so that what an
-     * append adds to a head's byte count and what a move takes away agree exactly.
+     * Whether a stored message says what {@code requested} says: same role, text and attributes.
+     * Ids and timestamps are not compared: a caller that rebuilds a request to retry it gets new ones.
+     */
+    static boolean sameContent(Message stored, Message requested) {
+        return stored.role() == requested.role()
+                && stored.text().equals(requested.text())
+                && stored.attributes().equals(requested.attributes());
+    }
+
+    /** The append id a stored message carries, if it is the first of its batch. */
+    static String appendIdOf(Document stored) {
+        Object value = stored.get(APPEND_ID);
+        return value instanceof String ? (String) value : null;
+    }
+
+    /**
+     * The BSON size of a stored message, computed from the types of its values, so that it is the
+     * same in every JVM (whatever its time zone or locale) and what an append adds to a head's byte
+     * count equals what a move takes away.
      */
     static long estimateBytes(Document message) {
-        long bytes = DOCUMENT_OVERHEAD;
-        for (Map.Entry<String, Object> e : message.entrySet()) {
-            bytes += FIELD_OVERHEAD + utf8Length(e.getKey()) + utf8Length(String.valueOf(e.getValue()));
-        }
-        return bytes;
+        return documentBytes(message);
     }
 
     static long estimateBytes(List<Document> messages) {
@@ -94,6 +114,63 @@ final class MessageCodec {
             bytes += estimateBytes(m);
         }
         return bytes;
+    }
+
+    /** Document: int32 length, elements, terminating NUL. */
+    private static long documentBytes(Map<String, ?> doc) {
+        long bytes = 5;
+        for (Map.Entry<String, ?> e : doc.entrySet()) {
+            bytes += elementBytes(e.getKey(), e.getValue());
+        }
+        return bytes;
+    }
+
+    /** Element: type byte, key as a C string, value. */
+    private static long elementBytes(String key, Object value) {
+        return 1 + utf8Length(key) + 1 + valueBytes(value);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static long valueBytes(Object value) {
+        if (value == null || value instanceof org.bson.BsonNull) {
+            return 0;
+        }
+        if (value instanceof String) {
+            return 4 + utf8Length((String) value) + 1;
+        }
+        if (value instanceof Boolean) {
+            return 1;
+        }
+        if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
+            return 4;
+        }
+        if (value instanceof Long || value instanceof Double || value instanceof Float || value instanceof Date) {
+            return 8;
+        }
+        if (value instanceof ObjectId) {
+            return 12;
+        }
+        if (value instanceof Decimal128) {
+            return 16;
+        }
+        if (value instanceof Binary) {
+            return 4 + 1 + ((Binary) value).length();
+        }
+        if (value instanceof byte[]) {
+            return 4 + 1 + ((byte[]) value).length;
+        }
+        if (value instanceof Map) {
+            return documentBytes((Map<String, ?>) value);
+        }
+        if (value instanceof Collection) {
+            long bytes = 5;
+            int i = 0;
+            for (Object element : (Collection<?>) value) {
+                bytes += elementBytes(Integer.toString(i++), element);
+            }
+            return bytes;
+        }
+        return 4 + utf8Length(Objects.toString(value)) + 1;
     }
 
     private static long utf8Length(String s) {

@@ -38,6 +38,9 @@ import java.util.stream.Collectors;
  *       character budget) and call the provider with a timeout, retrying failures it marks
  *       retryable with exponential backoff, renewing the lease before each attempt;</li>
  *   <li>append the reply under the append id {@code turnId + ":reply"}: stored once;</li>
+ *   <li>both appends are fenced by the lease ({@link AppendRequest.Builder#leaseHolder(String)}): a
+ *       turn that lost its lease, however late its write arrives, is refused with
+ *       {@link LeaseLostException} instead of writing after a later turn;</li>
  *   <li>release the lease.</li>
  * </ol>
  * When the provider finally fails, {@link ReplyFailedException} is thrown, the user's message stays
@@ -161,7 +164,7 @@ public final class TurnService implements AutoCloseable {
         String replyId = turn.turnId() + REPLY_SUFFIX;
         Message user = new Message(turn.turnId() + USER_SUFFIX, Role.USER, turn.userText(), clock.instant(), Map.of());
         AppendResult appended = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
-                .appendId(user.id()).messages(user).build());
+                .appendId(user.id()).leaseHolder(holder).messages(user).build());
         StoredMessage storedUser = new StoredMessage(appended.firstSequence(), user);
         if (appended.duplicate()) {
             List<StoredMessage> stored = store.readMessages(turn.sessionId(), appended.firstSequence(), 2);
@@ -182,8 +185,10 @@ public final class TurnService implements AutoCloseable {
             throw failed(request, 1, false, "it returned an unusable reply: " + e.getMessage(), e);
         }
         renewOrFail(turn.sessionId(), turn.turnId(), holder);
+        // fenced: if this turn lost its lease (a pause longer than the lease), the reply is refused
+        // rather than stored after a later turn's messages
         AppendResult stored = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
-                .appendId(replyId).messages(replyMessage).build());
+                .appendId(replyId).leaseHolder(holder).messages(replyMessage).build());
         if (stored.duplicate()) {
             List<StoredMessage> existing = store.readMessages(turn.sessionId(), stored.firstSequence(), 1);
             if (!existing.isEmpty()) {

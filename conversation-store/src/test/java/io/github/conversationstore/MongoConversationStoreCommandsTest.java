@@ -31,7 +31,10 @@ class MongoConversationStoreCommandsTest extends EmbeddedMongoTestBase {
                 .addCommandListener(new CommandListener() {
                     @Override
                     public void commandStarted(CommandStartedEvent event) {
-                        started.add(event);
+                        // the command's buffer is released after the event: keep a copy
+                        started.add(new CommandStartedEvent(event.getRequestContext(), event.getOperationId(),
+                                event.getRequestId(), event.getConnectionDescription(), event.getDatabaseName(),
+                                event.getCommandName(), event.getCommand().clone()));
                     }
 
                     @Override
@@ -45,6 +48,10 @@ class MongoConversationStoreCommandsTest extends EmbeddedMongoTestBase {
     @AfterEach
     void disconnect() {
         observed.close();
+    }
+
+    private CommandStartedEvent first(String commandName) {
+        return started.stream().filter(e -> e.getCommandName().equals(commandName)).findFirst().orElseThrow();
     }
 
     private MongoConversationStore store(WriteConcern writeConcern) {
@@ -109,7 +116,7 @@ class MongoConversationStoreCommandsTest extends EmbeddedMongoTestBase {
 
         store.appendMessages("s", "en", pair(1));
 
-        BsonDocument command = started.get(0).getCommand();
+        BsonDocument command = first("findAndModify").getCommand();
         assertThat(command.getDocument("writeConcern").getString("w").getValue()).isEqualTo("majority");
     }
 
@@ -120,7 +127,7 @@ class MongoConversationStoreCommandsTest extends EmbeddedMongoTestBase {
 
         store.appendMessages("s", "en", pair(1));
 
-        BsonDocument writeConcern = started.get(0).getCommand().getDocument("writeConcern");
+        BsonDocument writeConcern = first("findAndModify").getCommand().getDocument("writeConcern");
         assertThat(writeConcern.getInt32("w").getValue()).isEqualTo(1);
         assertThat(writeConcern.getBoolean("j").getValue()).isTrue();
     }

@@ -1,0 +1,54 @@
+package io.github.conversationstore;
+
+/**
+ * An append id was used again with other messages. An append id names one content: a repeat with
+ * the same messages (same roles, texts and attributes, in the same order) is reported as a
+ * {@linkplain AppendResult#duplicate() duplicate}; a repeat with other messages is refused with
+ * this exception, so that they are never silently dropped. Nothing was written. Not retryable: use
+ * a new append id for new messages.
+ *
+ * @since 0.2.0
+ */
+public class AppendConflictException extends ConversationStoreException {
+    private static final long serialVersionUID = 1L;
+
+    private final String appendId;
+    private final long firstSequence;
+
+    /**
+     * Creates an exception.
+     *
+     * @param message what differs
+     * @param appendId the append id used twice
+     * @param firstSequence the sequence number of the first message stored under that id
+     */
+    public AppendConflictException(String message, String appendId, long firstSequence) {
+        super(message, null);
+        this.appendId = appendId;
+        this.firstSequence = firstSequence;
+    }
+
+    /**
+     * Returns the append id used twice.
+     *
+     * @return the append id
+     */
+    public String appendId() {
+        return appendId;
+    }
+
+    /**
+     * Returns where the messages first stored under this append id start.
+     *
+     * @return the sequence number of the first of them
+     */
+    public long firstSequence() {
+        return firstSequence;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean isRetryable() {
+        return false;
+    }
+}

@@ -1,0 +1,377 @@
+package io.github.conversationstore;
+
+import static io.github.conversationstore.HeadDocument.APPEND_ID;
+import static io.github.conversationstore.HeadDocument.APPEND_KEYS;
+import static io.github.conversationstore.HeadDocument.ATTRIBUTES;
+import static io.github.conversationstore.HeadDocument.CHUNK_FIRST_SEQ;
+import static io.github.conversationstore.HeadDocument.CREATED_AT;
+import static io.github.conversationstore.HeadDocument.GENERATION;
+import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
+import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
+import static io.github.conversationstore.HeadDocument.LANGUAGE;
+import static io.github.conversationstore.HeadDocument.LEASE;
+import static io.github.conversationstore.HeadDocument.LEASE_HOLDER;
+import static io.github.conversationstore.HeadDocument.MESSAGES;
+import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
+import static io.github.conversationstore.HeadDocument.RECENT_APPENDS;
+import static io.github.conversationstore.HeadDocument.SESSION_ID;
+import static io.github.conversationstore.HeadDocument.UPDATED_AT;
+import static io.github.conversationstore.HeadDocument.adopted;
+import static io.github.conversationstore.HeadDocument.longField;
+import static io.github.conversationstore.HeadDocument.messages;
+
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.ReturnDocument;
+import io.github.conversationstore.MongoContext.Deadline;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import org.bson.types.ObjectId;
+
+/**
+ * Appends of the Mongo store: the one-command fast path, and what follows a refused or failed one.
+ *
+ * <p>The fast path is one {@code findAndModify}: an upsert whose filter excludes heads that
+ * already hold the append id's fingerprint (and heads too full to take the batch, and, for a fenced
+ * append, heads whose lease another holder has), which pushes the messages, bumps the counters,
+ * records the fingerprint and sets the header in one atomic document update, and returns only the
+ * counters. A refused update (E11000 from the upsert, or no match for a fenced append) is explained
+ * by reading the head on the primary: the append id was applied (find its messages, compare their
+ * content, report a duplicate or a conflict), the head is the original backend's (adopt it), full
+ * (move messages out), fenced by another holder (fail), or created by a concurrent writer (retry).
+ */
+final class MongoAppender {
+    /** Room kept in a head for everything but its messages: header, fingerprints, lease. */
+    static final int HEAD_OVERHEAD_BYTES = 256 * 1024;
+
+    private final MongoContext ctx;
+    private final MongoArchiveMover mover;
+    private final MongoReader reader;
+    private final FindOneAndUpdateOptions upsertBefore;
+    private final FindOneAndUpdateOptions updateBefore;
+    private final FindOneAndUpdateOptions upsertAfter;
+    private final FindOneAndUpdateOptions updateAfter;
+
+    MongoAppender(MongoContext ctx, MongoArchiveMover mover, MongoReader reader) {
+        this.ctx = ctx;
+        this.mover = mover;
+        this.reader = reader;
+        Bson counters = Projections.fields(Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES), Projections.excludeId());
+        // with other writers the array's length is the truth: return one tiny field per message
+        Bson lengths = Projections.fields(Projections.include(HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.APPEND_ID),
+                Projections.excludeId());
+        this.upsertBefore = new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.BEFORE).projection(counters);
+        this.updateBefore = new FindOneAndUpdateOptions().upsert(false).returnDocument(ReturnDocument.BEFORE).projection(counters);
+        this.upsertAfter = new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER).projection(lengths);
+        this.updateAfter = new FindOneAndUpdateOptions().upsert(false).returnDocument(ReturnDocument.AFTER).projection(lengths);
+    }
+
+    /** The 64-bit fingerprint of an append id that heads keep in {@code appendKeys}. */
+    static long appendKey(String appendId) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(appendId.getBytes(StandardCharsets.UTF_8));
+            return ByteBuffer.wrap(digest, 0, Long.BYTES).getLong();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    AppendResult append(AppendRequest request) {
+        ctx.limits.check(request);
+        List<Document> encoded = ctx.codec.encode(request.messages(), request.appendId());
+        long batchBytes = MessageCodec.estimateBytes(encoded);
+        long room = ctx.maxDocumentBytes - HEAD_OVERHEAD_BYTES - batchBytes;
+        if (room < 0) {
+            throw new ConversationTooLargeException("the batch of " + encoded.size() + " messages for session '"
+                    + request.sessionId() + "' takes about " + batchBytes + " bytes; a conversation document holds at most "
+                    + (ctx.maxDocumentBytes - HEAD_OVERHEAD_BYTES) + " bytes of messages (maxDocumentBytes)", null);
+        }
+        Batch batch = new Batch(request, encoded, batchBytes, appendKey(request.appendId()), room);
+        Deadline deadline = ctx.deadline("append " + request.appendId() + " to session '" + request.sessionId() + "'");
+        boolean outcomeUnknown = false;
+        RuntimeException last = null;
+        for (int attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
+            try {
+                Optional<AppendResult> done = attempt(batch, null, deadline);
+                if (done.isPresent()) {
+                    return done.get();
+                }
+                // a fenced append matched no head: find out why
+            } catch (RuntimeException e) {
+                last = e;
+                MongoFailure failure = MongoFailure.of(e);
+                if (failure == MongoFailure.TRANSIENT && !(e instanceof ConversationStoreException)) {
+                    outcomeUnknown = true;
+                    if (attempt < ctx.maxAttempts) {
+                        ctx.backOff(attempt, true, deadline);
+                    }
+                    continue;
+                }
+                if (failure != MongoFailure.DUPLICATE_KEY) {
+                    throw MongoContext.translate(deadline.what, e);
+                }
+            }
+            try {
+                Optional<AppendResult> resolved = resolve(batch, outcomeUnknown, deadline);
+                if (resolved.isPresent()) {
+                    return resolved.get();
+                }
+            } catch (RuntimeException resolveFailure) {
+                if (MongoFailure.of(resolveFailure) != MongoFailure.TRANSIENT
+                        || resolveFailure instanceof ConversationStoreException) {
+                    throw MongoContext.translate(deadline.what, resolveFailure);
+                }
+                last = resolveFailure;
+                ctx.backOff(attempt, true, deadline);
+            }
+        }
+        String what = deadline.what + " failed after " + ctx.maxAttempts + " attempts";
+        if (last == null || MongoFailure.of(last) == MongoFailure.DUPLICATE_KEY) {
+            throw new ConcurrentAppendException(what + ": concurrent writers won every attempt; retry with the same append id", last);
+        }
+        throw new ConversationStoreUnavailableException(what + "; the outcome is unknown: retry with the same append id", last);
+    }
+
+    /** One append's fixed parts. */
+    private record Batch(AppendRequest request, List<Document> encoded, long bytes, long key, long room) {
+        int size() {
+            return encoded.size();
+        }
+    }
+
+    /**
+     * Tries the atomic update once. {@code guard}, when given, replaces the fingerprint check by an
+     * exact state of the head (its generation, {@code headSeq} and array length) in which the append
+     * id was proven absent. Empty means that no head matched (only possible when not upserting).
+     */
+    private Optional<AppendResult> attempt(Batch batch, Document guard, Deadline deadline) {
+        AppendRequest request = batch.request();
+        Document filter = new Document(SESSION_ID, request.sessionId());
+        if (guard == null) {
+            filter.append(APPEND_KEYS, new Document("$ne", batch.key()))
+                    .append(RECENT_APPENDS + "." + APPEND_ID, new Document("$ne", request.appendId()));
+        } else {
+            filter.putAll(guard);
+        }
+        filter.append(HEAD_BYTES, new Document("$lte", batch.room()));
+        if (request.isFenced()) {
+            filter.append(LEASE + "." + LEASE_HOLDER, request.leaseHolder());
+        }
+        boolean upsert = guard == null && !request.isFenced();
+        FindOneAndUpdateOptions options = ctx.foreignWriters
+                ? upsert ? upsertAfter : updateAfter
+                : upsert ? upsertBefore : updateBefore;
+        Document reply = deadline.heads().findOneAndUpdate(filter, update(batch), options);
+        int n = batch.size();
+        long first;
+        long lengthBefore;
+        long bytesBefore;
+        if (ctx.foreignWriters) {
+            if (reply == null) {
+                return Optional.empty();
+            }
+            long length = messages(reply).size();
+            first = longField(reply, HEAD_SEQ) + length - n;
+            lengthBefore = length - n;
+            bytesBefore = longField(reply, HEAD_BYTES) - batch.bytes();
+        } else if (reply == null) {
+            if (!upsert) {
+                return Optional.empty();
+            }
+            first = 0;
+            lengthBefore = 0;
+            bytesBefore = 0;
+        } else {
+            first = longField(reply, MESSAGE_COUNT);
+            lengthBefore = first - longField(reply, HEAD_SEQ);
+            bytesBefore = longField(reply, HEAD_BYTES);
+        }
+        if (crossed(lengthBefore, lengthBefore + n, ctx.maxHeadMessages)
+                || crossed(bytesBefore, bytesBefore + batch.bytes(), ctx.maxHeadBytes)) {
+            mover.moveQuietly(request.sessionId());
+        }
+        return Optional.of(new AppendResult(request.appendId(), first, n, first == 0, false));
+    }
+
+    /**
+     * Whether growing from {@code before} to {@code after} passes a move threshold: the bound, then
+     * every half bound above it. Only the append that crosses one moves, so concurrent appenders do
+     * not all move at once; if that move fails, the next threshold tries again.
+     */
+    static boolean crossed(long before, long after, long bound) {
+        long step = Math.max(1, bound / 2);
+        return thresholdsBelow(after, bound, step) > thresholdsBelow(before, bound, step);
+    }
+
+    private static long thresholdsBelow(long value, long bound, long step) {
+        return value > bound ? (value - bound - 1) / step + 1 : 0;
+    }
+
+    private Bson update(Batch batch) {
+        AppendRequest request = batch.request();
+        Date now = Date.from(ctx.time.now());
+        Document set = new Document(UPDATED_AT, now);
+        request.headerAttributes().forEach((k, v) -> set.append(ATTRIBUTES + "." + k, v));
+        return new Document("$setOnInsert", new Document(LANGUAGE, request.language())
+                        .append(CREATED_AT, now)
+                        .append(HEAD_SEQ, 0L)
+                        // a new head always gets a new generation, also when a retry re-creates it
+                        .append(GENERATION, new ObjectId()))
+                .append("$set", set)
+                .append("$inc", new Document(MESSAGE_COUNT, (long) batch.size()).append(HEAD_BYTES, batch.bytes()))
+                .append("$push", new Document(MESSAGES, new Document("$each", batch.encoded()))
+                        .append(APPEND_KEYS, new Document("$each", List.of(batch.key()))
+                                .append("$slice", -ctx.limits.appendIdWindow())));
+    }
+
+    /**
+     * After a refused update, finds out why (see the class comment). Empty means: try again.
+     */
+    private Optional<AppendResult> resolve(Batch batch, boolean ownAttemptMayHaveApplied, Deadline deadline) {
+        AppendRequest request = batch.request();
+        Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
+                .projection(Projections.fields(Projections.include(APPEND_KEYS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
+                        HEAD_BYTES, GENERATION, LEASE, MESSAGES + "." + MessageCodec.APPEND_ID), Projections.excludeId()))
+                .first();
+        if (head == null) {
+            if (request.isFenced()) {
+                throw leaseLost(request, "the session was deleted");
+            }
+            ctx.backOff(1, false, deadline); // the head was deleted in between: create it again
+            return Optional.empty();
+        }
+        if (!adopted(head)) {
+            new MongoAdoption(ctx).adopt(request.sessionId(), deadline);
+            mover.moveQuietly(request.sessionId()); // an old document may hold far more than a head should
+            return Optional.empty();
+        }
+        Optional<Long> legacy = legacyLocate(head, request.appendId());
+        if (legacy.isPresent() || head.getList(APPEND_KEYS, Long.class, List.of()).contains(batch.key())) {
+            Optional<Long> first = locate(head, request, deadline);
+            if (first.isPresent() || legacy.isPresent()) {
+                return Optional.of(repeated(batch, first.orElse(legacy.orElse(0L)), first.isPresent(),
+                        ownAttemptMayHaveApplied, deadline));
+            }
+            // another append id with the same fingerprint: apply against the exact state just read
+            Document guard = new Document(GENERATION, head.get(GENERATION))
+                    .append(HEAD_SEQ, head.get(HEAD_SEQ))
+                    .append(MESSAGES, new Document("$size", messages(head).size()));
+            Optional<AppendResult> applied = attempt(batch, guard, deadline);
+            if (applied.isPresent()) {
+                return applied;
+            }
+        }
+        if (request.isFenced()) {
+            Document lease = head.get(LEASE, Document.class);
+            if (lease == null || !request.leaseHolder().equals(lease.getString(LEASE_HOLDER))) {
+                throw leaseLost(request, "another holder took the lease");
+            }
+        }
+        if (longField(head, HEAD_BYTES) > batch.room()) {
+            mover.move(request.sessionId(), Math.min(ctx.maxHeadBytes / 2, batch.room()), deadline);
+        } else {
+            ctx.backOff(1, false, deadline); // another writer created the head first, or the state moved on
+        }
+        return Optional.empty();
+    }
+
+    private static LeaseLostException leaseLost(AppendRequest request, String why) {
+        return new LeaseLostException("append " + request.appendId() + " to session '" + request.sessionId()
+                + "' is fenced by lease holder " + request.leaseHolder() + ", which no longer holds the lease: " + why
+                + "; nothing was written");
+    }
+
+    /**
+     * Finds where the messages of an applied append id start: in the head (whose messages were
+     * read as their append id markers only), or in an archive chunk of the head's generation.
+     */
+    private Optional<Long> locate(Document head, AppendRequest request, Deadline deadline) {
+        List<Document> markers = messages(head);
+        for (int i = markers.size() - 1; i >= 0; i--) {
+            if (request.appendId().equals(MessageCodec.appendIdOf(markers.get(i)))) {
+                return Optional.of(longField(head, HEAD_SEQ) + i);
+            }
+        }
+        Document chunk = deadline.archive().find(new Document(SESSION_ID, request.sessionId())
+                        .append(GENERATION, head.get(GENERATION))
+                        .append(MESSAGES + "." + MessageCodec.APPEND_ID, request.appendId()))
+                .projection(Projections.include("_id", MESSAGES + "." + MessageCodec.APPEND_ID))
+                .first();
+        if (chunk == null) {
+            return Optional.empty();
+        }
+        List<Document> chunkMarkers = messages(chunk);
+        for (int i = 0; i < chunkMarkers.size(); i++) {
+            if (request.appendId().equals(MessageCodec.appendIdOf(chunkMarkers.get(i)))) {
+                return Optional.of(longField(chunk.get("_id", Document.class), CHUNK_FIRST_SEQ) + i);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Where a version 0.1 head's {@code recentAppends} entry {@code {id, n}} for this append id puts
+     * its messages: the entries are contiguous and end where the first message written by a later
+     * version (the first with an append id marker) starts, or at the message count.
+     */
+    private static Optional<Long> legacyLocate(Document head, String appendId) {
+        List<Document> entries = head.getList(RECENT_APPENDS, Document.class, List.of());
+        if (entries.isEmpty()) {
+            return Optional.empty();
+        }
+        long end = longField(head, MESSAGE_COUNT);
+        List<Document> markers = messages(head);
+        for (int i = 0; i < markers.size(); i++) {
+            if (MessageCodec.appendIdOf(markers.get(i)) != null) {
+                end = longField(head, HEAD_SEQ) + i;
+                break;
+            }
+        }
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            long first = end - ((Number) entries.get(i).get("n")).longValue();
+            if (appendId.equals(entries.get(i).getString(APPEND_ID))) {
+                return Optional.of(Math.max(0, first));
+            }
+            end = first;
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The result of a repeated append id whose messages start at {@code first}: a duplicate if the
+     * stored batch says what the request says, otherwise {@link AppendConflictException}. Batches
+     * written by this version also have to start and end where the request's would (append id
+     * markers); those of version 0.1 have none.
+     */
+    private AppendResult repeated(Batch batch, long first, boolean marked, boolean ownAttemptMayHaveApplied,
+            Deadline deadline) {
+        AppendRequest request = batch.request();
+        List<Document> stored = reader.read(request.sessionId(), first, batch.size() + 1, deadline).documents();
+        boolean same = stored.size() >= batch.size()
+                && (!marked || stored.size() == batch.size() || MessageCodec.appendIdOf(stored.get(batch.size())) != null
+                        || ctx.foreignWriters);
+        for (int i = 0; same && i < batch.size(); i++) {
+            Document doc = stored.get(i);
+            String marker = MessageCodec.appendIdOf(doc);
+            same = (!marked || (i == 0 ? request.appendId().equals(marker) : marker == null))
+                    && MessageCodec.sameContent(MessageCodec.decode(doc), request.messages().get(i));
+        }
+        if (!same) {
+            throw new AppendConflictException("append id " + request.appendId() + " of session '" + request.sessionId()
+                    + "' was applied before with other messages (from sequence number " + first
+                    + "); an append id names one content: use a new append id for new messages",
+                    request.appendId(), first);
+        }
+        // if an earlier attempt of this very call may have applied it, it was applied by this call
+        return ownAttemptMayHaveApplied
+                ? new AppendResult(request.appendId(), first, batch.size(), first == 0, false)
+                : new AppendResult(request.appendId(), first, batch.size(), false, true);
+    }
+}

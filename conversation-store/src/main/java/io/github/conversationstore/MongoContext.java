@@ -1,0 +1,201 @@
+package io.github.conversationstore;
+
+import com.mongodb.ReadConcern;
+import com.mongodb.ReadPreference;
+import com.mongodb.WriteConcern;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
+import org.bson.Document;
+
+/**
+ * What the parts of {@link MongoConversationStore} share: the two collections, the settings, the
+ * server's time, and the discipline every database call follows: one overall deadline per
+ * operation, bounded retries of transient failures, and no driver exception escaping.
+ *
+ * <p>Every read goes to the primary. When writes are acknowledged by a majority (the default),
+ * reads use read concern {@code majority} too, so no decision is taken on a write that a failover
+ * could roll back; with a weaker write concern they use {@code local}, so that a store still reads
+ * its own writes.
+ */
+final class MongoContext {
+    final MongoClient client;
+    final MongoDatabase database;
+    final Limits limits;
+    final MessageCodec codec;
+    final int maxAttempts;
+    final int maxHeadMessages;
+    final long maxHeadBytes;
+    final long maxDocumentBytes;
+    /** Whether other programs (the original backend) push to heads without the library's counters. */
+    final boolean foreignWriters;
+    final Duration operationTimeout;
+    final ServerClock time;
+    private final MongoCollection<Document> heads;
+    private final MongoCollection<Document> archive;
+    private volatile MoveStepHook moveStepHook = step -> { };
+
+    /** Test seam: called after each step of moving messages to the archive. */
+    @FunctionalInterface
+    interface MoveStepHook {
+        void reached(String step);
+    }
+
+    MongoContext(MongoClient client, MongoDatabase database, String collection, String archiveCollection,
+            WriteConcern writeConcern, Limits limits, MessageCodec codec, int maxAttempts, int maxHeadMessages,
+            long maxHeadBytes, long maxDocumentBytes, boolean foreignWriters, Duration operationTimeout,
+            ServerClock time) {
+        this.client = client;
+        this.database = database;
+        ReadConcern readConcern = isMajority(writeConcern) ? ReadConcern.MAJORITY : ReadConcern.LOCAL;
+        this.heads = database.getCollection(collection)
+                .withWriteConcern(writeConcern)
+                .withReadPreference(ReadPreference.primary())
+                .withReadConcern(readConcern);
+        // chunks are always written with majority: a trim must never survive its chunk's rollback
+        this.archive = database.getCollection(archiveCollection)
+                .withWriteConcern(WriteConcern.MAJORITY)
+                .withReadPreference(ReadPreference.primary())
+                .withReadConcern(readConcern);
+        this.limits = limits;
+        this.codec = codec;
+        this.maxAttempts = maxAttempts;
+        this.maxHeadMessages = maxHeadMessages;
+        this.maxHeadBytes = maxHeadBytes;
+        this.maxDocumentBytes = maxDocumentBytes;
+        this.foreignWriters = foreignWriters;
+        this.operationTimeout = operationTimeout;
+        this.time = time;
+    }
+
+    private static boolean isMajority(WriteConcern writeConcern) {
+        return "majority".equals(writeConcern.getWObject()) || writeConcern.getWObject() == null;
+    }
+
+    MongoCollection<Document> headsWithoutDeadline() {
+        return heads;
+    }
+
+    MongoCollection<Document> archiveWithoutDeadline() {
+        return archive;
+    }
+
+    void onMoveStep(MoveStepHook hook) {
+        this.moveStepHook = hook;
+    }
+
+    void reached(String step) {
+        moveStepHook.reached(step);
+    }
+
+    /** Starts the deadline of one operation, described by {@code what} in errors. */
+    Deadline deadline(String what) {
+        return new Deadline(what, System.nanoTime() + operationTimeout.toNanos());
+    }
+
+    /** Runs an idempotent operation, retrying transient failures within the deadline. */
+    <T> T call(Deadline deadline, Function<Deadline, T> operation) {
+        RuntimeException last = null;
+        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+            try {
+                return operation.apply(deadline);
+            } catch (RuntimeException e) {
+                MongoFailure failure = MongoFailure.of(e);
+                if (failure != MongoFailure.TRANSIENT || e instanceof ConversationStoreException) {
+                    throw translate(deadline.what, e);
+                }
+                last = e;
+                if (attempt < maxAttempts) {
+                    backOff(attempt, true, deadline);
+                }
+            }
+        }
+        throw new ConversationStoreUnavailableException(
+                "could not " + deadline.what + " after " + maxAttempts + " attempts: " + last.getMessage(), last);
+    }
+
+    /** Runs {@link #call} under a new deadline. */
+    <T> T call(String what, Function<Deadline, T> operation) {
+        return call(deadline(what), operation);
+    }
+
+    static ConversationStoreException translate(String what, RuntimeException e) {
+        if (e instanceof ConversationStoreException) {
+            return (ConversationStoreException) e;
+        }
+        switch (MongoFailure.of(e)) {
+            case TOO_LARGE:
+                return new ConversationTooLargeException("could not " + what + ": the document would be too large ("
+                        + e.getMessage() + ")", e);
+            case TRANSIENT:
+                return new ConversationStoreUnavailableException("could not " + what + ": " + e.getMessage()
+                        + "; the outcome is unknown: retry with the same append id", e);
+            case INTERRUPTED:
+                Thread.currentThread().interrupt();
+                return new ConversationStoreUnavailableException("could not " + what
+                        + ": the thread was interrupted; the outcome is unknown: retry with the same append id", e);
+            default:
+                return new ConversationStoreException("could not " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sleeps a little before the next attempt: briefly after a lost race, longer after a network
+     * failure; never past the deadline.
+     */
+    void backOff(int attempt, boolean transientFailure, Deadline deadline) {
+        long capMicros = transientFailure
+                ? Math.min(1_000_000L, 20_000L << Math.min(attempt - 1, 6))
+                : Math.min(20_000L, 500L << Math.min(attempt - 1, 6));
+        long nanos = ThreadLocalRandom.current().nextLong(capMicros / 2, capMicros + 1) * 1_000L;
+        LockSupport.parkNanos(Math.min(nanos, deadline.remainingNanos() / 2));
+        if (Thread.currentThread().isInterrupted()) {
+            throw new ConversationStoreUnavailableException("could not " + deadline.what
+                    + ": the thread was interrupted; the outcome is unknown: retry with the same append id", null);
+        }
+    }
+
+    /**
+     * The time left to one operation. Every database call of the operation gets what is left as
+     * its client-side timeout, so server selection, connecting and waiting for a reply all count.
+     */
+    final class Deadline {
+        final String what;
+        private final long endNanos;
+
+        private Deadline(String what, long endNanos) {
+            this.what = what;
+            this.endNanos = endNanos;
+        }
+
+        long remainingNanos() {
+            return Math.max(0, endNanos - System.nanoTime());
+        }
+
+        private long remainingMillis() {
+            long millis = TimeUnit.NANOSECONDS.toMillis(endNanos - System.nanoTime());
+            if (millis < 1) {
+                throw new ConversationStoreUnavailableException("could not " + what + " within the operation timeout of "
+                        + operationTimeout.toMillis() + " ms; the outcome is unknown: retry with the same append id", null);
+            }
+            return millis;
+        }
+
+        MongoCollection<Document> heads() {
+            return heads.withTimeout(remainingMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        MongoCollection<Document> archive() {
+            return archive.withTimeout(remainingMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        MongoDatabase database() {
+            return database.withTimeout(remainingMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+}

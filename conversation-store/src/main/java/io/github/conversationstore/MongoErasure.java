@@ -1,0 +1,143 @@
+package io.github.conversationstore;
+
+import static io.github.conversationstore.HeadDocument.GENERATION;
+import static io.github.conversationstore.HeadDocument.MESSAGES;
+import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
+import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
+import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
+import static io.github.conversationstore.HeadDocument.SESSION_ID;
+
+import com.mongodb.client.MongoCursor;
+import com.mongodb.client.model.FindOneAndDeleteOptions;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.Sorts;
+import io.github.conversationstore.MongoContext.Deadline;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.bson.Document;
+import org.bson.types.ObjectId;
+
+/**
+ * Erasure and retention of the Mongo store.
+ *
+ * <p>Both rest on one fact: a generation id is created with its head and never reused (every head
+ * insert draws a new one, also when a retry re-creates a deleted head), and a chunk of generation G
+ * is only written after a mover read the head of generation G on the primary. So once the primary
+ * shows no head of generation G, none ever will again, and G's chunks are dead. No decision is
+ * taken from a timestamp, a clock or a secondary.
+ */
+final class MongoErasure {
+    /** Sessions whose heads are looked up together by the sweep. */
+    private static final int SWEEP_BATCH = 256;
+
+    private final MongoContext ctx;
+
+    MongoErasure(MongoContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /**
+     * Deletes the head, then every chunk of every generation that is not the live head's: the
+     * deleted head's, those of earlier lives a previous (interrupted) call left behind, and those a
+     * late mover wrote. A call repeated after a lost reply finds no head and still removes them all.
+     */
+    long delete(String sessionId) {
+        Document deleted = ctx.call("delete session '" + sessionId + "'", deadline -> deadline.heads().findOneAndDelete(
+                new Document(SESSION_ID, sessionId),
+                new FindOneAndDeleteOptions().projection(Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
+                        GENERATION, MESSAGES + "." + MessageCodec.ROLE))));
+        ctx.call("delete the archive of session '" + sessionId + "'", deadline -> {
+            List<ObjectId> generations = deadline.archive()
+                    .distinct(GENERATION, new Document(SESSION_ID, sessionId), ObjectId.class)
+                    .into(new ArrayList<>());
+            if (generations.isEmpty()) {
+                return 0L;
+            }
+            // listed before the live head is read: a head created after this read draws a generation
+            // that is not in the list
+            Object live = liveGeneration(sessionId, deadline);
+            generations.removeIf(g -> g.equals(live));
+            return generations.isEmpty() ? 0L : deadline.archive().deleteMany(new Document(SESSION_ID, sessionId)
+                    .append(GENERATION, new Document("$in", generations))).getDeletedCount();
+        });
+        return deleted == null ? 0 : HeadDocument.messageCount(deleted);
+    }
+
+    private static Object liveGeneration(String sessionId, Deadline deadline) {
+        Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
+                .projection(Projections.include(GENERATION)).first();
+        return head == null ? null : head.get(GENERATION);
+    }
+
+    /**
+     * Deletes the chunks of dead generations in the whole archive. Walks the distinct
+     * {@code (sessionId, generation)} pairs of the archive in index order, one indexed query per
+     * pair (so the cost does not depend on how many chunks a session has, and no reply holds more
+     * than one pair), looks the heads of {@value #SWEEP_BATCH} sessions up at once, and deletes the
+     * chunks of each pair whose head is gone or has another generation.
+     */
+    long sweep() {
+        long removed = 0;
+        String lastSession = null;
+        ObjectId lastGeneration = null;
+        while (true) {
+            Map<String, List<ObjectId>> pairs = new LinkedHashMap<>();
+            int count = 0;
+            while (count < SWEEP_BATCH) {
+                Document next = nextPair(lastSession, lastGeneration);
+                if (next == null) {
+                    break;
+                }
+                lastSession = next.getString(SESSION_ID);
+                lastGeneration = next.getObjectId(GENERATION);
+                pairs.computeIfAbsent(lastSession, s -> new ArrayList<>()).add(lastGeneration);
+                count++;
+            }
+            if (pairs.isEmpty()) {
+                return removed;
+            }
+            Map<String, Object> live = liveGenerations(new ArrayList<>(pairs.keySet()));
+            for (Map.Entry<String, List<ObjectId>> e : pairs.entrySet()) {
+                List<ObjectId> dead = new ArrayList<>(e.getValue());
+                dead.removeIf(g -> Objects.equals(g, live.get(e.getKey())));
+                if (!dead.isEmpty()) {
+                    removed += ctx.call("delete orphaned chunks of session '" + e.getKey() + "'",
+                            deadline -> deadline.archive().deleteMany(new Document(SESSION_ID, e.getKey())
+                                    .append(GENERATION, new Document("$in", dead))).getDeletedCount());
+                }
+            }
+            if (count < SWEEP_BATCH) {
+                return removed;
+            }
+        }
+    }
+
+    /** The first pair after {@code (session, generation)} in index order, or null. */
+    private Document nextPair(String session, ObjectId generation) {
+        Document filter = session == null ? new Document() : new Document("$or", List.of(
+                new Document(SESSION_ID, session).append(GENERATION, new Document("$gt", generation)),
+                new Document(SESSION_ID, new Document("$gt", session))));
+        return ctx.call("list archived sessions", deadline -> deadline.archive().find(filter)
+                .projection(Projections.fields(Projections.include(SESSION_ID, GENERATION), Projections.excludeId()))
+                .sort(Sorts.ascending(SESSION_ID, GENERATION))
+                .limit(1)
+                .first());
+    }
+
+    private Map<String, Object> liveGenerations(List<String> sessions) {
+        return ctx.call("read heads of archived sessions", deadline -> {
+            Map<String, Object> live = new HashMap<>();
+            try (MongoCursor<Document> heads = deadline.heads()
+                    .find(new Document(SESSION_ID, new Document("$in", sessions)))
+                    .projection(Projections.include(SESSION_ID, GENERATION))
+                    .iterator()) {
+                heads.forEachRemaining(h -> live.put(h.getString(SESSION_ID), h.get(GENERATION)));
+            }
+            return live;
+        });
+    }
+}

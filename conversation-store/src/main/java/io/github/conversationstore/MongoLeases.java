@@ -1,0 +1,89 @@
+package io.github.conversationstore;
+
+import static io.github.conversationstore.HeadDocument.CREATED_AT;
+import static io.github.conversationstore.HeadDocument.GENERATION;
+import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
+import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
+import static io.github.conversationstore.HeadDocument.LANGUAGE;
+import static io.github.conversationstore.HeadDocument.LEASE;
+import static io.github.conversationstore.HeadDocument.LEASE_EXPIRES_AT;
+import static io.github.conversationstore.HeadDocument.LEASE_HOLDER;
+import static io.github.conversationstore.HeadDocument.MESSAGES;
+import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
+import static io.github.conversationstore.HeadDocument.SESSION_ID;
+import static io.github.conversationstore.HeadDocument.UPDATED_AT;
+
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.UpdateOptions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import org.bson.Document;
+import org.bson.types.ObjectId;
+
+/**
+ * Per-session leases kept in the head document: {@code lease: {holder, expiresAt}}. Expiry is
+ * judged by the server's time ({@link ServerClock}), so JVMs whose clocks disagree agree on it.
+ * Holding the lease is also a fencing token: a fenced append matches only while its holder is the
+ * lease's holder (see {@link MongoAppender}).
+ */
+final class MongoLeases {
+    private final MongoContext ctx;
+
+    MongoLeases(MongoContext ctx) {
+        this.ctx = ctx;
+    }
+
+    boolean tryAcquire(String sessionId, String language, String holder, Duration duration) {
+        return ctx.call("take the lease of session '" + sessionId + "'", deadline -> {
+            for (int attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
+                Instant now = ctx.time.now();
+                Document filter = new Document(SESSION_ID, sessionId).append("$or", List.of(
+                        new Document(LEASE, null),
+                        new Document(LEASE + "." + LEASE_EXPIRES_AT, new Document("$lte", Date.from(now))),
+                        new Document(LEASE + "." + LEASE_HOLDER, holder)));
+                Document update = new Document("$set", new Document(LEASE, new Document(LEASE_HOLDER, holder)
+                                .append(LEASE_EXPIRES_AT, Date.from(now.plus(duration)))))
+                        .append("$setOnInsert", new Document(LANGUAGE, language)
+                                .append(CREATED_AT, Date.from(now))
+                                .append(UPDATED_AT, Date.from(now))
+                                .append(HEAD_SEQ, 0L)
+                                .append(MESSAGE_COUNT, 0L)
+                                .append(HEAD_BYTES, 0L)
+                                .append(GENERATION, new ObjectId())
+                                .append(MESSAGES, List.of()));
+                try {
+                    deadline.heads().updateOne(filter, update, new UpdateOptions().upsert(true));
+                    return true;
+                } catch (RuntimeException e) {
+                    if (MongoFailure.of(e) != MongoFailure.DUPLICATE_KEY) {
+                        throw e;
+                    }
+                    Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
+                            .projection(Projections.include(LEASE)).first();
+                    Document lease = head == null ? null : head.get(LEASE, Document.class);
+                    if (lease != null && !holder.equals(lease.getString(LEASE_HOLDER))
+                            && lease.getDate(LEASE_EXPIRES_AT).toInstant().isAfter(ctx.time.now())) {
+                        return false;
+                    }
+                    ctx.backOff(attempt, false, deadline); // created or released meanwhile: try again
+                }
+            }
+            return false;
+        });
+    }
+
+    boolean renew(String sessionId, String holder, Duration duration) {
+        return ctx.call("renew the lease of session '" + sessionId + "'", deadline -> deadline.heads().updateOne(
+                new Document(SESSION_ID, sessionId).append(LEASE + "." + LEASE_HOLDER, holder),
+                new Document("$set", new Document(LEASE + "." + LEASE_EXPIRES_AT,
+                        Date.from(ctx.time.now().plus(duration))))).getMatchedCount() == 1);
+    }
+
+    void release(String sessionId, String holder) {
+        ctx.call("release the lease of session '" + sessionId + "'", deadline -> deadline.heads().updateOne(
+                new Document(SESSION_ID, sessionId).append(LEASE + "." + LEASE_HOLDER, holder),
+                new Document("$unset", new Document(LEASE, ""))));
+    }
+}

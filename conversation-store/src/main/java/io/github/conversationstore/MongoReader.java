@@ -1,0 +1,268 @@
+package io.github.conversationstore;
+
+import static io.github.conversationstore.HeadDocument.ATTRIBUTES;
+import static io.github.conversationstore.HeadDocument.CHUNK_FIRST_SEQ;
+import static io.github.conversationstore.HeadDocument.CREATED_AT;
+import static io.github.conversationstore.HeadDocument.END_SEQ;
+import static io.github.conversationstore.HeadDocument.GENERATION;
+import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
+import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
+import static io.github.conversationstore.HeadDocument.LANGUAGE;
+import static io.github.conversationstore.HeadDocument.MESSAGES;
+import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
+import static io.github.conversationstore.HeadDocument.SESSION_ID;
+import static io.github.conversationstore.HeadDocument.UPDATED_AT;
+import static io.github.conversationstore.HeadDocument.adopted;
+import static io.github.conversationstore.HeadDocument.longField;
+import static io.github.conversationstore.HeadDocument.messages;
+
+import com.mongodb.MongoQueryException;
+import com.mongodb.client.MongoCursor;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.Sorts;
+import io.github.conversationstore.MongoContext.Deadline;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+import org.bson.types.ObjectId;
+
+/**
+ * Reads of the Mongo store: the prompt window, pages across archive and head, the header.
+ *
+ * <p>A head's messages have the sequence numbers {@code headSeq, headSeq + 1, ...}; archive chunks
+ * of the head's generation hold everything before {@code headSeq}. Where other programs push to
+ * heads without the library's counters ({@link MongoContext#foreignWriters}), the count is derived
+ * from the array itself ({@code headSeq} plus its length), never from {@code messageCount}.
+ */
+final class MongoReader {
+    private static final int MAX_ROUNDS = 16;
+    private static final Bson COUNTERS = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, GENERATION);
+
+    private final MongoContext ctx;
+
+    MongoReader(MongoContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Stored messages starting at sequence number {@code first}, in order. */
+    record Page(long first, List<Document> documents) {
+        static final Page EMPTY = new Page(0, List.of());
+
+        List<StoredMessage> toStored() {
+            List<StoredMessage> out = new ArrayList<>(documents.size());
+            for (int i = 0; i < documents.size(); i++) {
+                out.add(new StoredMessage(first + i, MessageCodec.decode(documents.get(i))));
+            }
+            return out;
+        }
+    }
+
+    /** Whether the head's {@code messageCount} can be trusted, or the count must come from the array. */
+    private boolean derivesCount(Document head) {
+        return ctx.foreignWriters || !adopted(head);
+    }
+
+    /** The last {@code limit} messages. */
+    Page recent(String sessionId, int limit, Deadline deadline) {
+        Document head = ctx.foreignWriters
+                ? deadline.heads().find(new Document(SESSION_ID, sessionId))
+                        .projection(Projections.fields(COUNTERS, Projections.include(MESSAGES))).first()
+                : deadline.heads().find(new Document(SESSION_ID, sessionId))
+                        .projection(Projections.fields(COUNTERS, Projections.slice(MESSAGES, -limit),
+                                Projections.excludeId())).first();
+        if (head == null) {
+            return Page.EMPTY;
+        }
+        if (!adopted(head) && !ctx.foreignWriters) {
+            head = deadline.heads().find(new Document(SESSION_ID, sessionId)).first();
+            if (head == null) {
+                return Page.EMPTY;
+            }
+        }
+        List<Document> inHead = messages(head);
+        long count = derivesCount(head) ? longField(head, HEAD_SEQ) + inHead.size() : longField(head, MESSAGE_COUNT);
+        List<Document> tail = inHead.subList(Math.max(0, inHead.size() - limit), inHead.size());
+        long first = count - tail.size();
+        Deque<List<Document>> parts = new ArrayDeque<>();
+        parts.add(tail);
+        int missing = limit - tail.size();
+        if (missing > 0 && first > 0 && head.getObjectId(GENERATION) != null) {
+            try (MongoCursor<Document> chunks = deadline.archive().find(new Document(SESSION_ID, sessionId)
+                            .append(GENERATION, head.getObjectId(GENERATION))
+                            .append(END_SEQ, new Document("$lte", first)))
+                    .sort(Sorts.descending(END_SEQ))
+                    .batchSize(chunkBatch(missing))
+                    .iterator()) {
+                while (missing > 0 && chunks.hasNext()) {
+                    Document chunk = chunks.next();
+                    if (longField(chunk, END_SEQ) != first) {
+                        break; // a gap: the conversation is being deleted
+                    }
+                    List<Document> msgs = messages(chunk);
+                    int take = Math.min(missing, msgs.size());
+                    parts.addFirst(msgs.subList(msgs.size() - take, msgs.size()));
+                    first -= take;
+                    missing -= take;
+                }
+            }
+        }
+        List<Document> out = new ArrayList<>(limit - missing);
+        parts.forEach(out::addAll);
+        return new Page(first, out);
+    }
+
+    /** Up to {@code limit} messages from sequence number {@code from}. */
+    Page read(String sessionId, long from, int limit, Deadline deadline) {
+        if (ctx.foreignWriters) {
+            return readWholeHead(sessionId, from, limit, deadline);
+        }
+        // the counters, with the first page when reading from the start
+        Document head = readHead(sessionId, 0, from == 0 ? limit : 0, deadline);
+        if (head == null) {
+            return Page.EMPTY;
+        }
+        if (!adopted(head)) {
+            return readWholeHead(sessionId, from, limit, deadline);
+        }
+        if (from == 0 && longField(head, HEAD_SEQ) == 0) {
+            return new Page(0, messages(head));
+        }
+        List<Document> out = new ArrayList<>();
+        long pos = from;
+        for (int step = 0; step < MAX_ROUNDS && out.size() < limit; step++) {
+            long headSeq = longField(head, HEAD_SEQ);
+            if (pos >= longField(head, MESSAGE_COUNT)) {
+                break;
+            }
+            if (pos >= headSeq) {
+                Document slice = readHead(sessionId, pos - headSeq, limit - out.size(), deadline);
+                if (slice == null || !Objects.equals(slice.get(GENERATION), head.get(GENERATION))) {
+                    break; // deleted meanwhile
+                }
+                if (slice == SHIFTED || longField(slice, HEAD_SEQ) != headSeq) {
+                    head = slice == SHIFTED ? readHead(sessionId, 0, 0, deadline) : slice;
+                    if (head == null) {
+                        break;
+                    }
+                    continue; // a move shifted the head: locate pos again
+                }
+                out.addAll(messages(slice));
+                break;
+            }
+            long reached = readArchive(sessionId, head.getObjectId(GENERATION), pos, headSeq, limit, out, deadline);
+            if (reached == pos) {
+                break; // deleted meanwhile
+            }
+            pos = reached;
+        }
+        return new Page(from, out);
+    }
+
+    /** Marks a head slice that failed because a move shortened the array under the read. */
+    private static final Document SHIFTED = new Document();
+
+    /**
+     * Reads the head's counters and {@code limit} messages from index {@code skip} (none if 0).
+     * Some servers (the embedded one) fail a slice whose start passes the array's end, where
+     * MongoDB returns none: either way that means a move shortened the head since its counters
+     * were read, answered by {@link #SHIFTED}.
+     */
+    private Document readHead(String sessionId, long skip, int limit, Deadline deadline) {
+        Bson projection = limit == 0
+                ? Projections.fields(COUNTERS, Projections.excludeId())
+                : Projections.fields(COUNTERS, Projections.slice(MESSAGES, (int) skip, limit), Projections.excludeId());
+        try {
+            return deadline.heads().find(new Document(SESSION_ID, sessionId)).projection(projection).first();
+        } catch (MongoQueryException e) {
+            if (limit > 0 && skip > 0) {
+                return SHIFTED;
+            }
+            throw e;
+        }
+    }
+
+    /** Reads the whole head once: for heads whose count is derived from the array. */
+    private Page readWholeHead(String sessionId, long from, int limit, Deadline deadline) {
+        Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
+                .projection(Projections.fields(COUNTERS, Projections.include(MESSAGES))).first();
+        if (head == null) {
+            return Page.EMPTY;
+        }
+        List<Document> inHead = messages(head);
+        long headSeq = longField(head, HEAD_SEQ);
+        List<Document> out = new ArrayList<>();
+        long pos = from;
+        if (pos < headSeq && head.getObjectId(GENERATION) != null) {
+            pos = readArchive(sessionId, head.getObjectId(GENERATION), pos, headSeq, limit, out, deadline);
+            if (pos < headSeq) {
+                return new Page(from, out); // the page ends in the archive, or the session is being deleted
+            }
+        }
+        int fromIndex = (int) Math.min(inHead.size(), pos - headSeq);
+        int toIndex = (int) Math.min(inHead.size(), (long) fromIndex + limit - out.size());
+        out.addAll(inHead.subList(fromIndex, toIndex));
+        return new Page(from, out);
+    }
+
+    /** Adds archived messages from {@code pos} (below {@code headSeq}) to {@code out}; returns the new position. */
+    private long readArchive(String sessionId, ObjectId generation, long pos, long headSeq, int limit,
+            List<Document> out, Deadline deadline) {
+        try (MongoCursor<Document> chunks = deadline.archive().find(new Document(SESSION_ID, sessionId)
+                        .append(GENERATION, generation)
+                        .append(END_SEQ, new Document("$gt", pos).append("$lte", headSeq)))
+                .sort(Sorts.ascending(END_SEQ))
+                .batchSize(chunkBatch(limit - out.size()))
+                .iterator()) {
+            while (out.size() < limit && chunks.hasNext()) {
+                Document chunk = chunks.next();
+                long chunkFirst = longField(chunk.get("_id", Document.class), CHUNK_FIRST_SEQ);
+                if (chunkFirst > pos) {
+                    break; // a gap: the conversation is being deleted
+                }
+                List<Document> msgs = messages(chunk);
+                for (int i = (int) (pos - chunkFirst); i < msgs.size() && out.size() < limit; i++) {
+                    out.add(msgs.get(i));
+                    pos++;
+                }
+            }
+        }
+        return pos;
+    }
+
+    /** How many chunks to fetch per round trip to cover {@code messages}: chunks hold about half a head. */
+    private int chunkBatch(int messages) {
+        return Math.max(2, Math.min(100, messages / Math.max(1, ctx.maxHeadMessages / 2) + 2));
+    }
+
+    /** The header: one round trip (two for an original backend's document not yet adopted). */
+    Optional<ConversationHeader> header(String sessionId, Deadline deadline) {
+        if (!ctx.foreignWriters) {
+            Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
+                    .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.RECENT_APPENDS))
+                    .first();
+            if (head == null) {
+                return Optional.empty();
+            }
+            if (adopted(head)) {
+                long count = longField(head, MESSAGE_COUNT);
+                return count == 0 ? Optional.empty() : Optional.of(HeadDocument.header(head, count));
+            }
+        }
+        // the count comes from the array: read one small field of every message
+        Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
+                .projection(Projections.include(SESSION_ID, LANGUAGE, CREATED_AT, UPDATED_AT, ATTRIBUTES,
+                        MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.ROLE))
+                .first();
+        if (head == null) {
+            return Optional.empty();
+        }
+        long count = derivesCount(head) ? longField(head, HEAD_SEQ) + messages(head).size() : longField(head, MESSAGE_COUNT);
+        // a head created by a lease alone holds no conversation yet
+        return count == 0 ? Optional.empty() : Optional.of(HeadDocument.header(head, count));
+    }
+}

@@ -1,0 +1,74 @@
+package io.github.conversationstore;
+
+import com.mongodb.client.MongoDatabase;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.bson.Document;
+
+/**
+ * The database server's time, as seen from this JVM: the local clock corrected by the offset of
+ * the primary's clock ({@code localTime} of {@code isMaster}), measured at most every
+ * {@value #REFRESH_SECONDS} seconds and taken at the midpoint of the round trip. Leases and
+ * {@code updatedAt} are judged by it, so JVMs whose clocks disagree still agree on expiry: the
+ * remaining error is half a round trip plus the drift of the local clock since the last measurement.
+ * If the server cannot be asked, the last offset (initially none) is kept.
+ */
+final class ServerClock {
+    static final int REFRESH_SECONDS = 30;
+    private static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(REFRESH_SECONDS);
+    /** After a failed measurement, the next try waits this long. */
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+
+    private final Clock clock;
+    private final MongoDatabase database;
+    private final ReentrantLock measuring = new ReentrantLock();
+    private volatile long offsetMillis;
+    private volatile long measuredAtNanos;
+    private volatile boolean measured;
+
+    ServerClock(Clock clock, MongoDatabase database) {
+        this.clock = clock;
+        this.database = database;
+        this.measuredAtNanos = System.nanoTime() - 2 * REFRESH_NANOS;
+    }
+
+    /** The server's current time, estimated. */
+    Instant now() {
+        if (System.nanoTime() - measuredAtNanos > (measured ? REFRESH_NANOS : RETRY_NANOS) && measuring.tryLock()) {
+            try {
+                measure();
+            } finally {
+                measuring.unlock();
+            }
+        }
+        return clock.instant().plusMillis(offsetMillis);
+    }
+
+    /** The offset last measured: server time minus this JVM's clock, in milliseconds. */
+    long offsetMillis() {
+        return offsetMillis;
+    }
+
+    private void measure() {
+        measuredAtNanos = System.nanoTime();
+        try {
+            Instant before = clock.instant();
+            Document reply = database.withTimeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .runCommand(new Document("isMaster", 1));
+            Instant after = clock.instant();
+            Object serverTime = reply.get("localTime");
+            if (serverTime instanceof Date) {
+                long midpoint = before.toEpochMilli() + (after.toEpochMilli() - before.toEpochMilli()) / 2;
+                offsetMillis = ((Date) serverTime).getTime() - midpoint;
+                measured = true;
+            }
+        } catch (RuntimeException e) {
+            // keep the last offset; the operation that needs the server reports the failure itself
+        }
+    }
+}
