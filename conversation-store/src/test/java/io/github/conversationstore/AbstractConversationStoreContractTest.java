@@ -128,6 +128,98 @@ abstract class AbstractConversationStoreContractTest {
     }
 
     @Test
+    void appendMessages_repeatAfterAThousandOtherAppends_stillRecognizedWithItsSequence() {
+        AppendRequest request = AppendRequest.builder("s1", "en").messages(Message.user("once"), Message.assistant("reply"))
+                .appendId("late-retry").build();
+        store.appendMessages("s1", "en", List.of(Message.user("before")));
+        store.appendMessages(request);
+        for (int i = 0; i < 1000; i++) {
+            store.appendMessages("s1", "en", List.of(Message.user("filler " + i)));
+        }
+
+        AppendResult again = store.appendMessages(request);
+
+        assertThat(again.duplicate()).isTrue();
+        assertThat(again.firstSequence()).isEqualTo(1);
+        assertThat(again.messageCount()).isEqualTo(2);
+        assertThat(store.findConversation("s1").orElseThrow().messageCount()).isEqualTo(1003);
+        assertThat(readAll("s1")).extracting(StoredMessage::text).filteredOn(t -> t.equals("once")).hasSize(1);
+    }
+
+    @Test
+    void appendMessages_sameAppendIdWithOtherContent_refusedAndNothingStored() {
+        store.appendMessages(AppendRequest.builder("s1", "en").appendId("k").messages(Message.user("yes")).build());
+
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "en").appendId("k")
+                .messages(Message.user("no")).build()))
+                .isInstanceOf(AppendConflictException.class)
+                .hasMessageContaining("k")
+                .satisfies(e -> assertThat(((AppendConflictException) e).firstSequence()).isZero())
+                .satisfies(e -> assertThat(((AppendConflictException) e).isRetryable()).isFalse());
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "en").appendId("k")
+                .messages(Message.user("yes"), Message.user("and more")).build()))
+                .isInstanceOf(AppendConflictException.class);
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "en").appendId("k")
+                .messages(Message.user("yes").withAttribute(Message.TRANSLATION, "oui")).build()))
+                .isInstanceOf(AppendConflictException.class);
+        assertThat(readAll("s1")).extracting(StoredMessage::text).containsExactly("yes");
+    }
+
+    @Test
+    void appendMessages_sameAppendIdRebuiltWithNewMessageIdsAndTimes_isDuplicate() {
+        store.appendMessages(AppendRequest.builder("s1", "en").appendId("k").messages(pair("q", "a")).build());
+
+        AppendResult again = store.appendMessages(AppendRequest.builder("s1", "en").appendId("k").messages(pair("q", "a")).build());
+
+        assertThat(again.duplicate()).isTrue();
+        assertThat(readAll("s1")).hasSize(2);
+    }
+
+    @Test
+    void appendMessages_fencedByTheHolder_appliesAndByAnotherHolder_refusedWithNothingStored() {
+        assertThat(store.tryAcquireLease("s1", "en", "turn-a", java.time.Duration.ofMinutes(1))).isTrue();
+
+        store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("turn-a").messages(Message.user("a")).build());
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("turn-b")
+                .messages(Message.user("b")).build()))
+                .isInstanceOf(LeaseLostException.class)
+                .isInstanceOf(ConversationBusyException.class)
+                .hasMessageContaining("turn-b");
+        store.releaseLease("s1", "turn-a");
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("turn-a")
+                .messages(Message.user("late")).build()))
+                .isInstanceOf(LeaseLostException.class);
+
+        assertThat(readAll("s1")).extracting(StoredMessage::text).containsExactly("a");
+    }
+
+    @Test
+    void appendMessages_fencedAfterTheLeasePassedToAnotherHolder_refused() throws Exception {
+        assertThat(store.tryAcquireLease("s1", "en", "slow", java.time.Duration.ofMillis(50))).isTrue();
+        store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("slow").messages(Message.user("q1")).build());
+        Thread.sleep(120);
+        assertThat(store.tryAcquireLease("s1", "en", "fast", java.time.Duration.ofMinutes(1))).isTrue();
+        store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("fast").messages(Message.user("q2")).build());
+
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("slow")
+                .messages(Message.assistant("late reply to q1")).build()))
+                .isInstanceOf(LeaseLostException.class);
+        assertThat(readAll("s1")).extracting(StoredMessage::text).containsExactly("q1", "q2");
+    }
+
+    @Test
+    void appendMessages_fencedOnDeletedSession_refused() {
+        assertThat(store.tryAcquireLease("s1", "en", "h", java.time.Duration.ofMinutes(1))).isTrue();
+        store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("h").messages(Message.user("a")).build());
+        store.deleteConversation("s1");
+
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("h")
+                .messages(Message.user("b")).build()))
+                .isInstanceOf(LeaseLostException.class);
+        assertThat(store.findConversation("s1")).isEmpty();
+    }
+
+    @Test
     void appendMessages_duplicateOnNewSessionRace_appliesOnce() throws Exception {
         AppendRequest request = AppendRequest.builder("race", "en").messages(pair("x", "y")).appendId("same").build();
         List<AppendResult> results = runConcurrently(8, i -> store.appendMessages(request));

@@ -1,5 +1,7 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.testing.EmbeddedMongo;
+
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.testing.EmbeddedMongo;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 

@@ -1,6 +1,9 @@
 package io.github.conversationstore;
 
-import static io.github.conversationstore.FaultInjectingProxy.Fault.DROP_REPLY_AFTER_APPLY;
+import io.github.conversationstore.testing.EmbeddedMongoTestBase;
+import io.github.conversationstore.testing.FaultInjectingProxy;
+
+import static io.github.conversationstore.testing.FaultInjectingProxy.Fault.DROP_REPLY_AFTER_APPLY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,7 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.testing.EmbeddedMongo;
+
 /**
  * Turns on the embedded server through two stores, each with its own client (built from the
  * connection string), standing for two processes.

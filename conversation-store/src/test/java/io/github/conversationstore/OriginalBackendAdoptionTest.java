@@ -1,5 +1,7 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.testing.EmbeddedMongoTestBase;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.client.MongoClient;

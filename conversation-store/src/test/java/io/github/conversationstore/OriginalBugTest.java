@@ -1,5 +1,7 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.testing.EmbeddedMongoTestBase;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.ErrorCategory;
@@ -29,7 +31,6 @@ class OriginalBugTest extends EmbeddedMongoTestBase {
     private static final int THREADS = 16;
     private static final int PAIRS_PER_THREAD = 10;
     private static final List<String> SESSIONS = List.of("new-a", "new-b", "existing");
-
 
     /** Sends one (user, bot) pair of a session; the harness counts what it throws. */
     interface PairWriter {

@@ -1,5 +1,7 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.testing.EmbeddedMongo;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.conversationstore.spi.ReplyProvider;

@@ -1,24 +1,24 @@
-package io.github.conversationstore;
+package io.github.conversationstore.testing;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.net.InetSocketAddress;
 
 /** An in-process MongoDB wire-protocol server (mongo-java-server) on a free loopback port. */
-final class EmbeddedMongo implements AutoCloseable {
+public final class EmbeddedMongo implements AutoCloseable {
     private final MongoServer server = new MongoServer(new MemoryBackend());
     private final InetSocketAddress address;
 
-    EmbeddedMongo() {
+    public EmbeddedMongo() {
         server.bind("127.0.0.1", 0);
         address = server.getLocalAddress();
     }
 
-    String connectionString() {
+    public String connectionString() {
         return "mongodb://127.0.0.1:" + address.getPort();
     }
 
-    int port() {
+    public int port() {
         return address.getPort();
     }
 

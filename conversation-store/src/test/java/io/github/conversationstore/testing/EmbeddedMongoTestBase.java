@@ -1,4 +1,4 @@
-package io.github.conversationstore;
+package io.github.conversationstore.testing;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -6,18 +6,18 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /** One embedded server and one plain client per test class. */
-abstract class EmbeddedMongoTestBase {
-    static EmbeddedMongo server;
-    static MongoClient client;
+public abstract class EmbeddedMongoTestBase {
+    protected static EmbeddedMongo server;
+    protected static MongoClient client;
 
     @BeforeAll
-    static void startEmbeddedServer() {
+    protected static void startEmbeddedServer() {
         server = new EmbeddedMongo();
         client = MongoClients.create(server.connectionString());
     }
 
     @AfterAll
-    static void stopEmbeddedServer() {
+    protected static void stopEmbeddedServer() {
         client.close();
         server.close();
     }

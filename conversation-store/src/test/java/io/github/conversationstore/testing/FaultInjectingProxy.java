@@ -1,4 +1,4 @@
-package io.github.conversationstore;
+package io.github.conversationstore.testing;
 
 import java.io.DataInputStream;
 import java.io.EOFException;
@@ -27,10 +27,10 @@ import org.bson.BsonBinaryWriter;
  * <p>Faults are armed for the next N requests whose bytes contain a marker (a command name such as
  * {@code findAndModify}); all other traffic, including the driver's monitoring, passes untouched.
  */
-final class FaultInjectingProxy implements AutoCloseable {
+public final class FaultInjectingProxy implements AutoCloseable {
     private static final int OP_MSG = 2013;
 
-    enum Fault {
+    public enum Fault {
         /** Forward the request; when the reply comes, drop it and close the connection. */
         DROP_REPLY_AFTER_APPLY,
         /** Do not forward the request; answer with the armed error document instead. */
@@ -46,7 +46,7 @@ final class FaultInjectingProxy implements AutoCloseable {
     private volatile Fault fault;
     private volatile BsonDocument errorReply;
 
-    FaultInjectingProxy(int upstreamPort) throws IOException {
+    public FaultInjectingProxy(int upstreamPort) throws IOException {
         this.upstreamPort = upstreamPort;
         this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread acceptor = new Thread(this::acceptLoop, "proxy-accept");
@@ -54,34 +54,34 @@ final class FaultInjectingProxy implements AutoCloseable {
         acceptor.start();
     }
 
-    String connectionString() {
+    public String connectionString() {
         return "mongodb://127.0.0.1:" + listener.getLocalPort() + "/?directConnection=true";
     }
 
     /** Arms a fault for the next {@code times} requests containing {@code commandMarker}. */
-    void arm(Fault kind, String commandMarker, int times) {
+    public void arm(Fault kind, String commandMarker, int times) {
         this.fault = kind;
         this.marker = commandMarker.getBytes(StandardCharsets.US_ASCII);
         this.remaining.set(times);
     }
 
     /** Arms an error reply (see {@link Fault#ERROR_WITHOUT_APPLY}). */
-    void armError(BsonDocument reply, String commandMarker, int times) {
+    public void armError(BsonDocument reply, String commandMarker, int times) {
         this.errorReply = reply;
         arm(Fault.ERROR_WITHOUT_APPLY, commandMarker, times);
     }
 
     /** How many faults have been injected so far. */
-    int injected() {
+    public int injected() {
         return injected.get();
     }
 
-    static BsonDocument duplicateKeyError() {
+    public static BsonDocument duplicateKeyError() {
         return BsonDocument.parse("{ok: 0, code: 11000, codeName: 'DuplicateKey', errmsg: 'E11000 duplicate key error"
                 + " collection: contract.conversations index: sessionId_1 dup key: { sessionId: \"x\" }'}");
     }
 
-    static BsonDocument error(int code, String codeName) {
+    public static BsonDocument error(int code, String codeName) {
         return new BsonDocument("ok", new org.bson.BsonInt32(0))
                 .append("code", new org.bson.BsonInt32(code))
                 .append("codeName", new org.bson.BsonString(codeName))
