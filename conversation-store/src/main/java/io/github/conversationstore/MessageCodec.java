@@ -15,12 +15,13 @@ import org.bson.Document;
 import org.bson.types.ObjectId;
 
 /**
- * Stored form of a message: {@code {id, role, text, timestamp, ...attributes}}, the original
+ * Stored form of a message: {@code {_id, id, role, text, timestamp, ...attributes}}, the original
  * backend's field names, with attributes such as {@code grammarSuggestion} as top-level fields. The
  * first message of every append also carries the append's id ({@value #APPEND_ID}), so that a
  * repeated append id can be found wherever its messages moved, and its content compared.
  */
 final class MessageCodec {
+    static final String ELEMENT_ID = "_id";
     static final String ID = "id";
     static final String ROLE = "role";
     static final String TEXT = "text";
@@ -40,7 +41,10 @@ final class MessageCodec {
 
     Document encode(Message message) {
         String role = message.role() == Role.ASSISTANT ? assistantRoleName : message.role().wireName();
-        Document doc = new Document(ID, message.id())
+        // _id, as Mongoose gives every subdocument: identifies the stored element, so that a move
+        // can remove exactly the elements it archived whatever was pushed meanwhile
+        Document doc = new Document(ELEMENT_ID, new ObjectId())
+                .append(ID, message.id())
                 .append(ROLE, role)
                 .append(TEXT, message.text())
                 .append(TIMESTAMP, Date.from(message.timestamp()));

@@ -16,7 +16,9 @@ import static io.github.conversationstore.HeadDocument.adopted;
 import static io.github.conversationstore.HeadDocument.longField;
 import static io.github.conversationstore.HeadDocument.messages;
 
+import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.ReturnDocument;
 import io.github.conversationstore.MongoContext.Deadline;
 import java.util.ArrayList;
 import java.util.Date;
@@ -42,6 +44,8 @@ final class MongoArchiveMover {
     private static final int MAX_MOVE_ROUNDS = 16;
     private static final int MAX_TRIM_ATTEMPTS = 5;
     private static final Bson HEAD = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, GENERATION, MESSAGES);
+    /** Head field: until when a mover claims the head's next move (server time). */
+    static final String MOVER_UNTIL = "moverUntil";
 
     private final MongoContext ctx;
 
@@ -67,43 +71,89 @@ final class MongoArchiveMover {
      */
     void move(String sessionId, long targetBytes, Deadline deadline) {
         for (int round = 0; round < MAX_MOVE_ROUNDS; round++) {
-            Document head = deadline.heads().find(new Document(SESSION_ID, sessionId)).projection(HEAD).first();
-            if (head == null || !adopted(head)) {
+            Document head = claim(sessionId, deadline);
+            if (head == null) {
+                return; // gone, or another mover is at work
+            }
+            boolean trimmed;
+            try {
+                trimmed = adopted(head) && moveOnce(sessionId, head, targetBytes, deadline);
+            } catch (RuntimeException e) {
+                release(sessionId, deadline);
+                throw e;
+            }
+            if (!trimmed) {
+                release(sessionId, deadline);
                 return;
             }
-            long firstSeq = longField(head, HEAD_SEQ);
-            ObjectId generation = head.getObjectId(GENERATION);
-            List<Document> messages = messages(head);
-            long headBytes = MessageCodec.estimateBytes(messages);
-            int keepAtMost = ctx.maxHeadMessages / 2;
-            long chunkLimit = ctx.maxDocumentBytes - MongoAppender.HEAD_OVERHEAD_BYTES;
-            int k = 0;
-            long chunkBytes = 0;
-            while (k < messages.size() && (messages.size() - k > keepAtMost || headBytes - chunkBytes > targetBytes)) {
-                long b = MessageCodec.estimateBytes(messages.get(k));
-                if (k > 0 && chunkBytes + b > chunkLimit) {
-                    break;
-                }
-                chunkBytes += b;
-                k++;
-            }
-            if (k == 0) {
-                return;
-            }
-            ctx.reached("read");
-            k = copy(sessionId, generation, firstSeq, messages.subList(0, k), chunkBytes, deadline);
-            if (k < 0 || k > messages.size()) {
-                return;
-            }
-            ctx.reached("copied");
-            if (!trim(sessionId, generation, firstSeq, k, head, deadline)) {
-                return;
-            }
-            ctx.reached("trimmed");
-            if (messages.size() - k <= keepAtMost && headBytes - chunkBytes <= targetBytes) {
+            List<Document> left = messages(head);
+            if (left.size() <= ctx.maxHeadMessages / 2 && MessageCodec.estimateBytes(left) <= targetBytes) {
                 return; // small enough, unless appends landed meanwhile (the next threshold moves again)
             }
         }
+    }
+
+    /**
+     * One round: copies the oldest messages of {@code head} to a chunk and trims them; returns
+     * whether it trimmed (which also ends the claim). Leaves in {@code head}'s array what it kept.
+     */
+    private boolean moveOnce(String sessionId, Document head, long targetBytes, Deadline deadline) {
+        long firstSeq = longField(head, HEAD_SEQ);
+        ObjectId generation = head.getObjectId(GENERATION);
+        List<Document> messages = messages(head);
+        long headBytes = MessageCodec.estimateBytes(messages);
+        int keepAtMost = ctx.maxHeadMessages / 2;
+        long chunkLimit = ctx.maxDocumentBytes - MongoAppender.HEAD_OVERHEAD_BYTES;
+        int k = 0;
+        long chunkBytes = 0;
+        while (k < messages.size() && (messages.size() - k > keepAtMost || headBytes - chunkBytes > targetBytes)) {
+            long b = MessageCodec.estimateBytes(messages.get(k));
+            if (k > 0 && chunkBytes + b > chunkLimit) {
+                break;
+            }
+            chunkBytes += b;
+            k++;
+        }
+        if (k == 0) {
+            return false;
+        }
+        ctx.reached("read");
+        k = copy(sessionId, generation, firstSeq, messages.subList(0, k), chunkBytes, deadline);
+        if (k < 0 || k > messages.size()) {
+            return false;
+        }
+        ctx.reached("copied");
+        if (!trim(sessionId, generation, firstSeq, k, head, deadline)) {
+            return false;
+        }
+        ctx.reached("trimmed");
+        head.put(MESSAGES, new ArrayList<>(messages.subList(k, messages.size())));
+        return true;
+    }
+
+    /** Ends this mover's claim early (best effort: it expires anyway). */
+    private void release(String sessionId, Deadline deadline) {
+        try {
+            deadline.heads().updateOne(new Document(SESSION_ID, sessionId), new Document("$unset", new Document(MOVER_UNTIL, "")));
+        } catch (RuntimeException e) {
+            // the claim expires on its own
+        }
+    }
+
+    /**
+     * Claims the move for a short while and reads the head, in one command: concurrent appenders
+     * that pass move thresholds while a move is under way leave it to that mover instead of
+     * copying the same chunk again. Correctness never depends on the claim (the chunk's id and the
+     * guarded trim make concurrent moves safe); it only spares the work. A mover that dies leaves
+     * a claim that expires by the server's time. Returns null if the head is gone or claimed.
+     */
+    private Document claim(String sessionId, Deadline deadline) {
+        Date now = Date.from(ctx.time.now());
+        return deadline.heads().findOneAndUpdate(
+                new Document(SESSION_ID, sessionId).append("$or", List.of(
+                        new Document(MOVER_UNTIL, null), new Document(MOVER_UNTIL, new Document("$lte", now)))),
+                new Document("$set", new Document(MOVER_UNTIL, Date.from(now.toInstant().plus(ctx.moveClaim())))),
+                new FindOneAndUpdateOptions().projection(HEAD).returnDocument(ReturnDocument.AFTER));
     }
 
     /**
@@ -135,10 +185,33 @@ final class MongoArchiveMover {
     }
 
     /**
-     * Trims the first {@code k} messages of the head read as {@code head}, guarded on its exact
-     * state; after a refusal, reads again and retries while the same messages still lead the head.
+     * Trims the first {@code k} messages of the head read as {@code head}. When each of them has
+     * its own element id ({@code _id}, which this library and Mongoose give every message), they
+     * are pulled by id, guarded on the generation and {@code headSeq}: appends landing meanwhile do
+     * not refuse the trim, so concurrent appenders cannot starve it. Otherwise, and where other
+     * programs write without the library's counters, the trim is guarded on the array's exact
+     * length and sets the counters to what the array then holds; after a refusal it reads again
+     * and retries while the same messages still lead the head.
      */
     private boolean trim(String sessionId, ObjectId generation, long firstSeq, int k, Document head, Deadline deadline) {
+        List<Document> first = messages(head).subList(0, k);
+        List<Object> ids = new ArrayList<>(k);
+        for (Document m : first) {
+            Object id = m.get(MessageCodec.ELEMENT_ID);
+            if (!(id instanceof ObjectId) || ids.contains(id)) {
+                break;
+            }
+            ids.add(id);
+        }
+        if (!ctx.foreignWriters && ids.size() == k) {
+            return deadline.heads().updateOne(
+                    new Document(SESSION_ID, sessionId).append(GENERATION, generation).append(HEAD_SEQ, firstSeq),
+                    new Document("$pull", new Document(MESSAGES, new Document(MessageCodec.ELEMENT_ID, new Document("$in", ids))))
+                            .append("$unset", new Document(MOVER_UNTIL, ""))
+                            .append("$inc", new Document(HEAD_SEQ, (long) k)
+                                    .append(HEAD_BYTES, -MessageCodec.estimateBytes(first))))
+                    .getModifiedCount() == 1;
+        }
         Document current = head;
         for (int attempt = 0; attempt < MAX_TRIM_ATTEMPTS; attempt++) {
             List<Document> messages = messages(current);
@@ -148,6 +221,7 @@ final class MongoArchiveMover {
                             .append(HEAD_SEQ, firstSeq).append(MESSAGES, new Document("$size", messages.size())),
                     new Document("$push", new Document(MESSAGES, new Document("$each", List.of())
                                     .append("$slice", -kept.size())))
+                            .append("$unset", new Document(MOVER_UNTIL, ""))
                             .append("$set", new Document(HEAD_SEQ, firstSeq + k)
                                     .append(MESSAGE_COUNT, firstSeq + messages.size())
                                     .append(HEAD_BYTES, MessageCodec.estimateBytes(kept))))

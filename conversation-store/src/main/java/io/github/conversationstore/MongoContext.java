@@ -39,6 +39,7 @@ final class MongoContext {
     private final MongoCollection<Document> heads;
     private final MongoCollection<Document> archive;
     private volatile MoveStepHook moveStepHook = step -> { };
+    private volatile Duration moveClaim = Duration.ofSeconds(5);
 
     /** Test seam: called after each step of moving messages to the archive. */
     @FunctionalInterface
@@ -87,6 +88,15 @@ final class MongoContext {
 
     void onMoveStep(MoveStepHook hook) {
         this.moveStepHook = hook;
+    }
+
+    /** How long a mover's claim on a head lasts (test seam: shortened to simulate a dead mover). */
+    Duration moveClaim() {
+        return moveClaim;
+    }
+
+    void moveClaim(Duration value) {
+        this.moveClaim = value;
     }
 
     void reached(String step) {

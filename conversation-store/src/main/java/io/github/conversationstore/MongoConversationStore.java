@@ -111,6 +111,11 @@ public final class MongoConversationStore implements ConversationStore {
         ctx.onMoveStep(Objects.requireNonNull(hook, "hook"));
     }
 
+    /** Test seam: how long a mover's claim lasts. */
+    void moveClaim(Duration value) {
+        ctx.moveClaim(value);
+    }
+
     /** Test seam: moves messages of a session to the archive now. */
     void move(String sessionId, long targetBytes) {
         mover.move(sessionId, targetBytes, ctx.deadline("move messages of session '" + sessionId + "'"));

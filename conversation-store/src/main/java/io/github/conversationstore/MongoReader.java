@@ -141,14 +141,14 @@ final class MongoReader {
             }
             if (pos >= headSeq) {
                 Document slice = readHead(sessionId, pos - headSeq, limit - out.size(), deadline);
+                if (slice == SHIFTED) {
+                    slice = readHead(sessionId, 0, 0, deadline);
+                }
                 if (slice == null || !Objects.equals(slice.get(GENERATION), head.get(GENERATION))) {
                     break; // deleted meanwhile
                 }
-                if (slice == SHIFTED || longField(slice, HEAD_SEQ) != headSeq) {
-                    head = slice == SHIFTED ? readHead(sessionId, 0, 0, deadline) : slice;
-                    if (head == null) {
-                        break;
-                    }
+                if (longField(slice, HEAD_SEQ) != headSeq) {
+                    head = slice;
                     continue; // a move shifted the head: locate pos again
                 }
                 out.addAll(messages(slice));

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.client.MongoCollection;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -107,10 +108,11 @@ class MongoArchiveTest extends EmbeddedMongoTestBase {
 
     @ParameterizedTest(name = "crash after {0}")
     @ValueSource(strings = {"read", "copied", "trimmed"})
-    void move_interruptedAfterEachStep_losesNothingAndALaterAppendFinishesIt(String step) {
+    void move_interruptedAfterEachStep_losesNothingAndALaterAppendFinishesIt(String step) throws InterruptedException {
         String collection = newCollection();
         long count = 0;
         try (MongoConversationStore dying = builder(collection).maxHeadMessages(10).build()) {
+            dying.moveClaim(Duration.ofMillis(50)); // a dead mover's claim expires
             AtomicBoolean armed = new AtomicBoolean(true);
             dying.onMoveStep(reached -> {
                 if (reached.equals(step) && armed.getAndSet(false)) {
@@ -131,6 +133,7 @@ class MongoArchiveTest extends EmbeddedMongoTestBase {
             assertThat(dying.recentMessages("s", 7)).extracting(StoredMessage::text).containsExactlyElementsOf(
                     seqs(count - 7, count).stream().map(i -> "m" + i).toList());
         }
+        Thread.sleep(100);
         try (MongoConversationStore restarted = builder(collection).maxHeadMessages(10).build()) {
             // the next move threshold (every half bound above the bound) is passed within two appends
             for (int i = 0; i < 2; i++) {
