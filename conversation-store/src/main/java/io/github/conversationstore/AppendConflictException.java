@@ -12,7 +12,9 @@ package io.github.conversationstore;
 public class AppendConflictException extends ConversationStoreException {
     private static final long serialVersionUID = 1L;
 
+    /** The append id used twice. */
     private final String appendId;
+    /** Where the messages first stored under the append id start. */
     private final long firstSequence;
 
     /**

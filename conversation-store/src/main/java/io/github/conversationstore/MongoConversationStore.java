@@ -325,7 +325,7 @@ public final class MongoConversationStore implements ConversationStore {
         }
 
         /**
-         * Sets the database name (required unless {@link #database(MongoDatabase)} is used).
+         * Sets the database name (required unless {@link #database(MongoDatabase, MongoClient)} is used).
          *
          * @param value the database name
          * @return this builder

@@ -40,7 +40,8 @@ import org.bson.types.ObjectId;
  * from the array itself ({@code headSeq} plus its length), never from {@code messageCount}.
  */
 final class MongoReader {
-    private static final int MAX_ROUNDS = 16;
+    /** Page reads relocated this often by concurrent moves fall back to one read of the whole head. */
+    private static final int MAX_RELOCATIONS = 2;
     private static final Bson COUNTERS = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, GENERATION);
 
     private final MongoContext ctx;
@@ -119,7 +120,7 @@ final class MongoReader {
     /** Up to {@code limit} messages from sequence number {@code from}. */
     Page read(String sessionId, long from, int limit, Deadline deadline) {
         if (ctx.foreignWriters) {
-            return readWholeHead(sessionId, from, limit, deadline);
+            return readWholeHead(sessionId, from, limit, null, deadline);
         }
         // the counters, with the first page when reading from the start
         Document head = readHead(sessionId, 0, from == 0 ? limit : 0, deadline);
@@ -127,14 +128,15 @@ final class MongoReader {
             return Page.EMPTY;
         }
         if (!adopted(head)) {
-            return readWholeHead(sessionId, from, limit, deadline);
+            return readWholeHead(sessionId, from, limit, null, deadline);
         }
         if (from == 0 && longField(head, HEAD_SEQ) == 0) {
             return new Page(0, messages(head));
         }
         List<Document> out = new ArrayList<>();
         long pos = from;
-        for (int step = 0; step < MAX_ROUNDS && out.size() < limit; step++) {
+        int relocations = 0;
+        while (out.size() < limit) {
             long headSeq = longField(head, HEAD_SEQ);
             if (pos >= longField(head, MESSAGE_COUNT)) {
                 break;
@@ -148,6 +150,11 @@ final class MongoReader {
                     break; // deleted meanwhile
                 }
                 if (longField(slice, HEAD_SEQ) != headSeq) {
+                    if (++relocations > MAX_RELOCATIONS) {
+                        // moves keep shifting the head: read it whole, one consistent snapshot
+                        out.addAll(readWholeHead(sessionId, pos, limit - out.size(), head.get(GENERATION), deadline).documents());
+                        break;
+                    }
                     head = slice;
                     continue; // a move shifted the head: locate pos again
                 }
@@ -186,11 +193,15 @@ final class MongoReader {
         }
     }
 
-    /** Reads the whole head once: for heads whose count is derived from the array. */
-    private Page readWholeHead(String sessionId, long from, int limit, Deadline deadline) {
+    /**
+     * Reads the whole head once, then what the page needs from the archive: for heads whose count
+     * is derived from the array, and for page reads that concurrent moves keep relocating. With
+     * {@code generation} given, returns nothing if the head has another (the session was deleted).
+     */
+    private Page readWholeHead(String sessionId, long from, int limit, Object generation, Deadline deadline) {
         Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
                 .projection(Projections.fields(COUNTERS, Projections.include(MESSAGES))).first();
-        if (head == null) {
+        if (head == null || (generation != null && !generation.equals(head.get(GENERATION)))) {
             return Page.EMPTY;
         }
         List<Document> inHead = messages(head);

@@ -1,5 +1,7 @@
 package io.github.conversationstore.examples.bench;
 
+import com.mongodb.ReadConcern;
+import com.mongodb.ReadPreference;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
@@ -19,6 +21,8 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 
@@ -64,7 +68,7 @@ public enum WritePattern {
     }
 
     static Document messageDoc(String role) {
-        return new Document("id", UUID.randomUUID().toString()).append("role", role).append("text", TEXT)
+        return new Document("_id", new ObjectId()).append("id", UUID.randomUUID().toString()).append("role", role).append("text", TEXT)
                 .append("timestamp", new Date());
     }
 
@@ -247,14 +251,20 @@ public enum WritePattern {
         final FindOneAndUpdateOptions options = new FindOneAndUpdateOptions().upsert(true)
                 .returnDocument(ReturnDocument.BEFORE)
                 .projection(Projections.fields(Projections.include("messageCount", "headSeq", "headBytes"), Projections.excludeId()));
+        final FindOneAndUpdateOptions claim = new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER)
+                .projection(Projections.include("messageCount", "headSeq", "headBytes", "generation", "messages"));
 
         RawSameCommandsWriter(MongoClient client, String database) {
             // prefilled by the library itself, in its own collections, so both start from the same documents
             prefiller = new LibraryWriter(MongoConversationStore.builder().client(client).database(database)
                     .collection("raw").build());
-            // the library's default write concern, so that the commands are the same to the last field
-            heads = client.getDatabase(database).getCollection("raw").withWriteConcern(WriteConcern.MAJORITY);
-            archive = client.getDatabase(database).getCollection("raw_archive").withWriteConcern(WriteConcern.MAJORITY);
+            // the library's defaults (write and read concern, primary, 10 s operation timeout), so that
+            // the commands are the same to the last field
+            heads = client.getDatabase(database).getCollection("raw").withWriteConcern(WriteConcern.MAJORITY)
+                    .withReadPreference(ReadPreference.primary()).withReadConcern(ReadConcern.MAJORITY)
+                    .withTimeout(10, TimeUnit.SECONDS);
+            archive = client.getDatabase(database).getCollection("raw_archive").withWriteConcern(WriteConcern.MAJORITY)
+                    .withTimeout(10, TimeUnit.SECONDS);
         }
 
         @Override
@@ -264,11 +274,13 @@ public enum WritePattern {
 
         @Override
         public void append(String sessionId) {
-            List<Document> encoded = List.of(messageDoc("user"), messageDoc("assistant"));
-            long bytes = estimate(encoded);
             String appendId = UUID.randomUUID().toString();
+            List<Document> encoded = List.of(messageDoc("user").append("appendId", appendId), messageDoc("assistant"));
+            long bytes = estimate(encoded);
+            long key = ThreadLocalRandom.current().nextLong();
             Date now = new Date();
             Document filter = new Document("sessionId", sessionId)
+                    .append("appendKeys", new Document("$ne", key))
                     .append("recentAppends.id", new Document("$ne", appendId))
                     .append("headBytes", new Document("$lte", ROOM - bytes));
             Document update = new Document("$setOnInsert", new Document("language", "en").append("createdAt", now)
@@ -276,37 +288,46 @@ public enum WritePattern {
                     .append("$set", new Document("updatedAt", now))
                     .append("$inc", new Document("messageCount", 2L).append("headBytes", bytes))
                     .append("$push", new Document("messages", new Document("$each", encoded))
-                            .append("recentAppends", new Document("$each", List.of(new Document("id", appendId).append("n", 2)))
-                                    .append("$slice", -64)));
+                            .append("appendKeys", new Document("$each", List.of(key)).append("$slice", -2048)));
             Document before = heads.findOneAndUpdate(filter, update, options);
-            long length = before == null ? 2 : before.get("messageCount", Number.class).longValue()
-                    - before.get("headSeq", Number.class).longValue() + 2;
-            long headBytes = before == null ? bytes : before.get("headBytes", Number.class).longValue() + bytes;
-            if (length > 128 || headBytes > 256 * 1024) {
+            long length = before == null ? 0 : before.get("messageCount", Number.class).longValue()
+                    - before.get("headSeq", Number.class).longValue();
+            long headBytes = before == null ? 0 : before.get("headBytes", Number.class).longValue();
+            if (crossed(length, length + 2, 128) || crossed(headBytes, headBytes + bytes, 256 * 1024)) {
                 move(sessionId);
             }
         }
 
+        private static boolean crossed(long before, long after, long bound) {
+            return thresholdsBelow(after, bound) > thresholdsBelow(before, bound);
+        }
+
+        private static long thresholdsBelow(long value, long bound) {
+            return value > bound ? (value - bound - 1) / (bound / 2) + 1 : 0;
+        }
+
         private void move(String sessionId) {
-            Document head = heads.find(new Document("sessionId", sessionId)).projection(Projections.include(
-                    "messageCount", "headSeq", "headBytes", "generation", "messages")).first();
+            Date now = new Date();
+            Document head = heads.findOneAndUpdate(new Document("sessionId", sessionId).append("$or", List.of(
+                            new Document("moverUntil", null), new Document("moverUntil", new Document("$lte", now)))),
+                    new Document("$set", new Document("moverUntil", new Date(now.getTime() + 5000))), claim);
+            if (head == null) {
+                return; // another mover is at work
+            }
             List<Document> messages = head.getList("messages", Document.class);
             long headSeq = head.get("headSeq", Number.class).longValue();
-            long count = head.get("messageCount", Number.class).longValue();
             int k = messages.size() - 64;
             List<Document> moved = messages.subList(0, k);
             long bytes = estimate(moved);
             Object generation = head.get("generation");
-            try {
-                archive.insertOne(new Document("_id", new Document("s", sessionId).append("g", generation).append("q", headSeq))
+            archive.insertOne(new Document("_id", new Document("s", sessionId).append("g", generation).append("q", headSeq))
                     .append("sessionId", sessionId).append("generation", generation).append("endSeq", headSeq + k)
                     .append("bytes", bytes).append("archivedAt", new Date()).append("messages", new ArrayList<>(moved)));
-            } catch (com.mongodb.MongoWriteException e) {
-                return; // a concurrent appender is moving the same messages
-            }
-            heads.updateOne(new Document("sessionId", sessionId).append("generation", generation)
-                            .append("headSeq", headSeq).append("messageCount", count),
-                    new Document("$push", new Document("messages", new Document("$each", List.of()).append("$slice", -64)))
+            List<Object> ids = new ArrayList<>();
+            moved.forEach(m -> ids.add(m.get("_id")));
+            heads.updateOne(new Document("sessionId", sessionId).append("generation", generation).append("headSeq", headSeq),
+                    new Document("$pull", new Document("messages", new Document("_id", new Document("$in", ids))))
+                            .append("$unset", new Document("moverUntil", ""))
                             .append("$inc", new Document("headSeq", (long) k).append("headBytes", -bytes)));
         }
 
