@@ -14,7 +14,13 @@ import java.util.Optional;
  *       gaps, and a message's number never changes.</li>
  *   <li><b>Exactly once</b>: an append id is applied once per session; a repeat is reported as
  *       {@linkplain AppendResult#duplicate() duplicate} and writes nothing. Repeats are recognized
- *       at least within the session's last 64 appends.</li>
+ *       as long as fewer than 2,048 other appends (configurable) were made to the session since,
+ *       however much time passed.</li>
+ *   <li><b>One content per append id</b>: a repeat whose messages differ (roles, texts,
+ *       attributes) is refused with {@link AppendConflictException}, never silently dropped.</li>
+ *   <li><b>Fencing</b>: an append {@linkplain AppendRequest#leaseHolder() fenced} by a lease holder
+ *       is written only while that holder holds the session's lease, checked atomically with the
+ *       write.</li>
  *   <li><b>No race errors</b>: concurrent appends, also to a session that does not exist yet, never
  *       fail because of each other.</li>
  *   <li><b>Prefix-consistent reads</b>: a read never shows a batch without every batch before it.</li>
@@ -61,6 +67,8 @@ public interface ConversationStore extends AutoCloseable {
      *     same request
      * @throws ConcurrentAppendException if concurrent writers won every bounded retry; retry with
      *     the same request
+     * @throws AppendConflictException if the append id was applied before with other messages
+     * @throws LeaseLostException if the request is fenced and its holder no longer holds the lease
      */
     AppendResult appendMessages(AppendRequest request);
 
@@ -103,10 +111,12 @@ public interface ConversationStore extends AutoCloseable {
 
     /**
      * Deletes a conversation, all its messages and its lease. A later append starts a new conversation at
-     * sequence number 0.
+     * sequence number 0, and never shows a message of the deleted one. Idempotent: calling it again
+     * (for example after a timeout whose outcome is unknown) completes an interrupted erasure.
      *
      * @param sessionId the conversation's key
-     * @return how many messages were deleted; 0 if the conversation did not exist
+     * @return how many messages this call deleted; 0 if it found no conversation (also when an
+     *     earlier call, whose reply was lost, had deleted it)
      * @throws IllegalArgumentException if {@code sessionId} is invalid
      * @throws ConversationStoreUnavailableException if the database did not answer
      */
