@@ -14,7 +14,8 @@ import org.bson.Document;
  * head:    { _id, sessionId, language, createdAt, updatedAt,      -- the original backend's fields
  *            messages: [ {id, role, text, timestamp, ...} ],      -- the most recent messages
  *            headSeq, messageCount, headBytes, generation,        -- counters, moved atomically
- *            appendKeys: [ long ], attributes: {...}, lease? }    -- fingerprints of recent append ids
+ *            appendKeys: [ int ], appendKeyBlocks: [ string ],     -- fingerprints of recent append ids
+ *            attributes: {...}, lease?, moverUntil? }
  * archive: { _id: {s: sessionId, g: generation, q: firstSeq},    -- immutable once written
  *            sessionId, generation, endSeq, bytes, archivedAt, messages: [...] }
  * </pre>
@@ -29,8 +30,10 @@ final class HeadDocument {
     static final String MESSAGE_COUNT = "messageCount";
     static final String HEAD_BYTES = "headBytes";
     static final String GENERATION = "generation";
-    /** Fingerprints (64-bit) of the session's last append ids, newest last. */
+    /** Fingerprints of the session's last append ids not yet packed, newest last; see {@link AppendKeys}. */
     static final String APPEND_KEYS = "appendKeys";
+    /** Packed fingerprints of older append ids; see {@link AppendKeys}. */
+    static final String APPEND_KEY_BLOCKS = "appendKeyBlocks";
     /** The append ids of version 0.1 heads; read for compatibility, no longer written. */
     static final String RECENT_APPENDS = "recentAppends";
     static final String APPEND_ID = "id";

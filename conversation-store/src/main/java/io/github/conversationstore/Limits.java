@@ -12,7 +12,7 @@ import java.util.List;
 record Limits(int maxTextBytes, int appendIdWindow) {
     static final int DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
     static final int MIN_APPEND_ID_WINDOW = 64;
-    /** Default dedup window: in MongoDB, fingerprints of the last 2,048 append ids, about 28 KB per head. */
+    /** Default dedup window: in MongoDB, fingerprints of the last 2,048 append ids, about 19 KB per head. */
     static final int DEFAULT_APPEND_ID_WINDOW = 2048;
     static final Limits DEFAULTS = new Limits(DEFAULT_MAX_TEXT_BYTES, DEFAULT_APPEND_ID_WINDOW);
 

@@ -24,10 +24,6 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
 import io.github.conversationstore.MongoContext.Deadline;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
@@ -73,16 +69,6 @@ final class MongoAppender {
         this.updateAfter = new FindOneAndUpdateOptions().upsert(false).returnDocument(ReturnDocument.AFTER).projection(lengths);
     }
 
-    /** The 64-bit fingerprint of an append id that heads keep in {@code appendKeys}. */
-    static long appendKey(String appendId) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(appendId.getBytes(StandardCharsets.UTF_8));
-            return ByteBuffer.wrap(digest, 0, Long.BYTES).getLong();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
-    }
-
     AppendResult append(AppendRequest request) {
         ctx.limits.check(request);
         List<Document> encoded = ctx.codec.encode(request.messages(), request.appendId());
@@ -93,7 +79,7 @@ final class MongoAppender {
                     + request.sessionId() + "' takes about " + batchBytes + " bytes; a conversation document holds at most "
                     + (ctx.maxDocumentBytes - HEAD_OVERHEAD_BYTES) + " bytes of messages (maxDocumentBytes)", null);
         }
-        Batch batch = new Batch(request, encoded, batchBytes, appendKey(request.appendId()), room);
+        Batch batch = new Batch(request, encoded, batchBytes, AppendKeys.key(request.appendId()), room);
         Deadline deadline = ctx.deadline("append " + request.appendId() + " to session '" + request.sessionId() + "'");
         boolean outcomeUnknown = false;
         RuntimeException last = null;
@@ -140,7 +126,7 @@ final class MongoAppender {
     }
 
     /** One append's fixed parts. */
-    private record Batch(AppendRequest request, List<Document> encoded, long bytes, long key, long room) {
+    private record Batch(AppendRequest request, List<Document> encoded, long bytes, int key, long room) {
         int size() {
             return encoded.size();
         }
@@ -155,8 +141,8 @@ final class MongoAppender {
         AppendRequest request = batch.request();
         Document filter = new Document(SESSION_ID, request.sessionId());
         if (guard == null) {
-            filter.append(APPEND_KEYS, new Document("$ne", batch.key()))
-                    .append(RECENT_APPENDS + "." + APPEND_ID, new Document("$ne", request.appendId()));
+            AppendKeys.absentFrom(filter, batch.key());
+            filter.append(RECENT_APPENDS + "." + APPEND_ID, new Document("$ne", request.appendId()));
         } else {
             filter.putAll(guard);
         }
@@ -227,8 +213,7 @@ final class MongoAppender {
                 .append("$set", set)
                 .append("$inc", new Document(MESSAGE_COUNT, (long) batch.size()).append(HEAD_BYTES, batch.bytes()))
                 .append("$push", new Document(MESSAGES, new Document("$each", batch.encoded()))
-                        .append(APPEND_KEYS, new Document("$each", List.of(batch.key()))
-                                .append("$slice", -ctx.limits.appendIdWindow())));
+                        .append(APPEND_KEYS, AppendKeys.push(batch.key())));
     }
 
     /**
@@ -237,7 +222,7 @@ final class MongoAppender {
     private Optional<AppendResult> resolve(Batch batch, boolean ownAttemptMayHaveApplied, Deadline deadline) {
         AppendRequest request = batch.request();
         Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
-                .projection(Projections.fields(Projections.include(APPEND_KEYS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
+                .projection(Projections.fields(Projections.include(APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
                         HEAD_BYTES, GENERATION, LEASE, MESSAGES + "." + MessageCodec.APPEND_ID), Projections.excludeId()))
                 .first();
         if (head == null) {
@@ -253,7 +238,7 @@ final class MongoAppender {
             return Optional.empty();
         }
         Optional<Long> legacy = legacyLocate(head, request.appendId());
-        if (legacy.isPresent() || head.getList(APPEND_KEYS, Long.class, List.of()).contains(batch.key())) {
+        if (legacy.isPresent() || AppendKeys.heldBy(head, batch.key())) {
             Optional<Long> first = locate(head, request, deadline);
             if (first.isPresent() || legacy.isPresent()) {
                 return Optional.of(repeated(batch, first.orElse(legacy.orElse(0L)), first.isPresent(),

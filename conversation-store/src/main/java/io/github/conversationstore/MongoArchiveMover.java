@@ -43,7 +43,8 @@ import org.bson.types.ObjectId;
 final class MongoArchiveMover {
     private static final int MAX_MOVE_ROUNDS = 16;
     private static final int MAX_TRIM_ATTEMPTS = 5;
-    private static final Bson HEAD = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, GENERATION, MESSAGES);
+    private static final Bson HEAD = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, GENERATION, MESSAGES,
+            HeadDocument.APPEND_KEYS);
     /** Head field: until when a mover claims the head's next move (server time). */
     static final String MOVER_UNTIL = "moverUntil";
 
@@ -204,28 +205,38 @@ final class MongoArchiveMover {
             ids.add(id);
         }
         if (!ctx.foreignWriters && ids.size() == k) {
+            Document pull = new Document(MESSAGES, new Document(MessageCodec.ELEMENT_ID, new Document("$in", ids)));
+            Document update = new Document("$pull", pull)
+                    .append("$unset", new Document(MOVER_UNTIL, ""))
+                    .append("$inc", new Document(HEAD_SEQ, (long) k).append(HEAD_BYTES, -MessageCodec.estimateBytes(first)));
+            AppendKeys.Packing packing = AppendKeys.pack(head, ctx.limits.appendIdWindow());
+            if (packing != null) {
+                pull.putAll(packing.pull());
+                update.append("$push", packing.push());
+            }
             return deadline.heads().updateOne(
-                    new Document(SESSION_ID, sessionId).append(GENERATION, generation).append(HEAD_SEQ, firstSeq),
-                    new Document("$pull", new Document(MESSAGES, new Document(MessageCodec.ELEMENT_ID, new Document("$in", ids))))
-                            .append("$unset", new Document(MOVER_UNTIL, ""))
-                            .append("$inc", new Document(HEAD_SEQ, (long) k)
-                                    .append(HEAD_BYTES, -MessageCodec.estimateBytes(first))))
+                    new Document(SESSION_ID, sessionId).append(GENERATION, generation).append(HEAD_SEQ, firstSeq), update)
                     .getModifiedCount() == 1;
         }
         Document current = head;
         for (int attempt = 0; attempt < MAX_TRIM_ATTEMPTS; attempt++) {
             List<Document> messages = messages(current);
             List<Document> kept = messages.subList(k, messages.size());
+            Document push = new Document(MESSAGES, new Document("$each", List.of()).append("$slice", -kept.size()));
+            Document update = new Document("$push", push)
+                    .append("$unset", new Document(MOVER_UNTIL, ""))
+                    .append("$set", new Document(HEAD_SEQ, firstSeq + k)
+                            .append(MESSAGE_COUNT, firstSeq + messages.size())
+                            .append(HEAD_BYTES, MessageCodec.estimateBytes(kept)));
+            AppendKeys.Packing packing = AppendKeys.pack(current, ctx.limits.appendIdWindow());
+            if (packing != null) {
+                push.putAll(packing.push());
+                update.append("$pull", packing.pull());
+            }
             long modified = deadline.heads().updateOne(
                     new Document(SESSION_ID, sessionId).append(GENERATION, generation)
                             .append(HEAD_SEQ, firstSeq).append(MESSAGES, new Document("$size", messages.size())),
-                    new Document("$push", new Document(MESSAGES, new Document("$each", List.of())
-                                    .append("$slice", -kept.size())))
-                            .append("$unset", new Document(MOVER_UNTIL, ""))
-                            .append("$set", new Document(HEAD_SEQ, firstSeq + k)
-                                    .append(MESSAGE_COUNT, firstSeq + messages.size())
-                                    .append(HEAD_BYTES, MessageCodec.estimateBytes(kept))))
-                    .getModifiedCount();
+                    update).getModifiedCount();
             if (modified == 1) {
                 return true;
             }

@@ -29,7 +29,8 @@ public final class AppendLatencyAtLength {
     public static void main(String[] args) {
         try (EmbeddedMongo server = new EmbeddedMongo();
                 MongoClient client = MongoClients.create(server.connectionString());
-                MongoConversationStore store = MongoConversationStore.builder().client(client).database("bench").build()) {
+                MongoConversationStore store = MongoConversationStore.builder().client(client).database("bench")
+                        .appendIdWindow(Integer.getInteger("window", 2048)).build()) {
             String text = "x".repeat(200);
             // short sessions built as a chat builds them: 50 appends of a pair
             for (int p = 0; p < 50; p++) {

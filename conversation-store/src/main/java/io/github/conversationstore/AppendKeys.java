@@ -1,0 +1,101 @@
+package io.github.conversationstore;
+
+import static io.github.conversationstore.HeadDocument.APPEND_KEYS;
+import static io.github.conversationstore.HeadDocument.APPEND_KEY_BLOCKS;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.bson.Document;
+
+/**
+ * The dedup window of a head: 32-bit fingerprints of the session's last append ids.
+ *
+ * <p>An append pushes its fingerprint to {@code appendKeys}, an array of integers. A mover, which
+ * runs every few dozen messages anyway, packs them {@value #BLOCK} at a time into strings of
+ * fixed-width hex tokens ({@code ",0a1b2c3d,5e6f7a8b,...,"}) in {@code appendKeyBlocks}, keeping the
+ * newest blocks; the append's filter checks the array with {@code $ne} and the blocks with a
+ * {@code $not} regular expression. A head then holds a window of thousands of appends in a few
+ * dozen elements: MongoDB (and the embedded server even more) spends time per element on every
+ * update, so a plain array of 2,048 fingerprints would make appends to busy sessions a third slower.
+ *
+ * <p>Fingerprints are the first 4 bytes of the SHA-256 of the append id. Two ids of one session
+ * with the same fingerprint are told apart by the ids stored on the messages (see
+ * {@link MongoAppender}), so a collision costs time, never correctness.
+ */
+final class AppendKeys {
+    /** Fingerprints per block. */
+    static final int BLOCK = 64;
+    /** Loose fingerprints a head keeps at most when no mover packs them (moves failing). */
+    static final int MAX_LOOSE = 1024;
+
+    private AppendKeys() {}
+
+    static int key(String appendId) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(appendId.getBytes(StandardCharsets.UTF_8));
+            return ByteBuffer.wrap(digest, 0, Integer.BYTES).getInt();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    private static String token(int key) {
+        return String.format(Locale.ROOT, "%08x", key);
+    }
+
+    /** Adds to an append's filter: the head does not hold this fingerprint. */
+    static void absentFrom(Document filter, int key) {
+        filter.append(APPEND_KEYS, new Document("$ne", key))
+                .append(APPEND_KEY_BLOCKS, new Document("$not", Pattern.compile("," + token(key) + ",")));
+    }
+
+    /** The {@code $push} of an append's fingerprint. */
+    static Document push(int key) {
+        return new Document("$each", List.of(key)).append("$slice", -MAX_LOOSE);
+    }
+
+    /** Whether a head (read with both fields) holds this fingerprint. */
+    static boolean heldBy(Document head, int key) {
+        if (head.getList(APPEND_KEYS, Number.class, List.of()).stream().anyMatch(k -> k.intValue() == key)) {
+            return true;
+        }
+        String token = "," + token(key) + ",";
+        return head.getList(APPEND_KEY_BLOCKS, String.class, List.of()).stream().anyMatch(b -> b.contains(token));
+    }
+
+    /**
+     * What a mover adds to its trim to pack the loose fingerprints of {@code head}: whole blocks of
+     * the oldest, pulled from the array and pushed as strings, keeping {@code window} fingerprints
+     * in blocks. Null when fewer than a block are loose.
+     */
+    static Packing pack(Document head, int window) {
+        List<Number> loose = head.getList(APPEND_KEYS, Number.class, List.of());
+        int blocks = loose.size() / BLOCK;
+        if (blocks == 0) {
+            return null;
+        }
+        List<Integer> packed = new ArrayList<>(blocks * BLOCK);
+        List<String> strings = new ArrayList<>(blocks);
+        for (int b = 0; b < blocks; b++) {
+            StringBuilder block = new StringBuilder(",");
+            for (int i = b * BLOCK; i < (b + 1) * BLOCK; i++) {
+                int key = loose.get(i).intValue();
+                packed.add(key);
+                block.append(token(key)).append(',');
+            }
+            strings.add(block.toString());
+        }
+        int keep = Math.max(1, (window + BLOCK - 1) / BLOCK);
+        return new Packing(new Document(APPEND_KEYS, new Document("$in", packed)),
+                new Document(APPEND_KEY_BLOCKS, new Document("$each", strings).append("$slice", -keep)));
+    }
+
+    /** Parts of a trim update: what to {@code $pull} and what to {@code $push}. */
+    record Packing(Document pull, Document push) {}
+}
