@@ -223,13 +223,24 @@ final class HistoryChecker {
                             "reported duplicate, but no earlier request of append id " + batch.appendId + " may have applied it");
                 }
                 if (Boolean.FALSE.equals(duplicate)) {
-                    for (Op earlier : batch.acknowledged()) {
-                        if (earlier.completed() < op.invoked() && !erasures.between(earlier.invoked(), op.completed())) {
-                            report(Invariant.DUPLICATED, op, batch.appendId, "append id " + batch.appendId
-                                    + " applied again (duplicate=false) although " + earlier.name() + " had applied it");
-                        }
-                    }
+                    batch.acknowledged().stream()
+                            .filter(earlier -> earlier.completed() < op.invoked()
+                                    && !erasures.between(earlier.invoked(), op.completed()))
+                            .findFirst().ifPresent(earlier -> reportRepeat(batch, earlier, op));
                 }
+            }
+        }
+
+        /** A repeat of an applied append id that the store did not report as a duplicate. */
+        private void reportRepeat(Batch batch, Op earlier, Op repeat) {
+            long before = ((Append) earlier.effect()).firstSequence();
+            long now = ((Append) repeat.effect()).firstSequence();
+            if (before == now) {
+                report(Invariant.RESULT, repeat, batch.appendId, "repeat of append id " + batch.appendId + " applied by "
+                        + earlier.name() + " reported duplicate=false (same sequence " + now + ")");
+            } else {
+                report(Invariant.DUPLICATED, repeat, batch.appendId, "append id " + batch.appendId + " applied again at "
+                        + now + " (duplicate=false) although " + earlier.name() + " had applied it at " + before);
             }
         }
 
@@ -250,7 +261,8 @@ final class HistoryChecker {
                 report(Invariant.SEQUENCE, op, op.name(), "asked from " + read.from() + ", got from " + seen.get(0).sequence());
             }
             if (!seen.isEmpty() && read.whole() && seen.get(0).sequence() != 0) {
-                report(Invariant.SEQUENCE, op, op.name(), "the whole conversation starts at " + seen.get(0).sequence());
+                report(Invariant.PREFIX, op, op.name(), "fewer messages than asked for, but the first is "
+                        + seen.get(0).sequence() + ", not 0: the messages before it are missing");
             }
             long low = seen.isEmpty() ? Math.max(read.from(), 0) : seen.get(0).sequence();
             long high = seen.isEmpty() ? low - 1 : seen.get(seen.size() - 1).sequence();

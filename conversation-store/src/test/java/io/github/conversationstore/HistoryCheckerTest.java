@@ -100,7 +100,7 @@ class HistoryCheckerTest {
         append(1, 2, "x", 0, false, "a");
         append(3, 4, "x", 1, false, "a");
 
-        assertThat(violations()).contains(Invariant.DUPLICATED);
+        assertThat(violations()).containsExactly(Invariant.DUPLICATED);
     }
 
     @Test
@@ -111,6 +111,15 @@ class HistoryCheckerTest {
         finalRead(10, "0:a");
 
         assertThat(violations()).isEmpty();
+    }
+
+    @Test
+    void callerRepeatPointingToTheOriginalButNotReportedDuplicate_isWrongResult() {
+        append(1, 2, "x", 0, false, "a");
+        append(3, 4, "x", 0, false, "a");
+        finalRead(10, "0:a");
+
+        assertThat(violations()).containsExactly(Invariant.RESULT);
     }
 
     @Test
@@ -181,6 +190,15 @@ class HistoryCheckerTest {
         append(1, 2, "x", 0, false, "a");
         append(3, 4, "y", 1, false, "b");
         read(5, 6, -1, 5, "0:a");
+
+        assertThat(violations()).containsExactly(Invariant.PREFIX);
+    }
+
+    @Test
+    void shortReadNotStartingAtZero_isNotPrefixConsistent() {
+        appendFailed(1, 2, "x", "a");
+        appendFailed(3, 4, "y", "b");
+        read(5, 6, -1, 5, "1:b");
 
         assertThat(violations()).containsExactly(Invariant.PREFIX);
     }
