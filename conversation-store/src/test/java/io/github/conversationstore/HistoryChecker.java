@@ -347,7 +347,8 @@ final class HistoryChecker {
                     for (Observation o : observations.getOrDefault(batch.texts.get(k), List.of())) {
                         if (o.sequence() != first + k && !erasures.between(Math.min(ack.invoked(), o.read().invoked()),
                                 Math.max(ack.completed(), o.read().completed()))) {
-                            report(Invariant.RESULT, ack, batch.texts.get(k), ack.name() + " reported "
+                            Op later = o.read().completed() > ack.completed() ? o.read() : ack;
+                            report(Invariant.RESULT, later, batch.texts.get(k), ack.name() + " reported "
                                     + batch.texts.get(k) + " at " + (first + k) + ", " + o.read().name() + " shows it at " + o.sequence());
                         }
                     }

@@ -20,6 +20,8 @@ import io.github.conversationstore.History.Outcome;
 import io.github.conversationstore.History.Read;
 import io.github.conversationstore.History.Seen;
 import io.github.conversationstore.HistoryChecker.Violation;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,10 +60,9 @@ final class HistoryRun {
      * @param workers how many worker threads
      * @param sessions how many sessions the workers share
      * @param opsPerWorker how many operations each worker issues (at most)
-     * @param originalBackend whether the stores share the original backend's collection, and the old
-     *     backend writes too
+     * @param backend what the operations run on
      */
-    record Config(long seed, Duration duration, int workers, int sessions, int opsPerWorker, boolean originalBackend) {
+    record Config(long seed, Duration duration, int workers, int sessions, int opsPerWorker, Backend backend) {
         Config {
             if (workers < 1 || sessions < 1 || opsPerWorker < 1) {
                 throw new IllegalArgumentException("workers, sessions and opsPerWorker must be positive");
@@ -69,19 +70,19 @@ final class HistoryRun {
         }
 
         Config withDuration(Duration d) {
-            return new Config(seed, d, workers, sessions, opsPerWorker, originalBackend);
+            return new Config(seed, d, workers, sessions, opsPerWorker, backend);
         }
 
         Config withOpsPerWorker(int ops) {
-            return new Config(seed, duration, workers, sessions, ops, originalBackend);
+            return new Config(seed, duration, workers, sessions, ops, backend);
         }
 
         Config withWorkers(int n) {
-            return new Config(seed, duration, n, sessions, opsPerWorker, originalBackend);
+            return new Config(seed, duration, n, sessions, opsPerWorker, backend);
         }
 
         Config withSessions(int n) {
-            return new Config(seed, duration, workers, n, opsPerWorker, originalBackend);
+            return new Config(seed, duration, workers, n, opsPerWorker, backend);
         }
 
         /** The system properties that repeat this configuration. */
@@ -89,6 +90,20 @@ final class HistoryRun {
             return "-Dhistory.seed=" + seed + " -Dhistory.workers=" + workers + " -Dhistory.sessions=" + sessions
                     + (opsPerWorker == Integer.MAX_VALUE ? "" : " -Dhistory.ops=" + opsPerWorker);
         }
+    }
+
+    /** What the operations run on. */
+    enum Backend {
+        /** Three MongoDB stores on the embedded server: direct, through the faulty proxy, with a skewed clock. */
+        EMBEDDED,
+        /** The same on the original backend's collection, with the old backend writing too. */
+        ORIGINAL_BACKEND,
+        /**
+         * The in-memory store, the reference implementation, with an unbounded dedup window, used
+         * directly and through a wrapper that fails calls before or after they took effect:
+         * calibrates the checker (it must find nothing).
+         */
+        IN_MEMORY
     }
 
     /**
@@ -118,15 +133,15 @@ final class HistoryRun {
                     injected.put(kind, n);
                 }
             });
-            return "history: seed=" + config.seed() + " workers=" + config.workers() + " sessions=" + config.sessions()
+            return "history: " + config.backend() + " seed=" + config.seed() + " workers=" + config.workers() + " sessions=" + config.sessions()
                     + " skew=" + skew.toMillis() + "ms operations=" + total + " " + ops + " faults="
                     + injected.values().stream().mapToLong(Long::longValue).sum() + " " + injected
                     + " invariant violations: " + violations.size();
         }
     }
 
-    /** The three stores and their turn services. */
-    private record Target(String name, MongoConversationStore store, TurnService turns) {
+    /** A store and its turn service. */
+    private record Target(String name, ConversationStore store, TurnService turns) {
     }
 
     /** Thrown by an operation that certainly wrote nothing. */
@@ -149,31 +164,91 @@ final class HistoryRun {
         this.heads = heads;
     }
 
-    /** Runs a configuration against the embedded server on {@code port}, reached directly through {@code direct}. */
+    /**
+     * Runs a configuration: on the embedded server on {@code port}, reached directly through
+     * {@code direct}, or in memory.
+     */
     static Result run(Config config, MongoClient direct, int port) throws Exception {
+        if (config.backend() == Backend.IN_MEMORY) {
+            HistoryRun run = new HistoryRun(config, null);
+            try {
+                ConversationStore memory = InMemoryConversationStore.builder().appendIdWindow(1 << 20).build();
+                run.targets.add(target("memory", memory));
+                Map<Fault, Long> faults = new EnumMap<>(Fault.class);
+                run.targets.add(target("flaky", flaky(memory, new Random(config.seed()), faults)));
+                int opsPerWorker = run.runWorkers(() -> { });
+                synchronized (faults) {
+                    return run.finish(new EnumMap<>(faults), Duration.ZERO, opsPerWorker);
+                }
+            } finally {
+                run.close();
+            }
+        }
         String database = "history" + RUNS.incrementAndGet();
         Random random = new Random(config.seed());
         Duration skew = Duration.ofMillis((2_000 + random.nextInt(4_001)) * (random.nextBoolean() ? 1 : -1));
-        MongoCollection<Document> heads = direct.getDatabase(database).getCollection("conversations");
-        HistoryRun run = new HistoryRun(config, heads);
+        HistoryRun run = new HistoryRun(config, direct.getDatabase(database).getCollection("conversations"));
         try (FaultInjectingProxy proxy = new FaultInjectingProxy(port);
                 MongoClient proxied = MongoClients.create(faultySettings(proxy))) {
-            run.targets.add(target("direct", builder(config, database).client(direct)));
-            run.targets.add(target("proxied", builder(config, database).client(proxied).maxAttempts(3).createIndexes(false)));
+            run.targets.add(target("direct", builder(config, database).client(direct).build()));
+            run.targets.add(target("proxied", builder(config, database).client(proxied).maxAttempts(3)
+                    .createIndexes(false).build()));
             run.targets.add(target("skewed", builder(config, database).client(direct)
-                    .clock(Clock.offset(Clock.systemUTC(), skew)).createIndexes(false)));
+                    .clock(Clock.offset(Clock.systemUTC(), skew)).createIndexes(false).build()));
             proxy.startRandom(new RandomFaults(random.nextLong(), 0.005, 0.008, 0.005, 0.0002,
                     Duration.ofMillis(1_500), Duration.ofMillis(4_000), Duration.ofSeconds(3)));
-            int opsPerWorker = run.runWorkers(proxy);
-            run.finalReads();
-            return new Result(config, run.history, proxy.injectedByKind(), skew, HistoryChecker.check(run.history), opsPerWorker);
+            int opsPerWorker = run.runWorkers(proxy::stopRandom);
+            return run.finish(proxy.injectedByKind(), skew, opsPerWorker);
         } finally {
-            run.targets.forEach(t -> {
-                t.turns().close();
-                t.store().close();
-            });
+            run.close();
             direct.getDatabase(database).drop();
         }
+    }
+
+    /**
+     * Wraps a store so that one call in 50 fails before it reaches the store and one in 50 after
+     * it took effect, as lost requests and lost replies do, counted in {@code faults} (guarded by
+     * itself); closing the wrapper closes nothing.
+     */
+    private static ConversationStore flaky(ConversationStore store, Random random, Map<Fault, Long> faults) {
+        return (ConversationStore) Proxy.newProxyInstance(ConversationStore.class.getClassLoader(),
+                new Class<?>[] {ConversationStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("close")) {
+                        return null;
+                    }
+                    int draw;
+                    synchronized (faults) {
+                        draw = random.nextInt(50);
+                        if (draw < 2) {
+                            faults.merge(draw == 0 ? Fault.RESET_BEFORE_FORWARD : Fault.DROP_REPLY_AFTER_APPLY, 1L, Long::sum);
+                        }
+                    }
+                    if (draw == 0) {
+                        throw new ConversationStoreUnavailableException("injected: request lost", null);
+                    }
+                    Object result;
+                    try {
+                        result = method.invoke(store, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (draw == 1) {
+                        throw new ConversationStoreUnavailableException("injected: reply lost", null);
+                    }
+                    return result;
+                });
+    }
+
+    private Result finish(Map<Fault, Long> faults, Duration skew, int opsPerWorker) {
+        finalReads();
+        return new Result(config, history, faults, skew, HistoryChecker.check(history), opsPerWorker);
+    }
+
+    private void close() {
+        targets.forEach(t -> {
+            t.turns().close();
+            t.store().close();
+        });
     }
 
     private static MongoClientSettings faultySettings(FaultInjectingProxy proxy) {
@@ -188,11 +263,10 @@ final class HistoryRun {
     private static MongoConversationStore.Builder builder(Config config, String database) {
         MongoConversationStore.Builder b = MongoConversationStore.builder().database(database)
                 .maxHeadMessages(4).maxHeadBytes(600);
-        return config.originalBackend() ? b.forOriginalBackend() : b;
+        return config.backend() == Backend.ORIGINAL_BACKEND ? b.forOriginalBackend() : b;
     }
 
-    private static Target target(String name, MongoConversationStore.Builder builder) {
-        MongoConversationStore store = builder.build();
+    private static Target target(String name, ConversationStore store) {
         TurnService turns = TurnService.builder(store).provider(ScriptedReplyProvider.echo())
                 .replyTimeout(Duration.ofSeconds(2)).leaseDuration(Duration.ofSeconds(3)).busyTimeout(Duration.ofSeconds(1))
                 .build();
@@ -200,7 +274,7 @@ final class HistoryRun {
     }
 
     /** Runs the workers until they are done or the duration is over; returns the most operations one issued. */
-    private int runWorkers(FaultInjectingProxy proxy) throws InterruptedException {
+    private int runWorkers(Runnable stopFaults) throws InterruptedException {
         List<Worker> workers = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(config.workers());
         try {
@@ -213,7 +287,7 @@ final class HistoryRun {
             pool.awaitTermination(config.duration().toMillis(), TimeUnit.MILLISECONDS);
         } finally {
             stopping = true;
-            proxy.stopRandom();
+            stopFaults.run();
             pool.shutdown();
             if (!pool.awaitTermination(60, TimeUnit.SECONDS)) {
                 pool.shutdownNow();
@@ -228,10 +302,9 @@ final class HistoryRun {
         history.markQuiescent();
         Target direct = targets.get(0);
         Recorder r = new Recorder("final");
-        r.record("sweep", Kind.SWEEP, "*", direct, () -> {
-            direct.store().removeOrphanedArchives();
-            return null;
-        });
+        if (heads != null) {
+            r.record("sweep", Kind.SWEEP, "*", direct, () -> sweep(direct));
+        }
         for (int s = 0; s < config.sessions(); s++) {
             String session = "s" + s;
             r.record("recent-" + session, Kind.RECENT, session, direct,
@@ -239,6 +312,11 @@ final class HistoryRun {
             r.readPages("pages-" + session, session, direct, 0, 1_000);
             r.record("header-" + session, Kind.HEADER, session, direct, () -> header(direct, session));
         }
+    }
+
+    private static Effect sweep(Target t) {
+        ((MongoConversationStore) t.store()).removeOrphanedArchives();
+        return null;
     }
 
     private static Read recent(Target t, String session, int limit) {
@@ -316,7 +394,7 @@ final class HistoryRun {
         private final int index;
         private final Random random;
         private final Deque<AppendRequest> repeatNow = new ArrayDeque<>();
-        private final Deque<AppendRequest> repeatLater = new ArrayDeque<>();
+        private final List<AppendRequest> repeatLater = new ArrayList<>();
         private final Deque<TurnRequest> turnsToRetry = new ArrayDeque<>();
         private final List<Kind> kinds = new ArrayList<>();
         private int issued;
@@ -332,10 +410,12 @@ final class HistoryRun {
             weigh(Kind.PAGE, 4);
             weigh(Kind.HEADER, 3);
             weigh(Kind.DELETE, 2);
-            weigh(Kind.EXPIRE, 1);
-            weigh(Kind.SWEEP, 1);
             weigh(Kind.LEASE, 6);
-            if (config.originalBackend()) {
+            if (heads != null) {
+                weigh(Kind.EXPIRE, 1);
+                weigh(Kind.SWEEP, 1);
+            }
+            if (config.backend() == Backend.ORIGINAL_BACKEND) {
                 weigh(Kind.OLD_FIXED, 8);
                 weigh(Kind.OLD_V1, 5);
             }
@@ -356,6 +436,9 @@ final class HistoryRun {
 
         private void step(String name) {
             String session = "s" + random.nextInt(config.sessions());
+            // only the first half of the sessions is erased: the others live long enough for their
+            // appends to pass the dedup window of 64 and for many moves to the archive
+            String erasable = "s" + random.nextInt((config.sessions() + 1) / 2);
             Target t = targets.get(random.nextInt(targets.size()));
             if (!repeatNow.isEmpty()) {
                 append(name, Kind.RETRY, t, repeatNow.poll());
@@ -368,18 +451,15 @@ final class HistoryRun {
                 case RECENT -> record(name, Kind.RECENT, session, t, () -> recent(t, session, 1 + random.nextInt(8)));
                 case PAGE -> readPages(name, session, t, random.nextBoolean() ? 0 : random.nextInt(24), 8);
                 case HEADER -> record(name, Kind.HEADER, session, t, () -> header(t, session));
-                case DELETE -> record(name, Kind.DELETE, session, t, () -> {
-                    t.store().deleteConversation(session);
+                case DELETE -> record(name, Kind.DELETE, erasable, t, () -> {
+                    t.store().deleteConversation(erasable);
                     return null;
                 });
-                case EXPIRE -> record(name, Kind.EXPIRE, session, "raw", () -> {
-                    heads.deleteOne(new Document(HeadDocument.SESSION_ID, session));
+                case EXPIRE -> record(name, Kind.EXPIRE, erasable, "raw", () -> {
+                    heads.deleteOne(new Document(HeadDocument.SESSION_ID, erasable));
                     return null;
                 }, null);
-                case SWEEP -> record(name, Kind.SWEEP, "*", t, () -> {
-                    t.store().removeOrphanedArchives();
-                    return null;
-                });
+                case SWEEP -> record(name, Kind.SWEEP, "*", t, () -> sweep(t));
                 case LEASE -> record(name, Kind.LEASE, session, t, () -> {
                     lease(t, session);
                     return null;
@@ -414,13 +494,17 @@ final class HistoryRun {
             }
         }
 
-        /** Repeats an earlier append: the oldest one half of the time, so that many appends came between. */
+        /**
+         * Repeats an earlier append: half of the time the oldest remembered, which stays remembered
+         * (so it is repeated again and again while its session moves on, past the dedup window),
+         * else a random one, then forgotten.
+         */
         private void repeatLater(String name, Target t) {
             if (repeatLater.isEmpty()) {
                 return;
             }
-            AppendRequest request = random.nextBoolean() ? repeatLater.pollFirst()
-                    : new ArrayList<>(repeatLater).get(random.nextInt(repeatLater.size()));
+            AppendRequest request = random.nextBoolean() ? repeatLater.get(0)
+                    : repeatLater.remove(random.nextInt(repeatLater.size()));
             append(name, Kind.RETRY, t, request);
         }
 
@@ -464,10 +548,10 @@ final class HistoryRun {
             }
         }
 
-        private <T> void remember(Deque<T> pool, T item) {
-            pool.addLast(item);
+        private <T> void remember(java.util.Collection<T> pool, T item) {
+            pool.add(item);
             if (pool.size() > REPEAT_POOL) {
-                pool.pollFirst();
+                pool.remove(pool.iterator().next());
             }
         }
     }
