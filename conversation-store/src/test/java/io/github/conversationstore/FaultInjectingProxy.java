@@ -1,5 +1,7 @@
 package io.github.conversationstore;
 
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -16,6 +18,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bson.BsonDocument;
@@ -108,6 +111,22 @@ final class FaultInjectingProxy implements AutoCloseable {
 
     String connectionString() {
         return "mongodb://127.0.0.1:" + listener.getLocalPort() + "/?directConnection=true";
+    }
+
+    /**
+     * Settings for a client through this proxy with short timeouts (server selection, connect,
+     * socket read), so that held replies and outages turn into timeouts, and quick heartbeats after
+     * a network error, so that the client recovers quickly.
+     */
+    MongoClientSettings clientSettings(Duration timeout) {
+        long millis = timeout.toMillis();
+        return MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString(connectionString()))
+                .applyToClusterSettings(c -> c.serverSelectionTimeout(millis, TimeUnit.MILLISECONDS))
+                .applyToServerSettings(s -> s.minHeartbeatFrequency(50, TimeUnit.MILLISECONDS))
+                .applyToSocketSettings(s -> s.connectTimeout((int) millis, TimeUnit.MILLISECONDS)
+                        .readTimeout((int) millis, TimeUnit.MILLISECONDS))
+                .build();
     }
 
     /** Arms a fault for the next {@code times} requests containing {@code commandMarker}. */

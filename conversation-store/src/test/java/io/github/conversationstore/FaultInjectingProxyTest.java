@@ -3,8 +3,6 @@ package io.github.conversationstore;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoSocketException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -12,7 +10,6 @@ import com.mongodb.client.MongoCollection;
 import io.github.conversationstore.FaultInjectingProxy.Fault;
 import io.github.conversationstore.FaultInjectingProxy.RandomFaults;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,11 +25,7 @@ class FaultInjectingProxyTest extends EmbeddedMongoTestBase {
     @BeforeEach
     void connectThroughProxy() throws Exception {
         proxy = new FaultInjectingProxy(server.port());
-        proxied = MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString(proxy.connectionString()))
-                .applyToClusterSettings(c -> c.serverSelectionTimeout(2, TimeUnit.SECONDS))
-                .applyToSocketSettings(s -> s.readTimeout(5, TimeUnit.SECONDS))
-                .build());
+        proxied = MongoClients.create(proxy.clientSettings(Duration.ofSeconds(2)));
         String collection = "proxy" + System.nanoTime();
         throughProxy = proxied.getDatabase("proxy").getCollection(collection);
         direct = client.getDatabase("proxy").getCollection(collection);

@@ -1,8 +1,6 @@
 package io.github.conversationstore;
 
-import com.mongodb.ConnectionString;
 import com.mongodb.ErrorCategory;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -27,6 +25,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Date;
 import java.util.Deque;
 import java.util.EnumMap;
@@ -189,7 +188,7 @@ final class HistoryRun {
         Duration skew = Duration.ofMillis((2_000 + random.nextInt(4_001)) * (random.nextBoolean() ? 1 : -1));
         HistoryRun run = new HistoryRun(config, direct.getDatabase(database).getCollection("conversations"));
         try (FaultInjectingProxy proxy = new FaultInjectingProxy(port);
-                MongoClient proxied = MongoClients.create(faultySettings(proxy))) {
+                MongoClient proxied = MongoClients.create(proxy.clientSettings(Duration.ofSeconds(2)))) {
             run.targets.add(target("direct", builder(config, database).client(direct).build()));
             run.targets.add(target("proxied", builder(config, database).client(proxied).maxAttempts(3)
                     .createIndexes(false).build()));
@@ -249,15 +248,6 @@ final class HistoryRun {
             t.turns().close();
             t.store().close();
         });
-    }
-
-    private static MongoClientSettings faultySettings(FaultInjectingProxy proxy) {
-        return MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString(proxy.connectionString()))
-                .applyToClusterSettings(c -> c.serverSelectionTimeout(2, TimeUnit.SECONDS))
-                .applyToServerSettings(s -> s.minHeartbeatFrequency(50, TimeUnit.MILLISECONDS))
-                .applyToSocketSettings(s -> s.connectTimeout(2, TimeUnit.SECONDS).readTimeout(2, TimeUnit.SECONDS))
-                .build();
     }
 
     private static MongoConversationStore.Builder builder(Config config, String database) {
@@ -548,7 +538,7 @@ final class HistoryRun {
             }
         }
 
-        private <T> void remember(java.util.Collection<T> pool, T item) {
+        private <T> void remember(Collection<T> pool, T item) {
             pool.add(item);
             if (pool.size() > REPEAT_POOL) {
                 pool.remove(pool.iterator().next());
