@@ -60,7 +60,7 @@ final class History {
     }
 
     /** What an operation wrote or read. */
-    sealed interface Effect permits Append, Read, Header {
+    sealed interface Effect permits Append, Read, Header, Deleted {
     }
 
     /**
@@ -116,6 +116,10 @@ final class History {
     record Header(long messageCount) implements Effect {
     }
 
+    /** What {@code deleteConversation} reported: how many messages it deleted. */
+    record Deleted(long messageCount) implements Effect {
+    }
+
     /**
      * One operation.
      *
@@ -161,6 +165,8 @@ final class History {
                         .collect(Collectors.joining(" ", "[", "]")));
             } else if (effect instanceof Header h) {
                 s.append(" messageCount=").append(h.messageCount());
+            } else if (effect instanceof Deleted d) {
+                s.append(" deleted=").append(d.messageCount());
             }
             return s.toString();
         }

@@ -1,6 +1,7 @@
 package io.github.conversationstore;
 
 import io.github.conversationstore.History.Append;
+import io.github.conversationstore.History.Deleted;
 import io.github.conversationstore.History.Header;
 import io.github.conversationstore.History.Op;
 import io.github.conversationstore.History.Outcome;
@@ -133,6 +134,11 @@ final class HistoryChecker {
             return minInvocationFrom[firstAbove(completions, a)] < b;
         }
 
+        /** Whether an erasure other than {@code self} may have taken effect after {@code a} and before {@code b}. */
+        boolean otherBetween(Op self, long a, long b) {
+            return byCompletion.stream().anyMatch(e -> e != self && e.completed() > a && e.invoked() < b);
+        }
+
         /** The earliest completion of a successful erasure invoked after {@code t}; MAX_VALUE if none. */
         long erasedAfter(long t) {
             return minCompletionFrom[firstAbove(invocations, t)];
@@ -199,6 +205,8 @@ final class HistoryChecker {
 
         void run() {
             batches.values().forEach(this::checkResults);
+            ops.stream().filter(op -> op.ok() && op.effect() instanceof Deleted d && d.messageCount() == 0)
+                    .forEach(this::checkDeletedSomething);
             for (Op op : ops) {
                 if (op.ok() && op.effect() instanceof Read read) {
                     checkRead(op, read);
@@ -227,6 +235,23 @@ final class HistoryChecker {
                             .filter(earlier -> earlier.completed() < op.invoked()
                                     && !erasures.between(earlier.invoked(), op.completed()))
                             .findFirst().ifPresent(earlier -> reportRepeat(batch, earlier, op));
+                }
+            }
+        }
+
+        /**
+         * (viii): a delete that reports nothing deleted while acknowledged messages were there (no
+         * other erasure may have taken them) did not erase them: a retry after the first attempt's
+         * reply was lost finds no head and leaves the archive behind.
+         */
+        private void checkDeletedSomething(Op delete) {
+            for (Batch batch : batches.values()) {
+                for (Op ack : batch.acknowledged()) {
+                    if (ack.completed() < delete.invoked() && !erasures.otherBetween(delete, ack.invoked(), delete.completed())) {
+                        report(Invariant.ERASURE, delete, delete.name(), "reported 0 messages deleted, but "
+                                + batch.texts.get(0) + " acknowledged by " + ack.name() + " was there");
+                        return;
+                    }
                 }
             }
         }

@@ -3,6 +3,7 @@ package io.github.conversationstore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.conversationstore.History.Append;
+import io.github.conversationstore.History.Deleted;
 import io.github.conversationstore.History.Effect;
 import io.github.conversationstore.History.Header;
 import io.github.conversationstore.History.Kind;
@@ -51,7 +52,11 @@ class HistoryCheckerTest {
     }
 
     private void delete(long invoked, long completed) {
-        op(Kind.DELETE, invoked, completed, Outcome.OK, null, false, null);
+        delete(invoked, completed, 1);
+    }
+
+    private void delete(long invoked, long completed, long deleted) {
+        op(Kind.DELETE, invoked, completed, Outcome.OK, null, false, new Deleted(deleted));
     }
 
     /** Quiescence from {@code at} on, then a final whole read. */
@@ -228,6 +233,23 @@ class HistoryCheckerTest {
         read(5, 6, -1, 5, "0:a");
 
         assertThat(violations()).containsExactly(Invariant.ERASURE);
+    }
+
+    @Test
+    void deleteReportingNothingAfterAcknowledgedAppend_didNotErase() {
+        append(1, 2, "x", 0, false, "a");
+        delete(3, 4, 0);
+
+        assertThat(violations()).containsExactly(Invariant.ERASURE);
+    }
+
+    @Test
+    void concurrentDeletes_oneMayReportNothing() {
+        append(1, 2, "x", 0, false, "a");
+        delete(3, 6, 1);
+        delete(4, 5, 0);
+
+        assertThat(violations()).isEmpty();
     }
 
     @Test

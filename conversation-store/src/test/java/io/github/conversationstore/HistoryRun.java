@@ -10,6 +10,7 @@ import com.mongodb.client.model.ReturnDocument;
 import io.github.conversationstore.FaultInjectingProxy.Fault;
 import io.github.conversationstore.FaultInjectingProxy.RandomFaults;
 import io.github.conversationstore.History.Append;
+import io.github.conversationstore.History.Deleted;
 import io.github.conversationstore.History.Effect;
 import io.github.conversationstore.History.Header;
 import io.github.conversationstore.History.Kind;
@@ -34,7 +35,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -176,9 +179,11 @@ final class HistoryRun {
                 Map<Fault, Long> faults = new EnumMap<>(Fault.class);
                 run.targets.add(target("flaky", flaky(memory, new Random(config.seed()), faults)));
                 int opsPerWorker = run.runWorkers(() -> { });
+                Map<Fault, Long> injected;
                 synchronized (faults) {
-                    return run.finish(new EnumMap<>(faults), Duration.ZERO, opsPerWorker);
+                    injected = new EnumMap<>(faults);
                 }
+                return run.finish(injected, Duration.ZERO, opsPerWorker);
             } finally {
                 run.close();
             }
@@ -263,15 +268,19 @@ final class HistoryRun {
         return new Target(name, store, turns);
     }
 
-    /** Runs the workers until they are done or the duration is over; returns the most operations one issued. */
-    private int runWorkers(Runnable stopFaults) throws InterruptedException {
+    /**
+     * Runs the workers until they are done or the duration is over; returns the most operations one
+     * issued. A worker's own crash (not an operation's failure, which is recorded) is rethrown.
+     */
+    private int runWorkers(Runnable stopFaults) throws InterruptedException, ExecutionException {
         List<Worker> workers = new ArrayList<>();
+        List<Future<?>> running = new ArrayList<>();
         ExecutorService pool = Executors.newFixedThreadPool(config.workers());
         try {
             for (int i = 0; i < config.workers(); i++) {
                 Worker w = new Worker(i);
                 workers.add(w);
-                pool.execute(w);
+                running.add(pool.submit(w));
             }
             pool.shutdown();
             pool.awaitTermination(config.duration().toMillis(), TimeUnit.MILLISECONDS);
@@ -283,6 +292,9 @@ final class HistoryRun {
                 pool.shutdownNow();
                 throw new IllegalStateException("workers did not stop within 60 s of the deadline");
             }
+        }
+        for (Future<?> f : running) {
+            f.get();
         }
         return workers.stream().mapToInt(w -> w.issued).max().orElse(0);
     }
@@ -299,7 +311,7 @@ final class HistoryRun {
             String session = "s" + s;
             r.record("recent-" + session, Kind.RECENT, session, direct,
                     () -> recent(direct, session, ConversationStore.MAX_READ_LIMIT));
-            r.readPages("pages-" + session, session, direct, 0, 1_000);
+            r.readPages("pages-" + session, session, direct, 0, Integer.MAX_VALUE);
             r.record("header-" + session, Kind.HEADER, session, direct, () -> header(direct, session));
         }
     }
@@ -441,10 +453,8 @@ final class HistoryRun {
                 case RECENT -> record(name, Kind.RECENT, session, t, () -> recent(t, session, 1 + random.nextInt(8)));
                 case PAGE -> readPages(name, session, t, random.nextBoolean() ? 0 : random.nextInt(24), 8);
                 case HEADER -> record(name, Kind.HEADER, session, t, () -> header(t, session));
-                case DELETE -> record(name, Kind.DELETE, erasable, t, () -> {
-                    t.store().deleteConversation(erasable);
-                    return null;
-                });
+                case DELETE -> record(name, Kind.DELETE, erasable, t,
+                        () -> new Deleted(t.store().deleteConversation(erasable)));
                 case EXPIRE -> record(name, Kind.EXPIRE, erasable, "raw", () -> {
                     heads.deleteOne(new Document(HeadDocument.SESSION_ID, erasable));
                     return null;

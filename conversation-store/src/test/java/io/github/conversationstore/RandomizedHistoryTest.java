@@ -128,8 +128,10 @@ class RandomizedHistoryTest extends EmbeddedMongoTestBase {
     private static String report(HistoryRun.Result failing, HistoryRun.Result smallest) {
         StringBuilder s = new StringBuilder("RandomizedHistoryTest FAILED with seed=").append(seed)
                 .append(" (repeat with -Dhistory.seed=").append(seed).append(")\n").append(failing.summary()).append('\n');
-        s.append("violations by invariant: ").append(countByInvariant(failing.violations())).append('\n');
-        failing.violations().stream().limit(10).forEach(v -> s.append("  ").append(v).append('\n'));
+        s.append("violations by invariant: ").append(countByInvariant(failing.violations()))
+                .append("; the first of each:\n");
+        failing.violations().stream().collect(Collectors.toMap(Violation::invariant, v -> v, (a, b) -> a, TreeMap::new))
+                .values().forEach(v -> s.append("  ").append(v).append('\n'));
         Violation first = smallest.violations().stream()
                 .filter(v -> v.invariant() == failing.violations().get(0).invariant()).findFirst().orElseThrow();
         s.append("shortest failing configuration: ").append(smallest.config().properties())
