@@ -241,8 +241,8 @@ final class MongoAppender {
         if (legacy.isPresent() || AppendKeys.heldBy(head, batch.key())) {
             Optional<Long> first = locate(head, request, deadline);
             if (first.isPresent() || legacy.isPresent()) {
-                return Optional.of(repeated(batch, first.orElse(legacy.orElse(0L)), first.isPresent(),
-                        ownAttemptMayHaveApplied, deadline));
+                return repeated(batch, first.orElse(legacy.orElse(0L)), first.isPresent(), ownAttemptMayHaveApplied,
+                        head.get(GENERATION), deadline);
             }
             // another append id with the same fingerprint: apply against the exact state just read
             Document guard = new Document(GENERATION, head.get(GENERATION))
@@ -330,15 +330,22 @@ final class MongoAppender {
     }
 
     /**
-     * The result of a repeated append id whose messages start at {@code first}: a duplicate if the
-     * stored batch says what the request says, otherwise {@link AppendConflictException}. Batches
-     * written by this version also have to start and end where the request's would (append id
-     * markers); those of version 0.1 have none.
+     * The result of a repeated append id whose messages start at {@code first} in the life
+     * {@code generation}: a duplicate if the stored batch says what the request says, otherwise
+     * {@link AppendConflictException}. Batches written by this version also have to start and end
+     * where the request's would (append id markers); those of version 0.1 have none. Whether the
+     * batch was written by this very call (an attempt whose reply was lost) or by an earlier call is
+     * told by its first message's element id, drawn once per call. Empty if the session was deleted
+     * since the batch was found: the append is then tried again in the new life.
      */
-    private AppendResult repeated(Batch batch, long first, boolean marked, boolean ownAttemptMayHaveApplied,
-            Deadline deadline) {
+    private Optional<AppendResult> repeated(Batch batch, long first, boolean marked, boolean ownAttemptMayHaveApplied,
+            Object generation, Deadline deadline) {
         AppendRequest request = batch.request();
-        List<Document> stored = reader.read(request.sessionId(), first, batch.size() + 1, deadline).documents();
+        MongoReader.Page page = reader.read(request.sessionId(), first, batch.size() + 1, generation, deadline);
+        if (page == null) {
+            return Optional.empty();
+        }
+        List<Document> stored = page.documents();
         boolean same = stored.size() >= batch.size()
                 && (!marked || stored.size() == batch.size() || MessageCodec.appendIdOf(stored.get(batch.size())) != null
                         || ctx.foreignWriters);
@@ -354,9 +361,11 @@ final class MongoAppender {
                     + "); an append id names one content: use a new append id for new messages",
                     request.appendId(), first);
         }
-        // if an earlier attempt of this very call may have applied it, it was applied by this call
-        return ownAttemptMayHaveApplied
+        boolean byThisCall = marked
+                ? batch.encoded().get(0).get(MessageCodec.ELEMENT_ID).equals(stored.get(0).get(MessageCodec.ELEMENT_ID))
+                : ownAttemptMayHaveApplied;
+        return Optional.of(byThisCall
                 ? new AppendResult(request.appendId(), first, batch.size(), first == 0, false)
-                : new AppendResult(request.appendId(), first, batch.size(), false, true);
+                : new AppendResult(request.appendId(), first, batch.size(), false, true));
     }
 }

@@ -102,7 +102,7 @@ final class MongoReader {
                 while (missing > 0 && chunks.hasNext()) {
                     Document chunk = chunks.next();
                     if (longField(chunk, END_SEQ) != first) {
-                        break; // a gap: the conversation is being deleted
+                        return Page.EMPTY; // a gap: the conversation is being deleted
                     }
                     List<Document> msgs = messages(chunk);
                     int take = Math.min(missing, msgs.size());
@@ -110,6 +110,9 @@ final class MongoReader {
                     first -= take;
                     missing -= take;
                 }
+            }
+            if (missing > 0 && first > 0) {
+                return Page.EMPTY; // chunks gone: the conversation is being deleted
             }
         }
         List<Document> out = new ArrayList<>(limit - missing);
@@ -119,16 +122,28 @@ final class MongoReader {
 
     /** Up to {@code limit} messages from sequence number {@code from}. */
     Page read(String sessionId, long from, int limit, Deadline deadline) {
+        return read(sessionId, from, limit, null, deadline);
+    }
+
+    /**
+     * Up to {@code limit} messages from sequence number {@code from} of the life {@code generation}
+     * (any, if null); null if the session has another life now. A read that finds its session
+     * deleted under it (the head gone, another generation, chunks gone) returns nothing rather than
+     * the part it had read: never a batch cut short.
+     */
+    Page read(String sessionId, long from, int limit, Object generation, Deadline deadline) {
         if (ctx.foreignWriters) {
-            return readWholeHead(sessionId, from, limit, null, deadline);
+            Page page = readWholeHead(sessionId, from, limit, generation, deadline);
+            return page == DELETED ? (generation == null ? Page.EMPTY : null) : page;
         }
         // the counters, with the first page when reading from the start
         Document head = readHead(sessionId, 0, from == 0 ? limit : 0, deadline);
-        if (head == null) {
-            return Page.EMPTY;
+        if (head == null || (generation != null && !generation.equals(head.get(GENERATION)))) {
+            return generation == null ? Page.EMPTY : null;
         }
         if (!adopted(head)) {
-            return readWholeHead(sessionId, from, limit, null, deadline);
+            Page page = readWholeHead(sessionId, from, limit, generation, deadline);
+            return page == DELETED ? (generation == null ? Page.EMPTY : null) : page;
         }
         if (from == 0 && longField(head, HEAD_SEQ) == 0) {
             return new Page(0, messages(head));
@@ -147,12 +162,16 @@ final class MongoReader {
                     slice = readHead(sessionId, 0, 0, deadline);
                 }
                 if (slice == null || !Objects.equals(slice.get(GENERATION), head.get(GENERATION))) {
-                    break; // deleted meanwhile
+                    return Page.EMPTY; // deleted meanwhile
                 }
                 if (longField(slice, HEAD_SEQ) != headSeq) {
                     if (++relocations > MAX_RELOCATIONS) {
                         // moves keep shifting the head: read it whole, one consistent snapshot
-                        out.addAll(readWholeHead(sessionId, pos, limit - out.size(), head.get(GENERATION), deadline).documents());
+                        Page rest = readWholeHead(sessionId, pos, limit - out.size(), head.get(GENERATION), deadline);
+                        if (rest == DELETED) {
+                            return Page.EMPTY;
+                        }
+                        out.addAll(rest.documents());
                         break;
                     }
                     head = slice;
@@ -162,13 +181,16 @@ final class MongoReader {
                 break;
             }
             long reached = readArchive(sessionId, head.getObjectId(GENERATION), pos, headSeq, limit, out, deadline);
-            if (reached == pos) {
-                break; // deleted meanwhile
+            if (reached < headSeq && out.size() < limit) {
+                return Page.EMPTY; // a gap in the archive: the session is being deleted
             }
             pos = reached;
         }
         return new Page(from, out);
     }
+
+    /** Answers a whole-head read that found its session deleted or in another life. */
+    private static final Page DELETED = new Page(0, List.of());
 
     /** Marks a head slice that failed because a move shortened the array under the read. */
     private static final Document SHIFTED = new Document();
@@ -202,7 +224,7 @@ final class MongoReader {
         Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
                 .projection(Projections.fields(COUNTERS, Projections.include(MESSAGES))).first();
         if (head == null || (generation != null && !generation.equals(head.get(GENERATION)))) {
-            return Page.EMPTY;
+            return DELETED;
         }
         List<Document> inHead = messages(head);
         long headSeq = longField(head, HEAD_SEQ);
@@ -210,8 +232,11 @@ final class MongoReader {
         long pos = from;
         if (pos < headSeq && head.getObjectId(GENERATION) != null) {
             pos = readArchive(sessionId, head.getObjectId(GENERATION), pos, headSeq, limit, out, deadline);
+            if (out.size() == limit) {
+                return new Page(from, out); // the page ends in the archive
+            }
             if (pos < headSeq) {
-                return new Page(from, out); // the page ends in the archive, or the session is being deleted
+                return DELETED; // a gap in the archive: the session is being deleted
             }
         }
         int fromIndex = (int) Math.min(inHead.size(), pos - headSeq);
