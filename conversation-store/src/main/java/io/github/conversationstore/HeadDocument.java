@@ -70,11 +70,12 @@ final class HeadDocument {
     }
 
     /**
-     * The message count of a head. An original backend's document has no counter: all its
-     * messages are in the array, so its count is the array's length (the caller read it whole).
+     * The message count of a head read with its messages (or one field of each): {@code headSeq}
+     * plus the array's length, which holds whoever pushed (an original backend's document has no
+     * counters; in a shared collection the old backend pushes without them).
      */
     static long messageCount(Document head) {
-        return adopted(head) ? longField(head, MESSAGE_COUNT) : messages(head).size();
+        return longField(head, HEAD_SEQ) + messages(head).size();
     }
 
     static ConversationHeader header(Document doc, long messageCount) {

@@ -220,7 +220,8 @@ public final class MongoConversationStore implements ConversationStore {
      * <p>Deletes the head, then every archive chunk of every generation that is not the live
      * head's. Calling it again is harmless and completes an interrupted erasure: a call that finds
      * no head (for example because an earlier call deleted it and its reply was lost) returns 0 and
-     * still removes every chunk left behind. A chunk that a concurrent move writes afterwards belongs
+     * still removes every chunk left behind. Within one call, a delete whose reply is lost is
+     * retried, and the count read just before it is returned. A chunk that a concurrent move writes afterwards belongs
      * to a dead generation: reads never show it, and the next call or
      * {@link #removeOrphanedArchives()} deletes it.
      */

@@ -33,6 +33,9 @@ import org.bson.types.ObjectId;
 final class MongoErasure {
     /** Sessions whose heads are looked up together by the sweep. */
     private static final int SWEEP_BATCH = 256;
+    /** What counting a head's messages needs, its own and an original backend's. */
+    private static final org.bson.conversions.Bson COUNTED = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
+            GENERATION, MESSAGES + "." + MessageCodec.ROLE);
 
     private final MongoContext ctx;
 
@@ -44,12 +47,21 @@ final class MongoErasure {
      * Deletes the head, then every chunk of every generation that is not the live head's: the
      * deleted head's, those of earlier lives a previous (interrupted) call left behind, and those a
      * late mover wrote. A call repeated after a lost reply finds no head and still removes them all.
+     * The head is counted, then deleted by its {@code _id}: when the delete's reply is lost and its
+     * retry finds nothing, the count read first is the answer.
      */
     long delete(String sessionId) {
-        Document deleted = ctx.call("delete session '" + sessionId + "'", deadline -> deadline.heads().findOneAndDelete(
-                new Document(SESSION_ID, sessionId),
-                new FindOneAndDeleteOptions().projection(Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
-                        GENERATION, MESSAGES + "." + MessageCodec.ROLE))));
+        Document counted = ctx.call("read session '" + sessionId + "'", deadline -> deadline.heads()
+                .find(new Document(SESSION_ID, sessionId)).projection(COUNTED).first());
+        long deletedMessages = 0;
+        if (counted != null) {
+            // the head as counted: a head re-created meanwhile has another _id and is left alone
+            Document deleted = ctx.call("delete session '" + sessionId + "'", deadline -> deadline.heads()
+                    .findOneAndDelete(new Document("_id", counted.get("_id")),
+                            new FindOneAndDeleteOptions().projection(COUNTED)));
+            // no reply document: an attempt whose reply was lost deleted it, or a concurrent call did
+            deletedMessages = HeadDocument.messageCount(deleted != null ? deleted : counted);
+        }
         ctx.call("delete the archive of session '" + sessionId + "'", deadline -> {
             List<ObjectId> generations = deadline.archive()
                     .distinct(GENERATION, new Document(SESSION_ID, sessionId), ObjectId.class)
@@ -64,7 +76,7 @@ final class MongoErasure {
             return generations.isEmpty() ? 0L : deadline.archive().deleteMany(new Document(SESSION_ID, sessionId)
                     .append(GENERATION, new Document("$in", generations))).getDeletedCount();
         });
-        return deleted == null ? 0 : HeadDocument.messageCount(deleted);
+        return deletedMessages;
     }
 
     private static Object liveGeneration(String sessionId, Deadline deadline) {

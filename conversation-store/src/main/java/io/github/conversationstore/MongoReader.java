@@ -134,16 +134,16 @@ final class MongoReader {
     Page read(String sessionId, long from, int limit, Object generation, Deadline deadline) {
         if (ctx.foreignWriters) {
             Page page = readWholeHead(sessionId, from, limit, generation, deadline);
-            return page == DELETED ? (generation == null ? Page.EMPTY : null) : page;
+            return page == DELETED ? gone(generation) : page;
         }
         // the counters, with the first page when reading from the start
         Document head = readHead(sessionId, 0, from == 0 ? limit : 0, deadline);
         if (head == null || (generation != null && !generation.equals(head.get(GENERATION)))) {
-            return generation == null ? Page.EMPTY : null;
+            return gone(generation);
         }
         if (!adopted(head)) {
             Page page = readWholeHead(sessionId, from, limit, generation, deadline);
-            return page == DELETED ? (generation == null ? Page.EMPTY : null) : page;
+            return page == DELETED ? gone(generation) : page;
         }
         if (from == 0 && longField(head, HEAD_SEQ) == 0) {
             return new Page(0, messages(head));
@@ -162,14 +162,14 @@ final class MongoReader {
                     slice = readHead(sessionId, 0, 0, deadline);
                 }
                 if (slice == null || !Objects.equals(slice.get(GENERATION), head.get(GENERATION))) {
-                    return Page.EMPTY; // deleted meanwhile
+                    return gone(generation); // deleted meanwhile
                 }
                 if (longField(slice, HEAD_SEQ) != headSeq) {
                     if (++relocations > MAX_RELOCATIONS) {
                         // moves keep shifting the head: read it whole, one consistent snapshot
                         Page rest = readWholeHead(sessionId, pos, limit - out.size(), head.get(GENERATION), deadline);
                         if (rest == DELETED) {
-                            return Page.EMPTY;
+                            return gone(generation);
                         }
                         out.addAll(rest.documents());
                         break;
@@ -182,11 +182,16 @@ final class MongoReader {
             }
             long reached = readArchive(sessionId, head.getObjectId(GENERATION), pos, headSeq, limit, out, deadline);
             if (reached < headSeq && out.size() < limit) {
-                return Page.EMPTY; // a gap in the archive: the session is being deleted
+                return gone(generation); // a gap in the archive: the session is being deleted
             }
             pos = reached;
         }
         return new Page(from, out);
+    }
+
+    /** What a read bound to {@code generation} (or to none) answers when its session was deleted under it. */
+    private static Page gone(Object generation) {
+        return generation == null ? Page.EMPTY : null;
     }
 
     /** Answers a whole-head read that found its session deleted or in another life. */

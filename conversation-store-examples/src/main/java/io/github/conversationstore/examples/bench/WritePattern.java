@@ -19,10 +19,12 @@ import io.github.conversationstore.StoredMessage;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 
@@ -252,7 +254,7 @@ public enum WritePattern {
                 .returnDocument(ReturnDocument.BEFORE)
                 .projection(Projections.fields(Projections.include("messageCount", "headSeq", "headBytes"), Projections.excludeId()));
         final FindOneAndUpdateOptions claim = new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER)
-                .projection(Projections.include("messageCount", "headSeq", "headBytes", "generation", "messages"));
+                .projection(Projections.include("messageCount", "headSeq", "headBytes", "generation", "messages", "appendKeys"));
 
         RawSameCommandsWriter(MongoClient client, String database) {
             // prefilled by the library itself, in its own collections, so both start from the same documents
@@ -277,10 +279,11 @@ public enum WritePattern {
             String appendId = UUID.randomUUID().toString();
             List<Document> encoded = List.of(messageDoc("user").append("appendId", appendId), messageDoc("assistant"));
             long bytes = estimate(encoded);
-            long key = ThreadLocalRandom.current().nextLong();
+            int key = ThreadLocalRandom.current().nextInt();
             Date now = new Date();
             Document filter = new Document("sessionId", sessionId)
                     .append("appendKeys", new Document("$ne", key))
+                    .append("appendKeyBlocks", new Document("$not", Pattern.compile(String.format(Locale.ROOT, ",%08x,", key))))
                     .append("recentAppends.id", new Document("$ne", appendId))
                     .append("headBytes", new Document("$lte", ROOM - bytes));
             Document update = new Document("$setOnInsert", new Document("language", "en").append("createdAt", now)
@@ -288,7 +291,7 @@ public enum WritePattern {
                     .append("$set", new Document("updatedAt", now))
                     .append("$inc", new Document("messageCount", 2L).append("headBytes", bytes))
                     .append("$push", new Document("messages", new Document("$each", encoded))
-                            .append("appendKeys", new Document("$each", List.of(key)).append("$slice", -2048)));
+                            .append("appendKeys", new Document("$each", List.of(key)).append("$slice", -1024)));
             Document before = heads.findOneAndUpdate(filter, update, options);
             long length = before == null ? 0 : before.get("messageCount", Number.class).longValue()
                     - before.get("headSeq", Number.class).longValue();
@@ -325,10 +328,25 @@ public enum WritePattern {
                     .append("bytes", bytes).append("archivedAt", new Date()).append("messages", new ArrayList<>(moved)));
             List<Object> ids = new ArrayList<>();
             moved.forEach(m -> ids.add(m.get("_id")));
+            Document pull = new Document("messages", new Document("_id", new Document("$in", ids)));
+            Document update = new Document("$pull", pull)
+                    .append("$unset", new Document("moverUntil", ""))
+                    .append("$inc", new Document("headSeq", (long) k).append("headBytes", -bytes));
+            // pack the loose append-id fingerprints 64 to a string, as the library's mover does
+            List<Integer> loose = head.getList("appendKeys", Integer.class, List.of());
+            int blocks = loose.size() / 64;
+            if (blocks > 0) {
+                List<String> strings = new ArrayList<>();
+                for (int b = 0; b < blocks; b++) {
+                    StringBuilder block = new StringBuilder(",");
+                    loose.subList(b * 64, (b + 1) * 64).forEach(x -> block.append(String.format(Locale.ROOT, "%08x,", x)));
+                    strings.add(block.toString());
+                }
+                pull.append("appendKeys", new Document("$in", loose.subList(0, blocks * 64)));
+                update.append("$push", new Document("appendKeyBlocks", new Document("$each", strings).append("$slice", -32)));
+            }
             heads.updateOne(new Document("sessionId", sessionId).append("generation", generation).append("headSeq", headSeq),
-                    new Document("$pull", new Document("messages", new Document("_id", new Document("$in", ids))))
-                            .append("$unset", new Document("moverUntil", ""))
-                            .append("$inc", new Document("headSeq", (long) k).append("headBytes", -bytes)));
+                    update);
         }
 
         private static long estimate(List<Document> messages) {
