@@ -36,12 +36,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.bson.Document;
 
@@ -55,6 +57,14 @@ final class HistoryRun {
     private static final String LANGUAGE = "en";
     private static final int PAGE_LIMIT = 6;
     private static final int REPEAT_POOL = 100;
+    /**
+     * Repeats are made only while fewer than this many appends (attempts, which bound the applied
+     * ones) were made to the session since: the stores recognize repeats within their documented
+     * window of 2,048 appends, and the checker holds every re-application beyond it a violation.
+     */
+    private static final long REPEAT_WITHIN_APPENDS = 1_800;
+    /** Append attempts per session, by every worker: turns count two. */
+    private final Map<String, AtomicLong> appendsBySession = new ConcurrentHashMap<>();
 
     /**
      * What a run does.
@@ -398,7 +408,7 @@ final class HistoryRun {
         private final int index;
         private final Random random;
         private final Deque<AppendRequest> repeatNow = new ArrayDeque<>();
-        private final List<AppendRequest> repeatLater = new ArrayList<>();
+        private final List<Remembered> repeatLater = new ArrayList<>();
         private final Deque<TurnRequest> turnsToRetry = new ArrayDeque<>();
         private final List<Kind> kinds = new ArrayList<>();
         private int issued;
@@ -441,7 +451,7 @@ final class HistoryRun {
         private void step(String name) {
             String session = "s" + random.nextInt(config.sessions());
             // only the first half of the sessions is erased: the others live long enough for their
-            // appends to pass the dedup window of 64 and for many moves to the archive
+            // appends to pass version 0.1's dedup window of 64 and for many moves to the archive
             String erasable = "s" + random.nextInt((config.sessions() + 1) / 2);
             Target t = targets.get(random.nextInt(targets.size()));
             if (!repeatNow.isEmpty()) {
@@ -492,25 +502,30 @@ final class HistoryRun {
             if (!op.ok() && random.nextBoolean()) {
                 repeatNow.add(request);
             } else if (!op.ok() || random.nextInt(4) == 0) {
-                remember(repeatLater, request);
+                remember(repeatLater, new Remembered(request, appendsTo(request.sessionId()).get()));
             }
         }
 
         /**
          * Repeats an earlier append: half of the time the oldest remembered, which stays remembered
-         * (so it is repeated again and again while its session moves on, past the dedup window),
+         * (so it is repeated again and again while its session moves on, up to the dedup window),
          * else a random one, then forgotten.
          */
         private void repeatLater(String name, Target t) {
             if (repeatLater.isEmpty()) {
                 return;
             }
-            AppendRequest request = random.nextBoolean() ? repeatLater.get(0)
+            Remembered remembered = random.nextBoolean() ? repeatLater.get(0)
                     : repeatLater.remove(random.nextInt(repeatLater.size()));
-            append(name, Kind.RETRY, t, request);
+            if (appendsTo(remembered.request().sessionId()).get() - remembered.appendsBefore() >= REPEAT_WITHIN_APPENDS) {
+                repeatLater.remove(remembered); // past the dedup window: a repeat may be applied again
+                return;
+            }
+            append(name, Kind.RETRY, t, remembered.request());
         }
 
         private Op append(String name, Kind kind, Target t, AppendRequest request) {
+            appendsTo(request.sessionId()).incrementAndGet();
             List<String> texts = request.messages().stream().map(Message::text).collect(Collectors.toList());
             Append ifFailed = new Append(request.appendId(), texts, -1, null);
             return record(name, kind, request.sessionId(), t.name(), () -> {
@@ -523,6 +538,7 @@ final class HistoryRun {
         private void turn(String name, String session, Target t) {
             TurnRequest turn = !turnsToRetry.isEmpty() && random.nextBoolean() ? turnsToRetry.poll()
                     : new TurnRequest(session, LANGUAGE, id(name) + "-t", id(name));
+            appendsTo(turn.sessionId()).addAndGet(2);
             Append user = new Append(turn.turnId() + ":user", List.of(turn.userText()), -1, null);
             Append reply = new Append(turn.turnId() + ":reply", List.of("echo: " + turn.userText()), -1, null);
             TurnResult[] result = new TurnResult[1];
@@ -549,6 +565,13 @@ final class HistoryRun {
                 default -> t.store().releaseLease(session, holder);
             }
         }
+
+        private AtomicLong appendsTo(String session) {
+            return appendsBySession.computeIfAbsent(session, s -> new AtomicLong());
+        }
+
+        /** An append to repeat later, with the session's append count when it was remembered. */
+        private record Remembered(AppendRequest request, long appendsBefore) {}
 
         private <T> void remember(Collection<T> pool, T item) {
             pool.add(item);

@@ -16,6 +16,8 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import java.util.List;
 import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,53 +26,55 @@ import org.junit.jupiter.api.Test;
  * every archive chunk in place.
  */
 class ErasureRetriedTest extends EmbeddedMongoTestBase {
+    private FaultInjectingProxy proxy;
+    private MongoClient viaProxy;
+    private MongoConversationStore store;
+    private MongoCollection<Document> archive;
 
-    private static void fill(MongoConversationStore store, String session, int pairs) {
-        for (int i = 0; i < pairs; i++) {
-            store.appendMessages(session, "en", List.of(Message.user("old " + i), Message.assistant("old reply " + i)));
+    /** A session of 18 messages, most of them in archive chunks, on a store behind the proxy. */
+    @BeforeEach
+    void archivedSession() throws Exception {
+        String collection = "erase" + System.nanoTime();
+        archive = client.getDatabase("issues").getCollection(collection + "_archive");
+        proxy = new FaultInjectingProxy(server.port());
+        viaProxy = MongoClients.create(proxy.connectionString());
+        store = MongoConversationStore.builder().client(viaProxy).database("issues").collection(collection)
+                .maxHeadMessages(4).build();
+        for (int i = 0; i < 9; i++) {
+            store.appendMessages("s", "en", List.of(Message.user("old " + i), Message.assistant("old reply " + i)));
         }
+        assertThat(archive.countDocuments(new Document("sessionId", "s"))).isPositive();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        store.close();
+        viaProxy.close();
+        proxy.close();
     }
 
     @Test
-    void deleteConversation_whoseReplyIsLost_stillErasesTheWholeArchive() throws Exception {
-        String collection = "erase" + System.nanoTime();
-        MongoCollection<Document> archive = client.getDatabase("issues").getCollection(collection + "_archive");
-        try (FaultInjectingProxy proxy = new FaultInjectingProxy(server.port());
-                MongoClient viaProxy = MongoClients.create(proxy.connectionString());
-                MongoConversationStore store = MongoConversationStore.builder().client(viaProxy).database("issues")
-                        .collection(collection).maxHeadMessages(4).build()) {
-            fill(store, "s", 9);
-            assertThat(archive.countDocuments(new Document("sessionId", "s"))).isPositive();
-            proxy.arm(FaultInjectingProxy.Fault.DROP_REPLY_AFTER_APPLY, "findAndModify", 1);
+    void deleteConversation_whoseReplyIsLost_stillErasesTheWholeArchiveAndCountsWhatItDeleted() {
+        proxy.arm(FaultInjectingProxy.Fault.DROP_REPLY_AFTER_APPLY, "findAndModify", 1);
 
-            store.deleteConversation("s"); // the library retries after the lost reply
+        long deleted = store.deleteConversation("s"); // the library retries after the lost reply
 
-            assertThat(proxy.injected()).isEqualTo(1);
-            assertThat(archive.countDocuments(new Document("sessionId", "s"))).isZero();
-            store.appendMessages("s", "en", List.of(Message.user("new life")));
-            assertThat(store.readMessages("s", 0, 100)).extracting(StoredMessage::text).containsExactly("new life");
-        }
+        assertThat(proxy.injected()).isEqualTo(1);
+        assertThat(deleted).isEqualTo(18);
+        assertThat(archive.countDocuments(new Document("sessionId", "s"))).isZero();
+        store.appendMessages("s", "en", List.of(Message.user("new life")));
+        assertThat(store.readMessages("s", 0, 100)).extracting(StoredMessage::text).containsExactly("new life");
     }
 
     @Test
-    void deleteConversation_repeatedAfterTheArchiveDeleteFailed_completesTheErasure() throws Exception {
-        String collection = "erase" + System.nanoTime();
-        MongoCollection<Document> archive = client.getDatabase("issues").getCollection(collection + "_archive");
-        try (FaultInjectingProxy proxy = new FaultInjectingProxy(server.port());
-                MongoClient viaProxy = MongoClients.create(proxy.connectionString());
-                MongoConversationStore store = MongoConversationStore.builder().client(viaProxy).database("issues")
-                        .collection(collection).maxHeadMessages(4).build()) {
-            fill(store, "s", 9);
-            long messages = store.findConversation("s").orElseThrow().messageCount();
-            proxy.armError(FaultInjectingProxy.error(8000, "AtlasError"), "\u0002delete\u0000", 1);
+    void deleteConversation_repeatedAfterTheArchiveDeleteFailed_completesTheErasure() {
+        proxy.armError(FaultInjectingProxy.error(8000, "AtlasError"), "\u0002delete\u0000", 1);
 
-            assertThatThrownBy(() -> store.deleteConversation("s")).isInstanceOf(ConversationStoreException.class);
-            assertThat(store.findConversation("s")).isEmpty();
-            assertThat(archive.countDocuments(new Document("sessionId", "s"))).isPositive();
+        assertThatThrownBy(() -> store.deleteConversation("s")).isInstanceOf(ConversationStoreException.class);
+        assertThat(store.findConversation("s")).isEmpty();
+        assertThat(archive.countDocuments(new Document("sessionId", "s"))).isPositive();
 
-            assertThat(store.deleteConversation("s")).isZero(); // documented: no head was found this time
-            assertThat(messages).isEqualTo(18);
-            assertThat(archive.countDocuments(new Document("sessionId", "s"))).isZero();
-        }
+        assertThat(store.deleteConversation("s")).isZero(); // documented: no head was found this time
+        assertThat(archive.countDocuments(new Document("sessionId", "s"))).isZero();
     }
 }
