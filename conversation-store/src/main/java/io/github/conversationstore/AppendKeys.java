@@ -31,8 +31,6 @@ import org.bson.Document;
 final class AppendKeys {
     /** Fingerprints per block. */
     static final int BLOCK = 64;
-    /** Loose fingerprints a head keeps at most when no mover packs them (moves failing). */
-    static final int MAX_LOOSE = 1024;
 
     private AppendKeys() {}
 
@@ -55,9 +53,12 @@ final class AppendKeys {
                 .append(APPEND_KEY_BLOCKS, new Document("$not", Pattern.compile("," + token(key) + ",")));
     }
 
-    /** The {@code $push} of an append's fingerprint. */
-    static Document push(int key) {
-        return new Document("$each", List.of(key)).append("$slice", -MAX_LOOSE);
+    /**
+     * The {@code $push} of an append's fingerprint. The loose array keeps a whole window itself,
+     * so the window holds also where moves (and so packing) are rarer than once per window.
+     */
+    static Document push(int key, int window) {
+        return new Document("$each", List.of(key)).append("$slice", -window);
     }
 
     /** Whether a head (read with both fields) holds this fingerprint. */

@@ -181,7 +181,7 @@ final class MongoAppender {
         }
         if (crossed(lengthBefore, lengthBefore + n, ctx.maxHeadMessages)
                 || crossed(bytesBefore, bytesBefore + batch.bytes(), ctx.maxHeadBytes)) {
-            mover.moveQuietly(request.sessionId());
+            mover.moveQuietly(request.sessionId(), deadline);
         }
         return Optional.of(new AppendResult(request.appendId(), first, n, first == 0, false));
     }
@@ -213,7 +213,7 @@ final class MongoAppender {
                 .append("$set", set)
                 .append("$inc", new Document(MESSAGE_COUNT, (long) batch.size()).append(HEAD_BYTES, batch.bytes()))
                 .append("$push", new Document(MESSAGES, new Document("$each", batch.encoded()))
-                        .append(APPEND_KEYS, AppendKeys.push(batch.key())));
+                        .append(APPEND_KEYS, AppendKeys.push(batch.key(), ctx.limits.appendIdWindow())));
     }
 
     /**
@@ -234,7 +234,7 @@ final class MongoAppender {
         }
         if (!adopted(head)) {
             new MongoAdoption(ctx).adopt(request.sessionId(), deadline);
-            mover.moveQuietly(request.sessionId()); // an old document may hold far more than a head should
+            mover.moveQuietly(request.sessionId(), deadline); // an old document may hold far more than a head should
             return Optional.empty();
         }
         Optional<Long> legacy = legacyLocate(head, request.appendId());

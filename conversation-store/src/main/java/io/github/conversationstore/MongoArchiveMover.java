@@ -54,10 +54,13 @@ final class MongoArchiveMover {
         this.ctx = ctx;
     }
 
-    /** Moves after a successful append; the append stands whatever happens here. */
-    void moveQuietly(String sessionId) {
+    /**
+     * Moves after a successful append, within what is left of the append's deadline; the append
+     * stands whatever happens here.
+     */
+    void moveQuietly(String sessionId, Deadline deadline) {
         try {
-            move(sessionId, ctx.maxHeadBytes / 2, ctx.deadline("move messages of session '" + sessionId + "' to the archive"));
+            move(sessionId, ctx.maxHeadBytes / 2, deadline);
         } catch (RuntimeException e) {
             // maintenance only: the next threshold, or a full head, tries again
             if (MongoFailure.of(e) == MongoFailure.INTERRUPTED) {

@@ -66,18 +66,24 @@ public final class MongoConversationStore implements ConversationStore {
         this.erasure = new MongoErasure(ctx);
         if (b.createIndexes) {
             createIndexes(b.expireAfterInactivity);
+            try {
+                ctx.time.now(); // measure the server's clock now rather than in the first operation
+            } catch (ConversationStoreUnavailableException e) {
+                // the first operation that needs the time measures it, or fails as retryable
+            }
         }
     }
 
     private void createIndexes(Duration expireAfterInactivity) {
-        ctx.call("create the index " + SESSION_ID + "_1", deadline -> deadline.heads().createIndex(
+        MongoContext.Deadline overall = ctx.deadline("create the indexes");
+        ctx.call(overall, deadline -> deadline.heads().createIndex(
                 Indexes.ascending(SESSION_ID), new IndexOptions().unique(true).name(SESSION_ID + "_1")));
-        ctx.call("create the archive index", deadline -> deadline.archive().createIndex(
+        ctx.call(overall, deadline -> deadline.archive().createIndex(
                 Indexes.ascending(SESSION_ID, GENERATION, END_SEQ),
                 new IndexOptions().name(SESSION_ID + "_1_" + GENERATION + "_1_" + END_SEQ + "_1")));
         if (expireAfterInactivity != null) {
             long seconds = expireAfterInactivity.getSeconds();
-            ctx.call("create the retention index", deadline -> {
+            ctx.call(overall, deadline -> {
                 try {
                     return deadline.heads().createIndex(Indexes.ascending(UPDATED_AT),
                             new IndexOptions().name(UPDATED_AT + "_1").expireAfter(seconds, TimeUnit.SECONDS));

@@ -51,18 +51,19 @@ final class MongoErasure {
      * retry finds nothing, the count read first is the answer.
      */
     long delete(String sessionId) {
-        Document counted = ctx.call("read session '" + sessionId + "'", deadline -> deadline.heads()
+        MongoContext.Deadline overall = ctx.deadline("delete session '" + sessionId + "'");
+        Document counted = ctx.call(overall, deadline -> deadline.heads()
                 .find(new Document(SESSION_ID, sessionId)).projection(COUNTED).first());
         long deletedMessages = 0;
         if (counted != null) {
             // the head as counted: a head re-created meanwhile has another _id and is left alone
-            Document deleted = ctx.call("delete session '" + sessionId + "'", deadline -> deadline.heads()
+            Document deleted = ctx.call(overall, deadline -> deadline.heads()
                     .findOneAndDelete(new Document("_id", counted.get("_id")),
                             new FindOneAndDeleteOptions().projection(COUNTED)));
             // no reply document: an attempt whose reply was lost deleted it, or a concurrent call did
             deletedMessages = HeadDocument.messageCount(deleted != null ? deleted : counted);
         }
-        ctx.call("delete the archive of session '" + sessionId + "'", deadline -> {
+        ctx.call(overall, deadline -> {
             List<ObjectId> generations = deadline.archive()
                     .distinct(GENERATION, new Document(SESSION_ID, sessionId), ObjectId.class)
                     .into(new ArrayList<>());

@@ -20,8 +20,6 @@ import org.bson.Document;
 final class ServerClock {
     static final int REFRESH_SECONDS = 30;
     private static final long REFRESH_NANOS = TimeUnit.SECONDS.toNanos(REFRESH_SECONDS);
-    /** After a failed measurement, the next try waits this long. */
-    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
 
     private final Clock clock;
@@ -34,12 +32,29 @@ final class ServerClock {
     ServerClock(Clock clock, MongoDatabase database) {
         this.clock = clock;
         this.database = database;
-        this.measuredAtNanos = System.nanoTime() - 2 * REFRESH_NANOS;
     }
 
-    /** The server's current time, estimated. */
+    /**
+     * The server's current time, estimated. Until a first measurement has succeeded, every caller
+     * waits for one (one at a time), and fails as retryable if the server cannot be asked: the
+     * JVM's own clock is never used uncorrected. A server that answers without {@code localTime}
+     * leaves the JVM's clock in use.
+     */
     Instant now() {
-        if (System.nanoTime() - measuredAtNanos > (measured ? REFRESH_NANOS : RETRY_NANOS) && measuring.tryLock()) {
+        if (!measured) {
+            measuring.lock();
+            try {
+                if (!measured) {
+                    measure();
+                }
+            } finally {
+                measuring.unlock();
+            }
+            if (!measured) {
+                throw new ConversationStoreUnavailableException(
+                        "could not read the database server's time; the outcome is unknown: retry", null);
+            }
+        } else if (System.nanoTime() - measuredAtNanos > REFRESH_NANOS && measuring.tryLock()) {
             try {
                 measure();
             } finally {
@@ -58,17 +73,26 @@ final class ServerClock {
         measuredAtNanos = System.nanoTime();
         try {
             Instant before = clock.instant();
-            Document reply = database.withTimeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-                    .runCommand(new Document("isMaster", 1));
+            Document reply = probe();
             Instant after = clock.instant();
             Object serverTime = reply.get("localTime");
             if (serverTime instanceof Date) {
                 long midpoint = before.toEpochMilli() + (after.toEpochMilli() - before.toEpochMilli()) / 2;
                 offsetMillis = ((Date) serverTime).getTime() - midpoint;
-                measured = true;
             }
+            measured = true; // without localTime, the JVM's clock is all there is
         } catch (RuntimeException e) {
-            // keep the last offset; the operation that needs the server reports the failure itself
+            // keep the last offset; before the first measurement, callers fail as retryable
+        }
+    }
+
+    /** {@code hello}, or {@code isMaster} where {@code hello} is unknown (servers before 4.4.2, the embedded one). */
+    private Document probe() {
+        MongoDatabase db = database.withTimeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            return db.runCommand(new Document("hello", 1));
+        } catch (com.mongodb.MongoCommandException e) {
+            return db.runCommand(new Document("isMaster", 1));
         }
     }
 }

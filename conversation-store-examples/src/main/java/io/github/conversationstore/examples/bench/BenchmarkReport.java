@@ -150,7 +150,7 @@ public final class BenchmarkReport {
                 .param("length", lengths.toArray(new String[0]))
                 .param("sessions", mode)
                 .param("poolMessages", Integer.toString(plan.poolMessages()))
-                .verbosity(VerboseMode.SILENT)
+                .verbosity(Boolean.getBoolean("bench.verbose") ? VerboseMode.NORMAL : VerboseMode.SILENT)
                 .shouldFailOnError(true);
         System.out.printf(Locale.ROOT, "%s %-20s %-9s threads=%d lengths=%s%s%n", LocalDate.now(),
                 pattern, mode, threads, lengths, warmUpOnly ? " (JIT warm-up, discarded)" : "");

@@ -27,46 +27,45 @@ import org.junit.jupiter.api.Test;
  * hook in the measuring thread, right after the server answered the probe and before the offset
  * is stored: a request served by another thread of a freshly started JVM.
  */
-class UnmeasuredServerClockTrustsJvmClockTest extends EmbeddedMongoTestBase {
+class UnmeasuredServerClockTest extends EmbeddedMongoTestBase {
 
     private static final Predicate<BsonDocument> CLOCK_PROBE =
             c -> c.containsKey("isMaster") || c.containsKey("ismaster") || c.containsKey("hello");
 
     private static MongoConversationStore.Builder store(MongoClient client, String collection, Duration skew) {
+        // without index creation, build() does not measure the clock: the first operation does
         return MongoConversationStore.builder().client(client).database("issues").collection(collection)
-                .clock(Clock.offset(Clock.systemUTC(), skew));
+                .createIndexes(false).clock(Clock.offset(Clock.systemUTC(), skew));
     }
 
-    /** Runs {@code action} in another thread and waits for it. */
-    private static void inAnotherThread(Runnable action) {
+    /** Starts {@code action} in another thread, which the test joins later: a concurrent request. */
+    private static Thread inAnotherThread(Runnable action) {
         Thread t = new Thread(action, "concurrent-request");
         t.start();
-        try {
-            t.join(10_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return t;
     }
 
     @Test
-    void jvmWhoseClockIsAhead_takesALiveLease_whileItsFirstClockMeasurementIsInFlight() {
+    void jvmWhoseClockIsAhead_takesNoLiveLease_whileItsFirstClockMeasurementIsInFlight() throws InterruptedException {
         String collection = "clock" + System.nanoTime();
         CommandHooks hooks = new CommandHooks();
         try (MongoClient aheadClient = hooks.client(server.connectionString());
-                MongoConversationStore honest = store(client, collection, Duration.ZERO).build();
+                MongoConversationStore honest = store(client, collection, Duration.ZERO).createIndexes(true).build();
                 MongoConversationStore ahead = store(aheadClient, collection, Duration.ofSeconds(95)).build()) {
             assertThat(honest.tryAcquireLease("s", "en", "holder", Duration.ofSeconds(90))).isTrue();
             AtomicReference<Object> intruder = new AtomicReference<>();
-            hooks.afterSuccess(CLOCK_PROBE, () -> inAnotherThread(() -> {
+            AtomicReference<Thread> concurrent = new AtomicReference<>();
+            hooks.afterSuccess(CLOCK_PROBE, () -> concurrent.set(inAnotherThread(() -> {
                 try {
                     intruder.set(ahead.tryAcquireLease("s", "en", "intruder", Duration.ofSeconds(90)));
                 } catch (RuntimeException e) {
                     intruder.set(e);
                 }
-            }));
+            })));
 
             // the first operation of the skewed store: it measures the server's clock
             ahead.appendMessages("another-session", "en", List.of(Message.user("hello")));
+            concurrent.get().join(10_000);
 
             assertThat(hooks.started(CLOCK_PROBE)).as("the store probed the server's clock").isNotEmpty();
             assertThat(intruder.get()).as("a live lease of another holder is not taken").isEqualTo(false);
@@ -75,22 +74,25 @@ class UnmeasuredServerClockTrustsJvmClockTest extends EmbeddedMongoTestBase {
     }
 
     @Test
-    void jvmWhoseClockIsBehind_writesUpdatedAtInThePast_whileItsFirstClockMeasurementIsInFlight() {
+    void jvmWhoseClockIsBehind_writesNoUpdatedAtInThePast_whileItsFirstClockMeasurementIsInFlight() throws InterruptedException {
         String collection = "clock" + System.nanoTime();
         CommandHooks hooks = new CommandHooks();
+        store(client, collection, Duration.ZERO).createIndexes(true).build().close(); // the unique index
         try (MongoClient behindClient = hooks.client(server.connectionString());
                 MongoConversationStore behind = store(behindClient, collection, Duration.ofHours(-3)).build()) {
             AtomicReference<RuntimeException> failure = new AtomicReference<>();
-            hooks.afterSuccess(CLOCK_PROBE, () -> inAnotherThread(() -> {
+            AtomicReference<Thread> concurrent = new AtomicReference<>();
+            hooks.afterSuccess(CLOCK_PROBE, () -> concurrent.set(inAnotherThread(() -> {
                 try {
                     behind.appendMessages("s", "en", List.of(Message.user("hi")));
                 } catch (RuntimeException e) {
                     failure.set(e);
                 }
-            }));
+            })));
             Instant before = Instant.now();
 
             behind.appendMessages("another-session", "en", List.of(Message.user("hello")));
+            concurrent.get().join(10_000);
 
             Instant after = Instant.now();
             assertThat(failure.get()).isNull();
