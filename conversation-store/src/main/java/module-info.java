@@ -9,7 +9,7 @@ module io.github.conversationstore {
     requires transitive org.mongodb.driver.sync.client;
     requires transitive org.mongodb.driver.core;
     requires transitive org.mongodb.bson;
-    requires static com.fasterxml.jackson.annotation;
+    requires transitive com.fasterxml.jackson.annotation;
 
     exports io.github.conversationstore;
     exports io.github.conversationstore.spi;
