@@ -43,18 +43,39 @@ final class Checks {
         return value;
     }
 
-    /** Checks that {@code language} is a well-formed BCP 47 tag and returns its canonical form. */
+    /** ISO 639-1 two-letter language codes, as the JDK knows them. */
+    private static final Set<String> ISO_639_1 = Set.of(Locale.getISOLanguages());
+
+    /**
+     * Checks that {@code language} is a well-formed BCP 47 tag naming a language, and returns its
+     * canonical form. Its primary subtag must be an ISO 639 code: two letters known to ISO 639-1, or
+     * three letters (ISO 639-2 and 639-3, {@code und} for undetermined). Private-use tags
+     * ({@code x-...}) and the grandfathered tags of RFC 5646 (mapped to their preferred forms, such
+     * as {@code i-klingon} to {@code tlh}) are accepted; a word such as {@code english}, well-formed
+     * but no language code, is not.
+     */
     static String language(String language) {
         Objects.requireNonNull(language, "language");
         if (language.isBlank()) {
             throw new IllegalArgumentException("language must be a well-formed BCP 47 tag such as en or zh-CN, was blank");
         }
+        String tag;
         try {
-            return new Locale.Builder().setLanguageTag(language).build().toLanguageTag();
+            tag = new Locale.Builder().setLanguageTag(language).build().toLanguageTag();
         } catch (IllformedLocaleException e) {
             throw new IllegalArgumentException(
                     "language must be a well-formed BCP 47 tag such as en or zh-CN, was '" + language + "'", e);
         }
+        if (tag.startsWith("x-")) {
+            return tag;
+        }
+        String primary = tag.split("-", 2)[0];
+        boolean iso639 = primary.length() == 3 || (primary.length() == 2 && ISO_639_1.contains(primary));
+        if (!iso639) {
+            throw new IllegalArgumentException("language must be a BCP 47 tag whose first subtag is an ISO 639 language"
+                    + " code such as en, es or zh-CN, was '" + language + "'");
+        }
+        return tag;
     }
 
     static void attributeKey(String name, String key) {

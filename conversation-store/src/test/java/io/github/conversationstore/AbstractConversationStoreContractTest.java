@@ -127,6 +127,15 @@ abstract class AbstractConversationStoreContractTest {
         assertThat(store.findConversation("s1").orElseThrow().messageCount()).isEqualTo(64);
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"en, en", "zh-cn, zh-CN", "yue, yue", "und, und", "x-tutor, x-tutor",
+            "i-klingon, tlh", "es-419, es-419", "he, he"})
+    void appendMessages_languageCodes_acceptedInCanonicalForm(String given, String stored) {
+        store.appendMessages("lang-" + given, given, List.of(Message.user("hi")));
+
+        assertThat(store.findConversation("lang-" + given).orElseThrow().language()).isEqualTo(stored);
+    }
+
     @Test
     void appendMessages_repeatAfterAThousandOtherAppends_stillRecognizedWithItsSequence() {
         AppendRequest request = AppendRequest.builder("s1", "en").messages(Message.user("once"), Message.assistant("reply"))
@@ -442,6 +451,9 @@ abstract class AbstractConversationStoreContractTest {
                 bad("language", "BCP 47", s -> s.appendMessages("s1", "en_US", ok)),
                 bad("language", "BCP 47", s -> s.appendMessages("s1", "e", ok)),
                 bad("language", "BCP 47", s -> s.appendMessages("s1", "en--US", ok)),
+                bad("language", "ISO 639", s -> s.appendMessages("s1", "english", ok)),
+                bad("language", "ISO 639", s -> s.appendMessages("s1", "Spanish", ok)),
+                bad("language", "ISO 639", s -> s.appendMessages("s1", "qq", ok)),
                 bad("language", "BCP 47", s -> s.appendMessages("s1", "123", ok)),
                 bad("messages", "1 to 256", s -> s.appendMessages("s1", "en", List.of())),
                 bad("messages", "1 to 256", s -> s.appendMessages("s1", "en",
