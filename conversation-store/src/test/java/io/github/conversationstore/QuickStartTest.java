@@ -25,6 +25,24 @@ class QuickStartTest {
         server.close();
     }
 
+    /** The package documentation shows this test's quick start: the two must not drift apart. */
+    @Test
+    void packageDocumentation_showsTheCompiledQuickStart() throws java.io.IOException {
+        String test = java.nio.file.Files.readString(java.nio.file.Path.of(
+                "src/test/java/io/github/conversationstore/QuickStartTest.java"));
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of(
+                "src/main/java/io/github/conversationstore/package-info.java"));
+        String region = test.substring(test.lastIndexOf("// --- quick start ---\n") + "// --- quick start ---\n".length(),
+                test.lastIndexOf("// --- end quick start ---"));
+        String example = doc.substring(doc.indexOf("<pre>{@code\n") + "<pre>{@code\n".length(), doc.indexOf(" * }</pre>"));
+
+        assertThat(normalized(example.replaceAll("(?m)^ \\* ?", ""))).isEqualTo(normalized(region + "}"));
+    }
+
+    private static String normalized(String code) {
+        return code.replaceAll("\\s+", " ").trim();
+    }
+
     @Test
     void quickStart() {
         String connectionString = server.connectionString();
