@@ -24,7 +24,8 @@ import org.bson.Document;
 /**
  * A {@link ConversationStore} on MongoDB ({@code mongodb-driver-sync}): a small head document per
  * session, keyed by {@code sessionId} with a unique index, and immutable archive chunks for older
- * messages; see {@code docs/ARCHITECTURE.md}.
+ * messages; see
+ * <a href="https://github.com/conversationstore/conversation-store/blob/main/docs/ARCHITECTURE.md">ARCHITECTURE.md</a>.
  *
  * <p>An append is one {@code findAndModify} command: an upsert whose filter excludes sessions that
  * already hold the append id (and heads too full to take the batch), which pushes the messages,
