@@ -1,12 +1,16 @@
 package io.github.conversationstore.examples;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import io.github.conversationstore.AppendConflictException;
 import io.github.conversationstore.ConversationBusyException;
 import io.github.conversationstore.ConversationHeader;
 import io.github.conversationstore.ConversationStore;
@@ -41,11 +45,19 @@ import java.util.concurrent.Executors;
  *   <li>{@code GET /api/history?sessionId=...} answers the stored conversation;</li>
  *   <li>{@code GET /} serves the page.</li>
  * </ul>
- * Invalid JSON or fields get a 400 with a message; a busy session 409; a failed provider 502.
+ * Every error is a JSON object {@code {"error": "..."}}: invalid JSON (trailing text included) or
+ * fields 400 (a numeric {@code turnId} too: turn ids are strings); a body over 512 KiB 413; a busy
+ * session 409; a {@code turnId} reused with another text 409; a {@code language} other than the
+ * one an existing session was started in 409 (the stored language is kept: start a new session to
+ * change it); a failed provider 502; a wrong method 405 with an {@code Allow} header.
  * Runs on {@code PORT} (default 8080); {@code MONGODB_URI} selects a server, else an embedded one.
  */
 public final class ChatServer implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** Largest request body: a text of 65,536 bytes fits even with every character escaped. */
+    static final int MAX_BODY_BYTES = 512 * 1024;
+    /** Largest rest of a too large body that is read and dropped before the 413 answer. */
+    private static final long MAX_DRAINED_BYTES = 64L * 1024 * 1024;
 
     private final HttpServer http;
     private final ExecutorService workers = Executors.newFixedThreadPool(16);
@@ -56,9 +68,9 @@ public final class ChatServer implements AutoCloseable {
         this.store = store;
         this.turns = TurnService.builder(store).provider(provider).replyTimeout(Duration.ofSeconds(60)).build();
         this.http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
-        http.createContext("/api/chat", this::chat);
-        http.createContext("/api/history", this::history);
-        http.createContext("/", this::page);
+        http.createContext("/api/chat", answeringErrors(this::chat));
+        http.createContext("/api/history", answeringErrors(this::history));
+        http.createContext("/", answeringErrors(this::page));
         http.setExecutor(workers);
         http.start();
     }
@@ -111,15 +123,19 @@ public final class ChatServer implements AutoCloseable {
     private void chat(HttpExchange exchange) throws IOException {
         try (exchange) {
             if (!"POST".equals(exchange.getRequestMethod())) {
-                send(exchange, 405, error("use POST with a JSON body {sessionId, language, text}"));
+                refuseMethod(exchange, "POST", "use POST with a JSON body {sessionId, language, text}");
+                return;
+            }
+            byte[] raw = readBody(exchange);
+            if (raw == null) {
+                send(exchange, 413, error("the request body is larger than " + MAX_BODY_BYTES + " bytes"));
                 return;
             }
             JsonNode body;
-            try (InputStream in = exchange.getRequestBody()) {
-                body = JSON.readTree(in);
+            try {
+                body = JSON.readTree(raw);
             } catch (JsonProcessingException e) {
-                send(exchange, 400, error("invalid JSON: " + e.getOriginalMessage().replaceAll("\\s*\\(start marker at.*", "")
-                        + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()));
+                send(exchange, 400, error("invalid JSON: " + describe(e)));
                 return;
             }
             if (body == null || !body.isObject()) {
@@ -140,17 +156,34 @@ public final class ChatServer implements AutoCloseable {
                 return;
             }
             JsonNode turnId = body.get("turnId");
+            if (turnId != null && !turnId.isTextual()) {
+                send(exchange, 400, error("turnId must be a string when given"));
+                return;
+            }
             TurnResult turn;
             try {
-                TurnRequest request = turnId != null && turnId.isTextual()
+                TurnRequest request = turnId != null
                         ? new TurnRequest(fields.get("sessionId"), fields.get("language"), fields.get("text"), turnId.asText())
                         : TurnRequest.of(fields.get("sessionId"), fields.get("language"), fields.get("text"));
+                Optional<String> otherLanguage = store.findConversation(request.sessionId())
+                        .map(ConversationHeader::language)
+                        .filter(stored -> !stored.equalsIgnoreCase(request.language()));
+                if (otherLanguage.isPresent()) {
+                    send(exchange, 409, error("session '" + request.sessionId() + "' is in " + otherLanguage.get()
+                            + ", not " + request.language() + ": start a new session to change the language")
+                            .put("language", otherLanguage.get()));
+                    return;
+                }
                 turn = turns.respond(request);
             } catch (IllegalArgumentException e) {
                 send(exchange, 400, error(e.getMessage()));
                 return;
             } catch (ConversationBusyException e) {
                 send(exchange, 409, error(e.getMessage()));
+                return;
+            } catch (AppendConflictException e) {
+                send(exchange, 409, error("turnId '" + turnId.asText() + "' was used before with other text:"
+                        + " send a new turnId with a new message"));
                 return;
             } catch (ReplyFailedException e) {
                 send(exchange, 502, error(e.getMessage()).put("turnId", e.turnId()).put("retryable", e.isRetryable()));
@@ -171,10 +204,60 @@ public final class ChatServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads the body, or returns null when it is larger than {@link #MAX_BODY_BYTES}. The rest of a
+     * too large body is read and dropped (up to {@link #MAX_DRAINED_BYTES}) so that the client,
+     * still sending, gets the answer rather than a reset connection.
+     */
+    private static byte[] readBody(HttpExchange exchange) throws IOException {
+        long declared = declaredLength(exchange);
+        try (InputStream in = exchange.getRequestBody()) {
+            if (declared > MAX_BODY_BYTES) {
+                drain(in, declared);
+                return null;
+            }
+            byte[] bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (bytes.length > MAX_BODY_BYTES) {
+                drain(in, MAX_DRAINED_BYTES);
+                return null;
+            }
+            return bytes;
+        }
+    }
+
+    private static long declaredLength(HttpExchange exchange) {
+        try {
+            String length = exchange.getRequestHeaders().getFirst("Content-Length");
+            return length == null ? -1 : Long.parseLong(length.strip());
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private static void drain(InputStream in, long bytes) throws IOException {
+        if (bytes > MAX_DRAINED_BYTES) {
+            return; // not worth reading: the connection is closed after the answer
+        }
+        byte[] buffer = new byte[64 * 1024];
+        long left = bytes;
+        int read;
+        while (left > 0 && (read = in.read(buffer, 0, (int) Math.min(buffer.length, left))) != -1) {
+            left -= read;
+        }
+    }
+
+    /** Jackson's message without its source excerpt, and the position when Jackson knows it. */
+    private static String describe(JsonProcessingException e) {
+        String message = String.valueOf(e.getOriginalMessage()).replaceAll("\\s*\\(start marker at.*", "").strip();
+        JsonLocation at = e.getLocation();
+        return at == null || at.getLineNr() < 1 ? message
+                : message + " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    }
+
     private void history(HttpExchange exchange) throws IOException {
         try (exchange) {
             if (!"GET".equals(exchange.getRequestMethod())) {
-                send(exchange, 405, error("use GET /api/history?sessionId=..."));
+                refuseMethod(exchange, "GET", "use GET /api/history?sessionId=...");
                 return;
             }
             String sessionId = query(exchange).get("sessionId");
@@ -223,16 +306,36 @@ public final class ChatServer implements AutoCloseable {
                 send(exchange, 404, error("not found: " + exchange.getRequestURI().getPath()));
                 return;
             }
+            String method = exchange.getRequestMethod();
+            if (!"GET".equals(method) && !"HEAD".equals(method)) {
+                refuseMethod(exchange, "GET, HEAD", "use GET / for the chat page");
+                return;
+            }
             byte[] html;
             try (InputStream in = ChatServer.class.getResourceAsStream("chat.html")) {
                 html = in.readAllBytes();
             }
-            exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-            exchange.sendResponseHeaders(200, html.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(html);
-            }
+            send(exchange, 200, "text/html; charset=utf-8", html);
         }
+    }
+
+    /** A handler that answers an unexpected failure with a JSON 500 rather than a closed connection. */
+    private static HttpHandler answeringErrors(HttpHandler handler) {
+        return exchange -> {
+            try {
+                handler.handle(exchange);
+            } catch (RuntimeException e) {
+                if (exchange.getResponseCode() == -1) {
+                    send(exchange, 500, error("internal error: " + e));
+                }
+                exchange.close();
+            }
+        };
+    }
+
+    private static void refuseMethod(HttpExchange exchange, String allowed, String message) throws IOException {
+        exchange.getResponseHeaders().set("Allow", allowed);
+        send(exchange, 405, error(message));
     }
 
     private static ObjectNode error(String message) {
@@ -240,8 +343,16 @@ public final class ChatServer implements AutoCloseable {
     }
 
     private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
-        byte[] bytes = JSON.writeValueAsBytes(body);
-        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+        send(exchange, status, "application/json; charset=utf-8", JSON.writeValueAsBytes(body));
+    }
+
+    /** Sends a response; to a HEAD request, its headers only (a length there makes the server warn). */
+    private static void send(HttpExchange exchange, int status, String contentType, byte[] bytes) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        if ("HEAD".equals(exchange.getRequestMethod())) {
+            exchange.sendResponseHeaders(status, -1);
+            return;
+        }
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);

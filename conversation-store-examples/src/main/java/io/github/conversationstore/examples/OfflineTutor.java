@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * A deterministic tutor that needs no network: a few phrases per language, chosen by the length of
  * the conversation, and a grammar suggestion for the two slips every learner makes in writing (no
- * capital letter at the start, no punctuation at the end). Used when no API key is set.
+ * capital letter at the start where the script has capitals, no punctuation at the end: {@code 。}
+ * in Chinese and Japanese). Used when no API key is set.
  */
 public final class OfflineTutor implements ReplyProvider {
     private record Phrase(String text, String english) {}
@@ -52,20 +53,40 @@ public final class OfflineTutor implements ReplyProvider {
         return suggestion == null ? reply : reply.withGrammarSuggestion(suggestion);
     }
 
-    /** A corrected sentence when the text lacks a capital start or final punctuation, else null. */
+    /**
+     * A corrected sentence when the text lacks a capital start or final punctuation, else null. The
+     * rules follow the script: a capital letter only where the script has cases, and the full stop
+     * of the sentence's script ({@code 。} in a sentence written in Chinese or Japanese).
+     */
     static String suggestion(String text) {
         if (text.isEmpty()) {
             return null;
         }
         String fixed = text;
         int first = fixed.codePointAt(0);
-        if (Character.isLowerCase(first)) {
+        boolean capitalized = Character.isLowerCase(first);
+        if (capitalized) {
             fixed = new String(Character.toChars(Character.toUpperCase(first))) + fixed.substring(Character.charCount(first));
         }
         int last = fixed.codePointBefore(fixed.length());
-        if (Character.isLetterOrDigit(last)) {
-            fixed = fixed + ".";
+        boolean ended = Character.isLetterOrDigit(last);
+        if (ended) {
+            fixed = fixed + fullStop(text);
         }
-        return fixed.equals(text) ? null : fixed + " (start with a capital letter and end with punctuation)";
+        if (capitalized && ended) {
+            return fixed + " (start with a capital letter and end with punctuation)";
+        }
+        if (capitalized) {
+            return fixed + " (start with a capital letter)";
+        }
+        return ended ? fixed + " (end the sentence with " + fullStop(text) + ")" : null;
+    }
+
+    /** {@code 。} for a sentence with Chinese or Japanese characters in it, else {@code .}. */
+    private static String fullStop(String text) {
+        boolean ideographic = text.codePoints().mapToObj(Character.UnicodeScript::of).anyMatch(script ->
+                script == Character.UnicodeScript.HAN || script == Character.UnicodeScript.HIRAGANA
+                        || script == Character.UnicodeScript.KATAKANA);
+        return ideographic ? "。" : ".";
     }
 }

@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.IllformedLocaleException;
 import java.util.Locale;
@@ -21,11 +23,13 @@ import java.util.UUID;
 /**
  * An interactive language tutor in the terminal. Claude answers when {@code ANTHROPIC_API_KEY} is
  * set, the offline tutor otherwise. {@code MONGODB_URI} selects a MongoDB server; without it an
- * embedded server runs, in memory or, with {@code --data FILE}, kept in a file across runs.
+ * embedded server runs: in memory; or, with {@code --keep}, kept across runs in
+ * {@code ~/.conversation-store/tutor.mv} (the directory {@code TUTOR_DATA_DIR} names, if set), never
+ * in the working directory; or, with {@code --data FILE}, in that file.
  *
  * <pre>
  * Commands: /history  /new  /lang zh-CN  /help  /quit
- * Options:  --lang TAG (default es)  --session ID  --data FILE
+ * Options:  --lang TAG (default es)  --session ID  --keep  --data FILE
  * </pre>
  */
 public final class TutorCli {
@@ -60,14 +64,14 @@ public final class TutorCli {
 
     /** Parses the options, opens the store and the tutor, and runs the session loop. */
     static int run(String[] args, Map<String, String> env, BufferedReader in, PrintStream out) {
-        Options options = Options.parse(args);
+        Options options = Options.parse(args, env);
         String uri = env.get("MONGODB_URI");
         EmbeddedServer server = null;
         String connection;
         if (uri != null && !uri.isBlank()) {
             connection = uri;
         } else {
-            server = options.data == null ? EmbeddedServer.inMemory() : EmbeddedServer.inFile(options.data);
+            server = options.data == null ? EmbeddedServer.inMemory() : EmbeddedServer.inFile(createParent(options.data));
             connection = server.connectionString();
         }
         ReplyProvider provider = Providers.from(env);
@@ -172,6 +176,17 @@ public final class TutorCli {
         return "cli-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
+    /** The data file's directory, created if missing; returns the file. */
+    private static String createParent(String file) {
+        Path parent = Path.of(file).toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot create the directory " + parent + " for the data: " + e.getMessage(), e);
+        }
+        return file;
+    }
+
     private static void closeQuietly(AutoCloseable closeable) {
         try {
             closeable.close();
@@ -185,7 +200,7 @@ public final class TutorCli {
         String session = newSessionId();
         String data;
 
-        static Options parse(String[] args) {
+        static Options parse(String[] args, Map<String, String> env) {
             Options o = new Options();
             for (int i = 0; i < args.length; i++) {
                 String value = i + 1 < args.length ? args[i + 1] : null;
@@ -202,12 +217,22 @@ public final class TutorCli {
                         o.data = require(args[i], value);
                         i++;
                         break;
+                    case "--keep":
+                        o.data = defaultDataDirectory(env).resolve("tutor.mv").toString();
+                        break;
                     default:
                         throw new IllegalArgumentException("unknown option " + args[i]
-                                + "; options: --lang TAG, --session ID, --data FILE");
+                                + "; options: --lang TAG, --session ID, --keep, --data FILE");
                 }
             }
             return o;
+        }
+
+        /** {@code TUTOR_DATA_DIR}, else {@code .conversation-store} in the user's home. */
+        private static Path defaultDataDirectory(Map<String, String> env) {
+            String dir = env.get("TUTOR_DATA_DIR");
+            return dir != null && !dir.isBlank() ? Path.of(dir)
+                    : Path.of(System.getProperty("user.home"), ".conversation-store");
         }
 
         private static String require(String option, String value) {

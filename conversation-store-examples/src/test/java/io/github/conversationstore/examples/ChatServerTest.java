@@ -9,13 +9,20 @@ import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.ScriptedReplyProvider;
 import io.github.conversationstore.StoredMessage;
+import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,8 +49,7 @@ class ChatServerTest {
     }
 
     private HttpResponse<String> post(String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/chat"))
-                .header("Content-Type", "application/json")
+        return http.send(chatRequest()
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
@@ -114,6 +120,117 @@ class ChatServerTest {
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).contains("text/html"));
         assertThat(page.body()).contains("/api/chat").contains("/api/history");
+    }
+
+    @Test
+    void oversizedBodies_get413WithAJsonError_notAReset() throws Exception {
+        String twentyMegabytes = "{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\"" + "a".repeat(20_000_001) + "\"}";
+        assertError(post(twentyMegabytes), 413, "larger than");
+
+        byte[] overCap = ("{\"text\":\"" + "b".repeat(ChatServer.MAX_BODY_BYTES) + "\"}").getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> chunked = http.send(chatRequest()
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(overCap))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertError(chunked, 413, "larger than");
+        assertThat(store.findConversation("s")).isEmpty();
+    }
+
+    @Test
+    void jsonBeyondJacksonsLimits_getsA400JsonError() throws Exception {
+        String tooDeep = "[".repeat(5_000) + "]".repeat(5_000);
+        assertError(post(tooDeep), 400, "invalid JSON");
+        assertError(post("{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\"hola\"} trailing"), 400, "invalid JSON");
+        assertError(post("{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\"hola\"}{}"), 400, "invalid JSON");
+        assertThat(store.findConversation("s")).isEmpty();
+    }
+
+    @Test
+    void numericTurnId_isRejected() throws Exception {
+        assertError(post("{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\"hola\",\"turnId\":42}"), 400,
+                "turnId must be a string");
+        assertThat(store.findConversation("s")).isEmpty();
+    }
+
+    @Test
+    void reusedTurnId_withTheSameText_returnsTheStoredTurn_withOtherText_gets409() throws Exception {
+        String first = "{\"sessionId\":\"t\",\"language\":\"es\",\"text\":\"hola\",\"turnId\":\"turn-1\"}";
+        HttpResponse<String> sent = post(first);
+        HttpResponse<String> retried = post(first);
+        assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+        assertThat(JSON.readTree(retried.body())).isEqualTo(JSON.readTree(sent.body()));
+
+        assertError(post("{\"sessionId\":\"t\",\"language\":\"es\",\"text\":\"adiós\",\"turnId\":\"turn-1\"}"), 409,
+                "turnId 'turn-1' was used before with other text");
+        assertThat(store.readMessages("t", 0, 10)).extracting(StoredMessage::text).containsExactly("hola", "echo: hola");
+    }
+
+    @Test
+    void anotherLanguage_forAnExistingSession_gets409_andTheStoredLanguageIsKept() throws Exception {
+        assertThat(post("{\"sessionId\":\"lang\",\"language\":\"es\",\"text\":\"hola\"}").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> switched = post("{\"sessionId\":\"lang\",\"language\":\"fr\",\"text\":\"bonjour\"}");
+
+        assertError(switched, 409, "session 'lang' is in es, not fr: start a new session");
+        assertThat(JSON.readTree(switched.body()).get("language").asText()).isEqualTo("es");
+        assertThat(post("{\"sessionId\":\"lang\",\"language\":\"ES\",\"text\":\"otra vez\"}").statusCode()).isEqualTo(200);
+        assertThat(store.findConversation("lang").orElseThrow().language()).isEqualTo("es");
+        assertThat(store.readMessages("lang", 0, 10)).hasSize(4);
+    }
+
+    @Test
+    void wrongMethods_get405WithAnAllowHeader() throws Exception {
+        HttpResponse<String> chat = get("/api/chat");
+        assertError(chat, 405, "use POST");
+        assertThat(chat.headers().firstValue("Allow")).hasValue("POST");
+
+        HttpResponse<String> history = send("/api/history", "DELETE");
+        assertError(history, 405, "use GET");
+        assertThat(history.headers().firstValue("Allow")).hasValue("GET");
+
+        HttpResponse<String> page = send("/", "PUT");
+        assertError(page, 405, "use GET");
+        assertThat(page.headers().firstValue("Allow")).hasValue("GET, HEAD");
+    }
+
+    @Test
+    void headOfThePage_answers200_withoutAWarningInTheServersLog() throws Exception {
+        Logger serverLog = Logger.getLogger("com.sun.net.httpserver");
+        List<LogRecord> warnings = new CopyOnWriteArrayList<>();
+        Handler recorder = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
+                    warnings.add(record);
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        serverLog.addHandler(recorder);
+        try {
+            HttpResponse<String> head = send("/", "HEAD");
+            assertThat(head.statusCode()).isEqualTo(200);
+            assertThat(head.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).contains("text/html"));
+            assertThat(head.body()).isEmpty();
+            assertThat(get("/").statusCode()).isEqualTo(200); // the connection is still usable
+        } finally {
+            serverLog.removeHandler(recorder);
+        }
+        assertThat(warnings).extracting(LogRecord::getMessage).isEmpty();
+    }
+
+    private HttpRequest.Builder chatRequest() {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/chat"))
+                .header("Content-Type", "application/json");
+    }
+
+    private HttpResponse<String> send(String path, String method) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static void assertError(HttpResponse<String> response, int status, String message) throws Exception {

@@ -60,6 +60,19 @@ class TutorCliTest {
     }
 
     @Test
+    void keep_storesTheDataInTheDataDirectory_notTheWorkingDirectory(@TempDir Path dir) {
+        Map<String, String> env = Map.of("TUTOR_DATA_DIR", dir.resolve("tutor-data").toString());
+        run(env, "Hola.\n/quit\n", "--session", "kept", "--keep");
+
+        String second = run(env, "/history\n/quit\n", "--session", "kept", "--keep");
+
+        Path file = dir.resolve("tutor-data").resolve("tutor.mv");
+        assertThat(second).contains("kept in " + file).contains("#0 user: Hola.");
+        assertThat(file).exists();
+        assertThat(Path.of("tutor.mv")).doesNotExist();
+    }
+
+    @Test
     void unknownOption_isOneClearError() {
         assertThatThrownBy(() -> run(Map.of(), "", "--colour", "red"))
                 .isInstanceOf(IllegalArgumentException.class)

@@ -1,0 +1,263 @@
+package io.github.conversationstore.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.MongoConversationStore;
+import io.github.conversationstore.TurnService;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The chat page in a real browser: headless Chromium driven by Selenium, against a chat server with
+ * the offline tutor. Uses the Chromium and chromedriver of Debian's {@code chromium} and
+ * {@code chromium-driver} packages (or those named by the {@code CHROMIUM} and {@code CHROMEDRIVER}
+ * environment variables), with explicit paths so that Selenium Manager never downloads anything;
+ * skipped, with the reason, where they are absent.
+ */
+class ChatPageBrowserTest {
+    private static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium"));
+    private static final Path CHROMEDRIVER = Path.of(System.getenv().getOrDefault("CHROMEDRIVER", "/usr/bin/chromedriver"));
+    private static final boolean BROWSER_PRESENT = Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    private static EmbeddedServer mongo;
+    private static ConversationStore store;
+    private static ChatServer server;
+    private static Path profile;
+    private static ChromeDriver browser;
+    /** Kept, so that its level holds: Selenium warns when it has no DevTools bindings for this Chromium. */
+    private static final Logger CDP_VERSION_LOG = Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder");
+
+    @BeforeAll
+    static void startServerAndBrowser() throws IOException {
+        if (!BROWSER_PRESENT) {
+            return; // each test is skipped, with the reason
+        }
+        CDP_VERSION_LOG.setLevel(Level.SEVERE); // the test uses WebDriver only, no DevTools
+        mongo = EmbeddedServer.inMemory();
+        store = MongoConversationStore.builder().connectionString(mongo.connectionString()).database("chat").build();
+        server = ChatServer.start(0, store, new OfflineTutor());
+        profile = Files.createTempDirectory("chat-page-chromium");
+        ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new",
+                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + profile);
+        // both paths explicit: Selenium Manager, which would download a browser or a driver, never runs
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+    }
+
+    @AfterAll
+    static void stopServerAndBrowser() throws IOException {
+        if (browser != null) {
+            browser.quit();
+        }
+        if (server != null) {
+            server.close();
+            store.close();
+            mongo.close();
+        }
+        if (profile != null) {
+            try (Stream<Path> files = Files.walk(profile)) {
+                files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+            }
+        }
+    }
+
+    @BeforeEach
+    void openThePage() {
+        assumeTrue(BROWSER_PRESENT, "browser test skipped: no Chromium at " + CHROMIUM + " or no chromedriver at "
+                + CHROMEDRIVER + " (install Debian's chromium and chromium-driver, or set CHROMIUM and CHROMEDRIVER)");
+        browser.executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
+        browser.manage().window().setSize(new Dimension(1024, 800));
+        browser.get("http://127.0.0.1:" + server.port() + "/");
+    }
+
+    @Test
+    void send_showsTheReply_andTheGrammarSuggestionUnderTheStudentsMessage() {
+        startSession("browser-send", "es");
+
+        send("hola amigo");
+
+        WebElement user = waitFor(".msg.user:not(.pending)");
+        WebElement reply = waitFor(".msg.assistant");
+        assertThat(user.findElement(By.cssSelector("span.text")).getText()).isEqualTo("hola amigo");
+        assertThat(user.findElement(By.cssSelector(".extra.grammar")).getText()).contains("Hola amigo.");
+        assertThat(reply.findElement(By.cssSelector("span.text")).getText()).isEqualTo("¡Muy bien! ¿Qué hiciste hoy?");
+        assertThat(reply.findElement(By.cssSelector(".extra.english")).getText()).contains("What did you do today?");
+        assertThat(reply.findElements(By.cssSelector(".extra.grammar"))).isEmpty();
+        assertThat(text("#status")).isEmpty();
+        assertThat(text("#error")).isEmpty();
+    }
+
+    @Test
+    void sending_showsAnIndicatorUntilTheReplyComes() {
+        startSession("browser-indicator", "es");
+        ((JavascriptExecutor) browser).executeScript( // hold the request so the indicator can be seen
+                "const real = window.fetch; window.release = null;"
+                        + "window.fetch = (...a) => new Promise(r => { window.release = () => r(real(...a)); });");
+
+        send("hola");
+
+        assertThat(waitForText("#status")).isEqualTo("Sending…");
+        assertThat(browser.findElement(By.id("send")).isEnabled()).isFalse();
+        assertThat(browser.findElements(By.cssSelector(".msg.user.pending"))).hasSize(1);
+        ((JavascriptExecutor) browser).executeScript("window.release()");
+        waitFor(".msg.assistant");
+        assertThat(text("#status")).isEmpty();
+        assertThat(browser.findElement(By.id("send")).isEnabled()).isTrue();
+    }
+
+    @Test
+    void reloadingThePage_andLoadingTheSession_showsItsHistory() {
+        startSession("browser-history", "fr");
+        send("bonjour");
+        waitFor(".msg.assistant");
+
+        browser.navigate().refresh();
+        startSession("browser-history", "es");
+
+        assertThat(messages()).containsExactly("bonjour", "Très bien ! Qu'as-tu fait aujourd'hui ?");
+        assertThat(browser.findElement(By.id("language")).getAttribute("value")).isEqualTo("fr");
+        assertThat(waitFor(".msg.user .extra.grammar").getText()).contains("Bonjour.");
+        assertThat(browser.findElements(By.cssSelector(".msg.assistant .extra.grammar"))).isEmpty();
+    }
+
+    @Test
+    void switchingTheSession_clearsTheOldMessages_andShowsTheNewSessionsOnes() {
+        try (TurnService turns = TurnService.builder(store).provider(new OfflineTutor()).build()) {
+            turns.respond("browser-other", "de", "Guten Tag.");
+        }
+        startSession("browser-first", "es");
+        send("hola");
+        waitFor(".msg.assistant");
+
+        startSession("browser-other", "es");
+
+        assertThat(messages()).containsExactly("Guten Tag.", "Sehr gut! Was hast du heute gemacht?");
+        assertThat(browser.findElement(By.id("language")).getAttribute("value")).isEqualTo("de");
+
+        startSession("browser-new-" + UUID.randomUUID(), "es");
+        assertThat(messages()).isEmpty();
+        assertThat(text("#error")).isEmpty();
+    }
+
+    @Test
+    void aRefusedMessage_isMarkedFailed_andTheLearnerSeesAFriendlyMessage() {
+        startSession("browser-error", "es");
+
+        sendWithoutTyping("a".repeat(70_000)); // over the library's 65,536 bytes a message
+
+        WebElement failed = waitFor(".msg.user.failed");
+        assertThat(failed.getText()).contains("Not sent");
+        assertThat(waitForText("#error")).contains("could not take this message").doesNotContain("65536").doesNotContain("messages[0]");
+        assertThat(browser.findElements(By.cssSelector(".msg.assistant"))).isEmpty();
+        assertThat(text("#status")).isEmpty();
+    }
+
+    @Test
+    void longUnbrokenText_wrapsInAPhoneWideWindow() {
+        // a phone's screen: a headless window is at least 500 px wide, so the device is emulated
+        browser.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+                Map.of("width", 375, "height", 812, "deviceScaleFactor", 2, "mobile", true));
+        browser.navigate().refresh();
+        assertThat(number("return window.innerWidth")).isEqualTo(375);
+        startSession("browser-phone", "es");
+
+        sendWithoutTyping("b".repeat(5_000));
+        waitFor(".msg.assistant");
+        sendWithoutTyping("c".repeat(70_000));
+        waitFor(".msg.user.failed");
+
+        assertThat(number("return document.documentElement.scrollWidth")).isLessThanOrEqualTo(375);
+        assertThat(number("return window.innerWidth")).isEqualTo(375); // the page did not zoom out to fit
+    }
+
+    @Test
+    void chineseText_isSentAndShown_withTheIdeographicFullStop() {
+        startSession("browser-zh", "zh-CN");
+
+        send("我今天去公园");
+
+        WebElement user = waitFor(".msg.user:not(.pending)");
+        assertThat(user.findElement(By.cssSelector("span.text")).getText()).isEqualTo("我今天去公园");
+        assertThat(user.findElement(By.cssSelector(".extra.grammar")).getText())
+                .contains("我今天去公园。").doesNotContain("capital");
+        assertThat(waitFor(".msg.assistant span.text").getText()).isEqualTo("很好！你今天做了什么？");
+    }
+
+    /** Types the session id and language, and leaves the session field: the page loads its history. */
+    private void startSession(String sessionId, String language) {
+        WebElement languageField = browser.findElement(By.id("language"));
+        languageField.clear();
+        languageField.sendKeys(language);
+        script("window.historyLoaded = false");
+        WebElement session = browser.findElement(By.id("session"));
+        session.clear();
+        session.sendKeys(sessionId, Keys.TAB);
+        new WebDriverWait(browser, WAIT).until(d -> Boolean.TRUE.equals(script("return window.historyLoaded === true")));
+    }
+
+    private void send(String text) {
+        browser.findElement(By.id("text")).sendKeys(text, Keys.ENTER);
+    }
+
+    /** Puts a long text in the field at once (typing it would take minutes) and sends it. */
+    private void sendWithoutTyping(String text) {
+        WebElement field = browser.findElement(By.id("text"));
+        ((JavascriptExecutor) browser).executeScript("arguments[0].value = arguments[1]", field, text);
+        browser.findElement(By.id("send")).click();
+    }
+
+    private WebElement waitFor(String css) {
+        return new WebDriverWait(browser, WAIT).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector(css)));
+    }
+
+    /** Waits until the element has a text, and returns it. */
+    private String waitForText(String css) {
+        return new WebDriverWait(browser, WAIT).until(d -> text(css).isEmpty() ? null : text(css));
+    }
+
+    private List<String> messages() {
+        return browser.findElements(By.cssSelector("#log span.text")).stream().map(WebElement::getText).toList();
+    }
+
+    private String text(String css) {
+        return browser.findElement(By.cssSelector(css)).getText();
+    }
+
+    private long number(String code) {
+        return ((Number) script(code)).longValue();
+    }
+
+    private Object script(String code) {
+        return ((JavascriptExecutor) browser).executeScript(code);
+    }
+}
