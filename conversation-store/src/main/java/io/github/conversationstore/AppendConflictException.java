@@ -30,6 +30,14 @@ public class AppendConflictException extends ConversationStoreException {
         this.firstSequence = firstSequence;
     }
 
+    /** The exception for a repeat of {@code request}'s append id whose first batch starts at {@code firstSequence}. */
+    static AppendConflictException of(AppendRequest request, long firstSequence) {
+        return new AppendConflictException("append id " + request.appendId() + " of session '" + request.sessionId()
+                + "' was applied before with other messages (from sequence number " + firstSequence
+                + "); an append id names one content: use a new append id for new messages",
+                request.appendId(), firstSequence);
+    }
+
     /**
      * Returns the append id used twice.
      *

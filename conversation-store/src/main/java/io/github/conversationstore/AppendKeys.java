@@ -10,7 +10,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
+import org.bson.BsonRegularExpression;
 import org.bson.Document;
 
 /**
@@ -50,7 +50,7 @@ final class AppendKeys {
     /** Adds to an append's filter: the head does not hold this fingerprint. */
     static void absentFrom(Document filter, int key) {
         filter.append(APPEND_KEYS, new Document("$ne", key))
-                .append(APPEND_KEY_BLOCKS, new Document("$not", Pattern.compile("," + token(key) + ",")));
+                .append(APPEND_KEY_BLOCKS, new Document("$not", new BsonRegularExpression("," + token(key) + ",")));
     }
 
     /**
@@ -71,15 +71,15 @@ final class AppendKeys {
     }
 
     /**
-     * What a mover adds to its trim to pack the loose fingerprints of {@code head}: whole blocks of
-     * the oldest, pulled from the array and pushed as strings, keeping {@code window} fingerprints
-     * in blocks. Null when fewer than a block are loose.
+     * Adds to a mover's trim {@code update} the packing of {@code head}'s loose fingerprints: whole
+     * blocks of the oldest are pulled from the array and pushed as strings, keeping {@code window}
+     * fingerprints in blocks. Adds nothing while fewer than a block are loose.
      */
-    static Packing pack(Document head, int window) {
+    static void packInto(Document update, Document head, int window) {
         List<Number> loose = head.getList(APPEND_KEYS, Number.class, List.of());
         int blocks = loose.size() / BLOCK;
         if (blocks == 0) {
-            return null;
+            return;
         }
         List<Integer> packed = new ArrayList<>(blocks * BLOCK);
         List<String> strings = new ArrayList<>(blocks);
@@ -93,10 +93,17 @@ final class AppendKeys {
             strings.add(block.toString());
         }
         int keep = Math.max(1, (window + BLOCK - 1) / BLOCK);
-        return new Packing(new Document(APPEND_KEYS, new Document("$in", packed)),
-                new Document(APPEND_KEY_BLOCKS, new Document("$each", strings).append("$slice", -keep)));
+        merge(update, "$pull", new Document(APPEND_KEYS, new Document("$in", packed)));
+        merge(update, "$push", new Document(APPEND_KEY_BLOCKS, new Document("$each", strings).append("$slice", -keep)));
     }
 
-    /** Parts of a trim update: what to {@code $pull} and what to {@code $push}. */
-    record Packing(Document pull, Document push) {}
+    /** Adds {@code fields} to the update's {@code operator}, next to what it already has there. */
+    private static void merge(Document update, String operator, Document fields) {
+        Document existing = update.get(operator, Document.class);
+        if (existing == null) {
+            update.append(operator, fields);
+        } else {
+            existing.putAll(fields);
+        }
+    }
 }

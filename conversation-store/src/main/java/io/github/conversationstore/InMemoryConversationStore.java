@@ -58,9 +58,7 @@ public final class InMemoryConversationStore implements ConversationStore {
             if (request.isFenced()) {
                 Lease lease = leases.get(id);
                 if (lease == null || !lease.holder.equals(request.leaseHolder())) {
-                    throw new LeaseLostException("append " + request.appendId() + " to session '" + id
-                            + "' is fenced by lease holder " + request.leaseHolder()
-                            + ", which no longer holds the lease; nothing was written");
+                    throw LeaseLostException.refused(request, lease == null ? "no lease is held" : "another holder took the lease");
                 }
             }
             Instant now = clock.instant();
@@ -191,9 +189,7 @@ public final class InMemoryConversationStore implements ConversationStore {
                 AppendEntry entry = it.next();
                 if (entry.appendId.equals(request.appendId())) {
                     if (!sameContent(entry, request.messages())) {
-                        throw new AppendConflictException("append id " + entry.appendId + " was applied before with other"
-                                + " messages (from sequence number " + entry.firstSequence + "); an append id names one"
-                                + " content: use a new append id for new messages", entry.appendId, entry.firstSequence);
+                        throw AppendConflictException.of(request, entry.firstSequence);
                     }
                     return new AppendResult(entry.appendId, entry.firstSequence, entry.count, false, true);
                 }

@@ -19,4 +19,11 @@ public class LeaseLostException extends ConversationBusyException {
     public LeaseLostException(String message) {
         super(message);
     }
+
+    /** The exception for a fenced append refused because {@code why}; the same words in every store. */
+    static LeaseLostException refused(AppendRequest request, String why) {
+        return new LeaseLostException("append " + request.appendId() + " to session '" + request.sessionId()
+                + "' is fenced by lease holder " + request.leaseHolder() + ", which no longer holds the lease: " + why
+                + "; nothing was written");
+    }
 }

@@ -50,6 +50,7 @@ final class MongoAppender {
     private final MongoContext ctx;
     private final MongoArchiveMover mover;
     private final MongoReader reader;
+    private final MongoAdoption adoption;
     private final FindOneAndUpdateOptions upsertBefore;
     private final FindOneAndUpdateOptions updateBefore;
     private final FindOneAndUpdateOptions upsertAfter;
@@ -59,6 +60,7 @@ final class MongoAppender {
         this.ctx = ctx;
         this.mover = mover;
         this.reader = reader;
+        this.adoption = new MongoAdoption(ctx);
         Bson counters = Projections.fields(Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES), Projections.excludeId());
         // with other writers the array's length is the truth: return one tiny field per message
         Bson lengths = Projections.fields(Projections.include(HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.APPEND_ID),
@@ -227,13 +229,13 @@ final class MongoAppender {
                 .first();
         if (head == null) {
             if (request.isFenced()) {
-                throw leaseLost(request, "the session was deleted");
+                throw LeaseLostException.refused(request, "the session was deleted");
             }
             ctx.backOff(1, false, deadline); // the head was deleted in between: create it again
             return Optional.empty();
         }
         if (!adopted(head)) {
-            new MongoAdoption(ctx).adopt(request.sessionId(), deadline);
+            adoption.adopt(request.sessionId(), deadline);
             mover.moveQuietly(request.sessionId(), deadline); // an old document may hold far more than a head should
             return Optional.empty();
         }
@@ -256,7 +258,7 @@ final class MongoAppender {
         if (request.isFenced()) {
             Document lease = head.get(LEASE, Document.class);
             if (lease == null || !request.leaseHolder().equals(lease.getString(LEASE_HOLDER))) {
-                throw leaseLost(request, "another holder took the lease");
+                throw LeaseLostException.refused(request, "another holder took the lease");
             }
         }
         if (longField(head, HEAD_BYTES) > batch.room()) {
@@ -265,12 +267,6 @@ final class MongoAppender {
             ctx.backOff(1, false, deadline); // another writer created the head first, or the state moved on
         }
         return Optional.empty();
-    }
-
-    private static LeaseLostException leaseLost(AppendRequest request, String why) {
-        return new LeaseLostException("append " + request.appendId() + " to session '" + request.sessionId()
-                + "' is fenced by lease holder " + request.leaseHolder() + ", which no longer holds the lease: " + why
-                + "; nothing was written");
     }
 
     /**
@@ -356,10 +352,7 @@ final class MongoAppender {
                     && MessageCodec.sameContent(MessageCodec.decode(doc), request.messages().get(i));
         }
         if (!same) {
-            throw new AppendConflictException("append id " + request.appendId() + " of session '" + request.sessionId()
-                    + "' was applied before with other messages (from sequence number " + first
-                    + "); an append id names one content: use a new append id for new messages",
-                    request.appendId(), first);
+            throw AppendConflictException.of(request, first);
         }
         boolean byThisCall = marked
                 ? batch.encoded().get(0).get(MessageCodec.ELEMENT_ID).equals(stored.get(0).get(MessageCodec.ELEMENT_ID))

@@ -208,15 +208,11 @@ final class MongoArchiveMover {
             ids.add(id);
         }
         if (!ctx.foreignWriters && ids.size() == k) {
-            Document pull = new Document(MESSAGES, new Document(MessageCodec.ELEMENT_ID, new Document("$in", ids)));
-            Document update = new Document("$pull", pull)
+            Document update = new Document("$pull",
+                            new Document(MESSAGES, new Document(MessageCodec.ELEMENT_ID, new Document("$in", ids))))
                     .append("$unset", new Document(MOVER_UNTIL, ""))
                     .append("$inc", new Document(HEAD_SEQ, (long) k).append(HEAD_BYTES, -MessageCodec.estimateBytes(first)));
-            AppendKeys.Packing packing = AppendKeys.pack(head, ctx.limits.appendIdWindow());
-            if (packing != null) {
-                pull.putAll(packing.pull());
-                update.append("$push", packing.push());
-            }
+            AppendKeys.packInto(update, head, ctx.limits.appendIdWindow());
             return deadline.heads().updateOne(
                     new Document(SESSION_ID, sessionId).append(GENERATION, generation).append(HEAD_SEQ, firstSeq), update)
                     .getModifiedCount() == 1;
@@ -225,17 +221,13 @@ final class MongoArchiveMover {
         for (int attempt = 0; attempt < MAX_TRIM_ATTEMPTS; attempt++) {
             List<Document> messages = messages(current);
             List<Document> kept = messages.subList(k, messages.size());
-            Document push = new Document(MESSAGES, new Document("$each", List.of()).append("$slice", -kept.size()));
-            Document update = new Document("$push", push)
+            Document update = new Document("$push",
+                            new Document(MESSAGES, new Document("$each", List.of()).append("$slice", -kept.size())))
                     .append("$unset", new Document(MOVER_UNTIL, ""))
                     .append("$set", new Document(HEAD_SEQ, firstSeq + k)
                             .append(MESSAGE_COUNT, firstSeq + messages.size())
                             .append(HEAD_BYTES, MessageCodec.estimateBytes(kept)));
-            AppendKeys.Packing packing = AppendKeys.pack(current, ctx.limits.appendIdWindow());
-            if (packing != null) {
-                push.putAll(packing.push());
-                update.append("$pull", packing.pull());
-            }
+            AppendKeys.packInto(update, current, ctx.limits.appendIdWindow());
             long modified = deadline.heads().updateOne(
                     new Document(SESSION_ID, sessionId).append(GENERATION, generation)
                             .append(HEAD_SEQ, firstSeq).append(MESSAGES, new Document("$size", messages.size())),

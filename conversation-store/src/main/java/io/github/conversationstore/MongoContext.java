@@ -78,14 +78,6 @@ final class MongoContext {
         return "majority".equals(writeConcern.getWObject()) || writeConcern.getWObject() == null;
     }
 
-    MongoCollection<Document> headsWithoutDeadline() {
-        return heads;
-    }
-
-    MongoCollection<Document> archiveWithoutDeadline() {
-        return archive;
-    }
-
     void onMoveStep(MoveStepHook hook) {
         this.moveStepHook = hook;
     }

@@ -123,11 +123,6 @@ public final class MongoConversationStore implements ConversationStore {
         ctx.moveClaim(value);
     }
 
-    /** Test seam: moves messages of a session to the archive now. */
-    void move(String sessionId, long targetBytes) {
-        mover.move(sessionId, targetBytes, ctx.deadline("move messages of session '" + sessionId + "'"));
-    }
-
     /** Test seam: the server clock's offset. */
     ServerClock serverClock() {
         return ctx.time;

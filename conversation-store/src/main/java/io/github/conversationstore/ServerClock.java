@@ -28,6 +28,7 @@ final class ServerClock {
     private volatile long offsetMillis;
     private volatile long measuredAtNanos;
     private volatile boolean measured;
+    private volatile boolean helloUnknown;
 
     ServerClock(Clock clock, MongoDatabase database) {
         this.clock = clock;
@@ -64,11 +65,6 @@ final class ServerClock {
         return clock.instant().plusMillis(offsetMillis);
     }
 
-    /** The offset last measured: server time minus this JVM's clock, in milliseconds. */
-    long offsetMillis() {
-        return offsetMillis;
-    }
-
     private void measure() {
         measuredAtNanos = System.nanoTime();
         try {
@@ -89,10 +85,13 @@ final class ServerClock {
     /** {@code hello}, or {@code isMaster} where {@code hello} is unknown (servers before 4.4.2, the embedded one). */
     private Document probe() {
         MongoDatabase db = database.withTimeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        try {
-            return db.runCommand(new Document("hello", 1));
-        } catch (com.mongodb.MongoCommandException e) {
-            return db.runCommand(new Document("isMaster", 1));
+        if (!helloUnknown) {
+            try {
+                return db.runCommand(new Document("hello", 1));
+            } catch (com.mongodb.MongoCommandException e) {
+                helloUnknown = true; // asked once per store, not at every measurement
+            }
         }
+        return db.runCommand(new Document("isMaster", 1));
     }
 }

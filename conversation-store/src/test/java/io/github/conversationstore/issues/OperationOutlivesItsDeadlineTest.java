@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Predicate;
 import org.bson.BsonDocument;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,39 +63,48 @@ class OperationOutlivesItsDeadlineTest extends EmbeddedMongoTestBase {
                 && c.getDocument("update").getDocument("$push").containsKey("messages"));
     }
 
-    @Test
-    void appendThatCrossesAMoveThreshold_returnsWithinItsOperationTimeout() throws Exception {
-        String collection = "deadline" + System.nanoTime();
-        CommandHooks hooks = new CommandHooks();
-        try (FaultInjectingProxy proxy = new FaultInjectingProxy(server.port());
-                MongoClient viaProxy = hooks.client(proxy.connectionString());
-                MongoConversationStore store = MongoConversationStore.builder().client(viaProxy).database("issues")
-                        .collection(collection).maxHeadMessages(4).operationTimeout(TIMEOUT).build()) {
-            for (int i = 0; i < 4; i++) {
-                store.appendMessages("s", "en", List.of(Message.user("m" + i)));
-            }
-            // the fifth append crosses the bound of 4 and then moves
-            hooks.afterSuccess(appendOf(collection), slowThenUnresponsive(proxy));
+    private final String collection = "deadline" + System.nanoTime();
+    private final CommandHooks hooks = new CommandHooks();
+    private FaultInjectingProxy proxy;
+    private MongoClient viaProxy;
+    private MongoConversationStore store;
 
-            assertWithinTimeout("append", proxy, () -> store.appendMessages("s", "en", List.of(Message.user("m4"))));
+    @BeforeEach
+    void storeBehindTheProxy() throws Exception {
+        proxy = new FaultInjectingProxy(server.port());
+        viaProxy = hooks.client(proxy.connectionString());
+        store = MongoConversationStore.builder().client(viaProxy).database("issues").collection(collection)
+                .maxHeadMessages(4).operationTimeout(TIMEOUT).build();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        store.close();
+        viaProxy.close();
+        proxy.close();
+    }
+
+    private void appendMessages(int count) {
+        for (int i = 0; i < count; i++) {
+            store.appendMessages("s", "en", List.of(Message.user("m" + i)));
         }
     }
 
     @Test
-    void deleteConversation_returnsOrFailsWithinItsOperationTimeout() throws Exception {
-        String collection = "deadline" + System.nanoTime();
-        CommandHooks hooks = new CommandHooks();
-        try (FaultInjectingProxy proxy = new FaultInjectingProxy(server.port());
-                MongoClient viaProxy = hooks.client(proxy.connectionString());
-                MongoConversationStore store = MongoConversationStore.builder().client(viaProxy).database("issues")
-                        .collection(collection).maxHeadMessages(4).operationTimeout(TIMEOUT).build()) {
-            for (int i = 0; i < 12; i++) {
-                store.appendMessages("s", "en", List.of(Message.user("m" + i)));
-            }
-            // the count is slow; the delete after it finds the server unresponsive
-            hooks.afterSuccess(CommandHooks.command("find", collection), slowThenUnresponsive(proxy));
+    void appendThatCrossesAMoveThreshold_returnsWithinItsOperationTimeout() {
+        appendMessages(4);
+        // the fifth append crosses the bound of 4 and then moves
+        hooks.afterSuccess(appendOf(collection), slowThenUnresponsive(proxy));
 
-            assertWithinTimeout("delete", proxy, () -> store.deleteConversation("s"));
-        }
+        assertWithinTimeout("append", proxy, () -> store.appendMessages("s", "en", List.of(Message.user("m4"))));
+    }
+
+    @Test
+    void deleteConversation_returnsOrFailsWithinItsOperationTimeout() {
+        appendMessages(12);
+        // the count is slow; the delete after it finds the server unresponsive
+        hooks.afterSuccess(CommandHooks.command("find", collection), slowThenUnresponsive(proxy));
+
+        assertWithinTimeout("delete", proxy, () -> store.deleteConversation("s"));
     }
 }
