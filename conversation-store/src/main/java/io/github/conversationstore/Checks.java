@@ -16,7 +16,7 @@ final class Checks {
     /** Most messages in one append. */
     static final int MAX_MESSAGES_PER_APPEND = 256;
     /** Field names a stored message uses itself, so attributes cannot take them. */
-    static final Set<String> RESERVED_MESSAGE_FIELDS = Set.of("_id", "id", "role", "text", "timestamp", MessageCodec.APPEND_ID);
+    static final Set<String> RESERVED_MESSAGE_FIELDS = Set.of("_id", "id", "role", "text", "timestamp", MessageCodec.APPEND_ID, MessageCodec.PARTS, MessageCodec.METADATA);
 
     private Checks() {}
 
@@ -117,6 +117,44 @@ final class Checks {
             Objects.requireNonNull(messages.get(i), "messages[" + i + "]");
         }
         return List.copyOf(messages);
+    }
+
+    /** Checks a message's parts against its role (see {@link Message}) and returns an immutable copy. */
+    static List<Part> parts(Role role, List<Part> parts) {
+        Objects.requireNonNull(parts, "parts");
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("parts must hold at least one part");
+        }
+        List<Part> copy = List.copyOf(parts);
+        Map<String, Integer> callIds = new java.util.HashMap<>();
+        int results = 0;
+        for (int i = 0; i < copy.size(); i++) {
+            Part part = copy.get(i);
+            if (part instanceof Part.ToolCall) {
+                if (role != Role.ASSISTANT) {
+                    throw new IllegalArgumentException("parts[" + i + "]: a tool_call part belongs in an assistant"
+                            + " message, not a " + role.wireName() + " message");
+                }
+                Integer earlier = callIds.put(((Part.ToolCall) part).callId(), i);
+                if (earlier != null) {
+                    throw new IllegalArgumentException("parts[" + i + "].callId '" + ((Part.ToolCall) part).callId()
+                            + "' repeats the call id of parts[" + earlier + "]");
+                }
+            } else if (part instanceof Part.ToolResult) {
+                if (role != Role.TOOL) {
+                    throw new IllegalArgumentException("parts[" + i + "]: a tool_result part belongs in a tool"
+                            + " message, not a " + role.wireName() + " message");
+                }
+                results++;
+            } else if (role == Role.TOOL && !(part instanceof Part.Unknown)) {
+                throw new IllegalArgumentException("parts[" + i + "]: a tool message holds only tool_result parts,"
+                        + " found a " + part.type() + " part");
+            }
+        }
+        if (role == Role.TOOL && results == 0) {
+            throw new IllegalArgumentException("parts of a tool message must hold at least one tool_result part");
+        }
+        return copy;
     }
 
     static java.time.Duration leaseDuration(java.time.Duration duration) {

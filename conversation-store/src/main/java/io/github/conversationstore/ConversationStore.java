@@ -85,6 +85,24 @@ public interface ConversationStore extends AutoCloseable {
     List<StoredMessage> recentMessages(String sessionId, int limit);
 
     /**
+     * Reads the last {@code limit} messages of a conversation as a window safe to send to a model:
+     * {@link #recentMessages(String, int)} without the tool calls that lack their results and the
+     * results that lack their calls (see {@link ToolPairs#keepWhole(List)}). Use it to build your own
+     * prompts; the turn service's windows follow the same rule.
+     *
+     * @param sessionId the conversation's key
+     * @param limit how many messages to read at most, 1 to {@value #MAX_READ_LIMIT}; the window may
+     *     hold fewer
+     * @return the window, oldest first; empty if the conversation does not exist
+     * @throws IllegalArgumentException if {@code sessionId} or {@code limit} is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     * @since 0.2.0
+     */
+    default List<StoredMessage> promptWindow(String sessionId, int limit) {
+        return ToolPairs.keepWhole(recentMessages(sessionId, limit));
+    }
+
+    /**
      * Reads up to {@code limit} messages starting at sequence number {@code fromSequence}, oldest
      * first. To page through a whole conversation, start at 0 and continue at the last returned
      * sequence number plus one until a page comes back shorter than {@code limit}.

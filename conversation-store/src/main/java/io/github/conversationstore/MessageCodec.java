@@ -16,7 +16,9 @@ import org.bson.types.ObjectId;
 
 /**
  * Stored form of a message: {@code {_id, id, role, text, timestamp, ...attributes}}, the original
- * backend's field names, with attributes such as {@code grammarSuggestion} as top-level fields. The
+ * backend's field names, with attributes such as {@code grammarSuggestion} as top-level fields. A
+ * message that is not one text stores {@code parts: [{type, ...}]} instead of {@code text}; metadata
+ * is a {@code metadata} sub-document of native BSON values. The
  * first message of every append also carries the append's id ({@value #APPEND_ID}), so that a
  * repeated append id can be found wherever its messages moved, and its content compared.
  */
@@ -28,6 +30,10 @@ final class MessageCodec {
     static final String TIMESTAMP = "timestamp";
     /** Field of the first message of a batch: the id of the append that wrote the batch. */
     static final String APPEND_ID = "appendId";
+    /** Field of a message that is not one text: its parts, each {@code {type, ...}}. */
+    static final String PARTS = "parts";
+    /** Field of a message's structured metadata, a sub-document. */
+    static final String METADATA = "metadata";
 
     private final String assistantRoleName;
 
@@ -45,10 +51,21 @@ final class MessageCodec {
         // can remove exactly the elements it archived whatever was pushed meanwhile
         Document doc = new Document(ELEMENT_ID, new ObjectId())
                 .append(ID, message.id())
-                .append(ROLE, role)
-                .append(TEXT, message.text())
-                .append(TIMESTAMP, Date.from(message.timestamp()));
+                .append(ROLE, role);
+        if (message.isTextOnly()) {
+            doc.append(TEXT, message.text());
+        } else {
+            List<Document> parts = new ArrayList<>(message.parts().size());
+            for (Part part : message.parts()) {
+                parts.add(new Document(PartForm.write(part, true)));
+            }
+            doc.append(PARTS, parts);
+        }
+        doc.append(TIMESTAMP, Date.from(message.timestamp()));
         message.attributes().forEach(doc::append);
+        if (!message.metadata().isEmpty()) {
+            doc.append(METADATA, JsonValues.toBson(message.metadata()));
+        }
         return doc;
     }
 
@@ -66,6 +83,7 @@ final class MessageCodec {
      * Reads a stored message. Tolerates the original backend's shape: {@code _id} instead of
      * {@code id}, role {@code bot}; other fields become attributes (non-text values as text).
      */
+    @SuppressWarnings("unchecked")
     static Message decode(Document doc) {
         Object id = doc.get(ID);
         if (id == null) {
@@ -79,22 +97,35 @@ final class MessageCodec {
                 attributes.put(e.getKey(), e.getValue().toString());
             }
         }
+        List<Part> parts;
+        Object storedParts = doc.get(PARTS);
+        if (storedParts instanceof List) {
+            parts = new ArrayList<>();
+            for (Object part : (List<Object>) storedParts) {
+                parts.add(PartForm.read((Map<String, ?>) part, true));
+            }
+        } else {
+            parts = List.of(new Part.Text(text == null ? "" : text.toString()));
+        }
+        Object metadata = doc.get(METADATA);
         return new Message(
                 id == null ? new ObjectId().toHexString() : id.toString(),
                 role == null ? Role.USER : Role.fromWireName(role.toString()),
-                text == null ? "" : text.toString(),
+                parts,
                 toInstant(doc.get(TIMESTAMP)),
-                attributes);
+                attributes,
+                metadata instanceof Map ? (Map<String, Object>) JsonValues.fromBson(metadata) : Map.of());
     }
 
     /**
-     * Whether a stored message says what {@code requested} says: same role, text and attributes.
+     * Whether a stored message says what {@code requested} says: same role, parts, attributes and metadata.
      * Ids and timestamps are not compared: a caller that rebuilds a request to retry it gets new ones.
      */
     static boolean sameContent(Message stored, Message requested) {
         return stored.role() == requested.role()
-                && stored.text().equals(requested.text())
-                && stored.attributes().equals(requested.attributes());
+                && stored.parts().equals(requested.parts())
+                && stored.attributes().equals(requested.attributes())
+                && stored.metadata().equals(requested.metadata());
     }
 
     /** The append id a stored message carries, if it is the first of its batch. */
@@ -111,6 +142,13 @@ final class MessageCodec {
     static long estimateBytes(Document message) {
         return documentBytes(message);
     }
+
+    /** The BSON size of a message as a store writes it (role {@code assistant}, one append id). */
+    static long estimateBytes(Message message) {
+        return documentBytes(SIZING.encode(message)) + APPEND_ID.length() + 6 + Checks.MAX_ID_LENGTH;
+    }
+
+    private static final MessageCodec SIZING = new MessageCodec(Role.ASSISTANT.wireName());
 
     static long estimateBytes(List<Document> messages) {
         long bytes = 0;
@@ -154,7 +192,7 @@ final class MessageCodec {
         if (value instanceof ObjectId) {
             return 12;
         }
-        if (value instanceof Decimal128) {
+        if (value instanceof Decimal128 || value instanceof java.math.BigDecimal) {
             return 16;
         }
         if (value instanceof Binary) {

@@ -7,7 +7,7 @@ import java.util.Locale;
 /**
  * Who wrote a {@link Message}.
  *
- * <p>Each role has a lower-case wire name ({@code user}, {@code assistant}, {@code system}) used in
+ * <p>Each role has a lower-case wire name ({@code user}, {@code assistant}, {@code system}, {@code tool}) used in
  * MongoDB and in JSON. {@link #fromWireName(String)} also accepts {@code bot}, the name the original
  * chat backend used for the assistant.
  *
@@ -19,7 +19,13 @@ public enum Role {
     /** The assistant (for example an LLM) replying to the user. */
     ASSISTANT("assistant"),
     /** Instructions or context that neither side typed. */
-    SYSTEM("system");
+    SYSTEM("system"),
+    /**
+     * Results of tools the assistant asked to run ({@link Part.ToolResult} parts).
+     *
+     * @since 0.2.0
+     */
+    TOOL("tool");
 
     private final String wireName;
 
@@ -30,7 +36,7 @@ public enum Role {
     /**
      * Returns the lower-case name stored in MongoDB and written to JSON.
      *
-     * @return {@code user}, {@code assistant} or {@code system}
+     * @return {@code user}, {@code assistant}, {@code system} or {@code tool}
      */
     @JsonValue
     public String wireName() {
@@ -56,9 +62,11 @@ public enum Role {
                 return ASSISTANT;
             case "system":
                 return SYSTEM;
+            case "tool":
+                return TOOL;
             default:
                 throw new IllegalArgumentException(
-                        "role must be one of user, assistant (or bot), system; was '" + name + "'");
+                        "role must be one of user, assistant (or bot), system, tool; was '" + name + "'");
         }
     }
 }

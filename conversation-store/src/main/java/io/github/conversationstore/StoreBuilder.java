@@ -18,7 +18,7 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
     abstract B self();
 
     /**
-     * Sets the longest message text accepted, in UTF-8 bytes (default 65536).
+     * Sets the longest message text accepted (its text parts together), in UTF-8 bytes (default 65536).
      *
      * @param bytes the bound, positive
      * @return this builder
@@ -26,6 +26,21 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
      */
     public B maxTextBytes(int bytes) {
         limits = limits.withMaxTextBytes(bytes);
+        return self();
+    }
+
+    /**
+     * Sets the largest message accepted, as stored: its parts, attributes and metadata together,
+     * counted in BSON bytes (default 262144, 256 KiB). An append with a larger message is refused
+     * whole with an {@link IllegalArgumentException} naming the message.
+     *
+     * @param bytes the bound, positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is not positive
+     * @since 0.2.0
+     */
+    public B maxMessageBytes(int bytes) {
+        limits = limits.withMaxMessageBytes(bytes);
         return self();
     }
 

@@ -8,6 +8,7 @@ import io.github.conversationstore.spi.TokenUsage;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -180,7 +181,8 @@ public final class TurnService implements AutoCloseable {
         Reply reply = callProvider(request, holder);
         Message replyMessage;
         try {
-            replyMessage = new Message(replyId, Role.ASSISTANT, reply.text(), clock.instant(), reply.attributes());
+            replyMessage = new Message(replyId, Role.ASSISTANT, List.of(Part.text(reply.text())), clock.instant(),
+                    reply.attributes(), replyMetadata(reply));
         } catch (IllegalArgumentException e) {
             throw failed(request, 1, false, "it returned an unusable reply: " + e.getMessage(), e);
         }
@@ -199,6 +201,17 @@ public final class TurnService implements AutoCloseable {
                 stored.duplicate(), reply.usage());
     }
 
+    /** The reply's metadata, with its token usage under {@link Message#USAGE} when the provider reported it. */
+    private static Map<String, Object> replyMetadata(Reply reply) {
+        if (reply.usage().equals(TokenUsage.UNKNOWN)) {
+            return reply.metadata();
+        }
+        Map<String, Object> metadata = new LinkedHashMap<>(reply.metadata());
+        metadata.put(Message.USAGE, Map.of("inputTokens", reply.usage().inputTokens(),
+                "outputTokens", reply.usage().outputTokens()));
+        return metadata;
+    }
+
     /** The last messages before {@code userSequence}, within the message count and character budget. */
     private List<StoredMessage> window(String sessionId, long userSequence) {
         if (windowMessages == 0 || userSequence == 0) {
@@ -212,7 +225,7 @@ public final class TurnService implements AutoCloseable {
             chars += recent.get(start - 1).text().length();
             start--;
         }
-        return new ArrayList<>(recent.subList(start, recent.size()));
+        return ToolPairs.keepWhole(recent.subList(start, recent.size()));
     }
 
     private Reply callProvider(ReplyRequest request, String holder) {

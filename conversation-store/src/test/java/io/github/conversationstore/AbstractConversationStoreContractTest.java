@@ -31,12 +31,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The behaviour every {@link ConversationStore} must have. Subclasses supply a fresh, empty store
  * for each test: in memory, on the embedded server, on Testcontainers, on {@code MONGODB_URI}.
  */
-abstract class AbstractConversationStoreContractTest {
+abstract class AbstractConversationStoreContractTest implements MessageModelContract {
 
     protected ConversationStore store;
 
     /** Returns a new store over empty storage. */
     protected abstract ConversationStore createStore();
+
+    @Override
+    public ConversationStore store() {
+        return store;
+    }
 
     @BeforeEach
     void openStore() {
@@ -473,7 +478,40 @@ abstract class AbstractConversationStoreContractTest {
                         .appendId("x".repeat(129)).build())),
                 bad("id", "blank", s -> s.appendMessages("s1", "en", List.of(base.withId("")))),
                 bad("messages[0].text", "bytes", s -> s.appendMessages("s1", "en",
-                        List.of(Message.user("y".repeat(70_000))))));
+                        List.of(Message.user("y".repeat(70_000))))),
+                bad("callId", "blank", s -> s.appendMessages("s1", "en", List.of(Message.tool(Part.ToolResult.text(" ", "t", "x"))))),
+                bad("callId", "blank", s -> s.appendMessages("s1", "en", List.of(Message.of(Role.ASSISTANT,
+                        new Part.ToolCall("", "t", "{}"))))),
+                bad("data", "at most 65536 bytes inline", s -> s.appendMessages("s1", "en", List.of(Message.of(Role.USER,
+                        Part.Media.inline("image/png", new byte[65_537]))))),
+                bad("mimeType", "media type", s -> s.appendMessages("s1", "en", List.of(Message.of(Role.USER,
+                        Part.Media.of("png", java.net.URI.create("https://x/y.png")))))),
+                bad("uri", "absolute", s -> s.appendMessages("s1", "en", List.of(Message.of(Role.USER,
+                        Part.Media.of("image/png", java.net.URI.create("y.png")))))),
+                bad("metadata", "deeper than 16", s -> s.appendMessages("s1", "en", List.of(base.withMetadata("deep", nested(16))))),
+                bad("metadata.usage", "'$'", s -> s.appendMessages("s1", "en", List.of(base.withMetadata("usage", Map.of("$inc", 1))))),
+                bad("metadata", "'.'", s -> s.appendMessages("s1", "en", List.of(base.withMetadata("a.b", 1)))),
+                bad("metadata.score", "finite", s -> s.appendMessages("s1", "en", List.of(base.withMetadata("score", Double.NaN)))),
+                bad("metadata.when", "what JSON can say", s -> s.appendMessages("s1", "en",
+                        List.of(base.withMetadata("when", Instant.now())))),
+                bad("parts[0]", "assistant message", s -> s.appendMessages("s1", "en", List.of(Message.of(Role.USER,
+                        new Part.ToolCall("c1", "t", "{}"))))),
+                bad("parts[1]", "tool message", s -> s.appendMessages("s1", "en", List.of(Message.of(Role.ASSISTANT,
+                        Part.text("x"), Part.ToolResult.text("c1", "t", "r"))))),
+                bad("parts[1].callId", "repeats", s -> s.appendMessages("s1", "en", List.of(Message.of(Role.ASSISTANT,
+                        new Part.ToolCall("c1", "t", "{}"), new Part.ToolCall("c1", "t", "{}"))))),
+                bad("parts", "at least one tool_result", s -> s.appendMessages("s1", "en", List.of(Message.of(Role.TOOL,
+                        new Part.Unknown("x", Map.of())))))
+                        );
+    }
+
+    /** A map nesting {@code levels} maps below it. */
+    private static Map<String, Object> nested(int levels) {
+        Map<String, Object> map = Map.of();
+        for (int i = 0; i < levels; i++) {
+            map = Map.of("k", map);
+        }
+        return map;
     }
 
     private static Arguments bad(String field, String rule, Function<ConversationStore, Object> call) {

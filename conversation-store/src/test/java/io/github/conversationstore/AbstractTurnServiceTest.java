@@ -83,6 +83,39 @@ abstract class AbstractTurnServiceTest {
     }
 
     @Test
+    void respond_replysModelFinishReasonAndUsage_storedAsNativeMetadataOfTheReply() {
+        ScriptedReplyProvider provider = ScriptedReplyProvider.of(Reply.of("¡Hola!").withModel("claude-test")
+                .withFinishReason("end_turn").withMetadata("cached", true).withUsage(new TokenUsage(120, 7)));
+        try (TurnService service = turns(first, provider).build()) {
+            TurnResult result = service.respond("s", "es", "hola", "turn-1");
+
+            Message stored = second.readMessages("s", 1, 1).get(0).message();
+            assertThat(stored).isEqualTo(result.reply().message());
+            assertThat(stored.metadata()).containsEntry(Message.MODEL, "claude-test")
+                    .containsEntry(Message.FINISH_REASON, "end_turn").containsEntry("cached", true)
+                    .containsEntry(Message.USAGE, java.util.Map.of("inputTokens", 120, "outputTokens", 7));
+            assertThat(second.readMessages("s", 0, 1).get(0).message().metadata()).isEmpty();
+        }
+    }
+
+    @Test
+    void respond_afterAnEarlierTurnLeftAToolCallWithoutResult_windowLeavesItOutAndTheTurnSucceeds() {
+        ScriptedReplyProvider provider = ScriptedReplyProvider.of(Reply.of("Claro."));
+        try (TurnService service = turns(first, provider).build()) {
+            first.appendMessages("s", "es", List.of(Message.user("conjuga ir"),
+                    Message.of(Role.ASSISTANT, new Part.ToolCall("c1", "conjugate", "{\"verb\":\"ir\"}"))));
+            first.appendMessages("s", "es", List.of(Message.tool(Part.ToolResult.text("c0", "conjugate", "orphan"))));
+
+            service.respond("s", "es", "¿y ser?", "turn-2");
+
+            ReplyRequest request = provider.requests().get(0);
+            assertThat(request.window()).extracting(StoredMessage::text).containsExactly("conjuga ir");
+            MessageModelContract.assertToolPairsWhole(request.window());
+            assertThat(first.readMessages("s", 0, 10)).hasSize(5);
+        }
+    }
+
+    @Test
     void respond_retryableFailures_retriedWithinBoundAndReplyStoredOnce() {
         AtomicInteger calls = new AtomicInteger();
         try (TurnService service = turns(first, failing(calls, 2, true)).maxProviderAttempts(3).build()) {

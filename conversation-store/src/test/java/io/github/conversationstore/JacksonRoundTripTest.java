@@ -72,4 +72,37 @@ class JacksonRoundTripTest {
         assertThat(mapper.readTree(json).has("lastSequence")).isFalse();
         assertThat(mapper.readValue(json, AppendResult.class)).isEqualTo(result);
     }
+
+    @Test
+    void message_withEveryPartTypeAndMetadata_roundTripsWithPartsAsTypedObjects() throws Exception {
+        Message assistant = new Message("a1", Role.ASSISTANT, List.of(Part.Reasoning.of("hmm", "sig=="), Part.text("Let me check."),
+                new Part.ToolCall("c1", "conjugate", "{\"verb\":\"ir\"}"),
+                new Part.Unknown("citation_v9", Map.of("url", "https://example.com", "spans", List.of(1, 2)))),
+                time, Map.of(), Map.of("model", "claude", "usage", Map.of("inputTokens", 10, "outputTokens", 3),
+                        "ratio", 0.5, "flags", List.of(true, false)));
+        Message tool = Message.tool(Part.ToolResult.json("c1", "conjugate", "{\"yo\":\"voy\"}"), Part.ToolResult.error("c2", "x", "boom"));
+        Message user = new Message("u1", Role.USER, List.of(Part.text("see"), Part.Media.inline("image/png", new byte[] {1, 2, 3}),
+                Part.Media.of("image/jpeg", java.net.URI.create("https://example.com/a.jpg"))), time, Map.of(), Map.of());
+
+        for (Message message : List.of(assistant, tool, user)) {
+            String json = mapper.writeValueAsString(message);
+            assertThat(mapper.readValue(json, Message.class)).as(json).isEqualTo(message);
+        }
+        JsonNode tree = mapper.readTree(mapper.writeValueAsString(assistant));
+        assertThat(tree.get("parts").get(2).get("type").asText()).isEqualTo("tool_call");
+        assertThat(tree.get("parts").get(3).get("spans").get(1).asInt()).isEqualTo(2);
+        assertThat(tree.get("metadata").get("usage").get("inputTokens").asInt()).isEqualTo(10);
+        assertThat(tree.get("text").asText()).isEqualTo("Let me check.");
+        assertThat(mapper.readTree(mapper.writeValueAsString(user)).get("parts").get(1).get("data").asText()).isEqualTo("AQID");
+        assertThat(mapper.readValue(mapper.writeValueAsString(tool), Message.class).role()).isEqualTo(Role.TOOL);
+    }
+
+    @Test
+    void part_aloneRoundTripsAndUnknownTypesStayUnknown() throws Exception {
+        Part call = new Part.ToolCall("c1", "t", "{}");
+
+        assertThat(mapper.readValue(mapper.writeValueAsString(call), Part.class)).isEqualTo(call);
+        assertThat(mapper.readValue("{\"type\":\"hologram\",\"depth\":3}", Part.class))
+                .isEqualTo(new Part.Unknown("hologram", Map.of("depth", 3)));
+    }
 }
