@@ -13,7 +13,6 @@ import com.anthropic.models.messages.StopReason;
 import com.anthropic.models.messages.Tool;
 import com.anthropic.models.messages.ToolChoiceTool;
 import io.github.conversationstore.Message;
-import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
@@ -36,7 +35,10 @@ import java.util.Objects;
  * empty extra fields. A refusal or a reply cut off at {@code max_tokens} is reported as a
  * non-retryable {@link ReplyProviderException}, never stored as if it were a reply. The SDK itself
  * retries 408/409/429/5xx (including 529, overloaded) with backoff; what still fails is reported as
- * retryable for the turn service.
+ * retryable for the turn service. The window goes to Claude as content blocks
+ * ({@link ClaudeMessages}): tool calls and results, images, documents and thinking blocks with
+ * their signatures, so a stored conversation with tool use is sent back as it is. The reply's model
+ * and stop reason are stored in its metadata.
  */
 public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
     /** The name of the forced tool that carries the structured reply. */
@@ -95,50 +97,13 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
                 .system(TutorPrompt.system(request.language()))
                 .addTool(tutorTool())
                 .toolChoice(ToolChoiceTool.builder().name(TOOL).build());
-        for (Turn turn : turns(request)) {
-            if (turn.user) {
-                params.addUserMessage(turn.text.toString());
-            } else {
-                params.addAssistantMessage(turn.text.toString());
-            }
-        }
-        return params.build();
-    }
-
-    /**
-     * The window and the new message as alternating user/assistant turns, starting with the user:
-     * consecutive messages of one side are joined, system messages are left out (the system prompt
-     * holds the instructions).
-     */
-    private static List<Turn> turns(ReplyRequest request) {
-        List<Turn> turns = new ArrayList<>();
         List<Message> messages = new ArrayList<>();
         for (StoredMessage m : request.window()) {
             messages.add(m.message());
         }
         messages.add(request.userMessage());
-        for (Message m : messages) {
-            if (m.role() == Role.SYSTEM || (turns.isEmpty() && m.role() != Role.USER)) {
-                continue;
-            }
-            boolean user = m.role() == Role.USER;
-            if (!turns.isEmpty() && turns.get(turns.size() - 1).user == user) {
-                turns.get(turns.size() - 1).text.append("\n\n").append(m.text());
-            } else {
-                turns.add(new Turn(user, m.text()));
-            }
-        }
-        return turns;
-    }
-
-    private static final class Turn {
-        final boolean user;
-        final StringBuilder text;
-
-        Turn(boolean user, String text) {
-            this.user = user;
-            this.text = new StringBuilder(text);
-        }
+        ClaudeMessages.toParams(messages).forEach(params::addMessage);
+        return params.build();
     }
 
     static Tool tutorTool() {
@@ -170,6 +135,8 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
                     + response.usage().outputTokens() + " tokens): raise maxTokens", false, null);
         }
         TokenUsage usage = new TokenUsage(response.usage().inputTokens(), response.usage().outputTokens());
+        String model = response.model().asString();
+        String finish = stop == null ? "unknown" : stop.asString();
         StringBuilder plain = new StringBuilder();
         Map<String, Object> structured = null;
         for (ContentBlock block : response.content()) {
@@ -184,9 +151,10 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
             if (plain.toString().isBlank()) {
                 throw new ReplyProviderException("Claude's reply had no text", false, null);
             }
-            return Reply.of(plain.toString().strip()).withUsage(usage); // plain or malformed: keep the text
+            // plain or malformed: keep the text
+            return Reply.of(plain.toString().strip()).withUsage(usage).withModel(model).withFinishReason(finish);
         }
-        Reply reply = Reply.of(responseText.strip()).withUsage(usage);
+        Reply reply = Reply.of(responseText.strip()).withUsage(usage).withModel(model).withFinishReason(finish);
         String grammar = text(structured.get("grammarSuggestion"));
         if (grammar != null && !grammar.isBlank()) {
             reply = reply.withGrammarSuggestion(grammar.strip());
