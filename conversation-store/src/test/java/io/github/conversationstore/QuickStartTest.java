@@ -39,6 +39,19 @@ class QuickStartTest {
         assertThat(normalized(example.replaceAll("(?m)^ \\* ?", ""))).isEqualTo(normalized(region + "}"));
     }
 
+    /** The README shows these compiled regions as they are (whitespace aside). */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"QuickStartTest, quick start", "QuickStartTest, turns", "ToolUseExampleTest, parts"})
+    void readme_showsTheCompiledExamples(String testClass, String region) throws java.io.IOException {
+        String test = java.nio.file.Files.readString(java.nio.file.Path.of(
+                "src/test/java/io/github/conversationstore/" + testClass + ".java"));
+        String readme = java.nio.file.Files.readString(java.nio.file.Path.of("../README.md"));
+        String start = "// --- " + region + " ---\n";
+        String code = test.substring(test.lastIndexOf(start) + start.length(), test.lastIndexOf("// --- end " + region + " ---"));
+
+        assertThat(normalized(readme)).contains(normalized(code));
+    }
+
     private static String normalized(String code) {
         return code.replaceAll("\\s+", " ").trim();
     }
