@@ -5,6 +5,11 @@ import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyProviderException;
 import io.github.conversationstore.spi.ReplyRequest;
 import io.github.conversationstore.spi.TokenUsage;
+import io.github.conversationstore.spi.Tool;
+import io.github.conversationstore.spi.ToolException;
+import io.github.conversationstore.spi.ToolInvocation;
+import io.github.conversationstore.spi.ToolOutput;
+import io.github.conversationstore.spi.ToolSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -36,16 +42,29 @@ import java.util.stream.Collectors;
  *       often the turn is retried, and stored before the provider is called;</li>
  *   <li>if a previous call with this turn id already stored the reply, return it;</li>
  *   <li>read the window (the last messages before the user's, within a message count and a
- *       character budget) and call the provider with a timeout, retrying failures it marks
- *       retryable with exponential backoff, renewing the lease before each attempt;</li>
- *   <li>append the reply under the append id {@code turnId + ":reply"}: stored once;</li>
- *   <li>both appends are fenced by the lease ({@link AppendRequest.Builder#leaseHolder(String)}): a
+ *       character budget, tool pairs kept whole: {@link ToolPairs}) and call the provider with a
+ *       timeout, retrying failures it marks retryable with exponential backoff, renewing the lease
+ *       before each attempt;</li>
+ *   <li>if the reply asks for {@linkplain Builder#tools(Tool...) tools}: store it under the append id
+ *       {@code turnId + ":s" + step}, run each call (with a timeout and retries) and store its result
+ *       under {@code turnId + ":s" + step + ":r" + index} as soon as it is known, then call the
+ *       provider again with the turn's steps, up to {@linkplain Builder#maxSteps(int) a bound};</li>
+ *   <li>append the final reply under the append id {@code turnId + ":reply"}: stored once;</li>
+ *   <li>every append is fenced by the lease ({@link AppendRequest.Builder#leaseHolder(String)}): a
  *       turn that lost its lease, however late its write arrives, is refused with
  *       {@link LeaseLostException} instead of writing after a later turn;</li>
  *   <li>release the lease.</li>
  * </ol>
  * When the provider finally fails, {@link ReplyFailedException} is thrown, the user's message stays
  * stored, and calling {@link #respond(TurnRequest)} again with the same turn id completes the turn.
+ *
+ * <p>Resuming: a turn called again with its id (in any process) reads what it stored before and
+ * goes on from there: a stored step is never asked for again, a call whose result is stored is
+ * never run again, and a call whose result is missing (its process died, or the tool kept failing
+ * in a retryable way) is run again with the same {@linkplain ToolInvocation#idempotencyKey()
+ * idempotency key}. So a tool runs at least once per call, and the conversation holds every step
+ * exactly once. A call of a tool nobody offered, a call whose arguments are not a JSON object, and a
+ * tool failure that is not retryable are stored as error results the model reads, and the turn goes on.
  *
  * <p>Thread-safe. Close it to stop the threads that run provider calls.
  *
@@ -56,6 +75,13 @@ public final class TurnService implements AutoCloseable {
     private static final String REPLY_SUFFIX = ":reply";
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final AtomicInteger THREADS = new AtomicInteger();
+    /** Messages read per page when a retried turn looks for what it stored before. */
+    private static final int TURN_PAGE = 200;
+    /** Test seam: the points after which a crash is injected. */
+    static final String STEP_CALLS_STORED = "calls stored";
+    static final String STEP_TOOL_RAN = "tool ran";
+    static final String STEP_RESULT_STORED = "result stored";
+    static final String STEP_REPLY_STORED = "reply stored";
 
     private final ConversationStore store;
     private final ReplyProvider provider;
@@ -68,6 +94,12 @@ public final class TurnService implements AutoCloseable {
     private final Duration busyTimeout;
     private final String mode;
     private final Clock clock;
+    private final Map<String, Tool> tools;
+    private final List<ToolSpec> toolSpecs;
+    private final Duration toolTimeout;
+    private final int maxToolAttempts;
+    private final int maxSteps;
+    private final Consumer<String> hook;
     private final ExecutorService calls = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "turn-service-provider-" + THREADS.incrementAndGet());
         t.setDaemon(true);
@@ -86,6 +118,12 @@ public final class TurnService implements AutoCloseable {
         this.busyTimeout = b.busyTimeout;
         this.mode = b.mode;
         this.clock = b.clock;
+        this.tools = Map.copyOf(b.tools);
+        this.toolSpecs = b.tools.values().stream().map(Tool::spec).collect(Collectors.toUnmodifiableList());
+        this.toolTimeout = b.toolTimeout;
+        this.maxToolAttempts = b.maxToolAttempts;
+        this.maxSteps = b.maxSteps;
+        this.hook = b.hook;
     }
 
     /**
@@ -167,38 +205,195 @@ public final class TurnService implements AutoCloseable {
         AppendResult appended = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
                 .appendId(user.id()).leaseHolder(holder).messages(user).build());
         StoredMessage storedUser = new StoredMessage(appended.firstSequence(), user);
+        List<StoredMessage> steps = new ArrayList<>();
         if (appended.duplicate()) {
-            List<StoredMessage> stored = store.readMessages(turn.sessionId(), appended.firstSequence(), 2);
-            if (!stored.isEmpty()) {
-                storedUser = stored.get(0);
+            // a retried turn: resume after what its earlier calls stored
+            List<StoredMessage> stored = turnMessages(turn, appended.firstSequence(), replyId);
+            if (!stored.isEmpty() && stored.get(0).message().id().equals(user.id())) {
+                storedUser = stored.remove(0);
             }
-            if (stored.size() == 2 && stored.get(1).message().id().equals(replyId)) {
-                return new TurnResult(turn.turnId(), storedUser, stored.get(1), true, TokenUsage.UNKNOWN);
+            if (!stored.isEmpty() && stored.get(stored.size() - 1).message().id().equals(replyId)) {
+                StoredMessage reply = stored.remove(stored.size() - 1);
+                return new TurnResult(turn.turnId(), storedUser, reply, true, TokenUsage.UNKNOWN, stored);
             }
+            steps.addAll(stored);
         }
-        ReplyRequest request = new ReplyRequest(turn.sessionId(), turn.language(),
-                window(turn.sessionId(), storedUser.sequence()), storedUser.message(), mode, turn.turnId());
-        Reply reply = callProvider(request, holder);
-        Message replyMessage;
-        try {
-            replyMessage = new Message(replyId, Role.ASSISTANT, List.of(Part.text(reply.text())), clock.instant(),
-                    reply.attributes(), replyMetadata(reply));
-        } catch (IllegalArgumentException e) {
-            throw failed(request, 1, false, "it returned an unusable reply: " + e.getMessage(), e);
+        List<StoredMessage> window = window(turn.sessionId(), storedUser.sequence());
+        TokenUsage usage = TokenUsage.UNKNOWN;
+        int step = (int) steps.stream().filter(m -> m.role() == Role.ASSISTANT).count();
+        while (true) {
+            runPendingCalls(turn, holder, step, steps);
+            if (step >= maxSteps) {
+                throw new ReplyFailedException("turn " + turn.turnId() + " of session '" + turn.sessionId()
+                        + "': the model still asked for tools after " + maxSteps + " steps (maxSteps); every call it"
+                        + " made has its result stored, and the conversation stays valid", turn.turnId(), false, null);
+            }
+            ReplyRequest request = new ReplyRequest(turn.sessionId(), turn.language(), window, storedUser.message(),
+                    mode, turn.turnId(), steps, toolSpecs);
+            Reply reply = callProvider(request, holder);
+            usage = new TokenUsage(usage.inputTokens() + reply.usage().inputTokens(),
+                    usage.outputTokens() + reply.usage().outputTokens());
+            step++;
+            boolean last = reply.toolCalls().isEmpty();
+            String id = last ? replyId : turn.turnId() + ":s" + step;
+            Message message;
+            try {
+                message = new Message(id, Role.ASSISTANT, reply.parts(), clock.instant(), reply.attributes(),
+                        replyMetadata(reply));
+            } catch (IllegalArgumentException e) {
+                throw failed(request, 1, false, "it returned an unusable reply: " + e.getMessage(), e);
+            }
+            renewOrFail(turn.sessionId(), turn.turnId(), holder);
+            // fenced: if this turn lost its lease (a pause longer than the lease), the write is
+            // refused rather than stored after a later turn's messages
+            Step stored = appendStep(turn, holder, message);
+            hook.accept(last ? STEP_REPLY_STORED : STEP_CALLS_STORED);
+            if (last) {
+                return new TurnResult(turn.turnId(), storedUser, stored.message, stored.duplicate, usage, steps);
+            }
+            steps.add(stored.message);
         }
-        renewOrFail(turn.sessionId(), turn.turnId(), holder);
-        // fenced: if this turn lost its lease (a pause longer than the lease), the reply is refused
-        // rather than stored after a later turn's messages
-        AppendResult stored = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
-                .appendId(replyId).leaseHolder(holder).messages(replyMessage).build());
-        if (stored.duplicate()) {
-            List<StoredMessage> existing = store.readMessages(turn.sessionId(), stored.firstSequence(), 1);
+    }
+
+    /** A stored step, and whether an earlier call had stored it. */
+    private static final class Step {
+        final StoredMessage message;
+        final boolean duplicate;
+
+        Step(StoredMessage message, boolean duplicate) {
+            this.message = message;
+            this.duplicate = duplicate;
+        }
+    }
+
+    /** Appends one step of the turn under its own id, fenced; a repeat gives back the stored message. */
+    private Step appendStep(TurnRequest turn, String holder, Message message) {
+        AppendResult result = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
+                .appendId(message.id()).leaseHolder(holder).messages(message).build());
+        if (result.duplicate()) {
+            List<StoredMessage> existing = store.readMessages(turn.sessionId(), result.firstSequence(), 1);
             if (!existing.isEmpty()) {
-                return new TurnResult(turn.turnId(), storedUser, existing.get(0), true, TokenUsage.UNKNOWN);
+                return new Step(existing.get(0), true);
             }
         }
-        return new TurnResult(turn.turnId(), storedUser, new StoredMessage(stored.firstSequence(), replyMessage),
-                stored.duplicate(), reply.usage());
+        return new Step(new StoredMessage(result.firstSequence(), message), result.duplicate());
+    }
+
+    /**
+     * The turn's messages from its user message on, in order: its own ids only (another writer's
+     * messages in between are not the turn's), up to and including its reply if stored.
+     */
+    private List<StoredMessage> turnMessages(TurnRequest turn, long userSequence, String replyId) {
+        String prefix = turn.turnId() + ":";
+        List<StoredMessage> out = new ArrayList<>();
+        long from = userSequence;
+        while (true) {
+            List<StoredMessage> page = store.readMessages(turn.sessionId(), from, TURN_PAGE);
+            for (StoredMessage m : page) {
+                if (m.message().id().startsWith(prefix)) {
+                    out.add(m);
+                    if (m.message().id().equals(replyId)) {
+                        return out;
+                    }
+                }
+            }
+            if (page.size() < TURN_PAGE) {
+                return out;
+            }
+            from = page.get(page.size() - 1).sequence() + 1;
+        }
+    }
+
+    /**
+     * Runs the calls of the turn's last assistant step that have no stored result, storing each
+     * result as soon as it is known.
+     */
+    private void runPendingCalls(TurnRequest turn, String holder, int step, List<StoredMessage> steps) {
+        int callsAt = -1;
+        for (int i = steps.size() - 1; i >= 0 && callsAt < 0; i--) {
+            if (steps.get(i).role() == Role.ASSISTANT) {
+                callsAt = i;
+            }
+        }
+        if (callsAt < 0) {
+            return;
+        }
+        java.util.Set<String> answered = new java.util.HashSet<>();
+        for (StoredMessage m : steps.subList(callsAt + 1, steps.size())) {
+            m.message().toolResults().forEach(r -> answered.add(r.callId()));
+        }
+        List<Part.ToolCall> calls = steps.get(callsAt).message().toolCalls();
+        for (int i = 0; i < calls.size(); i++) {
+            Part.ToolCall call = calls.get(i);
+            if (answered.contains(call.callId())) {
+                continue;
+            }
+            Part.ToolResult result = runTool(turn, holder, call);
+            hook.accept(STEP_TOOL_RAN);
+            renewOrFail(turn.sessionId(), turn.turnId(), holder);
+            Message message = new Message(turn.turnId() + ":s" + step + ":r" + i, Role.TOOL, List.of(result),
+                    clock.instant(), Map.of(), Map.of());
+            steps.add(appendStep(turn, holder, message).message);
+            hook.accept(STEP_RESULT_STORED);
+        }
+    }
+
+    /**
+     * Runs one call with the tool's timeout and retries; a failure the model should read becomes an
+     * error result, one that may pass fails the turn (resumable by its id).
+     */
+    private Part.ToolResult runTool(TurnRequest turn, String holder, Part.ToolCall call) {
+        Tool tool = tools.get(call.name());
+        if (tool == null) {
+            return Part.ToolResult.error(call.callId(), call.name(), "no tool named '" + call.name()
+                    + "'; the tools are " + tools.keySet());
+        }
+        if (!Checks.isJsonObject(call.arguments())) {
+            return Part.ToolResult.error(call.callId(), call.name(), "the arguments are not a JSON object: "
+                    + call.arguments());
+        }
+        String reason = "";
+        Throwable last = null;
+        for (int attempt = 1; attempt <= maxToolAttempts; attempt++) {
+            renewOrFail(turn.sessionId(), turn.turnId(), holder);
+            ToolInvocation invocation = new ToolInvocation(turn.sessionId(), turn.turnId(), call.callId(), call.name(),
+                    call.arguments(), attempt);
+            Future<ToolOutput> run = calls.submit(() -> tool.run(invocation));
+            try {
+                ToolOutput output = run.get(toolTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                if (output == null) {
+                    return Part.ToolResult.error(call.callId(), call.name(), "the tool returned nothing");
+                }
+                return new Part.ToolResult(call.callId(), call.name(), output.content(), output.json(), false);
+            } catch (TimeoutException e) {
+                run.cancel(true);
+                last = e;
+                reason = "no result within " + toolTimeout;
+            } catch (ExecutionException e) {
+                last = e.getCause();
+                if (!(last instanceof ToolException) || !((ToolException) last).isRetryable()) {
+                    return Part.ToolResult.error(call.callId(), call.name(), last instanceof ToolException
+                            ? String.valueOf(last.getMessage())
+                            : "the tool failed: " + last.getClass().getSimpleName() + ": " + last.getMessage());
+                }
+                reason = String.valueOf(last.getMessage());
+            } catch (InterruptedException e) {
+                run.cancel(true);
+                Thread.currentThread().interrupt();
+                throw toolFailed(turn, call, attempt, "the calling thread was interrupted", e);
+            }
+            if (attempt < maxToolAttempts) {
+                LockSupport.parkNanos(Math.min(MAX_BACKOFF_NANOS, retryBackoff.toNanos() << Math.min(attempt - 1, 20)));
+            }
+        }
+        throw toolFailed(turn, call, maxToolAttempts, reason, last);
+    }
+
+    private ReplyFailedException toolFailed(TurnRequest turn, Part.ToolCall call, int attempts, String reason, Throwable cause) {
+        return new ReplyFailedException("tool '" + call.name() + "' (call " + call.callId() + ") of turn " + turn.turnId()
+                + " in session '" + turn.sessionId() + "' failed after " + attempts + " attempt(s): " + reason
+                + "; the turn's steps so far are stored: retry with the same turn id to run the call again with the same"
+                + " idempotency key", turn.turnId(), true, cause);
     }
 
     /** The reply's metadata, with its token usage under {@link Message#USAGE} when the provider reported it. */
@@ -322,6 +517,11 @@ public final class TurnService implements AutoCloseable {
         private Duration busyTimeout = Duration.ofSeconds(30);
         private String mode = ReplyRequest.CONVERSATION;
         private Clock clock = Clock.systemUTC();
+        private final Map<String, Tool> tools = new java.util.LinkedHashMap<>();
+        private Duration toolTimeout = Duration.ofSeconds(30);
+        private int maxToolAttempts = 3;
+        private int maxSteps = 8;
+        private Consumer<String> hook = step -> { };
 
         private Builder(ConversationStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -483,6 +683,76 @@ public final class TurnService implements AutoCloseable {
         }
 
         /**
+         * Offers these tools to the model, in addition to those offered before.
+         *
+         * @param values the tools
+         * @return this builder
+         * @throws IllegalArgumentException if two tools have the same name
+         * @since 0.2.0
+         */
+        public Builder tools(Tool... values) {
+            for (Tool tool : values) {
+                Objects.requireNonNull(tool, "tool");
+                String name = Objects.requireNonNull(tool.spec(), "spec").name();
+                if (tools.putIfAbsent(name, tool) != null) {
+                    throw new IllegalArgumentException("tools must have distinct names; '" + name + "' is offered twice");
+                }
+            }
+            return this;
+        }
+
+        /**
+         * Sets how long one run of a tool may take (default 30 s); a run that takes longer is
+         * interrupted and counts as a retryable failure (it may have had an effect: it is run again
+         * with the same idempotency key).
+         *
+         * @param value positive
+         * @return this builder
+         * @since 0.2.0
+         */
+        public Builder toolTimeout(Duration value) {
+            this.toolTimeout = positive("toolTimeout", value);
+            return this;
+        }
+
+        /**
+         * Sets how many times one call is run at most in one {@code respond} (default 3): retryable
+         * failures and timeouts are retried with the provider's backoff; when the last attempt
+         * fails, the turn fails with a retryable {@link ReplyFailedException} and resumes by its id.
+         *
+         * @param attempts 1 or more
+         * @return this builder
+         * @since 0.2.0
+         */
+        public Builder maxToolAttempts(int attempts) {
+            this.maxToolAttempts = Checks.positive("maxToolAttempts", attempts);
+            return this;
+        }
+
+        /**
+         * Sets how many provider calls one turn may make (default 8): a model that still asks for
+         * tools after that many ends the turn with a {@link ReplyFailedException} that is not
+         * retryable, every call answered.
+         *
+         * @param steps 1 to 99
+         * @return this builder
+         * @since 0.2.0
+         */
+        public Builder maxSteps(int steps) {
+            if (steps < 1 || steps > 99) {
+                throw new IllegalArgumentException("maxSteps must be between 1 and 99, was " + steps);
+            }
+            this.maxSteps = steps;
+            return this;
+        }
+
+        /** Test seam: called after each step of a turn (see the {@code STEP_} constants). */
+        Builder hook(Consumer<String> value) {
+            this.hook = Objects.requireNonNull(value, "hook");
+            return this;
+        }
+
+        /**
          * Validates the settings and builds the service.
          *
          * @return the service
@@ -494,9 +764,11 @@ public final class TurnService implements AutoCloseable {
             if (chosen == null) {
                 throw new IllegalStateException("provider is required: call provider(...) or discoverProvider()");
             }
-            Duration lease = leaseDuration != null ? leaseDuration : replyTimeout.plusSeconds(30);
-            if (lease.compareTo(replyTimeout) <= 0) {
-                throw new IllegalStateException("leaseDuration (" + lease + ") must exceed replyTimeout (" + replyTimeout + ")");
+            Duration longest = tools.isEmpty() || replyTimeout.compareTo(toolTimeout) >= 0 ? replyTimeout : toolTimeout;
+            Duration lease = leaseDuration != null ? leaseDuration : longest.plusSeconds(30);
+            if (lease.compareTo(longest) <= 0) {
+                throw new IllegalStateException("leaseDuration (" + lease + ") must exceed replyTimeout (" + replyTimeout
+                        + ")" + (tools.isEmpty() ? "" : " and toolTimeout (" + toolTimeout + ")"));
             }
             return new TurnService(this, chosen, lease);
         }

@@ -12,56 +12,101 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A provider's reply: text, optional extra fields (stored as attributes of the assistant message,
- * such as {@link Message#GRAMMAR_SUGGESTION} and {@link Message#TRANSLATION}), token usage and
- * structured metadata such as the {@linkplain #withModel(String) model} and the
+ * A provider's reply: its content as parts, optional extra fields (stored as attributes of the
+ * assistant message, such as {@link Message#GRAMMAR_SUGGESTION} and {@link Message#TRANSLATION}),
+ * token usage and structured metadata such as the {@linkplain #withModel(String) model} and the
  * {@linkplain #withFinishReason(String) finish reason}. The turn service stores the metadata, and
  * the usage under {@link Message#USAGE}, in the assistant message's metadata.
  *
- * @param text the reply text, not blank
+ * <p>A final reply has text ({@link #of(String)}). A reply that asks for tools holds
+ * {@link Part.ToolCall} parts, with or without text and {@link Part.Reasoning} before them
+ * ({@link #of(Part...)}): the turn service stores it, runs the calls, stores their results and asks
+ * the provider again.
+ *
+ * @param parts the content, in order: what an assistant message may hold; text not blank unless
+ *     there are tool calls; immutable
  * @param attributes extra text fields of the reply, immutable; keys follow the rules of
  *     {@link Message} attributes
  * @param usage the tokens the reply cost
  * @param metadata structured values about the reply, immutable; rules of {@link Message} metadata
  * @since 0.1.0
  */
-public record Reply(String text, Map<String, String> attributes, TokenUsage usage, Map<String, Object> metadata) {
+public record Reply(List<Part> parts, Map<String, String> attributes, TokenUsage usage, Map<String, Object> metadata) {
 
     /**
      * Validates and copies the components.
      *
-     * @param text the reply text
+     * @param parts the content
      * @param attributes the extra fields
      * @param usage the token usage
      * @param metadata structured values about the reply
      * @throws NullPointerException if a component or attribute value is null
-     * @throws IllegalArgumentException if {@code text} is blank, or a metadata key or value breaks
-     *     the rules of {@link Message} metadata
+     * @throws IllegalArgumentException if the text is blank and there are no tool calls, a part
+     *     cannot be in an assistant message, or a metadata key or value breaks the rules of
+     *     {@link Message} metadata
      * @since 0.2.0
      */
     public Reply {
-        Objects.requireNonNull(text, "text");
-        if (text.isBlank()) {
-            throw new IllegalArgumentException("text must not be blank");
-        }
         attributes = Map.copyOf(Objects.requireNonNull(attributes, "attributes"));
         Objects.requireNonNull(usage, "usage");
-        // the rules of message metadata, checked (and the map copied) by the one place that knows them
-        metadata = new Message("reply", Role.ASSISTANT, List.of(Part.text("")), Instant.EPOCH, Map.of(),
-                Objects.requireNonNull(metadata, "metadata")).metadata();
+        // the rules of parts and metadata, checked (and copied) by the one place that knows them
+        Message checked = new Message("reply", Role.ASSISTANT, Objects.requireNonNull(parts, "parts"), Instant.EPOCH,
+                Map.of(), Objects.requireNonNull(metadata, "metadata"));
+        if (checked.text().isBlank() && checked.toolCalls().isEmpty()) {
+            throw new IllegalArgumentException("text must not be blank in a reply without tool calls");
+        }
+        parts = checked.parts();
+        metadata = checked.metadata();
     }
 
     /**
-     * Creates a reply without metadata.
+     * Creates a reply of one text, without metadata.
      *
-     * @param text the reply text
+     * @param text the reply text, not blank
      * @param attributes the extra fields
      * @param usage the token usage
      * @throws NullPointerException if a component or attribute value is null
      * @throws IllegalArgumentException if {@code text} is blank
      */
     public Reply(String text, Map<String, String> attributes, TokenUsage usage) {
-        this(text, attributes, usage, Map.of());
+        this(List.of(Part.text(Objects.requireNonNull(text, "text"))), attributes, usage, Map.of());
+    }
+
+    /**
+     * Creates a reply of these parts, such as reasoning, text and tool calls.
+     *
+     * @param parts the content, in order
+     * @return the reply
+     * @throws IllegalArgumentException if the parts break a rule of the record
+     * @since 0.2.0
+     */
+    public static Reply of(Part... parts) {
+        return new Reply(List.of(parts), Map.of(), TokenUsage.UNKNOWN, Map.of());
+    }
+
+    /**
+     * Returns the reply's text: its text parts, joined.
+     *
+     * @return the text; may be empty in a reply with tool calls
+     */
+    public String text() {
+        return new Message("reply", Role.ASSISTANT, parts, Instant.EPOCH, Map.of(), Map.of()).text();
+    }
+
+    /**
+     * Returns the tool calls the reply asks for, in order.
+     *
+     * @return the calls; empty for a final reply
+     * @since 0.2.0
+     */
+    public List<Part.ToolCall> toolCalls() {
+        List<Part.ToolCall> calls = new java.util.ArrayList<>();
+        for (Part part : parts) {
+            if (part instanceof Part.ToolCall) {
+                calls.add((Part.ToolCall) part);
+            }
+        }
+        return calls;
     }
 
     /**
@@ -104,7 +149,7 @@ public record Reply(String text, Map<String, String> attributes, TokenUsage usag
     public Reply withAttribute(String key, String value) {
         Map<String, String> copy = new HashMap<>(attributes);
         copy.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
-        return new Reply(text, copy, usage, metadata);
+        return new Reply(parts, copy, usage, metadata);
     }
 
     /**
@@ -119,7 +164,7 @@ public record Reply(String text, Map<String, String> attributes, TokenUsage usag
     public Reply withMetadata(String key, Object value) {
         Map<String, Object> copy = new LinkedHashMap<>(metadata);
         copy.put(key, value);
-        return new Reply(text, attributes, usage, copy);
+        return new Reply(parts, attributes, usage, copy);
     }
 
     /**
@@ -151,7 +196,7 @@ public record Reply(String text, Map<String, String> attributes, TokenUsage usag
      * @return the new reply
      */
     public Reply withUsage(TokenUsage value) {
-        return new Reply(text, attributes, value, metadata);
+        return new Reply(parts, attributes, value, metadata);
     }
 
     /**

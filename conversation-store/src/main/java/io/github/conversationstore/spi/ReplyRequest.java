@@ -15,10 +15,13 @@ import java.util.Objects;
  * @param userMessage the new user message, already stored
  * @param mode what kind of reply is wanted, for example {@value #CONVERSATION}
  * @param turnId the turn's id: the same for every retry of the same turn
+ * @param steps the turn's own messages after the user message, oldest first: the assistant's tool
+ *     calls and the tools' results, every call answered; empty on the turn's first provider call
+ * @param tools the tools the model may call; empty if none
  * @since 0.1.0
  */
-public record ReplyRequest(
-        String sessionId, String language, List<StoredMessage> window, Message userMessage, String mode, String turnId) {
+public record ReplyRequest(String sessionId, String language, List<StoredMessage> window, Message userMessage,
+        String mode, String turnId, List<StoredMessage> steps, List<ToolSpec> tools) {
 
     /** The default mode: continue the conversation. */
     public static final String CONVERSATION = "conversation";
@@ -32,7 +35,10 @@ public record ReplyRequest(
      * @param userMessage the new user message
      * @param mode the mode
      * @param turnId the turn id
+     * @param steps the turn's tool calls and results so far
+     * @param tools the tools the model may call
      * @throws NullPointerException if a component is null
+     * @since 0.2.0
      */
     public ReplyRequest {
         Objects.requireNonNull(sessionId, "sessionId");
@@ -41,5 +47,38 @@ public record ReplyRequest(
         Objects.requireNonNull(userMessage, "userMessage");
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(turnId, "turnId");
+        steps = List.copyOf(Objects.requireNonNull(steps, "steps"));
+        tools = List.copyOf(Objects.requireNonNull(tools, "tools"));
+    }
+
+    /**
+     * Creates a request without tools, for a turn's first provider call.
+     *
+     * @param sessionId the conversation's key
+     * @param language the language tag
+     * @param window the recent messages
+     * @param userMessage the new user message
+     * @param mode the mode
+     * @param turnId the turn id
+     * @throws NullPointerException if a component is null
+     */
+    public ReplyRequest(String sessionId, String language, List<StoredMessage> window, Message userMessage,
+            String mode, String turnId) {
+        this(sessionId, language, window, userMessage, mode, turnId, List.of(), List.of());
+    }
+
+    /**
+     * Returns the whole conversation to send to the model, oldest first: the window, the user
+     * message, then the turn's steps.
+     *
+     * @return the messages, immutable
+     * @since 0.2.0
+     */
+    public List<Message> conversation() {
+        List<Message> all = new java.util.ArrayList<>(window.size() + 1 + steps.size());
+        window.forEach(m -> all.add(m.message()));
+        all.add(userMessage);
+        steps.forEach(m -> all.add(m.message()));
+        return List.copyOf(all);
     }
 }
