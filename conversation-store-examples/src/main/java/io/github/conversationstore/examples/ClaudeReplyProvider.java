@@ -11,16 +11,19 @@ import com.anthropic.models.messages.ContentBlock;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.StopReason;
 import com.anthropic.models.messages.Tool;
+import com.anthropic.core.ObjectMappers;
+import com.anthropic.models.messages.ToolChoiceAny;
+import com.anthropic.models.messages.ToolChoiceAuto;
 import com.anthropic.models.messages.ToolChoiceTool;
 import io.github.conversationstore.Message;
-import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.Part;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyProviderException;
 import io.github.conversationstore.spi.ReplyRequest;
 import io.github.conversationstore.spi.TokenUsage;
+import io.github.conversationstore.spi.ToolSpec;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -48,11 +51,13 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
     private final AnthropicClient client;
     private final String model;
     private final long maxTokens;
+    private final long thinkingBudget;
 
-    private ClaudeReplyProvider(AnthropicClient client, String model, long maxTokens) {
+    private ClaudeReplyProvider(AnthropicClient client, String model, long maxTokens, long thinkingBudget) {
         this.client = client;
         this.model = model;
         this.maxTokens = maxTokens;
+        this.thinkingBudget = thinkingBudget;
     }
 
     /**
@@ -95,15 +100,31 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
                 .model(model)
                 .maxTokens(maxTokens)
                 .system(TutorPrompt.system(request.language()))
-                .addTool(tutorTool())
-                .toolChoice(ToolChoiceTool.builder().name(TOOL).build());
-        List<Message> messages = new ArrayList<>();
-        for (StoredMessage m : request.window()) {
-            messages.add(m.message());
+                .addTool(tutorTool());
+        for (ToolSpec spec : request.tools()) {
+            params.addTool(claudeTool(spec));
         }
-        messages.add(request.userMessage());
-        ClaudeMessages.toParams(messages).forEach(params::addMessage);
+        if (thinkingBudget > 0) {
+            // extended thinking only works with the model choosing freely: a plain text reply is kept as it is
+            params.enabledThinking(thinkingBudget).toolChoice(ToolChoiceAuto.builder().build());
+        } else if (request.tools().isEmpty()) {
+            params.toolChoice(ToolChoiceTool.builder().name(TOOL).build());
+        } else {
+            // a real tool, or the final reply through tutor_reply
+            params.toolChoice(ToolChoiceAny.builder().build());
+        }
+        // the window, the user's message, then this turn's tool calls and results
+        ClaudeMessages.toParams(request.conversation()).forEach(params::addMessage);
         return params.build();
+    }
+
+    private static Tool claudeTool(ToolSpec spec) {
+        try {
+            return Tool.builder().name(spec.name()).description(spec.description())
+                    .inputSchema(ObjectMappers.jsonMapper().readValue(spec.inputSchema(), Tool.InputSchema.class)).build();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("inputSchema of tool '" + spec.name() + "' is not valid JSON", e);
+        }
     }
 
     static Tool tutorTool() {
@@ -137,6 +158,12 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
         TokenUsage usage = new TokenUsage(response.usage().inputTokens(), response.usage().outputTokens());
         String model = response.model().asString();
         String finish = stop == null ? "unknown" : stop.asString();
+        List<Part> parts = ClaudeMessages.toParts(response.content());
+        if (parts.stream().anyMatch(p -> p instanceof Part.ToolCall && !TOOL.equals(((Part.ToolCall) p).name()))) {
+            // Claude asks for tools: the turn service stores the calls, runs them and asks again
+            parts.removeIf(p -> p instanceof Part.ToolCall && TOOL.equals(((Part.ToolCall) p).name()));
+            return new Reply(parts, Map.of(), usage, Map.of()).withModel(model).withFinishReason(finish);
+        }
         StringBuilder plain = new StringBuilder();
         Map<String, Object> structured = null;
         for (ContentBlock block : response.content()) {
@@ -192,6 +219,7 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
         private String baseUrl;
         private String model = DEFAULT_MODEL;
         private long maxTokens = 1024;
+        private long thinkingBudget;
         private Duration timeout = Duration.ofSeconds(60);
         private int maxRetries = 2;
 
@@ -271,6 +299,23 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
         }
 
         /**
+         * Turns extended thinking on with this budget of tokens (default: off). Thinking blocks come
+         * back as {@link Part.Reasoning} parts of tool-calling steps, with their signatures, and are
+         * sent back as they came. With thinking on, Claude is not forced to use the structured reply
+         * tool (the API does not allow it), so a reply may come as plain text.
+         *
+         * @param tokens at least 1024, below {@link #maxTokens(long)}
+         * @return this builder
+         */
+        public Builder thinkingBudgetTokens(long tokens) {
+            if (tokens < 1024) {
+                throw new IllegalArgumentException("thinkingBudgetTokens must be at least 1024, was " + tokens);
+            }
+            this.thinkingBudget = tokens;
+            return this;
+        }
+
+        /**
          * Sets the SDK's timeout per HTTP request (default 60 s).
          *
          * @param value positive
@@ -312,7 +357,7 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
             if (baseUrl != null) {
                 client.baseUrl(baseUrl);
             }
-            return new ClaudeReplyProvider(client.build(), model, maxTokens);
+            return new ClaudeReplyProvider(client.build(), model, maxTokens, thinkingBudget);
         }
     }
 

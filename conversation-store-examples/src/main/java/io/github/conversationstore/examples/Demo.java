@@ -12,7 +12,12 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.Part;
+import io.github.conversationstore.ReplyFailedException;
 import io.github.conversationstore.TurnResult;
+import io.github.conversationstore.spi.Tool;
+import io.github.conversationstore.spi.ToolException;
+import io.github.conversationstore.spi.ToolOutput;
 import io.github.conversationstore.TurnService;
 import io.github.conversationstore.spi.ReplyProvider;
 import java.io.PrintStream;
@@ -44,7 +49,12 @@ public final class Demo {
 
     /** What a run found. */
     record Summary(int sent, int naiveDuplicateKeyErrors, int naiveOtherErrors, long naiveStored,
-            int libraryErrors, long libraryStored, boolean libraryInOrder, int tutorTurns) {}
+            int libraryErrors, long libraryStored, boolean libraryInOrder, int tutorTurns, List<String> toolKeys,
+            List<String> toolTurnIds) {}
+
+    /** The tool-using turn's id, and the student's request that makes the tutor use its tool. */
+    static final String TOOL_TURN = "turn-conjugate-ir";
+    static final String TOOL_LINE = "¿Puedes conjugar ir?";
 
     private Demo() {}
 
@@ -125,7 +135,12 @@ public final class Demo {
                     }
                 }
                 out.println();
-                out.println("4. The stored conversation 'tutor-demo':");
+                out.println("4. A tool-using turn, interrupted after the tool ran and resumed by its turn id in another"
+                        + " process");
+                List<String> toolKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
+                List<String> toolTurnIds = toolTurn(out, store, server.connectionString(), tutor, toolKeys);
+                out.println();
+                out.println("5. The stored conversation 'tutor-demo':");
                 for (StoredMessage m : store.readMessages("tutor-demo", 0, 100)) {
                     out.printf("   #%d %-9s %s%n", m.sequence(), m.role().wireName(), m.text());
                 }
@@ -134,14 +149,77 @@ public final class Demo {
                         header.messageCount(), header.createdAt(), header.updatedAt());
                 out.println();
                 Summary summary = new Summary(sent, duplicateKey.get(), otherErrors.get(), naiveStored,
-                        libraryErrors.get(), libraryStored, inOrder, turns);
+                        libraryErrors.get(), libraryStored, inOrder, turns, List.copyOf(toolKeys), toolTurnIds);
                 out.printf("Summary: original code: %d E11000 errors, %d of %d messages lost."
                         + " conversation-store: %d errors, %d of %d messages stored once and in order."
-                        + " Tutor: %d turns stored.%n", summary.naiveDuplicateKeyErrors(), sent - naiveStored, sent,
-                        summary.libraryErrors(), libraryStored, sent, turns);
+                        + " Tutor: %d turns stored; the tool turn holds each of its %d steps once, its tool ran %d"
+                        + " time(s) under one idempotency key.%n", summary.naiveDuplicateKeyErrors(), sent - naiveStored, sent,
+                        summary.libraryErrors(), libraryStored, sent, turns, toolTurnIds.size(),
+                        toolKeys.size());
                 return summary;
             }
         }
+    }
+
+    /**
+     * Runs {@value #TOOL_LINE} as a turn with the conjugation tool. The first process "stops" right
+     * after the tool ran (the tool reports a lost connection, and the turn gives up after one
+     * attempt); a second process, with its own client, runs the same turn id: the stored call is not
+     * asked for again, the tool runs again with the same idempotency key, and the conversation holds
+     * each step once. Returns the ids of the turn's stored messages.
+     */
+    private static List<String> toolTurn(PrintStream out, ConversationStore store, String connectionString,
+            ReplyProvider tutor, List<String> keys) {
+        ConjugationTool conjugation = new ConjugationTool();
+        Tool interrupted = Tool.of(conjugation.spec(), call -> {
+            keys.add(call.idempotencyKey());
+            ToolOutput output = conjugation.run(call);
+            out.println("   tool '" + call.name() + "' ran " + call.arguments() + ", idempotency key " + call.idempotencyKey());
+            if (keys.size() == 1) {
+                throw new ToolException("the process stopped after the tool ran (simulated)", true, null);
+            }
+            return output;
+        });
+        try (TurnService first = TurnService.builder(store).provider(tutor).tools(interrupted).maxToolAttempts(1)
+                .replyTimeout(Duration.ofSeconds(60)).build()) {
+            TurnResult turn = first.respond("tutor-tools", "es", TOOL_LINE, TOOL_TURN);
+            out.println("   the model answered without the tool: " + turn.reply().text());
+        } catch (ReplyFailedException e) {
+            out.println("   first process: turn " + TOOL_TURN + " failed (retryable: " + e.isRetryable() + "); stored so far: "
+                    + store.readMessages("tutor-tools", 0, 100).stream().map(m -> m.message().id()).toList());
+        }
+        try (MongoClient otherClient = MongoClients.create(connectionString);
+                ConversationStore other = MongoConversationStore.builder().client(otherClient).database("demo").build();
+                TurnService second = TurnService.builder(other).provider(tutor).tools(interrupted)
+                        .replyTimeout(Duration.ofSeconds(60)).build()) {
+            TurnResult turn = second.respond("tutor-tools", "es", TOOL_LINE, TOOL_TURN);
+            out.println("   second process, same turn id: tutor: " + turn.reply().text());
+            out.println("   stored (each step once):");
+            List<String> ids = new java.util.ArrayList<>();
+            for (StoredMessage m : other.readMessages("tutor-tools", 0, 100)) {
+                ids.add(m.message().id());
+                out.printf("     #%d %-9s %-22s %s%n", m.sequence(), m.role().wireName(), m.message().id(), describe(m.message()));
+            }
+            return ids;
+        }
+    }
+
+    /** A message's parts in one line: text, tool calls with their arguments, tool results. */
+    private static String describe(Message message) {
+        List<String> parts = new java.util.ArrayList<>();
+        for (Part part : message.parts()) {
+            if (part instanceof Part.Text) {
+                parts.add(((Part.Text) part).text());
+            } else if (part instanceof Part.ToolCall) {
+                parts.add("[call " + ((Part.ToolCall) part).name() + " " + ((Part.ToolCall) part).arguments() + "]");
+            } else if (part instanceof Part.ToolResult) {
+                String content = ((Part.ToolResult) part).content();
+                parts.add("[result " + (content.length() > 60 ? content.substring(0, 60) + "..." : content) + "]");
+            } else {
+                parts.add("[" + part.type() + "]");
+            }
+        }
+        return String.join(" ", parts);
     }
 
     interface PairSender {

@@ -3,15 +3,21 @@ package io.github.conversationstore.examples;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyRequest;
+import io.github.conversationstore.Part;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A deterministic tutor that needs no network: a few phrases per language, chosen by the length of
  * the conversation, and a grammar suggestion for the two slips every learner makes in writing (no
  * capital letter at the start where the script has capitals, no punctuation at the end: {@code 。}
- * in Chinese and Japanese). Used when no API key is set.
+ * in Chinese and Japanese). Asked to conjugate a verb ("conjuga ir"), it calls the
+ * {@link ConjugationTool} when the turn offers it, and answers with the tool's result: a tool-using
+ * turn without a network. Used when no API key is set.
  */
 public final class OfflineTutor implements ReplyProvider {
     private record Phrase(String text, String english) {}
@@ -43,8 +49,16 @@ public final class OfflineTutor implements ReplyProvider {
         return "offline";
     }
 
+    /** "conjugate ir", "conjuga tener", "conjugar ser": the tutor looks the verb up with its tool. */
+    private static final Pattern CONJUGATE = Pattern.compile("(?i)\\bconjuga(?:te|r)?\\s+(\\p{L}+)");
+
     @Override
     public Reply reply(ReplyRequest request) {
+        Matcher asked = CONJUGATE.matcher(request.userMessage().text());
+        boolean hasTool = request.tools().stream().anyMatch(t -> t.name().equals(ConjugationTool.NAME));
+        if (asked.find() && hasTool) {
+            return conjugation(request, asked.group(1).toLowerCase(Locale.ROOT));
+        }
         String language = request.language().split("-")[0].toLowerCase(Locale.ROOT);
         List<Phrase> phrases = PHRASES.getOrDefault(language, PHRASES.get("en"));
         Phrase phrase = phrases.get(request.window().size() / 2 % phrases.size());
@@ -52,6 +66,39 @@ public final class OfflineTutor implements ReplyProvider {
         String suggestion = suggestion(request.userMessage().text().strip());
         return suggestion == null ? reply : reply.withGrammarSuggestion(suggestion);
     }
+
+    /**
+     * A turn that uses the conjugation tool: first ask for it, then answer with what it returned
+     * (the result is the last step of the turn).
+     */
+    private static Reply conjugation(ReplyRequest request, String verb) {
+        List<Part.ToolResult> results = new ArrayList<>();
+        request.steps().forEach(m -> results.addAll(m.message().toolResults()));
+        if (results.isEmpty()) {
+            return Reply.of(Part.text("Voy a buscar el verbo «" + verb + "»."),
+                    new Part.ToolCall("conjugate-" + verb, ConjugationTool.NAME, "{\"verb\":\"" + verb + "\"}"));
+        }
+        Part.ToolResult result = results.get(results.size() - 1);
+        if (result.error()) {
+            return Reply.of("No tengo la conjugación de «" + verb + "». ¿Probamos con otro verbo?")
+                    .withTranslation("I don't have the conjugation of '" + verb + "'. Shall we try another verb?");
+        }
+        String forms;
+        try {
+            List<String> pairs = new ArrayList<>();
+            com.fasterxml.jackson.databind.JsonNode present = JSON.readTree(result.content()).get("present");
+            for (String person : ConjugationTool.PERSONS) {
+                pairs.add(person + " " + present.get(person).asText());
+            }
+            forms = String.join(", ", pairs);
+        } catch (java.io.IOException | RuntimeException e) {
+            forms = result.content();
+        }
+        return Reply.of("Presente de «" + verb + "»: " + forms + ".")
+                .withTranslation("Present tense of '" + verb + "': " + forms + ".");
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     /**
      * A corrected sentence when the text lacks a capital start or final punctuation, else null. The

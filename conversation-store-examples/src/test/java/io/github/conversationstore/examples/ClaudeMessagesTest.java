@@ -119,4 +119,33 @@ class ClaudeMessagesTest {
             assertThat(Map.copyOf(reply.metadata())).hasSize(2);
         }
     }
+
+    @Test
+    void toolTurn_throughTheTurnService_sendsToolDefinitionsAndTheStoredCallAndResultBackToClaude() throws Exception {
+        try (MessagesApiStub api = new MessagesApiStub();
+                ConversationStore store = InMemoryConversationStore.create();
+                ClaudeReplyProvider claude = ClaudeReplyProvider.builder().apiKey("test-key").baseUrl(api.baseUrl())
+                        .maxRetries(0).timeout(Duration.ofSeconds(5)).model("claude-test").build();
+                io.github.conversationstore.TurnService turns = io.github.conversationstore.TurnService.builder(store)
+                        .provider(claude).tools(new ConjugationTool()).build()) {
+            api.then(200, message("tool_use", "[{\"type\":\"thinking\",\"thinking\":\"Use the table.\",\"signature\":\"c2ln\"},"
+                    + "{\"type\":\"tool_use\",\"id\":\"toolu_7\",\"name\":\"conjugate\",\"input\":{\"verb\":\"ir\"}}]"));
+            api.then(200, toolReply("Yo voy, tu vas.", "", "I go, you go."));
+
+            io.github.conversationstore.TurnResult turn = turns.respond("s1", "es", "conjuga ir", "t1");
+
+            JsonNode firstRequest = api.requests().get(0);
+            assertThat(firstRequest.get("tools")).extracting(t -> t.get("name").asText()).containsExactly("tutor_reply", "conjugate");
+            assertThat(firstRequest.get("tool_choice").get("type").asText()).isEqualTo("any");
+            JsonNode sent = api.requests().get(1).get("messages");
+            assertThat(sent).extracting(t -> t.get("role").asText()).containsExactly("user", "assistant", "user");
+            assertThat(sent.get(1).get("content")).extracting(b -> b.get("type").asText()).containsExactly("thinking", "tool_use");
+            assertThat(sent.get(1).get("content").get(0).get("signature").asText()).isEqualTo("c2ln");
+            assertThat(sent.get(2).get("content").get(0).get("tool_use_id").asText()).isEqualTo("toolu_7");
+            assertThat(sent.get(2).get("content").get(0).get("content").asText()).contains("\"yo\":\"voy\"");
+            assertThat(turn.reply().text()).isEqualTo("Yo voy, tu vas.");
+            assertThat(turn.steps()).hasSize(2);
+            assertThat(turn.usage().inputTokens()).isEqualTo(84);
+        }
+    }
 }

@@ -23,6 +23,11 @@ class DemoTest {
         assertThat(summary.libraryStored()).isEqualTo(summary.sent());
         assertThat(summary.libraryInOrder()).isTrue();
         assertThat(summary.tutorTurns()).isEqualTo(Demo.TUTOR_LINES.size());
+        // the tool turn: interrupted after the tool ran, resumed by turn id; one key, each step once
+        assertThat(summary.toolKeys()).containsExactly(Demo.TOOL_TURN + ":conjugate-ir", Demo.TOOL_TURN + ":conjugate-ir");
+        assertThat(summary.toolTurnIds()).containsExactly(Demo.TOOL_TURN + ":user", Demo.TOOL_TURN + ":s1",
+                Demo.TOOL_TURN + ":s1:r0", Demo.TOOL_TURN + ":reply");
+        assertThat(printed).contains("Presente de «ir»: yo voy, tú vas").contains("failed (retryable: true)");
         assertThat(printed).contains("E11000 duplicate key errors: " + summary.naiveDuplicateKeyErrors())
                 .contains("#5 assistant")
                 .contains("Summary: original code: ");
