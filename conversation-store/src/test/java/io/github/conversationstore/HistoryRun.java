@@ -483,13 +483,29 @@ final class HistoryRun {
             }
         }
 
+        /**
+         * A message the checker knows by its text; one in three also carries other parts (a tool
+         * call and reasoning, or inline media) and metadata, so that moves handle messages of every
+         * shape and size.
+         */
+        private Message message(String text, Role role) {
+            if (random.nextInt(3) != 0) {
+                return new Message(text, role, text, Instant.now(), Map.of());
+            }
+            List<Part> parts = role == Role.ASSISTANT
+                    ? List.of(Part.Reasoning.of("why " + text, "sig"), Part.text(text), new Part.ToolCall(text, "tool", "{}"))
+                    : List.of(Part.text(text), Part.Media.inline("image/png", new byte[random.nextInt(600)]));
+            return new Message(text, role, parts, Instant.now(), Map.of(), Map.of("usage", Map.of("inputTokens", random.nextInt(1000)),
+                    "model", "m", "score", random.nextDouble()));
+        }
+
         /** 1 to 3 messages, two times in three under the caller's append id (which it may repeat). */
         private void newAppend(String name, String session, Target t) {
             List<Message> messages = new ArrayList<>();
             int size = 1 + random.nextInt(3);
             for (int i = 0; i < size; i++) {
                 String text = id(name) + "-m" + i;
-                messages.add(new Message(text, i % 2 == 0 ? Role.USER : Role.ASSISTANT, text, Instant.now(), Map.of()));
+                messages.add(message(text, i % 2 == 0 ? Role.USER : Role.ASSISTANT));
             }
             boolean callerId = random.nextInt(3) != 0;
             AppendRequest request = callerId

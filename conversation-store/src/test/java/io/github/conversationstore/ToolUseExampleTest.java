@@ -2,7 +2,11 @@ package io.github.conversationstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.conversationstore.spi.Tool;
+import io.github.conversationstore.spi.ToolOutput;
+import io.github.conversationstore.spi.ToolSpec;
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +38,41 @@ class ToolUseExampleTest {
             assertThat(store.promptWindow("session-42", 1)).isEmpty();
             assertThat(window.get(1).message().metadata().get(Message.USAGE))
                     .isEqualTo(java.util.Map.of("inputTokens", 812, "outputTokens", 40));
+        }
+    }
+
+    @Test
+    void toolUsingTurn() {
+        java.util.List<String> bookings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        io.github.conversationstore.spi.ReplyProvider model = request -> request.steps().isEmpty()
+                ? io.github.conversationstore.spi.Reply.of(Part.text("Booking it."),
+                        new Part.ToolCall("call-1", "book_lesson", "{\"day\":\"monday\"}"))
+                : io.github.conversationstore.spi.Reply.of("Booked: " + request.steps().get(1).message().toolResults().get(0).content());
+        try (ConversationStore store = InMemoryConversationStore.create()) {
+            // --- tools ---
+            Tool bookLesson = Tool.of(
+                    new ToolSpec("book_lesson", "Books a lesson with the tutor on a weekday.",
+                            "{\"type\":\"object\",\"properties\":{\"day\":{\"type\":\"string\"}},\"required\":[\"day\"]}"),
+                    call -> {
+                        // at least once per call: pass the key on, so that a call run again books once
+                        String booking = bookings.add(call.idempotencyKey()) ? "lesson-" + call.idempotencyKey() : "";
+                        return ToolOutput.json("{\"booking\":\"" + booking + "\"}");
+                    });
+            try (TurnService turns = TurnService.builder(store)
+                    .provider(model)                     // asks for tools, then answers
+                    .tools(bookLesson)
+                    .toolTimeout(Duration.ofSeconds(10)) // per run; retried with the same key
+                    .maxSteps(8)                         // provider calls per turn
+                    .build()) {
+                // stored: the user's message, the call (turnId:s1), its result (turnId:s1:r0), the reply;
+                // after a crash, respond(..., "turn-9") again resumes where the turn stopped
+                TurnResult turn = turns.respond("session-42", "es", "Book me a lesson on Monday", "turn-9");
+                List<StoredMessage> steps = turn.steps();
+            }
+            // --- end tools ---
+            assertThat(store.readMessages("session-42", 0, 10)).extracting(m -> m.message().id())
+                    .containsExactly("turn-9:user", "turn-9:s1", "turn-9:s1:r0", "turn-9:reply");
+            assertThat(bookings).containsExactly("turn-9:call-1");
         }
     }
 }

@@ -22,6 +22,18 @@
  *       which then needs a public no-argument constructor.</li>
  * </ol>
  *
+ * <h2>Tools</h2>
+ * <p>A provider whose model uses tools reads the offered {@link io.github.conversationstore.spi.ToolSpec}s
+ * from {@link io.github.conversationstore.spi.ReplyRequest#tools()} and the turn's earlier calls and
+ * results from {@link io.github.conversationstore.spi.ReplyRequest#steps()} (or all of it, in order,
+ * from {@link io.github.conversationstore.spi.ReplyRequest#conversation()}), and answers with a
+ * {@link io.github.conversationstore.spi.Reply} holding {@link io.github.conversationstore.Part.ToolCall}
+ * parts to ask for tools, or with text to end the turn. A tool implements
+ * {@link io.github.conversationstore.spi.Tool}: it runs at least once per call, with an
+ * {@linkplain io.github.conversationstore.spi.ToolInvocation#idempotencyKey() idempotency key} that
+ * stays the same when a resumed turn runs the call again; it reports failures with
+ * {@link io.github.conversationstore.spi.ToolException}, saying whether a retry may help.
+ *
  * <p>The SPI depends only on the public API of {@code io.github.conversationstore}.
  *
  * @since 0.1.0
