@@ -25,10 +25,12 @@ public final class InMemoryConversationStore implements ConversationStore {
     private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
     private final Limits limits;
     private final Clock clock;
+    private final Observers observers;
 
     private InMemoryConversationStore(Builder builder) {
         this.limits = builder.limits;
         this.clock = builder.clock;
+        this.observers = builder.observers();
     }
 
     /**
@@ -53,6 +55,10 @@ public final class InMemoryConversationStore implements ConversationStore {
     public AppendResult appendMessages(AppendRequest request) {
         Objects.requireNonNull(request, "request");
         limits.check(request);
+        return observers.append(request, attempts -> append(request));
+    }
+
+    private AppendResult append(AppendRequest request) {
         AppendResult[] result = new AppendResult[1];
         sessions.compute(request.sessionId(), (id, session) -> {
             if (request.isFenced()) {
@@ -75,6 +81,10 @@ public final class InMemoryConversationStore implements ConversationStore {
     public List<StoredMessage> recentMessages(String sessionId, int limit) {
         Checks.sessionId(sessionId);
         Limits.readLimit(limit);
+        return observers.read(sessionId, "recent", () -> recent(sessionId, limit), List::size);
+    }
+
+    private List<StoredMessage> recent(String sessionId, int limit) {
         Session session = sessions.get(sessionId);
         if (session == null) {
             return List.of();
@@ -90,6 +100,10 @@ public final class InMemoryConversationStore implements ConversationStore {
         Checks.sessionId(sessionId);
         Checks.notNegative("fromSequence", fromSequence);
         Limits.readLimit(limit);
+        return observers.read(sessionId, "page", () -> page(sessionId, fromSequence, limit), List::size);
+    }
+
+    private List<StoredMessage> page(String sessionId, long fromSequence, int limit) {
         Session session = sessions.get(sessionId);
         if (session == null) {
             return List.of();
@@ -107,6 +121,10 @@ public final class InMemoryConversationStore implements ConversationStore {
     @Override
     public Optional<ConversationHeader> findConversation(String sessionId) {
         Checks.sessionId(sessionId);
+        return observers.read(sessionId, "header", () -> header(sessionId), h -> h.isPresent() ? 1 : 0);
+    }
+
+    private Optional<ConversationHeader> header(String sessionId) {
         Session session = sessions.get(sessionId);
         if (session == null) {
             return Optional.empty();
@@ -153,6 +171,10 @@ public final class InMemoryConversationStore implements ConversationStore {
     @Override
     public long deleteConversation(String sessionId) {
         Checks.sessionId(sessionId);
+        return observers.erase(sessionId, () -> delete(sessionId));
+    }
+
+    private long delete(String sessionId) {
         leases.remove(sessionId);
         Session removed = sessions.remove(sessionId);
         if (removed == null) {

@@ -71,7 +71,8 @@ final class MongoAppender {
         this.updateAfter = new FindOneAndUpdateOptions().upsert(false).returnDocument(ReturnDocument.AFTER).projection(lengths);
     }
 
-    AppendResult append(AppendRequest request) {
+    /** Appends; {@code attempts[0]} tells how many times the database was tried. */
+    AppendResult append(AppendRequest request, int[] attempts) {
         ctx.limits.check(request);
         List<Document> encoded = ctx.codec.encode(request.messages(), request.appendId());
         long batchBytes = MessageCodec.estimateBytes(encoded);
@@ -82,10 +83,12 @@ final class MongoAppender {
                     + (ctx.maxDocumentBytes - HEAD_OVERHEAD_BYTES) + " bytes of messages (maxDocumentBytes)", null);
         }
         Batch batch = new Batch(request, encoded, batchBytes, AppendKeys.key(request.appendId()), room);
-        Deadline deadline = ctx.deadline("append " + request.appendId() + " to session '" + request.sessionId() + "'");
+        Deadline deadline = ctx.deadline("append", request.sessionId(),
+                "append " + request.appendId() + " to session '" + request.sessionId() + "'");
         boolean outcomeUnknown = false;
         RuntimeException last = null;
         for (int attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
+            attempts[0] = attempt;
             try {
                 Optional<AppendResult> done = attempt(batch, null, deadline);
                 if (done.isPresent()) {
@@ -98,6 +101,7 @@ final class MongoAppender {
                 if (failure == MongoFailure.TRANSIENT && !(e instanceof ConversationStoreException)) {
                     outcomeUnknown = true;
                     if (attempt < ctx.maxAttempts) {
+                        ctx.retrying(deadline, attempt, e);
                         ctx.backOff(attempt, true, deadline);
                     }
                     continue;
@@ -105,6 +109,7 @@ final class MongoAppender {
                 if (failure != MongoFailure.DUPLICATE_KEY) {
                     throw MongoContext.translate(deadline.what, e);
                 }
+                ctx.raceAbsorbed(deadline);
             }
             try {
                 Optional<AppendResult> resolved = resolve(batch, outcomeUnknown, deadline);
@@ -117,9 +122,11 @@ final class MongoAppender {
                     throw MongoContext.translate(deadline.what, resolveFailure);
                 }
                 last = resolveFailure;
+                ctx.retrying(deadline, attempt, resolveFailure);
                 ctx.backOff(attempt, true, deadline);
             }
         }
+        MongoContext.gaveUp(deadline, ctx.maxAttempts, last);
         String what = deadline.what + " failed after " + ctx.maxAttempts + " attempts";
         if (last == null || MongoFailure.of(last) == MongoFailure.DUPLICATE_KEY) {
             throw new ConcurrentAppendException(what + ": concurrent writers won every attempt; retry with the same append id", last);

@@ -20,6 +20,7 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
 import io.github.conversationstore.MongoContext.Deadline;
+import io.github.conversationstore.spi.StoreListener;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -102,6 +103,7 @@ final class MongoArchiveMover {
      * whether it trimmed (which also ends the claim). Leaves in {@code head}'s array what it kept.
      */
     private boolean moveOnce(String sessionId, Document head, long targetBytes, Deadline deadline) {
+        long startNanos = ctx.observers.startNanos();
         long firstSeq = longField(head, HEAD_SEQ);
         ObjectId generation = head.getObjectId(GENERATION);
         List<Document> messages = messages(head);
@@ -132,6 +134,14 @@ final class MongoArchiveMover {
         }
         ctx.reached("trimmed");
         head.put(MESSAGES, new ArrayList<>(messages.subList(k, messages.size())));
+        int moved = k;
+        long bytes = MessageCodec.estimateBytes(messages.subList(0, k));
+        Observers.LOG.log(System.Logger.Level.DEBUG, () -> "moved " + moved + " messages (" + bytes + " bytes) to the archive");
+        if (ctx.observers.active()) {
+            String session = ctx.observers.session(sessionId);
+            ctx.observers.emit(l -> l.onMove(new StoreListener.Move(session, moved, bytes, Observers.startOf(startNanos),
+                    Observers.since(startNanos))));
+        }
         return true;
     }
 

@@ -36,6 +36,7 @@ final class MongoContext {
     final boolean foreignWriters;
     final Duration operationTimeout;
     final ServerClock time;
+    final Observers observers;
     private final MongoCollection<Document> heads;
     private final MongoCollection<Document> archive;
     private volatile MoveStepHook moveStepHook = step -> { };
@@ -50,7 +51,7 @@ final class MongoContext {
     MongoContext(MongoClient client, MongoDatabase database, String collection, String archiveCollection,
             WriteConcern writeConcern, Limits limits, MessageCodec codec, int maxAttempts, int maxHeadMessages,
             long maxHeadBytes, long maxDocumentBytes, boolean foreignWriters, Duration operationTimeout,
-            ServerClock time) {
+            ServerClock time, Observers observers) {
         this.client = client;
         this.database = database;
         ReadConcern readConcern = isMajority(writeConcern) ? ReadConcern.MAJORITY : ReadConcern.LOCAL;
@@ -72,6 +73,7 @@ final class MongoContext {
         this.foreignWriters = foreignWriters;
         this.operationTimeout = operationTimeout;
         this.time = time;
+        this.observers = observers;
     }
 
     private static boolean isMajority(WriteConcern writeConcern) {
@@ -95,9 +97,39 @@ final class MongoContext {
         moveStepHook.reached(step);
     }
 
-    /** Starts the deadline of one operation, described by {@code what} in errors. */
-    Deadline deadline(String what) {
-        return new Deadline(what, System.nanoTime() + operationTimeout.toNanos());
+    /**
+     * Starts the deadline of one operation: {@code operation} names it in events and logs (no
+     * session id, no content), {@code what} describes it in errors.
+     */
+    Deadline deadline(String operation, String sessionId, String what) {
+        return new Deadline(operation, sessionId, what, System.nanoTime() + operationTimeout.toNanos());
+    }
+
+    /** A transient failure of the operation is about to be retried: an event and a debug line. */
+    void retrying(Deadline deadline, int attempt, Throwable failure) {
+        String reason = io.github.conversationstore.spi.StoreListener.outcome(failure);
+        Observers.LOG.log(System.Logger.Level.DEBUG, () -> deadline.operation + ": attempt " + attempt
+                + " failed with " + reason + "; retrying");
+        if (observers.active()) {
+            String session = observers.session(deadline.sessionId);
+            observers.emit(l -> l.onRetry(new io.github.conversationstore.spi.StoreListener.Retry(
+                    session, deadline.operation, attempt, reason)));
+        }
+    }
+
+    /** A concurrent writer won a race that the operation settles itself. */
+    void raceAbsorbed(Deadline deadline) {
+        if (observers.active()) {
+            String session = observers.session(deadline.sessionId);
+            observers.emit(l -> l.onRaceAbsorbed(new io.github.conversationstore.spi.StoreListener.RaceAbsorbed(
+                    session, deadline.operation)));
+        }
+    }
+
+    /** The operation ran out of attempts: a warning (the caller gets an exception too). */
+    static void gaveUp(Deadline deadline, int attempts, Throwable last) {
+        Observers.LOG.log(System.Logger.Level.WARNING, () -> deadline.operation + " gave up after " + attempts
+                + " attempts; last failure: " + io.github.conversationstore.spi.StoreListener.outcome(last));
     }
 
     /** Runs an idempotent operation, retrying transient failures within the deadline. */
@@ -113,17 +145,19 @@ final class MongoContext {
                 }
                 last = e;
                 if (attempt < maxAttempts) {
+                    retrying(deadline, attempt, e);
                     backOff(attempt, true, deadline);
                 }
             }
         }
+        gaveUp(deadline, maxAttempts, last);
         throw new ConversationStoreUnavailableException(
                 "could not " + deadline.what + " after " + maxAttempts + " attempts: " + last.getMessage(), last);
     }
 
     /** Runs {@link #call} under a new deadline. */
-    <T> T call(String what, Function<Deadline, T> operation) {
-        return call(deadline(what), operation);
+    <T> T call(String operation, String sessionId, String what, Function<Deadline, T> work) {
+        return call(deadline(operation, sessionId, what), work);
     }
 
     static ConversationStoreException translate(String what, RuntimeException e) {
@@ -167,10 +201,14 @@ final class MongoContext {
      * its client-side timeout, so server selection, connecting and waiting for a reply all count.
      */
     final class Deadline {
+        final String operation;
+        final String sessionId;
         final String what;
         private final long endNanos;
 
-        private Deadline(String what, long endNanos) {
+        private Deadline(String operation, String sessionId, String what, long endNanos) {
+            this.operation = operation;
+            this.sessionId = sessionId;
             this.what = what;
             this.endNanos = endNanos;
         }

@@ -59,7 +59,7 @@ public final class MongoConversationStore implements ConversationStore {
                 b.archiveCollection == null ? b.collection + "_archive" : b.archiveCollection,
                 b.writeConcern, b.limits, new MessageCodec(b.assistantRoleName), b.maxAttempts, b.maxHeadMessages,
                 b.maxHeadBytes, b.maxDocumentBytes, b.foreignWriters, b.operationTimeout,
-                new ServerClock(b.clock, database));
+                new ServerClock(b.clock, database), b.observers());
         this.reader = new MongoReader(ctx);
         this.mover = new MongoArchiveMover(ctx);
         this.appender = new MongoAppender(ctx, mover, reader);
@@ -76,7 +76,7 @@ public final class MongoConversationStore implements ConversationStore {
     }
 
     private void createIndexes(Duration expireAfterInactivity) {
-        MongoContext.Deadline overall = ctx.deadline("create the indexes");
+        MongoContext.Deadline overall = ctx.deadline("create indexes", null, "create the indexes");
         ctx.call(overall, deadline -> deadline.heads().createIndex(
                 Indexes.ascending(SESSION_ID), new IndexOptions().unique(true).name(SESSION_ID + "_1")));
         ctx.call(overall, deadline -> deadline.archive().createIndex(
@@ -140,7 +140,7 @@ public final class MongoConversationStore implements ConversationStore {
     @Override
     public AppendResult appendMessages(AppendRequest request) {
         Objects.requireNonNull(request, "request");
-        return appender.append(request);
+        return ctx.observers.append(request, attempts -> appender.append(request, attempts));
     }
 
     /**
@@ -153,8 +153,8 @@ public final class MongoConversationStore implements ConversationStore {
     public List<StoredMessage> recentMessages(String sessionId, int limit) {
         Checks.sessionId(sessionId);
         Limits.readLimit(limit);
-        return ctx.call("read session '" + sessionId + "'",
-                deadline -> reader.recent(sessionId, limit, deadline).toStored());
+        return ctx.observers.read(sessionId, "recent", () -> ctx.call("read", sessionId, "read session '" + sessionId + "'",
+                deadline -> reader.recent(sessionId, limit, deadline).toStored()), List::size);
     }
 
     /**
@@ -169,8 +169,8 @@ public final class MongoConversationStore implements ConversationStore {
         Checks.sessionId(sessionId);
         Checks.notNegative("fromSequence", fromSequence);
         Limits.readLimit(limit);
-        return ctx.call("read session '" + sessionId + "'",
-                deadline -> reader.read(sessionId, fromSequence, limit, deadline).toStored());
+        return ctx.observers.read(sessionId, "page", () -> ctx.call("read", sessionId, "read session '" + sessionId + "'",
+                deadline -> reader.read(sessionId, fromSequence, limit, deadline).toStored()), List::size);
     }
 
     /**
@@ -181,7 +181,8 @@ public final class MongoConversationStore implements ConversationStore {
     @Override
     public Optional<ConversationHeader> findConversation(String sessionId) {
         Checks.sessionId(sessionId);
-        return ctx.call("read session '" + sessionId + "'", deadline -> reader.header(sessionId, deadline));
+        return ctx.observers.read(sessionId, "header", () -> ctx.call("read", sessionId, "read session '" + sessionId + "'",
+                deadline -> reader.header(sessionId, deadline)), h -> h.isPresent() ? 1 : 0);
     }
 
     /**
@@ -230,7 +231,7 @@ public final class MongoConversationStore implements ConversationStore {
     @Override
     public long deleteConversation(String sessionId) {
         Checks.sessionId(sessionId);
-        return erasure.delete(sessionId);
+        return ctx.observers.erase(sessionId, () -> erasure.delete(sessionId));
     }
 
     /**
@@ -247,7 +248,7 @@ public final class MongoConversationStore implements ConversationStore {
      * @throws ConversationStoreUnavailableException if the database did not answer
      */
     public long removeOrphanedArchives() {
-        return erasure.sweep();
+        return ctx.observers.sweep(erasure::sweep);
     }
 
     /** Closes the client if the store created it from a connection string or client settings. */

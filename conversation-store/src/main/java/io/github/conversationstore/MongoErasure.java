@@ -51,7 +51,7 @@ final class MongoErasure {
      * retry finds nothing, the count read first is the answer.
      */
     long delete(String sessionId) {
-        MongoContext.Deadline overall = ctx.deadline("delete session '" + sessionId + "'");
+        MongoContext.Deadline overall = ctx.deadline("delete", sessionId, "delete session '" + sessionId + "'");
         Document counted = ctx.call(overall, deadline -> deadline.heads()
                 .find(new Document(SESSION_ID, sessionId)).projection(COUNTED).first());
         long deletedMessages = 0;
@@ -118,7 +118,7 @@ final class MongoErasure {
                 List<ObjectId> dead = new ArrayList<>(e.getValue());
                 dead.removeIf(g -> Objects.equals(g, live.get(e.getKey())));
                 if (!dead.isEmpty()) {
-                    removed += ctx.call("delete orphaned chunks of session '" + e.getKey() + "'",
+                    removed += ctx.call("sweep", e.getKey(), "delete orphaned chunks of session '" + e.getKey() + "'",
                             deadline -> deadline.archive().deleteMany(new Document(SESSION_ID, e.getKey())
                                     .append(GENERATION, new Document("$in", dead))).getDeletedCount());
                 }
@@ -134,7 +134,7 @@ final class MongoErasure {
         Document filter = session == null ? new Document() : new Document("$or", List.of(
                 new Document(SESSION_ID, session).append(GENERATION, new Document("$gt", generation)),
                 new Document(SESSION_ID, new Document("$gt", session))));
-        return ctx.call("list archived sessions", deadline -> deadline.archive().find(filter)
+        return ctx.call("sweep", null, "list archived sessions", deadline -> deadline.archive().find(filter)
                 .projection(Projections.fields(Projections.include(SESSION_ID, GENERATION), Projections.excludeId()))
                 .sort(Sorts.ascending(SESSION_ID, GENERATION))
                 .limit(1)
@@ -142,7 +142,7 @@ final class MongoErasure {
     }
 
     private Map<String, Object> liveGenerations(List<String> sessions) {
-        return ctx.call("read heads of archived sessions", deadline -> {
+        return ctx.call("sweep", null, "read heads of archived sessions", deadline -> {
             Map<String, Object> live = new HashMap<>();
             try (MongoCursor<Document> heads = deadline.heads()
                     .find(new Document(SESSION_ID, new Document("$in", sessions)))

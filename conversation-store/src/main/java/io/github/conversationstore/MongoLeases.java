@@ -36,7 +36,7 @@ final class MongoLeases {
     }
 
     boolean tryAcquire(String sessionId, String language, String holder, Duration duration) {
-        return ctx.call("take the lease of session '" + sessionId + "'", deadline -> {
+        return ctx.call("lease", sessionId, "take the lease of session '" + sessionId + "'", deadline -> {
             for (int attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
                 Instant now = ctx.time.now();
                 Document filter = new Document(SESSION_ID, sessionId).append("$or", List.of(
@@ -75,14 +75,14 @@ final class MongoLeases {
     }
 
     boolean renew(String sessionId, String holder, Duration duration) {
-        return ctx.call("renew the lease of session '" + sessionId + "'", deadline -> deadline.heads().updateOne(
+        return ctx.call("lease", sessionId, "renew the lease of session '" + sessionId + "'", deadline -> deadline.heads().updateOne(
                 new Document(SESSION_ID, sessionId).append(LEASE + "." + LEASE_HOLDER, holder),
                 new Document("$set", new Document(LEASE + "." + LEASE_EXPIRES_AT,
                         Date.from(ctx.time.now().plus(duration))))).getMatchedCount() == 1);
     }
 
     void release(String sessionId, String holder) {
-        ctx.call("release the lease of session '" + sessionId + "'", deadline -> deadline.heads().updateOne(
+        ctx.call("lease", sessionId, "release the lease of session '" + sessionId + "'", deadline -> deadline.heads().updateOne(
                 new Document(SESSION_ID, sessionId).append(LEASE + "." + LEASE_HOLDER, holder),
                 new Document("$unset", new Document(LEASE, ""))));
     }

@@ -12,6 +12,8 @@ import java.util.Objects;
 abstract class StoreBuilder<B extends StoreBuilder<B>> {
     Limits limits = Limits.DEFAULTS;
     Clock clock = Clock.systemUTC();
+    private final java.util.List<io.github.conversationstore.spi.StoreListener> listeners = new java.util.ArrayList<>();
+    private boolean exposeSessionIds;
 
     StoreBuilder() {}
 
@@ -58,6 +60,37 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
     public B appendIdWindow(int appends) {
         limits = limits.withAppendIdWindow(appends);
         return self();
+    }
+
+    /**
+     * Adds a listener that hears what the store does (appends, reads, races absorbed, retries,
+     * moves, erasures, sweeps); see {@link io.github.conversationstore.spi.StoreListener}. A listener
+     * that throws never breaks an operation.
+     *
+     * @param listener the listener
+     * @return this builder
+     * @since 0.2.0
+     */
+    public B listener(io.github.conversationstore.spi.StoreListener listener) {
+        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+        return self();
+    }
+
+    /**
+     * Sets whether events name the session (default false: session ids can be personal data, so
+     * events carry an empty session id unless this is set).
+     *
+     * @param value whether to expose session ids to listeners
+     * @return this builder
+     * @since 0.2.0
+     */
+    public B exposeSessionIds(boolean value) {
+        this.exposeSessionIds = value;
+        return self();
+    }
+
+    Observers observers() {
+        return listeners.isEmpty() ? Observers.NONE : new Observers(listeners, exposeSessionIds);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyProviderException;
 import io.github.conversationstore.spi.ReplyRequest;
+import io.github.conversationstore.spi.StoreListener;
 import io.github.conversationstore.spi.TokenUsage;
 import io.github.conversationstore.spi.Tool;
 import io.github.conversationstore.spi.ToolException;
@@ -100,6 +101,7 @@ public final class TurnService implements AutoCloseable {
     private final int maxToolAttempts;
     private final int maxSteps;
     private final Consumer<String> hook;
+    private final Observers observers;
     private final ExecutorService calls = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "turn-service-provider-" + THREADS.incrementAndGet());
         t.setDaemon(true);
@@ -124,6 +126,7 @@ public final class TurnService implements AutoCloseable {
         this.maxToolAttempts = b.maxToolAttempts;
         this.maxSteps = b.maxSteps;
         this.hook = b.hook;
+        this.observers = b.listeners.isEmpty() ? Observers.NONE : new Observers(b.listeners, b.exposeSessionIds);
     }
 
     /**
@@ -180,6 +183,26 @@ public final class TurnService implements AutoCloseable {
      */
     public TurnResult respond(TurnRequest turn) {
         Objects.requireNonNull(turn, "turn");
+        if (!observers.active()) {
+            return respondUnderLease(turn);
+        }
+        long start = System.nanoTime();
+        String session = observers.session(turn.sessionId());
+        observers.emit(l -> l.onTurnStart(new StoreListener.TurnStart(session, Observers.startOf(start))));
+        try {
+            TurnResult result = respondUnderLease(turn);
+            int steps = (int) result.steps().stream().filter(m -> m.role() == Role.ASSISTANT).count();
+            observers.emit(l -> l.onTurn(new StoreListener.Turn(session, steps, result.replayed(), result.usage(),
+                    Observers.startOf(start), Observers.since(start), StoreListener.OK)));
+            return result;
+        } catch (RuntimeException e) {
+            observers.emit(l -> l.onTurn(new StoreListener.Turn(session, 0, false, TokenUsage.UNKNOWN,
+                    Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
+            throw e;
+        }
+    }
+
+    private TurnResult respondUnderLease(TurnRequest turn) {
         String holder = UUID.randomUUID().toString();
         acquireLease(turn, holder);
         try {
@@ -343,6 +366,25 @@ public final class TurnService implements AutoCloseable {
      * error result, one that may pass fails the turn (resumable by its id).
      */
     private Part.ToolResult runTool(TurnRequest turn, String holder, Part.ToolCall call) {
+        if (!observers.active()) {
+            return runTool(turn, holder, call, new int[1]);
+        }
+        long start = System.nanoTime();
+        int[] attempts = {0};
+        String session = observers.session(turn.sessionId());
+        try {
+            Part.ToolResult result = runTool(turn, holder, call, attempts);
+            observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), attempts[0],
+                    Observers.startOf(start), Observers.since(start), result.error() ? "error_result" : StoreListener.OK)));
+            return result;
+        } catch (RuntimeException e) {
+            observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), attempts[0],
+                    Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
+            throw e;
+        }
+    }
+
+    private Part.ToolResult runTool(TurnRequest turn, String holder, Part.ToolCall call, int[] attempts) {
         Tool tool = tools.get(call.name());
         if (tool == null) {
             return Part.ToolResult.error(call.callId(), call.name(), "no tool named '" + call.name()
@@ -355,6 +397,7 @@ public final class TurnService implements AutoCloseable {
         String reason = "";
         Throwable last = null;
         for (int attempt = 1; attempt <= maxToolAttempts; attempt++) {
+            attempts[0] = attempt;
             renewOrFail(turn.sessionId(), turn.turnId(), holder);
             ToolInvocation invocation = new ToolInvocation(turn.sessionId(), turn.turnId(), call.callId(), call.name(),
                     call.arguments(), attempt);
@@ -383,9 +426,13 @@ public final class TurnService implements AutoCloseable {
                 throw toolFailed(turn, call, attempt, "the calling thread was interrupted", e);
             }
             if (attempt < maxToolAttempts) {
+                Observers.LOG.log(System.Logger.Level.DEBUG, "tool " + call.name() + ": attempt " + attempt
+                        + " failed with " + StoreListener.outcome(last) + "; retrying");
                 LockSupport.parkNanos(Math.min(MAX_BACKOFF_NANOS, retryBackoff.toNanos() << Math.min(attempt - 1, 20)));
             }
         }
+        Observers.LOG.log(System.Logger.Level.WARNING, "tool " + call.name() + " gave up after " + maxToolAttempts
+                + " attempts; last failure: " + StoreListener.outcome(last));
         throw toolFailed(turn, call, maxToolAttempts, reason, last);
     }
 
@@ -424,12 +471,34 @@ public final class TurnService implements AutoCloseable {
     }
 
     private Reply callProvider(ReplyRequest request, String holder) {
+        if (!observers.active()) {
+            return callProvider(request, holder, new int[1]);
+        }
+        long start = System.nanoTime();
+        int[] attempts = {0};
+        String session = observers.session(request.sessionId());
+        try {
+            Reply reply = callProvider(request, holder, attempts);
+            Object model = reply.metadata().get(Message.MODEL);
+            observers.emit(l -> l.onProviderCall(new StoreListener.ProviderCall(session, provider.name(),
+                    model instanceof String ? (String) model : "", attempts[0], reply.usage(), reply.toolCalls().size(),
+                    Observers.startOf(start), Observers.since(start), StoreListener.OK)));
+            return reply;
+        } catch (RuntimeException e) {
+            observers.emit(l -> l.onProviderCall(new StoreListener.ProviderCall(session, provider.name(), "", attempts[0],
+                    TokenUsage.UNKNOWN, 0, Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
+            throw e;
+        }
+    }
+
+    private Reply callProvider(ReplyRequest request, String holder, int[] attempts) {
         Throwable last = null;
         boolean retryable = false;
         String reason = "";
         int attempt = 0;
         while (attempt < maxProviderAttempts) {
             attempt++;
+            attempts[0] = attempt;
             renewOrFail(request.sessionId(), request.turnId(), holder);
             Future<Reply> call = calls.submit(() -> provider.reply(request));
             try {
@@ -456,9 +525,15 @@ public final class TurnService implements AutoCloseable {
                 break;
             }
             if (attempt < maxProviderAttempts) {
+                Observers.LOG.log(System.Logger.Level.DEBUG, "provider " + provider.name() + ": attempt " + attempt
+                        + " failed with " + StoreListener.outcome(last) + "; retrying");
                 long backoff = Math.min(MAX_BACKOFF_NANOS, retryBackoff.toNanos() << Math.min(attempt - 1, 20));
                 LockSupport.parkNanos(backoff);
             }
+        }
+        if (retryable) {
+            Observers.LOG.log(System.Logger.Level.WARNING, "provider " + provider.name() + " gave up after " + attempt
+                    + " attempts; last failure: " + StoreListener.outcome(last));
         }
         throw failed(request, attempt, retryable, reason, last);
     }
@@ -470,16 +545,30 @@ public final class TurnService implements AutoCloseable {
     }
 
     private void acquireLease(TurnRequest turn, String holder) {
-        long deadline = System.nanoTime() + busyTimeout.toNanos();
+        long start = System.nanoTime();
+        long deadline = start + busyTimeout.toNanos();
         long pause = TimeUnit.MILLISECONDS.toNanos(5);
+        boolean waited = false;
         while (!store.tryAcquireLease(turn.sessionId(), turn.language(), holder, leaseDuration)) {
+            waited = true;
             long left = deadline - System.nanoTime();
             if (left <= 0) {
+                leaseWait(turn, start, true);
                 throw new ConversationBusyException("session '" + turn.sessionId() + "' is busy with another turn;"
                         + " waited " + busyTimeout + " for it: retry turn " + turn.turnId() + " later");
             }
             LockSupport.parkNanos(Math.min(left, pause));
             pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        if (waited) {
+            leaseWait(turn, start, false);
+        }
+    }
+
+    private void leaseWait(TurnRequest turn, long start, boolean busy) {
+        if (observers.active()) {
+            String session = observers.session(turn.sessionId());
+            observers.emit(l -> l.onLeaseWait(new StoreListener.LeaseWait(session, Observers.since(start), busy)));
         }
     }
 
@@ -522,6 +611,8 @@ public final class TurnService implements AutoCloseable {
         private int maxToolAttempts = 3;
         private int maxSteps = 8;
         private Consumer<String> hook = step -> { };
+        private final List<StoreListener> listeners = new ArrayList<>();
+        private boolean exposeSessionIds;
 
         private Builder(ConversationStore store) {
             this.store = Objects.requireNonNull(store, "store");
@@ -743,6 +834,32 @@ public final class TurnService implements AutoCloseable {
                 throw new IllegalArgumentException("maxSteps must be between 1 and 99, was " + steps);
             }
             this.maxSteps = steps;
+            return this;
+        }
+
+        /**
+         * Adds a listener that hears the turns: their start and end, lease waits, provider calls and
+         * tool calls (see {@link StoreListener}; register it on the store's builder too for appends
+         * and reads). A listener that throws never breaks a turn.
+         *
+         * @param listener the listener
+         * @return this builder
+         * @since 0.2.0
+         */
+        public Builder listener(StoreListener listener) {
+            listeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * Sets whether events name the session (default false: session ids can be personal data).
+         *
+         * @param value whether to expose session ids to listeners
+         * @return this builder
+         * @since 0.2.0
+         */
+        public Builder exposeSessionIds(boolean value) {
+            this.exposeSessionIds = value;
             return this;
         }
 

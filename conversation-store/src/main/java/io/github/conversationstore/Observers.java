@@ -1,0 +1,122 @@
+package io.github.conversationstore;
+
+import io.github.conversationstore.spi.StoreListener;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The listeners of a store or turn service, and its log. Events are built only when someone
+ * listens; a listener that throws is logged (its class and the exception's class, never a message,
+ * which could hold content) and the operation goes on.
+ */
+final class Observers {
+    /** The library's log, through {@link System.Logger}: it lands in the application's logging. */
+    static final System.Logger LOG = System.getLogger("io.github.conversationstore");
+    static final Observers NONE = new Observers(List.of(), false);
+
+    private final List<StoreListener> listeners;
+    private final boolean exposeSessionIds;
+
+    Observers(List<StoreListener> listeners, boolean exposeSessionIds) {
+        this.listeners = List.copyOf(listeners);
+        this.exposeSessionIds = exposeSessionIds;
+    }
+
+    /** Whether anyone listens: callers skip building events (and reading clocks) when not. */
+    boolean active() {
+        return !listeners.isEmpty();
+    }
+
+    /** The session id as events may show it: empty unless the builder exposed session ids. */
+    String session(String sessionId) {
+        return exposeSessionIds && sessionId != null ? sessionId : "";
+    }
+
+    void emit(Consumer<StoreListener> event) {
+        for (StoreListener listener : listeners) {
+            try {
+                event.accept(listener);
+            } catch (RuntimeException | LinkageError e) {
+                LOG.log(Level.WARNING, () -> "listener " + listener.getClass().getName() + " threw "
+                        + e.getClass().getName() + "; the operation went on");
+            }
+        }
+    }
+
+    /** Runs an append, and tells the listeners how it went; {@code attempts[0]} is set by the append. */
+    AppendResult append(AppendRequest request, java.util.function.Function<int[], AppendResult> append) {
+        int[] attempts = {1};
+        if (!active()) {
+            return append.apply(attempts);
+        }
+        long start = System.nanoTime();
+        String session = session(request.sessionId());
+        int messages = request.messages().size();
+        try {
+            AppendResult result = append.apply(attempts);
+            emit(l -> l.onAppend(new StoreListener.Append(session, messages, result.duplicate(), result.conversationCreated(),
+                    attempts[0], startOf(start), since(start), StoreListener.OK)));
+            return result;
+        } catch (RuntimeException e) {
+            emit(l -> l.onAppend(new StoreListener.Append(session, messages, false, false, attempts[0], startOf(start),
+                    since(start), StoreListener.outcome(e))));
+            throw e;
+        }
+    }
+
+    /** Runs a read, and tells the listeners how it went; {@code count} says how many messages it returned. */
+    <T> T read(String sessionId, String kind, java.util.function.Supplier<T> read, java.util.function.ToIntFunction<T> count) {
+        if (!active()) {
+            return read.get();
+        }
+        long start = System.nanoTime();
+        String session = session(sessionId);
+        try {
+            T result = read.get();
+            int messages = count.applyAsInt(result);
+            emit(l -> l.onRead(new StoreListener.Read(session, kind, messages, startOf(start), since(start), StoreListener.OK)));
+            return result;
+        } catch (RuntimeException e) {
+            emit(l -> l.onRead(new StoreListener.Read(session, kind, 0, startOf(start), since(start), StoreListener.outcome(e))));
+            throw e;
+        }
+    }
+
+    /** Runs an erasure, and tells the listeners how many messages it deleted. */
+    long erase(String sessionId, java.util.function.LongSupplier delete) {
+        if (!active()) {
+            return delete.getAsLong();
+        }
+        long start = System.nanoTime();
+        long deleted = delete.getAsLong();
+        String session = session(sessionId);
+        emit(l -> l.onErasure(new StoreListener.Erasure(session, deleted, startOf(start), since(start))));
+        return deleted;
+    }
+
+    /** Runs a sweep, and tells the listeners how many chunks it removed. */
+    long sweep(java.util.function.LongSupplier sweep) {
+        long start = System.nanoTime();
+        long removed = sweep.getAsLong();
+        LOG.log(Level.DEBUG, () -> "retention sweep removed " + removed + " archive chunks");
+        emit(l -> l.onSweep(new StoreListener.Sweep(removed, startOf(start), since(start))));
+        return removed;
+    }
+
+    /** A point in time for durations, read only when someone listens. */
+    long startNanos() {
+        return active() ? System.nanoTime() : 0L;
+    }
+
+    /** The wall-clock start of something that began {@code startNanos} ago. */
+    static Instant startOf(long startNanos) {
+        return Instant.now().minusNanos(System.nanoTime() - startNanos);
+    }
+
+    static Duration since(long startNanos) {
+        return Duration.ofNanos(System.nanoTime() - startNanos);
+    }
+}
