@@ -284,7 +284,8 @@ final class MongoReader {
     Optional<ConversationHeader> header(String sessionId, Deadline deadline) {
         if (!ctx.foreignWriters) {
             Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
-                    .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.RECENT_APPENDS))
+                    .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS,
+                            HeadDocument.RECENT_APPENDS))
                     .first();
             if (head == null) {
                 return Optional.empty();

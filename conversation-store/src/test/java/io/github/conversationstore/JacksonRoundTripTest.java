@@ -105,4 +105,27 @@ class JacksonRoundTripTest {
         assertThat(mapper.readValue("{\"type\":\"hologram\",\"depth\":3}", Part.class))
                 .isEqualTo(new Part.Unknown("hologram", Map.of("depth", 3)));
     }
+
+    @Test
+    void toolTypesRepliesAndTurnResults_roundTrip() throws Exception {
+        io.github.conversationstore.spi.ToolSpec spec = new io.github.conversationstore.spi.ToolSpec("conjugate", "Conjugates.",
+                "{\"type\":\"object\"}");
+        io.github.conversationstore.spi.ToolOutput output = io.github.conversationstore.spi.ToolOutput.json("{\"yo\":\"voy\"}");
+        io.github.conversationstore.spi.ToolInvocation invocation = new io.github.conversationstore.spi.ToolInvocation(
+                "s1", "t1", "c1", "conjugate", "{}", 2);
+        io.github.conversationstore.spi.Reply reply = io.github.conversationstore.spi.Reply.of(Part.text("Checking."),
+                new Part.ToolCall("c1", "conjugate", "{}")).withModel("m").withUsage(new io.github.conversationstore.spi.TokenUsage(3, 4));
+        StoredMessage user = new StoredMessage(0, new Message("u", Role.USER, "hi", time, Map.of()));
+        StoredMessage step = new StoredMessage(1, new Message("a", Role.ASSISTANT, List.of(new Part.ToolCall("c1", "t", "{}")),
+                time, Map.of(), Map.of()));
+        TurnResult turn = new TurnResult("t1", user, new StoredMessage(3, new Message("r", Role.ASSISTANT, "ok", time, Map.of())),
+                false, new io.github.conversationstore.spi.TokenUsage(1, 2), List.of(step));
+
+        assertThat(mapper.readValue(mapper.writeValueAsString(spec), io.github.conversationstore.spi.ToolSpec.class)).isEqualTo(spec);
+        assertThat(mapper.readValue(mapper.writeValueAsString(output), io.github.conversationstore.spi.ToolOutput.class)).isEqualTo(output);
+        assertThat(mapper.readValue(mapper.writeValueAsString(invocation), io.github.conversationstore.spi.ToolInvocation.class))
+                .isEqualTo(invocation);
+        assertThat(mapper.readValue(mapper.writeValueAsString(reply), io.github.conversationstore.spi.Reply.class)).isEqualTo(reply);
+        assertThat(mapper.readValue(mapper.writeValueAsString(turn), TurnResult.class)).isEqualTo(turn);
+    }
 }
