@@ -61,7 +61,7 @@ final class Scripted {
 
     static final class WeatherTools {
         @Tool("Current weather for a city")
-        public String weather(@P("city") String city) {
+        public String weather(@P(name = "city", description = "the city") String city) {
             return "sunny in " + city;
         }
     }
