@@ -58,7 +58,7 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      * Appends a message to the conversation, unless this message object was stored before (or read
      * from this memory). A system message equal to the conversation's latest system message is not
      * stored again; an AI message with tool requests waits for its results (see
-     * {@link AdapterBuilder#groupToolCalls(boolean)}).
+     * {@link Builder#groupToolCalls(boolean)}).
      *
      * @param message the message
      * @throws IllegalArgumentException if the message cannot be stored (an attribute that is no JSON
