@@ -1,0 +1,183 @@
+package io.github.conversationstore.langchain4j;
+
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.memory.ChatMemory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A LangChain4j {@link ChatMemory} that appends to a {@link io.github.conversationstore.ConversationStore}
+ * instead of rewriting a list: {@link #add(ChatMessage)} appends the message exactly once,
+ * {@link #messages()} reads the window, {@link #clear()} erases the conversation. For
+ * {@code AiServices}, build memories with {@link ConversationStoreChatMemoryProvider}.
+ *
+ * <p>Rules, shared with {@link ConversationStoreChatMemoryStore}: a message object is stored once,
+ * however often it is added; a system message equal to the conversation's latest one is not stored
+ * again (AiServices adds it on every call); an AI message with tool requests is stored together
+ * with its results in one atomic append once they have all been added; the window is the last
+ * {@code window} stored messages (20 by default) with tool calls and results kept whole, the latest
+ * system message first. Nothing is ever deleted except by {@link #clear()}.
+ *
+ * <p>Thread-safe: instances of several threads and processes may add to one conversation.
+ *
+ * @since 0.2.0
+ */
+public final class ConversationStoreChatMemory implements ChatMemory {
+    private final MemoryEngine engine;
+    private final Object id;
+
+    ConversationStoreChatMemory(MemoryEngine engine, Object id) {
+        this.engine = engine;
+        this.id = Objects.requireNonNull(id, "id");
+        engine.sessionId(id);
+    }
+
+    /**
+     * Starts a builder of one memory.
+     *
+     * @return a builder; {@link Builder#store} and {@link Builder#id} are required
+     * @since 0.2.0
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns the memory id.
+     *
+     * @return the id given to the builder or provider
+     * @since 0.2.0
+     */
+    @Override
+    public Object id() {
+        return id;
+    }
+
+    /**
+     * Appends a message to the conversation, unless this message object was stored before (or read
+     * from this memory). A system message equal to the conversation's latest system message is not
+     * stored again; an AI message with tool requests waits for its results (see
+     * {@link Builder#groupToolCalls(boolean)}).
+     *
+     * @param message the message
+     * @throws IllegalArgumentException if the message cannot be stored (an attribute that is no JSON
+     *     value, inline media over 64 KiB)
+     * @throws io.github.conversationstore.ConversationStoreException if the store could not append;
+     *     adding the same message object again completes the append without doubling it
+     * @since 0.2.0
+     */
+    @Override
+    public void add(ChatMessage message) {
+        engine.add(id, List.of(Objects.requireNonNull(message, "message")));
+    }
+
+    /**
+     * Appends the messages, in order, in one atomic append (the system messages among them each in
+     * their own), skipping message objects already stored.
+     *
+     * @param messages the messages
+     * @throws IllegalArgumentException if a message cannot be stored; nothing is stored then
+     * @throws io.github.conversationstore.ConversationStoreException if the store could not append
+     * @since 0.2.0
+     */
+    @Override
+    public void add(Iterable<ChatMessage> messages) {
+        if (messages != null) {
+            List<ChatMessage> list = new ArrayList<>();
+            messages.forEach(list::add);
+            engine.add(id, list);
+        }
+    }
+
+    /**
+     * Takes {@code messages} as the memory's new content the way
+     * {@link ConversationStoreChatMemoryStore#updateMessages} does: the messages after the last one
+     * already stored are appended; nothing is deleted or rewritten (LangChain4j's default would
+     * clear the conversation and add the list again).
+     *
+     * @param messages the memory's messages, not empty
+     * @throws IllegalArgumentException if {@code messages} is empty or a message cannot be stored
+     * @throws io.github.conversationstore.ConversationStoreException if the store could not append
+     * @since 0.2.0
+     */
+    @Override
+    public void set(Iterable<ChatMessage> messages) {
+        Objects.requireNonNull(messages, "messages");
+        List<ChatMessage> list = new ArrayList<>();
+        messages.forEach(list::add);
+        if (list.isEmpty()) {
+            throw new IllegalArgumentException("messages must not be empty");
+        }
+        engine.update(id, list);
+    }
+
+    /**
+     * Reads the window: the last {@code window} stored messages, oldest first, tool calls and results
+     * kept whole, the latest system message first when it is older than that. Costs one or two reads
+     * of the window's size, whatever the conversation's length.
+     *
+     * @return the window, a new mutable list
+     * @throws io.github.conversationstore.ConversationStoreUnavailableException if the database did not answer
+     * @since 0.2.0
+     */
+    @Override
+    public List<ChatMessage> messages() {
+        return engine.read(id);
+    }
+
+    /**
+     * Deletes the conversation with all its messages.
+     *
+     * @throws io.github.conversationstore.ConversationStoreUnavailableException if the database did not answer
+     * @since 0.2.0
+     */
+    @Override
+    public void clear() {
+        engine.delete(id);
+    }
+
+    /**
+     * Builds one {@link ConversationStoreChatMemory}. Not thread-safe.
+     *
+     * @since 0.2.0
+     */
+    public static final class Builder extends AdapterBuilder<Builder> {
+        /** The default {@link #window(int)}: the window a model is sent. */
+        public static final int DEFAULT_WINDOW = 20;
+
+        private Object id;
+
+        private Builder() {
+            super(DEFAULT_WINDOW);
+        }
+
+        /**
+         * Sets the memory id (required): the conversation, whose session id is
+         * {@code String.valueOf(id)} unless {@link #sessionId} says otherwise.
+         *
+         * @param value the memory id
+         * @return this builder
+         * @since 0.2.0
+         */
+        public Builder id(Object value) {
+            this.id = Objects.requireNonNull(value, "id");
+            return this;
+        }
+
+        /**
+         * Builds the memory.
+         *
+         * @return the chat memory
+         * @throws IllegalStateException if no store or id was given
+         * @throws IllegalArgumentException if the language or the session id is invalid
+         * @since 0.2.0
+         */
+        public ConversationStoreChatMemory build() {
+            if (id == null) {
+                throw new IllegalStateException("id is required: call id(...) before build()");
+            }
+            return new ConversationStoreChatMemory(engine(), id);
+        }
+    }
+}

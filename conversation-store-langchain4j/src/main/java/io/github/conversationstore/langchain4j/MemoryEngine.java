@@ -1,0 +1,469 @@
+package io.github.conversationstore.langchain4j;
+
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import io.github.conversationstore.AppendRequest;
+import io.github.conversationstore.ConversationHeader;
+import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.Message;
+import io.github.conversationstore.Role;
+import io.github.conversationstore.StoredMessage;
+import java.lang.ref.WeakReference;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * What the adapter's public classes share: reads a conversation's window, and turns LangChain4j's
+ * writes (one message, or a whole rewritten list) into appends, each applied exactly once.
+ *
+ * <p>It recognizes stored messages by object identity: every message object it returned from a read
+ * or wrote is remembered (weakly, per conversation) as stored. A list handed back by
+ * {@code MessageWindowChatMemory} therefore splits exactly into what is stored and what is new,
+ * whatever other instances appended in between. A list with no message it knows, from a
+ * conversation it never read, is compared with the stored tail by content instead.
+ *
+ * <p>Thread-safe: writes to one conversation are serialized inside the engine (striped locks),
+ * reads are not.
+ */
+final class MemoryEngine {
+    /** Header attribute holding the text of the conversation's latest system message. */
+    static final String SYSTEM_TEXT = "langchain4jSystemMessage";
+    /** Header attribute counting the system messages the adapter stored. */
+    static final String SYSTEM_VERSION = "langchain4jSystemVersion";
+    /** Most tool calls one conversation holds back waiting for their results. */
+    static final int MAX_HELD_PER_CONVERSATION = 64;
+    /** How many conversations' write state (held calls, served flag) is kept. */
+    static final int MAX_CONVERSATIONS = 16_384;
+
+    private enum Known { STORED, HELD }
+
+    /** A failed append: sent again, under the same append id, when one of its messages comes again. */
+    private static final class Pending {
+        final AppendRequest request;
+        final List<WeakReference<ChatMessage>> messages = new ArrayList<>();
+
+        Pending(AppendRequest request, List<ChatMessage> messages) {
+            this.request = request;
+            messages.forEach(m -> this.messages.add(new WeakReference<>(m)));
+        }
+    }
+
+    /** An assistant message with tool calls, held until every call has its result. */
+    private static final class Held {
+        final List<ChatMessage> objects = new ArrayList<>();
+        final List<Message> messages = new ArrayList<>();
+        final Set<String> outstanding = new HashSet<>();
+
+        Held(ChatMessage ai, Message converted) {
+            objects.add(ai);
+            messages.add(converted);
+            converted.toolCalls().forEach(call -> outstanding.add(call.callId()));
+        }
+    }
+
+    /** Write state of one conversation, guarded by the conversation's lock. */
+    private static final class Conversation {
+        final List<Held> held = new ArrayList<>();
+        final MessageMapper.ToolCallIds ids = new MessageMapper.ToolCallIds();
+        volatile boolean served;
+    }
+
+    private final ConversationStore store;
+    private final String language;
+    private final int window;
+    private final Function<Object, String> sessionIds;
+    private final boolean groupToolCalls;
+    private final WeakIdentityMap<ChatMessage, Map<String, Object>> known = new WeakIdentityMap<>();
+    private final ReentrantLock[] locks = new ReentrantLock[64];
+    private final Map<String, Conversation> conversations = new LinkedHashMap<>(256, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Conversation> eldest) {
+            return size() > MAX_CONVERSATIONS;
+        }
+    };
+
+    MemoryEngine(ConversationStore store, String language, int window, Function<Object, String> sessionIds,
+            boolean groupToolCalls) {
+        this.store = store;
+        this.language = language;
+        this.window = window;
+        this.sessionIds = sessionIds;
+        this.groupToolCalls = groupToolCalls;
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new ReentrantLock();
+        }
+    }
+
+    String sessionId(Object memoryId) {
+        java.util.Objects.requireNonNull(memoryId, "memoryId");
+        String session = sessionIds.apply(memoryId);
+        if (session == null) {
+            throw new IllegalArgumentException("the session id function returned null for memory id " + memoryId);
+        }
+        return session;
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /**
+     * The window: the last {@code window} stored messages with tool calls and results kept whole
+     * ({@link ConversationStore#promptWindow}), the latest system message first if it is older than
+     * the window, older system messages left out.
+     */
+    List<ChatMessage> read(Object memoryId) {
+        String session = sessionId(memoryId);
+        List<StoredMessage> stored = store.promptWindow(session, window);
+        int lastSystem = -1;
+        for (int i = 0; i < stored.size(); i++) {
+            if (stored.get(i).role() == Role.SYSTEM && !stored.get(i).text().isBlank()) {
+                lastSystem = i;
+            }
+        }
+        List<ChatMessage> out = new ArrayList<>(stored.size() + 1);
+        if (lastSystem < 0 && !stored.isEmpty()) {
+            String system = store.findConversation(session).map(h -> h.attributes().get(SYSTEM_TEXT)).orElse(null);
+            if (system != null && !system.isBlank()) {
+                out.add(new SystemMessage(system));
+            }
+        }
+        for (int i = 0; i < stored.size(); i++) {
+            if (stored.get(i).role() != Role.SYSTEM || i == lastSystem) {
+                out.addAll(MessageMapper.fromStore(stored.get(i).message()));
+            }
+        }
+        for (ChatMessage message : out) {
+            mark(message, session, Known.STORED);
+        }
+        conversation(session).served = true;
+        return out;
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /** {@code ChatMemoryStore.updateMessages}: appends what follows the last stored message of the list. */
+    void update(Object memoryId, List<ChatMessage> messages) {
+        java.util.Objects.requireNonNull(messages, "messages");
+        String session = sessionId(memoryId);
+        ReentrantLock lock = lock(session);
+        lock.lock();
+        try {
+            Conversation conversation = conversation(session);
+            int lastKnown = -1;
+            for (int i = 0; i < messages.size(); i++) {
+                if (isKnown(messages.get(i), session)) {
+                    lastKnown = i;
+                }
+            }
+            List<ChatMessage> segment;
+            if (lastKnown >= 0 || conversation.served) {
+                segment = new ArrayList<>();
+                for (int i = 0; i < messages.size(); i++) {
+                    ChatMessage m = messages.get(i);
+                    // before the last stored message only a new system message can be new
+                    // (alwaysKeepSystemMessageFirst puts it first); anything else there is a rewrite
+                    if (i > lastKnown || (m instanceof SystemMessage && !isKnown(m, session))) {
+                        segment.add(m);
+                    }
+                }
+            } else {
+                segment = newByContent(session, messages);
+            }
+            write(session, conversation, segment);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code ChatMemory.add}: appends the messages this engine has not stored yet, in one append. */
+    void add(Object memoryId, List<ChatMessage> messages) {
+        String session = sessionId(memoryId);
+        ReentrantLock lock = lock(session);
+        lock.lock();
+        try {
+            List<ChatMessage> segment = new ArrayList<>();
+            for (ChatMessage m : messages) {
+                if (!isKnown(java.util.Objects.requireNonNull(m, "message"), session)) {
+                    segment.add(m);
+                }
+            }
+            write(session, conversation(session), segment);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Deletes the conversation and forgets what was stored in it. */
+    void delete(Object memoryId) {
+        String session = sessionId(memoryId);
+        ReentrantLock lock = lock(session);
+        lock.lock();
+        try {
+            store.deleteConversation(session);
+            known.forEach((message, sessions) -> {
+                synchronized (sessions) {
+                    sessions.remove(session);
+                }
+            });
+            Conversation conversation = conversation(session);
+            conversation.held.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void write(String session, Conversation conversation, List<ChatMessage> segment) {
+        List<ChatMessage> objects = new ArrayList<>();
+        List<Message> batch = new ArrayList<>();
+        for (int i = 0; i < segment.size(); i++) {
+            ChatMessage m = segment.get(i);
+            Object status = status(m, session);
+            if (status == Known.STORED || status == Known.HELD) {
+                continue; // sent again with an earlier failed append just now
+            }
+            if (status instanceof Pending pending) {
+                flush(session, objects, batch);
+                send(session, pending, null);
+                continue;
+            }
+            if (m instanceof SystemMessage system) {
+                flush(session, objects, batch);
+                appendSystem(session, system);
+                continue;
+            }
+            Message converted = MessageMapper.toStore(m, conversation.ids);
+            if (groupToolCalls && m instanceof AiMessage ai && ai.hasToolExecutionRequests()
+                    && onlyResultsOf(ai, segment, i + 1)) {
+                flush(session, objects, batch);
+                hold(session, conversation, new Held(m, converted));
+                continue;
+            }
+            if (m instanceof ToolExecutionResultMessage) {
+                Held held = heldFor(conversation, converted.toolResults().get(0).callId());
+                if (held != null) {
+                    flush(session, objects, batch);
+                    held.objects.add(m);
+                    held.messages.add(converted);
+                    held.outstanding.remove(converted.toolResults().get(0).callId());
+                    mark(m, session, Known.HELD);
+                    if (held.outstanding.isEmpty()) {
+                        conversation.held.remove(held);
+                        append(session, held.objects, held.messages);
+                    }
+                    continue;
+                }
+            }
+            objects.add(m);
+            batch.add(converted);
+            if (batch.size() == 256) {
+                flush(session, objects, batch);
+            }
+        }
+        flush(session, objects, batch);
+    }
+
+    /** Whether everything after {@code from} answers a call of {@code ai}: the exchange is not over yet. */
+    private static boolean onlyResultsOf(AiMessage ai, List<ChatMessage> segment, int from) {
+        Set<String> ids = new HashSet<>();
+        for (ToolExecutionRequest request : ai.toolExecutionRequests()) {
+            ids.add(request.id());
+        }
+        for (int j = from; j < segment.size(); j++) {
+            if (!(segment.get(j) instanceof ToolExecutionResultMessage result) || !ids.contains(result.id())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void hold(String session, Conversation conversation, Held held) {
+        conversation.held.add(held);
+        mark(held.objects.get(0), session, Known.HELD);
+        if (conversation.held.size() > MAX_HELD_PER_CONVERSATION) {
+            // a call whose results never came: store it as it is (windows leave it out)
+            Held oldest = conversation.held.remove(0);
+            append(session, oldest.objects, oldest.messages);
+        }
+    }
+
+    private static Held heldFor(Conversation conversation, String callId) {
+        for (Held held : conversation.held) {
+            if (held.outstanding.contains(callId)) {
+                return held;
+            }
+        }
+        return null;
+    }
+
+    private void appendSystem(String session, SystemMessage system) {
+        Optional<ConversationHeader> header = store.findConversation(session);
+        String current = header.map(h -> h.attributes().get(SYSTEM_TEXT)).orElse(null);
+        if (system.text().equals(current)) {
+            mark(system, session, Known.STORED);
+            return;
+        }
+        long version = header.map(h -> h.attributes().get(SYSTEM_VERSION)).map(Long::parseLong).orElse(0L) + 1;
+        // deterministic: instances that store the same system message at the same point store it once
+        AppendRequest request = AppendRequest.builder(session, language)
+                .appendId("lc4j-system-" + version + "-" + sha256(system.text()))
+                .messages(MessageMapper.toStore(system, null))
+                .headerAttribute(SYSTEM_TEXT, system.text())
+                .headerAttribute(SYSTEM_VERSION, Long.toString(version))
+                .build();
+        send(session, new Pending(request, List.of(system)), List.of(system));
+    }
+
+    private void flush(String session, List<ChatMessage> objects, List<Message> batch) {
+        if (!batch.isEmpty()) {
+            append(session, objects, batch);
+            objects.clear();
+            batch.clear();
+        }
+    }
+
+    private void append(String session, List<ChatMessage> objects, List<Message> messages) {
+        AppendRequest request = AppendRequest.builder(session, language)
+                .appendId("lc4j-" + UUID.randomUUID())
+                .messages(messages)
+                .build();
+        List<ChatMessage> copy = List.copyOf(objects);
+        send(session, new Pending(request, copy), copy);
+    }
+
+    /** Appends; on failure remembers the request so that the same messages are retried under its id. */
+    private void send(String session, Pending pending, List<ChatMessage> objects) {
+        List<ChatMessage> messages = objects;
+        if (messages == null) {
+            messages = new ArrayList<>();
+            for (WeakReference<ChatMessage> ref : pending.messages) {
+                ChatMessage m = ref.get();
+                if (m != null) {
+                    messages.add(m);
+                }
+            }
+        }
+        try {
+            store.appendMessages(pending.request);
+        } catch (RuntimeException e) {
+            for (ChatMessage m : messages) {
+                mark(m, session, pending);
+            }
+            throw e;
+        }
+        for (ChatMessage m : messages) {
+            mark(m, session, Known.STORED);
+        }
+    }
+
+    /**
+     * The messages of a list this engine knows nothing of that are not stored: the list is taken as
+     * stored messages (some perhaps evicted) followed by new ones, and its longest prefix found, in
+     * order, in the stored tail is not written again. System messages are left to the system rule.
+     */
+    private List<ChatMessage> newByContent(String session, List<ChatMessage> messages) {
+        int limit = Math.min(ConversationStore.MAX_READ_LIMIT, Math.max(1, messages.size() + window));
+        List<ChatMessage> tail = new ArrayList<>();
+        for (StoredMessage stored : store.recentMessages(session, limit)) {
+            if (stored.role() != Role.SYSTEM) {
+                tail.addAll(MessageMapper.fromStore(stored.message()));
+            }
+        }
+        List<ChatMessage> segment = new ArrayList<>();
+        int next = 0;
+        boolean matching = true;
+        for (ChatMessage m : messages) {
+            if (m instanceof SystemMessage) {
+                segment.add(m);
+                continue;
+            }
+            if (matching) {
+                int found = -1;
+                for (int j = next; j < tail.size() && found < 0; j++) {
+                    if (tail.get(j).equals(m)) {
+                        found = j;
+                    }
+                }
+                if (found >= 0) {
+                    next = found + 1;
+                    mark(m, session, Known.STORED);
+                    continue;
+                }
+                matching = false;
+            }
+            segment.add(m);
+        }
+        return segment;
+    }
+
+    // ---------------------------------------------------------------- state
+
+    private boolean isKnown(ChatMessage message, String session) {
+        Object status = status(message, session);
+        return status == Known.STORED || status == Known.HELD;
+    }
+
+    private Object status(ChatMessage message, String session) {
+        Map<String, Object> sessions = known.get(message);
+        if (sessions == null) {
+            return null;
+        }
+        synchronized (sessions) {
+            return sessions.get(session);
+        }
+    }
+
+    private void mark(ChatMessage message, String session, Object status) {
+        Map<String, Object> sessions;
+        synchronized (known) {
+            sessions = known.get(message);
+            if (sessions == null) {
+                sessions = new HashMap<>(2);
+                known.put(message, sessions);
+            }
+        }
+        synchronized (sessions) {
+            sessions.put(session, status);
+        }
+    }
+
+    private Conversation conversation(String session) {
+        synchronized (conversations) {
+            return conversations.computeIfAbsent(session, s -> new Conversation());
+        }
+    }
+
+    private ReentrantLock lock(String session) {
+        return locks[Math.floorMod(session.hashCode(), locks.length)];
+    }
+
+    /** How many message objects the engine remembers (for tests). */
+    int rememberedMessages() {
+        return known.size();
+    }
+
+    private static String sha256(String text) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

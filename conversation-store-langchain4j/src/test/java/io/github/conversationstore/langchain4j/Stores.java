@@ -1,0 +1,45 @@
+package io.github.conversationstore.langchain4j;
+
+import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.InMemoryConversationStore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+
+/** The stores every adapter test runs on: in memory, and MongoDB on an embedded server. */
+final class Stores {
+    private static final AtomicInteger DATABASES = new AtomicInteger();
+    private static EmbeddedMongo server;
+
+    private Stores() {}
+
+    /** A kind of store; each {@link #open()} gives a new, empty one. */
+    record Kind(String name, Supplier<ConversationStore> factory) {
+        ConversationStore open() {
+            return factory.get();
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static synchronized EmbeddedMongo server() {
+        if (server == null) {
+            server = new EmbeddedMongo();
+            Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+        }
+        return server;
+    }
+
+    static String newDatabase() {
+        return "lc4j" + DATABASES.incrementAndGet();
+    }
+
+    static Stream<Kind> all() {
+        return Stream.of(
+                new Kind("in-memory", InMemoryConversationStore::create),
+                new Kind("mongodb (embedded server)", () -> server().store(newDatabase())));
+    }
+}
