@@ -114,17 +114,18 @@ class LongConversationReadCostTest {
     }
 
     /**
-     * The same commands and documents at both lengths, and reply bytes a small multiple of the short
-     * conversation's and a sliver of the long one's texts. The window's find is byte for byte the
-     * same; what grows is the header read (when the system message is older than the window), which
-     * carries the store's dedup fingerprints: bounded by its append-id window, not by the length.
+     * The same commands and documents at both lengths, and the same reply bytes (within 10%) and a
+     * sliver of the long conversation's texts. The window's find is byte for byte the same, and the
+     * header read (when the system message is older than the window) leaves the store's dedup
+     * fingerprints out, so it does not grow either.
      */
     private static void assertFlat(Cost[] costs) {
         Cost small = costs[0];
         Cost large = costs[1];
         assertThat(large.commands()).isEqualTo(small.commands());
         assertThat(large.documents()).isEqualTo(small.documents());
-        assertThat((double) large.bytes()).isLessThanOrEqualTo(small.bytes() * 2.5);
+        // the same bytes but for digits of larger sequence numbers and counters
+        assertThat((double) large.bytes()).isLessThanOrEqualTo(small.bytes() * 1.1);
         long longTexts = (long) LONG * "message 000000 of a long conversation about the weather".length();
         assertThat(large.bytes()).isLessThan(longTexts / 100);
     }
