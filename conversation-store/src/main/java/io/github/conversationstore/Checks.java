@@ -157,16 +157,6 @@ final class Checks {
         return copy;
     }
 
-    /** Whether {@code json} is the text of a JSON object (the driver's JSON reader decides). */
-    static boolean isJsonObject(String json) {
-        try {
-            org.bson.BsonDocument.parse(json);
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
-
     static java.time.Duration leaseDuration(java.time.Duration duration) {
         java.util.Objects.requireNonNull(duration, "duration");
         if (duration.toMillis() < 1) {

@@ -42,6 +42,20 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
     String type();
 
     /**
+     * Returns the part's JSON form: its type name under {@value #TYPE_FIELD} and its fields beside it
+     * ({@code callId}, {@code name}, {@code arguments}; {@code content}, with {@code json} and
+     * {@code error} only when true; {@code mimeType}, {@code uri} or {@code data} in base64, and
+     * {@code name} when not empty; {@code text}, {@code signature}, {@code redacted} when true; an
+     * unknown part's fields as read).
+     *
+     * @return the fields, in order
+     */
+    @JsonValue
+    default Map<String, Object> toJson() {
+        return PartForm.write(this, false);
+    }
+
+    /**
      * Creates a text part.
      *
      * @param text the text, may be empty
@@ -87,15 +101,6 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
             return TYPE;
         }
 
-        /**
-         * Returns the JSON form: {@code {"type": "text", "text": ...}}.
-         *
-         * @return the fields
-         */
-        @JsonValue
-        public Map<String, Object> toJson() {
-            return PartForm.write(this, false);
-        }
     }
 
     /**
@@ -131,15 +136,6 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
             return TYPE;
         }
 
-        /**
-         * Returns the JSON form: {@code {"type": "tool_call", "callId", "name", "arguments"}}.
-         *
-         * @return the fields
-         */
-        @JsonValue
-        public Map<String, Object> toJson() {
-            return PartForm.write(this, false);
-        }
     }
 
     /**
@@ -218,16 +214,6 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
             return TYPE;
         }
 
-        /**
-         * Returns the JSON form: {@code {"type": "tool_result", "callId", "name", "content"}}, with
-         * {@code "json": true} and {@code "error": true} only when set.
-         *
-         * @return the fields
-         */
-        @JsonValue
-        public Map<String, Object> toJson() {
-            return PartForm.write(this, false);
-        }
     }
 
     /**
@@ -318,16 +304,6 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
             return TYPE;
         }
 
-        /**
-         * Returns the JSON form: {@code {"type": "media", "mimeType", "uri" or "data" (base64), "name"}},
-         * {@code name} only when not empty.
-         *
-         * @return the fields
-         */
-        @JsonValue
-        public Map<String, Object> toJson() {
-            return PartForm.write(this, false);
-        }
 
         byte[] rawData() {
             return data;
@@ -395,16 +371,6 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
             return TYPE;
         }
 
-        /**
-         * Returns the JSON form: {@code {"type": "reasoning", "text", "signature"}}, with
-         * {@code "redacted": true} only when set.
-         *
-         * @return the fields
-         */
-        @JsonValue
-        public Map<String, Object> toJson() {
-            return PartForm.write(this, false);
-        }
     }
 
     /**
@@ -439,14 +405,5 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
             fields = JsonValues.opaque(fields);
         }
 
-        /**
-         * Returns the JSON form: the type under {@value Part#TYPE_FIELD} and the fields beside it.
-         *
-         * @return the fields
-         */
-        @JsonValue
-        public Map<String, Object> toJson() {
-            return PartForm.write(this, false);
-        }
     }
 }

@@ -390,7 +390,8 @@ public final class TurnService implements AutoCloseable {
             return Part.ToolResult.error(call.callId(), call.name(), "no tool named '" + call.name()
                     + "'; the tools are " + tools.keySet());
         }
-        if (!Checks.isJsonObject(call.arguments())) {
+        if (!new ToolInvocation(turn.sessionId(), turn.turnId(), call.callId(), call.name(), call.arguments(), 1)
+                .argumentsAreJsonObject()) {
             return Part.ToolResult.error(call.callId(), call.name(), "the arguments are not a JSON object: "
                     + call.arguments());
         }

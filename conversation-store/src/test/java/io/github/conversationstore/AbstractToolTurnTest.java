@@ -27,8 +27,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -38,27 +36,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * resumable by turn id from another store instance. {@link #first} and {@link #second} are two
  * stores over the same data (for MongoDB two clients, standing for two processes).
  */
-abstract class AbstractToolTurnTest {
+abstract class AbstractToolTurnTest extends AbstractTwoStoreTest {
     private static final String SCHEMA = "{\"type\":\"object\",\"properties\":{\"verb\":{\"type\":\"string\"}}}";
 
-    protected ConversationStore first;
-    protected ConversationStore second;
-
-    /** Returns two stores over the same, empty data. */
-    protected abstract ConversationStore[] createStores();
-
-    @BeforeEach
-    void open() {
-        ConversationStore[] stores = createStores();
-        first = stores[0];
-        second = stores[1];
-    }
-
-    @AfterEach
-    void close() {
-        first.close();
-        second.close();
-    }
 
     /** Thrown by the step hook: the process "dies" there. */
     static final class Crash extends RuntimeException {

@@ -14,33 +14,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Turns against every store. {@link #first} and {@link #second} are two stores over the same data:
  * for MongoDB two clients (standing for two processes), in memory the same store.
  */
-abstract class AbstractTurnServiceTest {
-    protected ConversationStore first;
-    protected ConversationStore second;
-
-    /** Returns two stores over the same, empty data. */
-    protected abstract ConversationStore[] createStores();
-
-    @BeforeEach
-    void open() {
-        ConversationStore[] stores = createStores();
-        first = stores[0];
-        second = stores[1];
-    }
-
-    @AfterEach
-    void close() {
-        first.close();
-        second.close();
-    }
+abstract class AbstractTurnServiceTest extends AbstractTwoStoreTest {
 
     private TurnService.Builder turns(ConversationStore store, ReplyProvider provider) {
         return TurnService.builder(store).provider(provider)

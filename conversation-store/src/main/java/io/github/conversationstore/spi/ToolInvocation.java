@@ -49,6 +49,16 @@ public record ToolInvocation(String sessionId, String turnId, String callId, Str
         return turnId + ":" + callId;
     }
 
+    /**
+     * Whether the arguments are the text of a JSON object, as tool inputs must be. The turn service
+     * does not run a call whose arguments are not: it stores an error result for the model instead.
+     *
+     * @return whether {@link #arguments()} is a JSON object
+     */
+    public boolean argumentsAreJsonObject() {
+        return isJsonObject(arguments);
+    }
+
     /** Whether {@code json} is the text of a JSON object (the driver's JSON reader decides). */
     static boolean isJsonObject(String json) {
         try {
