@@ -40,7 +40,45 @@ final class Checks {
                                 + String.format(Locale.ROOT, "%04X", (int) value.charAt(i)) + " at index " + i + ")");
             }
         }
+        int lone = unpairedSurrogate(value);
+        if (lone >= 0) {
+            throw new IllegalArgumentException(name + " must not contain an unpaired surrogate (found one at index " + lone + ")");
+        }
         return value;
+    }
+
+    /** The index of the first unpaired UTF-16 surrogate in {@code s}, or -1. */
+    static int unpairedSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * {@code s} with every unpaired surrogate (half of a character, as a text cut in the middle of
+     * an emoji has) replaced by U+FFFD, as MongoDB's UTF-8 would store it: so that every store
+     * returns what it keeps, and a repeat is recognized.
+     */
+    static String wellFormed(String s) {
+        if (s == null || unpairedSurrogate(s) < 0) {
+            return s;
+        }
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                out.append(c).append(s.charAt(++i));
+            } else {
+                out.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+            }
+        }
+        return out.toString();
     }
 
     /** ISO 639-1 two-letter language codes, as the JDK knows them. */
@@ -92,19 +130,29 @@ final class Checks {
         if (key.indexOf('\0') >= 0) {
             throw new IllegalArgumentException(name + " key must not contain the NUL character");
         }
+        if (unpairedSurrogate(key) >= 0) {
+            throw new IllegalArgumentException(name + " key must not contain an unpaired surrogate");
+        }
     }
 
-    /** Checks keys and values of an attribute map and returns an immutable copy. */
+    /** Checks keys and values of an attribute map and returns an immutable copy (values well-formed). */
     static Map<String, String> attributes(String name, Map<String, String> attributes, Set<String> reserved) {
         Objects.requireNonNull(attributes, name);
+        boolean wellFormed = true;
         for (Map.Entry<String, String> e : attributes.entrySet()) {
             attributeKey(name, e.getKey());
             if (reserved.contains(e.getKey())) {
                 throw new IllegalArgumentException(name + " key '" + e.getKey() + "' is reserved; reserved keys are " + reserved);
             }
             Objects.requireNonNull(e.getValue(), () -> name + " value of '" + e.getKey() + "'");
+            wellFormed &= unpairedSurrogate(e.getValue()) < 0;
         }
-        return Map.copyOf(attributes);
+        if (wellFormed) {
+            return Map.copyOf(attributes);
+        }
+        Map<String, String> copy = new java.util.HashMap<>();
+        attributes.forEach((k, v) -> copy.put(k, wellFormed(v)));
+        return Map.copyOf(copy);
     }
 
     static List<Message> messages(List<Message> messages) {

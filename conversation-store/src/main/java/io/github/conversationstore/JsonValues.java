@@ -49,7 +49,10 @@ final class JsonValues {
     }
 
     private static Object value(String path, Object value, int depth) {
-        if (value == null || value instanceof String || value instanceof Boolean) {
+        if (value instanceof String) {
+            return Checks.wellFormed((String) value);
+        }
+        if (value == null || value instanceof Boolean) {
             return value;
         }
         if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
@@ -66,7 +69,7 @@ final class JsonValues {
             try {
                 return value(path, ((BigInteger) value).longValueExact(), depth);
             } catch (ArithmeticException e) {
-                return new BigDecimal((BigInteger) value);
+                return decimal(path, new BigDecimal((BigInteger) value));
             }
         }
         if (value instanceof Double || value instanceof Float) {
@@ -77,7 +80,7 @@ final class JsonValues {
             return d;
         }
         if (value instanceof BigDecimal) {
-            return value;
+            return decimal(path, (BigDecimal) value);
         }
         if (value instanceof Map) {
             return map(path, (Map<?, ?>) value, depth + 1);
@@ -95,6 +98,17 @@ final class JsonValues {
         }
         throw new IllegalArgumentException(path + " must be a string, number, boolean, null, list or map (what JSON"
                 + " can say), was a " + value.getClass().getName());
+    }
+
+    /** A decimal that MongoDB's Decimal128 holds exactly (34 significant digits, its exponent range). */
+    private static BigDecimal decimal(String path, BigDecimal value) {
+        try {
+            new Decimal128(value);
+            return value;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(path + " must fit a Decimal128 (at most 34 significant digits), was "
+                    + value.precision() + " digits with scale " + value.scale(), e);
+        }
     }
 
     /**
@@ -156,26 +170,43 @@ final class JsonValues {
     }
 
     /**
-     * A deep, unmodifiable copy of the fields of a part this version does not know, which may hold
-     * any BSON value (kept as it is, so that writing the part again stores it unchanged).
+     * A deep, unmodifiable copy of the fields of a part this version does not know: keys checked as
+     * metadata keys, numbers and strings normalized as in metadata, other values (BSON types such
+     * as dates, object ids or binary, from a newer version's part) kept as they are.
      */
-    static Map<String, Object> opaque(Map<String, ?> fields) {
+    static Map<String, Object> unknownFields(Map<String, ?> fields) {
+        return unknownMap("fields", fields);
+    }
+
+    private static Map<String, Object> unknownMap(String path, Map<?, ?> fields) {
         Map<String, Object> copy = new LinkedHashMap<>();
-        fields.forEach((k, v) -> copy.put(Objects.requireNonNull(k, "field name"), opaqueValue(v)));
+        for (Map.Entry<?, ?> e : fields.entrySet()) {
+            String key = String.valueOf(Objects.requireNonNull(e.getKey(), path + " key"));
+            Checks.attributeKey(path, key);
+            copy.put(key, unknownValue(path + "." + key, e.getValue()));
+        }
         return Collections.unmodifiableMap(copy);
     }
 
-    @SuppressWarnings("unchecked")
-    private static Object opaqueValue(Object value) {
+    private static Object unknownValue(String path, Object value) {
         if (value instanceof Map) {
-            return opaque((Map<String, ?>) value);
+            return unknownMap(path, (Map<?, ?>) value);
         }
         if (value instanceof Collection) {
             List<Object> copy = new ArrayList<>();
+            int i = 0;
             for (Object element : (Collection<?>) value) {
-                copy.add(opaqueValue(element));
+                copy.add(unknownValue(path + "[" + i++ + "]", element));
             }
             return Collections.unmodifiableList(copy);
+        }
+        if (value instanceof Decimal128) {
+            return ((Decimal128) value).isFinite() ? ((Decimal128) value).bigDecimalValue() : value;
+        }
+        boolean notFinite = (value instanceof Double || value instanceof Float)
+                && !Double.isFinite(((Number) value).doubleValue());
+        if (value instanceof String || (value instanceof Number && !notFinite)) {
+            return value(path, value, 1);
         }
         return value;
     }

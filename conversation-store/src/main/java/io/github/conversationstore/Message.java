@@ -37,7 +37,14 @@ import java.util.UUID;
  * {@value #MAX_METADATA_DEPTH} levels deep, keys by the attribute rules at every level), stored as
  * native BSON: the turn service records a reply's {@value #MODEL}, {@value #FINISH_REASON} and
  * {@value #USAGE} there. Whole numbers read back as {@link Integer} when they fit, else
- * {@link Long}; other numbers as {@link Double}, or {@link java.math.BigDecimal} if given as one.
+ * {@link Long}; other numbers as {@link Double}, or {@link java.math.BigDecimal} if given as one (at
+ * most 34 significant digits: MongoDB's Decimal128). JSON has one kind of number: a Jackson mapper
+ * reads a decimal back as {@code BigDecimal} only with {@code USE_BIG_DECIMAL_FOR_FLOATS}.
+ *
+ * <p>Text is kept as well-formed UTF-16: an unpaired surrogate (half a character, as a text cut in
+ * the middle of an emoji has) in a text, attribute or metadata value becomes U+FFFD when the message
+ * is built, as MongoDB would store it, so that every store gives back what it keeps; in an id or a
+ * key it is refused.
  *
  * <p>Rules on parts: at least one; {@link Part.ToolCall} parts only in assistant messages, with
  * distinct call ids; a tool message holds only {@link Part.ToolResult} parts (at least one; parts

@@ -349,6 +349,11 @@ final class MongoAppender {
             return Optional.empty();
         }
         List<Document> stored = page.documents();
+        if (marked && !stored.isEmpty()
+                && batch.encoded().get(0).get(MessageCodec.ELEMENT_ID).equals(stored.get(0).get(MessageCodec.ELEMENT_ID))) {
+            // this call's own attempt, whose reply was lost: nothing to compare (the element id is drawn per call)
+            return Optional.of(new AppendResult(request.appendId(), first, batch.size(), first == 0, false));
+        }
         boolean same = stored.size() >= batch.size()
                 && (!marked || stored.size() == batch.size() || MessageCodec.appendIdOf(stored.get(batch.size())) != null
                         || ctx.foreignWriters);

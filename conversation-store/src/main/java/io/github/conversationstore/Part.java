@@ -93,7 +93,7 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
          * @throws NullPointerException if {@code text} is null
          */
         public Text {
-            Objects.requireNonNull(text, "text");
+            text = Checks.wellFormed(Objects.requireNonNull(text, "text"));
         }
 
         @Override
@@ -128,7 +128,7 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
         public ToolCall {
             Checks.identifier("callId", callId, Checks.MAX_ID_LENGTH);
             Checks.identifier("name", name, Checks.MAX_ID_LENGTH);
-            Objects.requireNonNull(arguments, "arguments");
+            arguments = Checks.wellFormed(Objects.requireNonNull(arguments, "arguments"));
         }
 
         @Override
@@ -170,7 +170,8 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
                 throw new IllegalArgumentException(
                         "name must be at most " + Checks.MAX_ID_LENGTH + " characters, was " + name.length());
             }
-            Objects.requireNonNull(content, "content");
+            name = Checks.wellFormed(name);
+            content = Checks.wellFormed(Objects.requireNonNull(content, "content"));
         }
 
         /**
@@ -264,7 +265,7 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
                 }
                 data = data.clone();
             }
-            Objects.requireNonNull(name, "name");
+            name = Checks.wellFormed(Objects.requireNonNull(name, "name"));
         }
 
         /**
@@ -351,8 +352,8 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
          * @throws NullPointerException if a component is null
          */
         public Reasoning {
-            Objects.requireNonNull(text, "text");
-            Objects.requireNonNull(signature, "signature");
+            text = Checks.wellFormed(Objects.requireNonNull(text, "text"));
+            signature = Checks.wellFormed(Objects.requireNonNull(signature, "signature"));
         }
 
         /**
@@ -378,7 +379,8 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
      * whole so that it is written back unchanged.
      *
      * @param type the part's type name, not one of the known ones
-     * @param fields the part's other fields, as read (deeply unmodifiable)
+     * @param fields the part's other fields, deeply unmodifiable: numbers normalized as in metadata,
+     *     other values (BSON types such as dates or object ids included) kept as read
      */
     record Unknown(String type, Map<String, Object> fields) implements Part {
         private static final Set<String> KNOWN =
@@ -390,8 +392,9 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
          * @param type the type name
          * @param fields the other fields
          * @throws NullPointerException if a component is null
-         * @throws IllegalArgumentException if {@code type} is blank or a known type name, or
-         *     {@code fields} holds {@value Part#TYPE_FIELD}
+         * @throws IllegalArgumentException if {@code type} is blank or a known type name,
+         *     {@code fields} holds {@value Part#TYPE_FIELD}, or a field name breaks the rules of
+         *     metadata keys
          */
         public Unknown {
             Checks.identifier("type", type, Checks.MAX_ID_LENGTH);
@@ -402,7 +405,7 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
             if (fields.containsKey(TYPE_FIELD)) {
                 throw new IllegalArgumentException("fields must not hold '" + TYPE_FIELD + "': the type is a component");
             }
-            fields = JsonValues.opaque(fields);
+            fields = JsonValues.unknownFields(fields);
         }
 
     }

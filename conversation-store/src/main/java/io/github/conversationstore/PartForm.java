@@ -44,7 +44,12 @@ final class PartForm {
             out.put("signature", reasoning.signature());
             putFlag(out, "redacted", reasoning.redacted());
         } else {
-            out.putAll(((Part.Unknown) part).fields());
+            Map<String, Object> fields = ((Part.Unknown) part).fields();
+            if (bson) {
+                ((Map<?, ?>) JsonValues.toBson(fields)).forEach((k, v) -> out.put((String) k, v));
+            } else {
+                out.putAll(fields);
+            }
         }
         return out;
     }

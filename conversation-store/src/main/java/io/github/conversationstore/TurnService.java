@@ -269,7 +269,13 @@ public final class TurnService implements AutoCloseable {
             renewOrFail(turn.sessionId(), turn.turnId(), holder);
             // fenced: if this turn lost its lease (a pause longer than the lease), the write is
             // refused rather than stored after a later turn's messages
-            Step stored = appendStep(turn, holder, message);
+            Step stored;
+            try {
+                stored = appendStep(turn, holder, message);
+            } catch (IllegalArgumentException tooLarge) {
+                // over a size limit of the store: nothing was stored, and asking again would not help
+                throw failed(request, 1, false, "its reply could not be stored: " + tooLarge.getMessage(), tooLarge);
+            }
             hook.accept(last ? STEP_REPLY_STORED : STEP_CALLS_STORED);
             if (last) {
                 return new TurnResult(turn.turnId(), storedUser, stored.message, stored.duplicate, usage, steps);
@@ -303,17 +309,19 @@ public final class TurnService implements AutoCloseable {
     }
 
     /**
-     * The turn's messages from its user message on, in order: its own ids only (another writer's
-     * messages in between are not the turn's), up to and including its reply if stored.
+     * The turn's messages from its user message on, in order: its own ids only (another writer's or
+     * another turn's messages in between are not the turn's), up to and including its reply if stored.
      */
     private List<StoredMessage> turnMessages(TurnRequest turn, long userSequence, String replyId) {
-        String prefix = turn.turnId() + ":";
+        // the exact forms of the turn's ids: turn "a" must not take turn "a:x"'s messages for its own
+        java.util.regex.Pattern own = java.util.regex.Pattern.compile(
+                java.util.regex.Pattern.quote(turn.turnId()) + ":(?:user|reply|s\\d+(?::r\\d+)?)");
         List<StoredMessage> out = new ArrayList<>();
         long from = userSequence;
         while (true) {
             List<StoredMessage> page = store.readMessages(turn.sessionId(), from, TURN_PAGE);
             for (StoredMessage m : page) {
-                if (m.message().id().startsWith(prefix)) {
+                if (own.matcher(m.message().id()).matches()) {
                     out.add(m);
                     if (m.message().id().equals(replyId)) {
                         return out;
@@ -351,12 +359,20 @@ public final class TurnService implements AutoCloseable {
             if (answered.contains(call.callId())) {
                 continue;
             }
-            Part.ToolResult result = runTool(turn, holder, call);
+            Part.ToolResult result = runTool(turn, holder, step, call);
             hook.accept(STEP_TOOL_RAN);
             renewOrFail(turn.sessionId(), turn.turnId(), holder);
-            Message message = new Message(turn.turnId() + ":s" + step + ":r" + i, Role.TOOL, List.of(result),
-                    clock.instant(), Map.of(), Map.of());
-            steps.add(appendStep(turn, holder, message).message);
+            String id = turn.turnId() + ":s" + step + ":r" + i;
+            Step stored;
+            try {
+                stored = appendStep(turn, holder, new Message(id, Role.TOOL, List.of(result), clock.instant(), Map.of(), Map.of()));
+            } catch (IllegalArgumentException tooLarge) {
+                // nothing was stored: say so to the model rather than fail the turn on every retry
+                Part.ToolResult error = Part.ToolResult.error(call.callId(), call.name(),
+                        "the tool's result could not be stored: " + tooLarge.getMessage());
+                stored = appendStep(turn, holder, new Message(id, Role.TOOL, List.of(error), clock.instant(), Map.of(), Map.of()));
+            }
+            steps.add(stored.message);
             hook.accept(STEP_RESULT_STORED);
         }
     }
@@ -365,15 +381,15 @@ public final class TurnService implements AutoCloseable {
      * Runs one call with the tool's timeout and retries; a failure the model should read becomes an
      * error result, one that may pass fails the turn (resumable by its id).
      */
-    private Part.ToolResult runTool(TurnRequest turn, String holder, Part.ToolCall call) {
+    private Part.ToolResult runTool(TurnRequest turn, String holder, int step, Part.ToolCall call) {
         if (!observers.active()) {
-            return runTool(turn, holder, call, new int[1]);
+            return runTool(turn, holder, step, call, new int[1]);
         }
         long start = System.nanoTime();
         int[] attempts = {0};
         String session = observers.session(turn.sessionId());
         try {
-            Part.ToolResult result = runTool(turn, holder, call, attempts);
+            Part.ToolResult result = runTool(turn, holder, step, call, attempts);
             observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), attempts[0],
                     Observers.startOf(start), Observers.since(start), result.error() ? "error_result" : StoreListener.OK)));
             return result;
@@ -384,13 +400,13 @@ public final class TurnService implements AutoCloseable {
         }
     }
 
-    private Part.ToolResult runTool(TurnRequest turn, String holder, Part.ToolCall call, int[] attempts) {
+    private Part.ToolResult runTool(TurnRequest turn, String holder, int step, Part.ToolCall call, int[] attempts) {
         Tool tool = tools.get(call.name());
         if (tool == null) {
             return Part.ToolResult.error(call.callId(), call.name(), "no tool named '" + call.name()
                     + "'; the tools are " + tools.keySet());
         }
-        if (!new ToolInvocation(turn.sessionId(), turn.turnId(), call.callId(), call.name(), call.arguments(), 1)
+        if (!new ToolInvocation(turn.sessionId(), turn.turnId(), step, call.callId(), call.name(), call.arguments(), 1)
                 .argumentsAreJsonObject()) {
             return Part.ToolResult.error(call.callId(), call.name(), "the arguments are not a JSON object: "
                     + call.arguments());
@@ -400,7 +416,7 @@ public final class TurnService implements AutoCloseable {
         for (int attempt = 1; attempt <= maxToolAttempts; attempt++) {
             attempts[0] = attempt;
             renewOrFail(turn.sessionId(), turn.turnId(), holder);
-            ToolInvocation invocation = new ToolInvocation(turn.sessionId(), turn.turnId(), call.callId(), call.name(),
+            ToolInvocation invocation = new ToolInvocation(turn.sessionId(), turn.turnId(), step, call.callId(), call.name(),
                     call.arguments(), attempt);
             Future<ToolOutput> run = calls.submit(() -> tool.run(invocation));
             try {

@@ -157,7 +157,7 @@ abstract class AbstractToolTurnTest extends AbstractTwoStoreTest {
                 assertThat(r.content()).contains("voy");
             });
             assertThat(second.readMessages("s", 1, 1).get(0).message().parts().get(0)).isEqualTo(Part.Reasoning.of("step 0", "sig-0"));
-            assertThat(conjugate.runs).containsOnlyKeys("t1:call-0-0");
+            assertThat(conjugate.runs).containsOnlyKeys("t1:s1:call-0-0");
             assertThat(lookup.totalRuns()).isEqualTo(1);
             MessageModelContract.assertToolPairsWhole(second.readMessages("s", 0, 100));
         }
@@ -185,9 +185,9 @@ abstract class AbstractToolTurnTest extends AbstractTwoStoreTest {
             assertThat(resumed.reply().text()).isEqualTo("done: ok ok");
             assertThat(resumed.replayed()).isEqualTo(point.equals(TurnService.STEP_REPLY_STORED));
             // a call run again is one whose result was not stored: same idempotency key, never a new one
-            assertThat(conjugate.runs).containsOnlyKeys("t1:call-0-0", "t1:call-1-0");
-            assertThat(conjugate.runs.get("t1:call-0-0").get()).isEqualTo(point.equals(TurnService.STEP_TOOL_RAN) ? 2 : 1);
-            assertThat(conjugate.runs.get("t1:call-1-0").get()).isEqualTo(1);
+            assertThat(conjugate.runs).containsOnlyKeys("t1:s1:call-0-0", "t1:s2:call-1-0");
+            assertThat(conjugate.runs.get("t1:s1:call-0-0").get()).isEqualTo(point.equals(TurnService.STEP_TOOL_RAN) ? 2 : 1);
+            assertThat(conjugate.runs.get("t1:s2:call-1-0").get()).isEqualTo(1);
             // every step asked of the model once: a stored step is never asked for again
             assertThat(model.requests).hasSize(3);
             assertThat(storedIds("s")).doesNotHaveDuplicates();
@@ -236,8 +236,8 @@ abstract class AbstractToolTurnTest extends AbstractTwoStoreTest {
             TurnResult resumed = service.respond("s", "es", "conjugate ir", "t1");
 
             assertThat(resumed.reply().text()).isEqualTo("done: ok");
-            assertThat(tool.runs).containsOnlyKeys("t1:call-0-0");
-            assertThat(tool.runs.get("t1:call-0-0").get()).isEqualTo(3);
+            assertThat(tool.runs).containsOnlyKeys("t1:s1:call-0-0");
+            assertThat(tool.runs.get("t1:s1:call-0-0").get()).isEqualTo(3);
             assertThat(model.requests).hasSize(2);
         }
     }
@@ -311,7 +311,7 @@ abstract class AbstractToolTurnTest extends AbstractTwoStoreTest {
 
             assertThat(ra.reply()).isEqualTo(rb.reply());
             assertThat(ra.replayed() ^ rb.replayed()).isTrue();
-            assertThat(conjugate.runs).containsOnlyKeys("t1:call-0-0", "t1:call-1-0");
+            assertThat(conjugate.runs).containsOnlyKeys("t1:s1:call-0-0", "t1:s2:call-1-0");
             assertThat(conjugate.totalRuns()).isEqualTo(2);
             assertThat(model.requests).hasSize(3);
             assertThat(storedIds("s")).containsExactly("t1:user", "t1:s1", "t1:s1:r0", "t1:s2", "t1:s2:r0", "t1:reply");

@@ -112,7 +112,7 @@ class JacksonRoundTripTest {
                 "{\"type\":\"object\"}");
         io.github.conversationstore.spi.ToolOutput output = io.github.conversationstore.spi.ToolOutput.json("{\"yo\":\"voy\"}");
         io.github.conversationstore.spi.ToolInvocation invocation = new io.github.conversationstore.spi.ToolInvocation(
-                "s1", "t1", "c1", "conjugate", "{}", 2);
+                "s1", "t1", 1, "c1", "conjugate", "{}", 2);
         io.github.conversationstore.spi.Reply reply = io.github.conversationstore.spi.Reply.of(Part.text("Checking."),
                 new Part.ToolCall("c1", "conjugate", "{}")).withModel("m").withUsage(new io.github.conversationstore.spi.TokenUsage(3, 4));
         StoredMessage user = new StoredMessage(0, new Message("u", Role.USER, "hi", time, Map.of()));

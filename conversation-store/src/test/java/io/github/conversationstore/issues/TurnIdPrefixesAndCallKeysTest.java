@@ -1,4 +1,4 @@
-package io.github.conversationstore.review;
+package io.github.conversationstore.issues;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -31,11 +31,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Adversarial review of durable tool-using turns (public API only). */
-class ToolTurnReviewTest {
+class TurnIdPrefixesAndCallKeysTest {
     private static final String SCHEMA = "{\"type\":\"object\"}";
 
     static java.util.stream.Stream<org.junit.jupiter.api.Named<Supplier<ConversationStore>>> stores() {
-        return ReviewStores.both();
+        return BothStores.both();
     }
 
     /** Records invocations; fails (retryable) while {@code failing} is set. */

@@ -1,4 +1,4 @@
-package io.github.conversationstore.review;
+package io.github.conversationstore.issues;
 
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.InMemoryConversationStore;
@@ -9,10 +9,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 
 /** Store factories for the review tests: in memory and MongoDB (embedded wire-protocol server). */
-final class ReviewStores {
+final class BothStores {
     private static EmbeddedMongo server;
 
-    private ReviewStores() {}
+    private BothStores() {}
 
     static synchronized EmbeddedMongo server() {
         if (server == null) {

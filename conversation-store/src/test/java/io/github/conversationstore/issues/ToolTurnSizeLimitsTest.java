@@ -1,4 +1,4 @@
-package io.github.conversationstore.review;
+package io.github.conversationstore.issues;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
@@ -35,9 +35,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Adversarial review: turns whose steps break a store limit, and a lost reply of a step append. */
-class TurnLimitsReviewTest {
+class ToolTurnSizeLimitsTest {
     static Stream<Named<Supplier<ConversationStore>>> stores() {
-        return ReviewStores.both();
+        return BothStores.both();
     }
 
     /**
@@ -106,7 +106,7 @@ class TurnLimitsReviewTest {
      */
     @Test
     void lostReplyOfAStepAppendWithALoneSurrogateResolvesAsItsOwnWrite() throws Exception {
-        try (FaultInjectingProxy proxy = new FaultInjectingProxy(ReviewStores.server().port());
+        try (FaultInjectingProxy proxy = new FaultInjectingProxy(BothStores.server().port());
                 MongoClient client = MongoClients.create(MongoClientSettings.builder()
                         .applyConnectionString(new ConnectionString(proxy.connectionString()))
                         .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS)).build());
@@ -129,7 +129,7 @@ class TurnLimitsReviewTest {
     /** Control: the same lost reply with a well-formed answer resolves fine. */
     @Test
     void lostReplyOfAStepAppendResolves() throws Exception {
-        try (FaultInjectingProxy proxy = new FaultInjectingProxy(ReviewStores.server().port());
+        try (FaultInjectingProxy proxy = new FaultInjectingProxy(BothStores.server().port());
                 MongoClient client = MongoClients.create(MongoClientSettings.builder()
                         .applyConnectionString(new ConnectionString(proxy.connectionString()))
                         .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS)).build());
