@@ -39,6 +39,12 @@ import org.springframework.ai.chat.messages.Message;
  *       taken as stored, the rest is appended.</li>
  * </ul>
  *
+ * <p>Give {@code MessageWindowChatMemory} a {@code maxMessages} above this repository's (twice, say):
+ * the repository already bounds what it reads, so the memory then never trims. Its trim is
+ * harmless here on Spring AI 1.1 (it drops only messages read), but on 2.0 it moves its cut forward
+ * to the next user message and, when none follows, drops the messages being added before they
+ * reach {@code saveAll}.
+ *
  * <p>{@link #findByConversationId(String)} returns a bounded window: the last
  * {@link Builder#maxMessages(int) maxMessages} messages (default 20) with tool calls and results
  * kept whole, read without the rest of the conversation. {@link #findConversationIds()} lists the

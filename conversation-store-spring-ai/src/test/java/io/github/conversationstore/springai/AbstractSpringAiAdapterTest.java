@@ -158,6 +158,28 @@ abstract class AbstractSpringAiAdapterTest {
                 .containsExactly("turn 3", "echo: turn 3", "turn 4", "echo: turn 4");
     }
 
+    /**
+     * Spring AI 2.0's MessageWindowChatMemory, when it trims, moves its cut forward to the next user
+     * message, and drops the new messages too when none follows: they never reach the repository.
+     * With its maxMessages above the repository's window it never trims, on either line.
+     */
+    @Test
+    void messageWindowChatMemory_maxMessagesAboveTheRepositoryWindow_neverDropsNewMessages() {
+        repository(20).saveAll("conv-trim", List.of(new UserMessage("u1"), new AssistantMessage("a1"),
+                new AssistantMessage("a2"), new AssistantMessage("a3")));
+        ChatMemory sameWindow = MessageWindowChatMemory.builder().chatMemoryRepository(repository(4)).maxMessages(4).build();
+        ChatMemory largerWindow = MessageWindowChatMemory.builder().chatMemoryRepository(repository(4)).maxMessages(8).build();
+
+        sameWindow.add("conv-trim", new AssistantMessage("a4"));
+        largerWindow.add("conv-trim", new AssistantMessage("a5"));
+
+        if (SpringAiLine.TWO) {
+            assertThat(texts("conv-trim")).containsExactly("u1", "a1", "a2", "a3", "a5");
+        } else {
+            assertThat(texts("conv-trim")).containsExactly("u1", "a1", "a2", "a3", "a4", "a5");
+        }
+    }
+
     // ------------------------------------------------------------------ round trips
 
     private static Media uriMedia() {

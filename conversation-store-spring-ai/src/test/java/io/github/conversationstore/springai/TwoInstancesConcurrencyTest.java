@@ -11,6 +11,7 @@ import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.springai.testing.ConcurrentLoad;
 import io.github.conversationstore.springai.testing.EmbeddedMongo;
+import io.github.conversationstore.springai.testing.SpringAiLine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -67,19 +68,46 @@ class TwoInstancesConcurrencyTest {
         }
     }
 
+    /**
+     * The recommended setup: MessageWindowChatMemory's maxMessages above the repository's window, so
+     * that it never trims (the repository already bounds what it reads).
+     */
     @Test
     void messageWindowChatMemoryOnRepository_twoInstancesManyThreads_nothingLostOrDoubled() throws Exception {
         ConcurrentLoad.Plan[] plan = new ConcurrentLoad.Plan[1];
         List<StoredMessage> stored = runOnTwoInstances(store -> MessageWindowChatMemory.builder()
-                .chatMemoryRepository(ConversationStoreChatMemoryRepository.builder(store).build()).build(), true, plan);
+                .chatMemoryRepository(ConversationStoreChatMemoryRepository.builder(store).maxMessages(20).build())
+                .maxMessages(40).build(), true, plan);
 
         ConcurrentLoad.Outcome outcome = ConcurrentLoad.judge(plan[0], keys(stored));
-        System.out.println("conversation-store repository under MessageWindowChatMemory: " + outcome);
+        System.out.println("conversation-store repository under MessageWindowChatMemory (40 over 20): " + outcome);
         assertThat(outcome.lost()).isZero();
         assertThat(outcome.doubled()).isZero();
         assertThat(outcome.failedAdds()).isZero();
         assertThat(stored).hasSize(2 * THREADS * TURNS * 4);
         assertToolPairsAdjacent(stored);
+    }
+
+    /**
+     * Both windows 20: MessageWindowChatMemory trims every add. On 1.1 the trim drops only read
+     * messages, never new ones. On 2.0 the trim moves its cut to the next user message and drops
+     * the messages being added when none follows (an assistant's reply after a window of tool rounds
+     * from other threads): those never reach the repository. Measured, asserted on 1.1 only.
+     */
+    @Test
+    void messageWindowChatMemorySameWindowAsRepository_twoInstances_measured() throws Exception {
+        ConcurrentLoad.Plan[] plan = new ConcurrentLoad.Plan[1];
+        List<StoredMessage> stored = runOnTwoInstances(store -> MessageWindowChatMemory.builder()
+                .chatMemoryRepository(ConversationStoreChatMemoryRepository.builder(store).maxMessages(20).build())
+                .maxMessages(20).build(), true, plan);
+
+        ConcurrentLoad.Outcome outcome = ConcurrentLoad.judge(plan[0], keys(stored));
+        System.out.println("conversation-store repository under MessageWindowChatMemory (20 over 20, Spring AI "
+                + (SpringAiLine.TWO ? "2.x" : "1.1.x") + "): " + outcome);
+        assertThat(outcome.doubled()).isZero();
+        if (!SpringAiLine.TWO) {
+            assertThat(outcome.lost()).isZero();
+        }
     }
 
     @Test

@@ -98,7 +98,7 @@ public final class SpringAiLine {
 
         /** Spring AI 1.1.x asks this; without tool-calling options the client drops the tools. */
         @Override
-        @SuppressWarnings("deprecation") // deprecated in 2.x, which asks getOptions()
+        @SuppressWarnings({"deprecation", "removal"}) // deprecated for removal in 2.x, which asks getOptions()
         public ChatOptions getDefaultOptions() {
             return ToolCallingChatOptions.builder().build();
         }
