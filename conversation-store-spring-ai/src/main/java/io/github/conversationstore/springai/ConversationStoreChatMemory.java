@@ -1,0 +1,187 @@
+package io.github.conversationstore.springai;
+
+import io.github.conversationstore.AppendRequest;
+import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.ConversationStoreException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.springframework.ai.chat.memory.ChatMemory;
+import org.springframework.ai.chat.messages.Message;
+
+/**
+ * A Spring AI {@link ChatMemory} that appends to a {@link ConversationStore}: the store's
+ * guarantees (atomic, exactly-once, ordered, unbounded) behind the interface that
+ * {@code MessageChatMemoryAdvisor} and {@code PromptChatMemoryAdvisor} use.
+ *
+ * <ul>
+ *   <li>{@link #add(String, List)} appends exactly the given messages, after whatever the
+ *       conversation holds, in one atomic append (batches of at most 256 messages). Nothing stored
+ *       is ever read back or rewritten, so two application instances writing to one conversation
+ *       lose nothing.</li>
+ *   <li>Adding the same message object again (an advisor that runs twice, a retry after a timeout
+ *       whose outcome is unknown) repeats its first append id, so the store applies it once.
+ *       Messages this memory returned from {@link #get(String)} for the same conversation are
+ *       already stored and are skipped. A new object with the same content is a new message.</li>
+ *   <li>{@link #get(String)} reads only the window: the last {@code maxMessages} messages (default
+ *       20), oldest first, with tool calls and their results kept whole
+ *       ({@link ConversationStore#promptWindow(String, int)}), whatever the conversation's length.</li>
+ *   <li>{@link #clear(String)} erases the conversation and all its messages.</li>
+ * </ul>
+ *
+ * <p>Every Spring AI message type round-trips: system, user (with media), assistant (with tool calls,
+ * media and metadata) and tool response messages read back equal to the messages added (how is told
+ * in the project's docs/ADAPTERS.md). A new conversation is recorded with the configured
+ * {@linkplain Builder#language(String) language}.
+ *
+ * <p>Errors: invalid arguments throw {@link IllegalArgumentException} (a null one
+ * {@link NullPointerException}) and store nothing; everything else is a
+ * {@link ConversationStoreException}, never a MongoDB driver exception. Thread-safe.
+ *
+ * @since 0.2.0
+ */
+public final class ConversationStoreChatMemory implements ChatMemory {
+    private final StoreMemory memory;
+
+    private ConversationStoreChatMemory(Builder builder) {
+        memory = new StoreMemory(builder.store, builder.language, builder.maxMessages, builder.omitLargeMedia);
+    }
+
+    /**
+     * Starts a builder for a memory on this store.
+     *
+     * @param store the store; the memory does not close it
+     * @return a builder with the defaults: language {@code und}, 20 messages per window
+     * @throws NullPointerException if {@code store} is null
+     * @since 0.2.0
+     */
+    public static Builder builder(ConversationStore store) {
+        return new Builder(Objects.requireNonNull(store, "store"));
+    }
+
+    /**
+     * Appends the messages to the conversation, creating it if needed, in one atomic append.
+     *
+     * @param conversationId the conversation, at most 256 characters, not blank
+     * @param messages the messages, in order; an empty list stores nothing
+     * @throws IllegalArgumentException if the conversation id is invalid or a message cannot be
+     *     stored (see the class comment); nothing is stored
+     * @throws ConversationStoreException if the store failed; calling again with the same message
+     *     objects is safe
+     * @since 0.2.0
+     */
+    @Override
+    public void add(String conversationId, List<Message> messages) {
+        Objects.requireNonNull(conversationId, "conversationId");
+        Objects.requireNonNull(messages, "messages");
+        List<Message> unread = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            Message message = Objects.requireNonNull(messages.get(i), "messages[" + i + "]");
+            if (memory.readFrom(message, conversationId) == null) {
+                unread.add(message);
+            }
+        }
+        if (!unread.isEmpty()) {
+            memory.append(conversationId, unread, (batch, chunk) -> AppendRequest.newAppendId());
+        }
+    }
+
+    /**
+     * Returns the conversation's window: its last messages, oldest first, at most
+     * {@link Builder#maxMessages(int) maxMessages}, with tool calls and results kept whole. Reads
+     * only those messages, whatever the conversation's length.
+     *
+     * @param conversationId the conversation
+     * @return the window, a new mutable list; empty if the conversation does not exist
+     * @throws IllegalArgumentException if the conversation id is invalid
+     * @throws ConversationStoreException if the store failed
+     * @since 0.2.0
+     */
+    @Override
+    public List<Message> get(String conversationId) {
+        Objects.requireNonNull(conversationId, "conversationId");
+        return memory.window(conversationId);
+    }
+
+    /**
+     * Erases the conversation: all its messages, also those outside the window. Idempotent.
+     *
+     * @param conversationId the conversation
+     * @throws IllegalArgumentException if the conversation id is invalid
+     * @throws ConversationStoreException if the store failed
+     * @since 0.2.0
+     */
+    @Override
+    public void clear(String conversationId) {
+        Objects.requireNonNull(conversationId, "conversationId");
+        memory.store.deleteConversation(conversationId);
+    }
+
+    /**
+     * Builds a {@link ConversationStoreChatMemory}. Not thread-safe.
+     *
+     * @since 0.2.0
+     */
+    public static final class Builder {
+        private final ConversationStore store;
+        private String language = Settings.DEFAULT_LANGUAGE;
+        private int maxMessages = Settings.DEFAULT_MAX_MESSAGES;
+        private boolean omitLargeMedia;
+
+        private Builder(ConversationStore store) {
+            this.store = store;
+        }
+
+        /**
+         * Sets the language recorded when a conversation is created (default {@code und},
+         * undetermined).
+         *
+         * @param value a BCP 47 tag such as {@code en} or {@code zh-CN}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code value} is not a tag naming a language
+         * @since 0.2.0
+         */
+        public Builder language(String value) {
+            this.language = Settings.language(value);
+            return this;
+        }
+
+        /**
+         * Sets how many of the last messages {@link ConversationStoreChatMemory#get(String)} returns
+         * (default 20).
+         *
+         * @param value 1 to {@value ConversationStore#MAX_READ_LIMIT}
+         * @return this builder
+         * @throws IllegalArgumentException if {@code value} is out of range
+         * @since 0.2.0
+         */
+        public Builder maxMessages(int value) {
+            this.maxMessages = Settings.maxMessages(value);
+            return this;
+        }
+
+        /**
+         * Sets whether media too large to store inline (over 64 KiB of bytes) are replaced by a
+         * placeholder that records their type, name and size and reads back as no media (default
+         * false: such a message is refused with an {@link IllegalArgumentException}).
+         *
+         * @param value whether to omit large media
+         * @return this builder
+         * @since 0.2.0
+         */
+        public Builder omitLargeMedia(boolean value) {
+            this.omitLargeMedia = value;
+            return this;
+        }
+
+        /**
+         * Builds the memory.
+         *
+         * @return the memory
+         * @since 0.2.0
+         */
+        public ConversationStoreChatMemory build() {
+            return new ConversationStoreChatMemory(this);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.github.conversationstore.springai.autoconfigure;
+
+import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.springai.ConversationStoreChatMemory;
+import io.github.conversationstore.springai.ConversationStoreChatMemoryRepository;
+import org.springframework.ai.chat.memory.ChatMemory;
+import org.springframework.ai.chat.memory.ChatMemoryRepository;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Spring Boot auto-configuration of Spring AI's chat memory on the application's
+ * {@link ConversationStore} bean (the auto-configured one, or the application's own): a
+ * {@link ConversationStoreChatMemory} as the {@link ChatMemory} bean and a
+ * {@link ConversationStoreChatMemoryRepository} as the {@link ChatMemoryRepository} bean. It runs
+ * before Spring AI's own chat memory auto-configuration, which then backs off; each bean backs off
+ * when the application defines its own of that type.
+ *
+ * @since 0.2.0
+ */
+@AutoConfiguration(after = ConversationStoreAutoConfiguration.class,
+        beforeName = "org.springframework.ai.model.chat.memory.autoconfigure.ChatMemoryAutoConfiguration")
+@ConditionalOnClass({ChatMemory.class, ChatMemoryRepository.class, ConversationStore.class})
+@ConditionalOnBean(ConversationStore.class)
+@EnableConfigurationProperties(ConversationStoreProperties.class)
+public class ConversationStoreChatMemoryAutoConfiguration {
+
+    /**
+     * Creates the auto-configuration; Spring Boot does.
+     *
+     * @since 0.2.0
+     */
+    public ConversationStoreChatMemoryAutoConfiguration() {}
+
+    /**
+     * The repository, for applications that build a {@code MessageWindowChatMemory} on it. It lists
+     * conversation ids when the store is the auto-configured one.
+     *
+     * @param store the store
+     * @param properties the settings
+     * @param heads where the auto-configured store keeps its heads, if it is the auto-configured one
+     * @return the repository
+     * @since 0.2.0
+     */
+    @Bean
+    @ConditionalOnMissingBean(ChatMemoryRepository.class)
+    public ConversationStoreChatMemoryRepository conversationStoreChatMemoryRepository(ConversationStore store,
+            ConversationStoreProperties properties, ObjectProvider<ConversationStoreHeads> heads) {
+        ConversationStoreChatMemoryRepository.Builder builder = ConversationStoreChatMemoryRepository.builder(store)
+                .language(properties.language())
+                .maxMessages(properties.maxMessages())
+                .omitLargeMedia(properties.omitLargeMedia());
+        ConversationStoreHeads where = heads.getIfUnique();
+        if (where != null) {
+            builder.conversationIdsFrom(where.database(), where.collection());
+        }
+        return builder.build();
+    }
+
+    /**
+     * The chat memory: appends exactly what it is given, reads only the window.
+     *
+     * @param store the store
+     * @param properties the settings
+     * @return the chat memory
+     * @since 0.2.0
+     */
+    @Bean
+    @ConditionalOnMissingBean(ChatMemory.class)
+    public ConversationStoreChatMemory conversationStoreChatMemory(ConversationStore store,
+            ConversationStoreProperties properties) {
+        return ConversationStoreChatMemory.builder(store)
+                .language(properties.language())
+                .maxMessages(properties.maxMessages())
+                .omitLargeMedia(properties.omitLargeMedia())
+                .build();
+    }
+}
