@@ -118,6 +118,25 @@ public interface ConversationStore extends AutoCloseable {
     List<StoredMessage> readMessages(String sessionId, long fromSequence, int limit);
 
     /**
+     * Lists conversations by session id, in order, a page at a time: the ids after
+     * {@code afterSessionId} (or from the first, if null), at most {@code limit}. To list all, start
+     * with null and continue after the last id returned until a page comes back shorter than
+     * {@code limit}. In MongoDB one indexed query per page, reading one small field per conversation.
+     * A session that only holds a lease, with no message, is not a conversation.
+     *
+     * @param afterSessionId the last id of the previous page, or null for the first page
+     * @param limit how many ids at most, 1 to {@value #MAX_READ_LIMIT}
+     * @return the session ids, ascending (by UTF-8 bytes, as MongoDB orders strings)
+     * @throws IllegalArgumentException if {@code limit} is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     * @throws UnsupportedOperationException if the store cannot list (the default)
+     * @since 0.2.0
+     */
+    default List<String> listConversationIds(String afterSessionId, int limit) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot list conversations");
+    }
+
+    /**
      * Reads a conversation's header.
      *
      * @param sessionId the conversation's key

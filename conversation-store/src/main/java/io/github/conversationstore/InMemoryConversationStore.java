@@ -119,6 +119,25 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
+    public List<String> listConversationIds(String afterSessionId, int limit) {
+        Limits.readLimit(limit);
+        // MongoDB orders strings by their UTF-8 bytes: so does this
+        java.util.Comparator<String> utf8 = java.util.Comparator.comparing(
+                id -> id.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned);
+        return sessions.entrySet().stream()
+                .filter(e -> afterSessionId == null || utf8.compare(e.getKey(), afterSessionId) > 0)
+                .filter(e -> {
+                    synchronized (e.getValue()) {
+                        return !e.getValue().messages.isEmpty();
+                    }
+                })
+                .map(java.util.Map.Entry::getKey)
+                .sorted(utf8)
+                .limit(limit)
+                .collect(java.util.stream.Collectors.toUnmodifiableList());
+    }
+
+    @Override
     public Optional<ConversationHeader> findConversation(String sessionId) {
         Checks.sessionId(sessionId);
         return observers.read(sessionId, "header", () -> header(sessionId), h -> h.isPresent() ? 1 : 0);

@@ -179,6 +179,30 @@ public final class MongoConversationStore implements ConversationStore {
      * <p>One round trip (two for an original backend's document not yet adopted).
      */
     @Override
+    public List<String> listConversationIds(String afterSessionId, int limit) {
+        Limits.readLimit(limit);
+        org.bson.conversions.Bson filter = com.mongodb.client.model.Filters.or(
+                com.mongodb.client.model.Filters.gt(HeadDocument.MESSAGE_COUNT, 0),
+                com.mongodb.client.model.Filters.exists(HeadDocument.MESSAGES + ".0"));
+        if (afterSessionId != null) {
+            filter = com.mongodb.client.model.Filters.and(
+                    com.mongodb.client.model.Filters.gt(HeadDocument.SESSION_ID, afterSessionId), filter);
+        }
+        org.bson.conversions.Bson query = filter;
+        return ctx.call("list", null, "list conversations", deadline -> {
+            List<String> ids = new java.util.ArrayList<>(Math.min(limit, 1024));
+            deadline.heads().find(query)
+                    .projection(com.mongodb.client.model.Projections.fields(
+                            com.mongodb.client.model.Projections.include(HeadDocument.SESSION_ID),
+                            com.mongodb.client.model.Projections.excludeId()))
+                    .sort(com.mongodb.client.model.Sorts.ascending(HeadDocument.SESSION_ID))
+                    .limit(limit)
+                    .forEach(doc -> ids.add(doc.getString(HeadDocument.SESSION_ID)));
+            return List.copyOf(ids);
+        });
+    }
+
+    @Override
     public Optional<ConversationHeader> findConversation(String sessionId) {
         Checks.sessionId(sessionId);
         return ctx.observers.read(sessionId, "header", () -> ctx.call("read", sessionId, "read session '" + sessionId + "'",

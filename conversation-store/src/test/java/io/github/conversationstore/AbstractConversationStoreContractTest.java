@@ -244,6 +244,22 @@ abstract class AbstractConversationStoreContractTest implements MessageModelCont
     }
 
     @Test
+    void listConversationIds_pagesThroughConversationsInOrderWithoutLeaseOnlySessions() {
+        for (String id : List.of("b", "a", "d", "c", "é")) {
+            store.appendMessages(id, "en", List.of(Message.user("hi " + id)));
+        }
+        store.tryAcquireLease("lease-only", "en", "holder", java.time.Duration.ofMinutes(1));
+        store.appendMessages("deleted", "en", List.of(Message.user("bye")));
+        store.deleteConversation("deleted");
+
+        assertThat(store.listConversationIds(null, 2)).containsExactly("a", "b");
+        assertThat(store.listConversationIds("b", 2)).containsExactly("c", "d");
+        assertThat(store.listConversationIds("d", 2)).containsExactly("é");
+        assertThat(store.listConversationIds("é", 2)).isEmpty();
+        assertThatThrownBy(() -> store.listConversationIds(null, 0)).hasMessageContaining("limit");
+    }
+
+    @Test
     void findConversation_returnsHeaderWrittenWithAppends() {
         Instant before = Instant.now().minusSeconds(1);
         store.appendMessages(AppendRequest.builder("s1", "zh-cn").messages(Message.user("你好"))

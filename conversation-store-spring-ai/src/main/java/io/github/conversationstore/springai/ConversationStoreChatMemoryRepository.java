@@ -1,6 +1,5 @@
 package io.github.conversationstore.springai;
 
-import com.mongodb.client.MongoDatabase;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreException;
 import io.github.conversationstore.StoredMessage;
@@ -48,8 +47,8 @@ import org.springframework.ai.chat.messages.Message;
  * <p>{@link #findByConversationId(String)} returns a bounded window: the last
  * {@link Builder#maxMessages(int) maxMessages} messages (default 20) with tool calls and results
  * kept whole, read without the rest of the conversation. {@link #findConversationIds()} lists the
- * conversations from the store's head collection when {@link Builder#conversationIdsFrom} says where
- * it is (the Spring Boot auto-configuration does), reading one small field per conversation.
+ * conversations through {@link ConversationStore#listConversationIds(String, int)}, a page of ids at
+ * a time (in MongoDB one indexed query per 10,000 ids, one small field per conversation).
  *
  * <p>Errors: invalid arguments throw {@link IllegalArgumentException} (a null one
  * {@link NullPointerException}) and store nothing; everything else is a
@@ -65,15 +64,15 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
 
     private ConversationStoreChatMemoryRepository(Builder builder) {
         memory = new StoreMemory(builder.store, builder.language, builder.maxMessages, builder.omitLargeMedia);
-        conversationIds = builder.conversationIds;
+        conversationIds = builder.conversationIds != null ? builder.conversationIds : () -> allIds(builder.store);
     }
 
     /**
      * Starts a builder for a repository on this store.
      *
      * @param store the store; the repository does not close it
-     * @return a builder with the defaults: language {@code und}, 20 messages per window, no listing
-     *     of conversation ids
+     * @return a builder with the defaults: language {@code und}, 20 messages per window, conversation
+     *     ids listed by the store
      * @throws NullPointerException if {@code store} is null
      * @since 0.2.0
      */
@@ -91,11 +90,21 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
      */
     @Override
     public List<String> findConversationIds() {
-        if (conversationIds == null) {
-            throw new UnsupportedOperationException("this repository cannot list conversations: build it with"
-                    + " conversationIdsFrom(database, collection) or conversationIds(supplier)");
-        }
         return new ArrayList<>(conversationIds.get());
+    }
+
+    /** Every conversation id of the store, a page of the store's listing at a time. */
+    private static List<String> allIds(ConversationStore store) {
+        List<String> ids = new ArrayList<>();
+        String after = null;
+        while (true) {
+            List<String> page = store.listConversationIds(after, ConversationStore.MAX_READ_LIMIT);
+            ids.addAll(page);
+            if (page.size() < ConversationStore.MAX_READ_LIMIT) {
+                return ids;
+            }
+            after = page.get(page.size() - 1);
+        }
     }
 
     /**
@@ -266,23 +275,6 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
          */
         public Builder omitLargeMedia(boolean value) {
             this.omitLargeMedia = value;
-            return this;
-        }
-
-        /**
-         * Lists conversation ids from a {@code MongoConversationStore}'s head collection: one
-         * document per conversation, read in the order of its unique {@code sessionId} index with
-         * only that field (and the message count) returned, in batches.
-         *
-         * @param database the store's database
-         * @param collection the store's head collection ({@code conversations} unless the store was
-         *     built with another)
-         * @return this builder
-         * @throws NullPointerException if an argument is null
-         * @since 0.2.0
-         */
-        public Builder conversationIdsFrom(MongoDatabase database, String collection) {
-            this.conversationIds = new MongoConversationIds(database, collection);
             return this;
         }
 

@@ -508,7 +508,9 @@ abstract class AbstractSpringAiAdapterTest {
                 .conversationIds(() -> List.of("a", "b")).build();
 
         assertThat(repository.findConversationIds()).containsExactly("a", "b");
-        assertThatThrownBy(() -> repository(20).findConversationIds())
-                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("conversationIdsFrom");
+        store.appendMessages("conv-2", "en", List.of(io.github.conversationstore.Message.user("hi")));
+        store.appendMessages("conv-1", "en", List.of(io.github.conversationstore.Message.user("hi")));
+        // without a source, the store lists its conversations
+        assertThat(repository(20).findConversationIds()).containsExactly("conv-1", "conv-2");
     }
 }

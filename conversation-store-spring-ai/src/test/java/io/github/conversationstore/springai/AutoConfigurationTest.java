@@ -100,10 +100,12 @@ class AutoConfigurationTest {
                     assertThat(context).hasNotFailed();
                     assertThat(context.getBean(ConversationStore.class)).isInstanceOf(InMemoryConversationStore.class);
                     assertThat(context.getBean(ChatMemory.class)).isSameAs(own);
-                    // the repository is still ours, on the application's store, without id listing
+                    // the repository is still ours, on the application's store, which lists the ids
                     ChatMemoryRepository repository = context.getBean(ChatMemoryRepository.class);
                     assertThat(repository).isInstanceOf(ConversationStoreChatMemoryRepository.class);
-                    assertThatThrownBy(repository::findConversationIds).isInstanceOf(UnsupportedOperationException.class);
+                    context.getBean(ConversationStore.class).appendMessages("own-store", "en",
+                            java.util.List.of(io.github.conversationstore.Message.user("hi")));
+                    assertThat(repository.findConversationIds()).containsExactly("own-store");
                 });
         withMongoClient().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new).run(context ->
                 assertThat(context.getBean(ChatMemoryRepository.class)).isInstanceOf(InMemoryChatMemoryRepository.class));

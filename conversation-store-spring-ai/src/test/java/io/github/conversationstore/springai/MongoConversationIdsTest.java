@@ -40,8 +40,7 @@ class MongoConversationIdsTest {
             }
             ReadCostAtLengthTest.fill(store, "c00007", 2_000); // a long one reads like the others
             store.tryAcquireLease("lease-only", "en", "holder", Duration.ofMinutes(1)); // no conversation yet
-            ConversationStoreChatMemoryRepository repository = ConversationStoreChatMemoryRepository.builder(store)
-                    .conversationIdsFrom(client.getDatabase("ids"), "conversations").build();
+            ConversationStoreChatMemoryRepository repository = ConversationStoreChatMemoryRepository.builder(store).build();
 
             List<List<String>> ids = new ArrayList<>();
             ReplyBytes.Cost cost = bytes.measure(() -> ids.add(repository.findConversationIds()));
@@ -61,8 +60,8 @@ class MongoConversationIdsTest {
                 .applyToClusterSettings(b -> b.serverSelectionTimeout(200, java.util.concurrent.TimeUnit.MILLISECONDS))
                 .build())) {
             ConversationStoreChatMemoryRepository repository = ConversationStoreChatMemoryRepository
-                    .builder(io.github.conversationstore.InMemoryConversationStore.create())
-                    .conversationIdsFrom(client.getDatabase("ids"), "conversations").build();
+                    .builder(MongoConversationStore.builder().client(client).database("ids")
+                            .operationTimeout(Duration.ofSeconds(1)).build()).build();
             server.close();
 
             assertThatThrownBy(repository::findConversationIds).isInstanceOf(ConversationStoreUnavailableException.class);

@@ -51,10 +51,5 @@ public class ConversationStoreAutoConfiguration {
             }
             return builder.build();
         }
-
-        @Bean
-        ConversationStoreHeads conversationStoreHeads(MongoClient client, ConversationStoreProperties properties) {
-            return new ConversationStoreHeads(client.getDatabase(properties.database()), properties.collection());
-        }
     }
 }

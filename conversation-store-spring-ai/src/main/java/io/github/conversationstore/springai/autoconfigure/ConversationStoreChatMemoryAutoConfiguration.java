@@ -5,7 +5,6 @@ import io.github.conversationstore.springai.ConversationStoreChatMemory;
 import io.github.conversationstore.springai.ConversationStoreChatMemoryRepository;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.memory.ChatMemoryRepository;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -43,23 +42,18 @@ public class ConversationStoreChatMemoryAutoConfiguration {
      *
      * @param store the store
      * @param properties the settings
-     * @param heads where the auto-configured store keeps its heads, if it is the auto-configured one
      * @return the repository
      * @since 0.2.0
      */
     @Bean
     @ConditionalOnMissingBean(ChatMemoryRepository.class)
     public ConversationStoreChatMemoryRepository conversationStoreChatMemoryRepository(ConversationStore store,
-            ConversationStoreProperties properties, ObjectProvider<ConversationStoreHeads> heads) {
-        ConversationStoreChatMemoryRepository.Builder builder = ConversationStoreChatMemoryRepository.builder(store)
+            ConversationStoreProperties properties) {
+        return ConversationStoreChatMemoryRepository.builder(store)
                 .language(properties.language())
                 .maxMessages(properties.maxMessages())
-                .omitLargeMedia(properties.omitLargeMedia());
-        ConversationStoreHeads where = heads.getIfUnique();
-        if (where != null) {
-            builder.conversationIdsFrom(where.database(), where.collection());
-        }
-        return builder.build();
+                .omitLargeMedia(properties.omitLargeMedia())
+                .build();
     }
 
     /**
