@@ -28,7 +28,7 @@ import java.util.Objects;
  * <p>The meters (see the project's {@code docs/OBSERVABILITY.md} for the full table):
  * <ul>
  *   <li>{@value #APPEND} (timer; {@code outcome}, {@code duplicate}), {@value #APPEND_MESSAGES}
- *       (counter of messages stored), {@value #CONVERSATIONS_CREATED} (counter);</li>
+ *       (counter of messages stored), {@value #CONVERSATIONS} (counter);</li>
  *   <li>{@value #READ} (timer; {@code kind}, {@code outcome});</li>
  *   <li>{@value #RACES_ABSORBED} (counter; {@code operation}), {@value #RETRIES} (counter;
  *       {@code operation}, {@code reason});</li>
@@ -68,11 +68,11 @@ public final class MicrometerStoreListener implements StoreListener {
      */
     public static final String APPEND_MESSAGES = "conversation.store.append.messages";
     /**
-     * Counter of conversations created by an append.
+     * Counter of conversations created by an append (in Prometheus {@code conversation_store_conversations_total}).
      *
      * @since 0.2.0
      */
-    public static final String CONVERSATIONS_CREATED = "conversation.store.conversations.created";
+    public static final String CONVERSATIONS = "conversation.store.conversations";
     /**
      * Timer of reads.
      *
@@ -225,8 +225,8 @@ public final class MicrometerStoreListener implements StoreListener {
         appends = Timer.builder(APPEND).description("Appends to a conversation").tags(tags).withRegistry(registry);
         appendedMessages = Counter.builder(APPEND_MESSAGES).description("Messages stored by appends (duplicates excluded)")
                 .baseUnit("messages").tags(tags).register(registry);
-        created = Counter.builder(CONVERSATIONS_CREATED).description("Conversations created by an append")
-                .baseUnit("conversations").tags(tags).register(registry);
+        created = Counter.builder(CONVERSATIONS).description("Conversations created by an append")
+                .tags(tags).register(registry);
         reads = Timer.builder(READ).description("Reads of messages or of a conversation's header").tags(tags)
                 .withRegistry(registry);
         races = Counter.builder(RACES_ABSORBED).description("Races (duplicate key errors) the store settled itself")

@@ -119,10 +119,10 @@ class ObservabilityWorkloadTest {
             store.appendMessages("s2", "es", List.of(Message.user("first")));
             assertThat(t.counted(MicrometerStoreListener.RACES_ABSORBED, "operation", "append")).isEqualTo(2);
             assertThat(t.counted(MicrometerStoreListener.RETRIES, "operation", "append")).isEqualTo(1);
-            double createdBefore = t.counted(MicrometerStoreListener.CONVERSATIONS_CREATED);
+            double createdBefore = t.counted(MicrometerStoreListener.CONVERSATIONS);
             // first messages of a new session at once: one creates it, the races (if any) are settled
             concurrentFirstMessages(store, "s3");
-            assertThat(t.counted(MicrometerStoreListener.CONVERSATIONS_CREATED)).isEqualTo(createdBefore + 1);
+            assertThat(t.counted(MicrometerStoreListener.CONVERSATIONS)).isEqualTo(createdBefore + 1);
             double concurrentRaces = t.counted(MicrometerStoreListener.RACES_ABSORBED) - 2;
             assertThat(concurrentRaces).isBetween(0.0, CONCURRENT_FIRST - 1.0);
             // a repeat of an applied append: the fast path's upsert finds no head without its id, hits
@@ -146,7 +146,7 @@ class ObservabilityWorkloadTest {
             assertThat(t.timed(MicrometerStoreListener.APPEND, "outcome", "ok")).isEqualTo(appends);
             assertThat(t.timed(MicrometerStoreListener.APPEND, "duplicate", "true")).isEqualTo(1);
             assertThat(t.counted(MicrometerStoreListener.APPEND_MESSAGES)).isEqualTo(20 + 1 + 1 + CONCURRENT_FIRST + 4);
-            assertThat(t.counted(MicrometerStoreListener.CONVERSATIONS_CREATED)).isEqualTo(3); // s1, s2, s3
+            assertThat(t.counted(MicrometerStoreListener.CONVERSATIONS)).isEqualTo(3); // s1, s2, s3
             assertThat(t.counted(MicrometerStoreListener.RACES_ABSORBED, "operation", "append")).isEqualTo(3 + concurrentRaces);
             assertThat(t.counted(MicrometerStoreListener.RACES_ABSORBED)).isEqualTo(3 + concurrentRaces);
             assertThat(t.counted(MicrometerStoreListener.RETRIES)).isEqualTo(1);
