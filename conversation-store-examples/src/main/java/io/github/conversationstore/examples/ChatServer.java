@@ -21,7 +21,10 @@ import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.TurnRequest;
 import io.github.conversationstore.TurnResult;
 import io.github.conversationstore.TurnService;
+import io.github.conversationstore.observability.MicrometerStoreListener;
 import io.github.conversationstore.spi.ReplyProvider;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -43,6 +46,7 @@ import java.util.concurrent.Executors;
  *       {@code "turnId"} to make a retry safe) answers {@code {"sessionId", "reply",
  *       "grammarSuggestion", "translation", "userSequence", "replySequence", "turnId"}};</li>
  *   <li>{@code GET /api/history?sessionId=...} answers the stored conversation;</li>
+ *   <li>{@code GET /metrics} answers the store's and the turns' meters in Prometheus text format;</li>
  *   <li>{@code GET /} serves the page.</li>
  * </ul>
  * Every error is a JSON object {@code {"error": "..."}}: invalid JSON (trailing text included) or
@@ -63,13 +67,18 @@ public final class ChatServer implements AutoCloseable {
     private final ExecutorService workers = Executors.newFixedThreadPool(16);
     private final ConversationStore store;
     private final TurnService turns;
+    private final PrometheusMeterRegistry metrics;
 
-    private ChatServer(int port, ConversationStore store, ReplyProvider provider) throws IOException {
+    private ChatServer(int port, ConversationStore store, ReplyProvider provider, PrometheusMeterRegistry metrics,
+            MicrometerStoreListener meters) throws IOException {
         this.store = store;
-        this.turns = TurnService.builder(store).provider(provider).replyTimeout(Duration.ofSeconds(60)).build();
+        this.metrics = metrics;
+        this.turns = TurnService.builder(store).provider(provider).replyTimeout(Duration.ofSeconds(60)).listener(meters)
+                .build();
         this.http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
         http.createContext("/api/chat", answeringErrors(this::chat));
         http.createContext("/api/history", answeringErrors(this::history));
+        http.createContext("/metrics", answeringErrors(this::metrics));
         http.createContext("/", answeringErrors(this::page));
         http.setExecutor(workers);
         http.start();
@@ -85,7 +94,25 @@ public final class ChatServer implements AutoCloseable {
      * @throws IOException if the port cannot be bound
      */
     static ChatServer start(int port, ConversationStore store, ReplyProvider provider) throws IOException {
-        return new ChatServer(port, store, provider);
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        return new ChatServer(port, store, provider, metrics, MicrometerStoreListener.create(metrics));
+    }
+
+    /**
+     * Starts a server whose {@code /metrics} shows this registry, where {@code meters} records (the
+     * store should have been built with the same listener, so that its appends and reads show too).
+     *
+     * @param port the port
+     * @param store the store
+     * @param provider the tutor
+     * @param metrics the registry {@code /metrics} shows
+     * @param meters the listener the turn service reports to
+     * @return the running server
+     * @throws IOException if the port cannot be bound
+     */
+    static ChatServer start(int port, ConversationStore store, ReplyProvider provider, PrometheusMeterRegistry metrics,
+            MicrometerStoreListener meters) throws IOException {
+        return new ChatServer(port, store, provider, metrics, meters);
     }
 
     int port() {
@@ -98,12 +125,15 @@ public final class ChatServer implements AutoCloseable {
             String uri = System.getenv("MONGODB_URI");
             EmbeddedServer embedded = uri == null || uri.isBlank() ? EmbeddedServer.inMemory() : null;
             ReplyProvider provider = Providers.fromEnvironment();
+            PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            MicrometerStoreListener meters = MicrometerStoreListener.create(metrics);
             ConversationStore store = MongoConversationStore.builder()
-                    .connectionString(embedded == null ? uri : embedded.connectionString()).database("chat").build();
-            ChatServer server = start(port, store, provider);
+                    .connectionString(embedded == null ? uri : embedded.connectionString()).database("chat")
+                    .listener(meters).build();
+            ChatServer server = start(port, store, provider, metrics, meters);
             System.out.println("Chat server on http://127.0.0.1:" + server.port() + "/ with " + Providers.describe(provider)
                     + (embedded == null ? ", MongoDB at MONGODB_URI" : ", embedded MongoDB-compatible server")
-                    + ". Ctrl-C stops it.");
+                    + "; metrics at /metrics. Ctrl-C stops it.");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();
                 store.close();
@@ -297,6 +327,22 @@ public final class ChatServer implements AutoCloseable {
             } catch (ConversationStoreException e) {
                 send(exchange, 503, error(e.getMessage()));
             }
+        }
+    }
+
+    /** The meters in Prometheus text format (version 0.0.4): what a Prometheus server scrapes. */
+    private void metrics(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!"/metrics".equals(exchange.getRequestURI().getPath())) {
+                send(exchange, 404, error("not found: " + exchange.getRequestURI().getPath()));
+                return;
+            }
+            String method = exchange.getRequestMethod();
+            if (!"GET".equals(method) && !"HEAD".equals(method)) {
+                refuseMethod(exchange, "GET, HEAD", "use GET /metrics");
+                return;
+            }
+            send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.scrape().getBytes(StandardCharsets.UTF_8));
         }
     }
 

@@ -19,7 +19,11 @@ import io.github.conversationstore.spi.Tool;
 import io.github.conversationstore.spi.ToolException;
 import io.github.conversationstore.spi.ToolOutput;
 import io.github.conversationstore.TurnService;
+import io.github.conversationstore.observability.MicrometerStoreListener;
 import io.github.conversationstore.spi.ReplyProvider;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +54,47 @@ public final class Demo {
     /** What a run found. */
     record Summary(int sent, int naiveDuplicateKeyErrors, int naiveOtherErrors, long naiveStored,
             int libraryErrors, long libraryStored, boolean libraryInOrder, int tutorTurns, List<String> toolKeys,
-            List<String> toolTurnIds) {}
+            List<String> toolTurnIds, Metered metered) {}
+
+    /** What the meters saw (the Micrometer binding of the store's and the turn services' events). */
+    record Metered(long appends, double meanAppendMillis, long racesAbsorbed, long retries, long moves, long movedMessages,
+            long turns, long providerCalls, double meanProviderMillis, long toolCalls) {
+        static Metered of(MeterRegistry registry) {
+            return new Metered(count(registry, MicrometerStoreListener.APPEND), meanMillis(registry, MicrometerStoreListener.APPEND),
+                    (long) counted(registry, MicrometerStoreListener.RACES_ABSORBED),
+                    (long) counted(registry, MicrometerStoreListener.RETRIES), count(registry, MicrometerStoreListener.MOVE),
+                    (long) counted(registry, MicrometerStoreListener.MOVE_MESSAGES), count(registry, MicrometerStoreListener.TURN),
+                    count(registry, MicrometerStoreListener.PROVIDER_CALL),
+                    meanMillis(registry, MicrometerStoreListener.PROVIDER_CALL), count(registry, MicrometerStoreListener.TOOL_CALL));
+        }
+
+        private static long count(MeterRegistry registry, String timer) {
+            return registry.find(timer).timers().stream().mapToLong(Timer::count).sum();
+        }
+
+        private static double meanMillis(MeterRegistry registry, String timer) {
+            long count = count(registry, timer);
+            double total = registry.find(timer).timers().stream().mapToDouble(t -> t.totalTime(TimeUnit.MILLISECONDS)).sum();
+            return count == 0 ? 0 : total / count;
+        }
+
+        private static double counted(MeterRegistry registry, String counter) {
+            return registry.find(counter).counters().stream().mapToDouble(c -> c.count()).sum();
+        }
+
+        void print(PrintStream out) {
+            out.println("6. What the meters saw (Micrometer, conversation.store.*):");
+            out.println("   | meter                         | count | detail                 |");
+            out.println("   |-------------------------------|-------|------------------------|");
+            out.printf("   | appends                       | %5d | mean %8.2f ms       |%n", appends, meanAppendMillis);
+            out.printf("   | races absorbed (E11000)       | %5d |                        |%n", racesAbsorbed);
+            out.printf("   | retries                       | %5d |                        |%n", retries);
+            out.printf("   | moves to the archive          | %5d | %6d messages        |%n", moves, movedMessages);
+            out.printf("   | turns                         | %5d |                        |%n", turns);
+            out.printf("   | provider calls                | %5d | mean %8.2f ms       |%n", providerCalls, meanProviderMillis);
+            out.printf("   | tool calls                    | %5d |                        |%n", toolCalls);
+        }
+    }
 
     /** The tool-using turn's id, and the student's request that makes the tutor use its tool. */
     static final String TOOL_TURN = "turn-conjugate-ir";
@@ -70,6 +114,8 @@ public final class Demo {
     }
 
     static Summary run(PrintStream out, ReplyProvider tutor) {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        MicrometerStoreListener meters = MicrometerStoreListener.create(registry);
         try (EmbeddedServer server = EmbeddedServer.inMemory();
                 MongoClient client = MongoClients.create(server.connectionString())) {
             out.println("conversation-store demo: embedded MongoDB-compatible server at " + server.connectionString());
@@ -102,7 +148,9 @@ public final class Demo {
             AtomicInteger libraryErrors = new AtomicInteger();
             long libraryStored = 0;
             boolean inOrder = true;
-            try (ConversationStore store = MongoConversationStore.builder().client(client).database("demo").build()) {
+            // small heads (8 messages, the default is 128), so that moves to the archive show in the meters
+            try (ConversationStore store = MongoConversationStore.builder().client(client).database("demo")
+                    .maxHeadMessages(8).listener(meters).build()) {
                 load((session, user, bot) -> {
                     try {
                         store.appendMessages(session, "es", List.of(Message.user(user), Message.assistant(bot)));
@@ -123,7 +171,7 @@ public final class Demo {
 
                 out.println("3. A short tutor exchange (Spanish) with " + Providers.describe(tutor));
                 int turns = 0;
-                try (TurnService service = TurnService.builder(store).provider(tutor)
+                try (TurnService service = TurnService.builder(store).provider(tutor).listener(meters)
                         .replyTimeout(Duration.ofSeconds(60)).build()) {
                     for (String line : TUTOR_LINES) {
                         TurnResult turn = service.respond("tutor-demo", "es", line);
@@ -138,7 +186,7 @@ public final class Demo {
                 out.println("4. A tool-using turn, interrupted after the tool ran and resumed by its turn id in another"
                         + " process");
                 List<String> toolKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
-                List<String> toolTurnIds = toolTurn(out, store, server.connectionString(), tutor, toolKeys);
+                List<String> toolTurnIds = toolTurn(out, store, server.connectionString(), tutor, toolKeys, meters);
                 out.println();
                 out.println("5. The stored conversation 'tutor-demo':");
                 for (StoredMessage m : store.readMessages("tutor-demo", 0, 100)) {
@@ -148,8 +196,11 @@ public final class Demo {
                 out.printf("   header: language %s, %d messages, created %s, updated %s%n", header.language(),
                         header.messageCount(), header.createdAt(), header.updatedAt());
                 out.println();
+                Metered metered = Metered.of(registry);
+                metered.print(out);
+                out.println();
                 Summary summary = new Summary(sent, duplicateKey.get(), otherErrors.get(), naiveStored,
-                        libraryErrors.get(), libraryStored, inOrder, turns, List.copyOf(toolKeys), toolTurnIds);
+                        libraryErrors.get(), libraryStored, inOrder, turns, List.copyOf(toolKeys), toolTurnIds, metered);
                 out.printf("Summary: original code: %d E11000 errors, %d of %d messages lost."
                         + " conversation-store: %d errors, %d of %d messages stored once and in order."
                         + " Tutor: %d turns stored; the tool turn holds each of its %d steps once, its tool ran %d"
@@ -169,7 +220,7 @@ public final class Demo {
      * each step once. Returns the ids of the turn's stored messages.
      */
     private static List<String> toolTurn(PrintStream out, ConversationStore store, String connectionString,
-            ReplyProvider tutor, List<String> keys) {
+            ReplyProvider tutor, List<String> keys, MicrometerStoreListener meters) {
         ConjugationTool conjugation = new ConjugationTool();
         Tool interrupted = Tool.of(conjugation.spec(), call -> {
             keys.add(call.idempotencyKey());
@@ -181,7 +232,7 @@ public final class Demo {
             return output;
         });
         try (TurnService first = TurnService.builder(store).provider(tutor).tools(interrupted).maxToolAttempts(1)
-                .replyTimeout(Duration.ofSeconds(60)).build()) {
+                .listener(meters).replyTimeout(Duration.ofSeconds(60)).build()) {
             TurnResult turn = first.respond("tutor-tools", "es", TOOL_LINE, TOOL_TURN);
             out.println("   the model answered without the tool: " + turn.reply().text());
         } catch (ReplyFailedException e) {
@@ -189,8 +240,9 @@ public final class Demo {
                     + store.readMessages("tutor-tools", 0, 100).stream().map(m -> m.message().id()).toList());
         }
         try (MongoClient otherClient = MongoClients.create(connectionString);
-                ConversationStore other = MongoConversationStore.builder().client(otherClient).database("demo").build();
-                TurnService second = TurnService.builder(other).provider(tutor).tools(interrupted)
+                ConversationStore other = MongoConversationStore.builder().client(otherClient).database("demo")
+                        .maxHeadMessages(8).listener(meters).build();
+                TurnService second = TurnService.builder(other).provider(tutor).tools(interrupted).listener(meters)
                         .replyTimeout(Duration.ofSeconds(60)).build()) {
             TurnResult turn = second.respond("tutor-tools", "es", TOOL_LINE, TOOL_TURN);
             out.println("   second process, same turn id: tutor: " + turn.reply().text());

@@ -9,6 +9,9 @@ import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.ScriptedReplyProvider;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.observability.MicrometerStoreListener;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,8 +40,11 @@ class ChatServerTest {
     @BeforeEach
     void start() throws Exception {
         mongo = EmbeddedServer.inMemory();
-        store = MongoConversationStore.builder().connectionString(mongo.connectionString()).database("chat").build();
-        server = ChatServer.start(0, store, ScriptedReplyProvider.echo());
+        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        MicrometerStoreListener meters = MicrometerStoreListener.create(metrics);
+        store = MongoConversationStore.builder().connectionString(mongo.connectionString()).database("chat")
+                .listener(meters).build();
+        server = ChatServer.start(0, store, ScriptedReplyProvider.echo(), metrics, meters);
     }
 
     @AfterEach
@@ -112,6 +118,33 @@ class ChatServerTest {
         assertError(get("/api/history"), 400, "sessionId is required");
         assertError(get("/api/history?sessionId=nobody"), 404, "no conversation");
         assertThat(store.findConversation("s")).isEmpty();
+    }
+
+    @Test
+    void metrics_showTheTurnsAppendsReadsAndProviderCalls_inPrometheusTextFormat() throws Exception {
+        assertThat(post("{\"sessionId\":\"web-m\",\"language\":\"es\",\"text\":\"hola secreto\"}").statusCode()).isEqualTo(200);
+        assertThat(post("{\"sessionId\":\"web-m\",\"language\":\"es\",\"text\":\"otra vez\"}").statusCode()).isEqualTo(200);
+        assertThat(get("/api/history?sessionId=web-m").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> response = get("/metrics");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(type -> assertThat(type).startsWith("text/plain"));
+        String text = response.body();
+        // two turns, each storing the user's message and the reply in their own appends
+        assertThat(text).contains("# TYPE conversation_store_append_seconds summary")
+                .containsPattern("conversation_store_append_seconds_count\\{duplicate=\"false\",outcome=\"ok\"\\} 4(\\.0)?\\n")
+                .containsPattern("conversation_store_append_messages_total 4(\\.0)?\\n")
+                .containsPattern("conversation_store_conversations_total 1(\\.0)?\\n")
+                .containsPattern("conversation_store_turn_seconds_count\\{outcome=\"ok\",replayed=\"false\"\\} 2(\\.0)?\\n")
+                .containsPattern("conversation_store_provider_call_seconds_count\\{model=\"none\",outcome=\"ok\",provider=\"[^\"]+\"\\} 2")
+                .containsPattern("conversation_store_read_seconds_count\\{kind=\"header\",outcome=\"ok\"\\} [1-9]")
+                .contains("conversation_store_turn_active_seconds_count 0");
+        // no session id, no text
+        assertThat(text).doesNotContain("web-m").doesNotContain("secreto").doesNotContain("hola");
+        assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+                .isEqualTo(405);
     }
 
     @Test

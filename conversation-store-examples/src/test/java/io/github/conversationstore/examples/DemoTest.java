@@ -28,6 +28,22 @@ class DemoTest {
         assertThat(summary.toolTurnIds()).containsExactly(Demo.TOOL_TURN + ":user", Demo.TOOL_TURN + ":s1",
                 Demo.TOOL_TURN + ":s1:r0", Demo.TOOL_TURN + ":reply");
         assertThat(printed).contains("Presente de «ir»: yo voy, tú vas").contains("failed (retryable: true)");
+        // the meters: one append per pair of the load, two per tutor turn, five for the tool turn (user
+        // message and call in the first process; in the second the user message again, a duplicate, then
+        // the result and the reply)
+        Demo.Metered metered = summary.metered();
+        assertThat(metered.appends()).isEqualTo(Demo.USERS * Demo.PAIRS_PER_USER + 2L * Demo.TUTOR_LINES.size() + 5);
+        assertThat(metered.turns()).isEqualTo(Demo.TUTOR_LINES.size() + 2);
+        assertThat(metered.providerCalls()).isGreaterThanOrEqualTo(Demo.TUTOR_LINES.size() + 2);
+        assertThat(metered.toolCalls()).isEqualTo(2);
+        assertThat(metered.moves()).isPositive();
+        assertThat(metered.movedMessages()).isPositive();
+        assertThat(metered.meanAppendMillis()).isPositive();
+        assertThat(printed).contains("6. What the meters saw")
+                .containsPattern("\\| appends +\\| +" + metered.appends() + " \\| mean +[0-9.]+ ms")
+                .containsPattern("\\| races absorbed \\(E11000\\) +\\| +" + metered.racesAbsorbed() + " \\|")
+                .containsPattern("\\| moves to the archive +\\| +" + metered.moves() + " \\| +" + metered.movedMessages() + " messages")
+                .containsPattern("\\| provider calls +\\| +" + metered.providerCalls() + " \\| mean +[0-9.]+ ms");
         assertThat(printed).contains("E11000 duplicate key errors: " + summary.naiveDuplicateKeyErrors())
                 .contains("#5 assistant")
                 .contains("Summary: original code: ");
