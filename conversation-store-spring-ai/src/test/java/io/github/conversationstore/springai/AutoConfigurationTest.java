@@ -77,6 +77,31 @@ class AutoConfigurationTest {
     }
 
     @Test
+    void meterRegistryAndOpenTelemetryBeans_getTheStoresMetersAndSpans() {
+        io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter spans =
+                io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        io.opentelemetry.sdk.OpenTelemetrySdk otel = io.opentelemetry.sdk.OpenTelemetrySdk.builder()
+                .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                        .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(spans)).build())
+                .build();
+        withMongoClient().withPropertyValues("conversation-store.database=observed")
+                .withBean(io.micrometer.core.instrument.MeterRegistry.class,
+                        io.micrometer.core.instrument.simple.SimpleMeterRegistry::new)
+                .withBean(io.opentelemetry.api.OpenTelemetry.class, () -> otel)
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    context.getBean(ChatMemory.class).add("observed-1", List.of(new UserMessage("bonjour")));
+
+                    io.micrometer.core.instrument.MeterRegistry registry =
+                            context.getBean(io.micrometer.core.instrument.MeterRegistry.class);
+                    assertThat(registry.get("conversation.store.append").timer().count()).isEqualTo(1);
+                    assertThat(spans.getFinishedSpanItems()).extracting(s -> s.getName()).contains("appendMessages");
+                });
+        withMongoClient().run(context -> assertThat(context).doesNotHaveBean(
+                io.github.conversationstore.observability.MicrometerStoreListener.class));
+    }
+
+    @Test
     void properties_defaults() {
         withMongoClient().run(context -> {
             ConversationStoreProperties properties = context.getBean(ConversationStoreProperties.class);

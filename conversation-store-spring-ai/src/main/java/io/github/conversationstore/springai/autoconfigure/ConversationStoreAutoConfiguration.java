@@ -3,6 +3,8 @@ package io.github.conversationstore.springai.autoconfigure;
 import com.mongodb.client.MongoClient;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.MongoConversationStore;
+import io.github.conversationstore.spi.StoreListener;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -15,13 +17,19 @@ import org.springframework.context.annotation.Configuration;
  * Spring Boot auto-configuration of a {@link MongoConversationStore} on the application's
  * {@link MongoClient} bean, configured by {@link ConversationStoreProperties}. It backs off when the
  * application defines its own {@link ConversationStore} bean, and does nothing without a
- * {@code MongoClient} bean. The store leaves the client open when it is closed.
+ * {@code MongoClient} bean. The store leaves the client open when it is closed. Every
+ * {@link StoreListener} bean listens to it; with {@code conversation-store-observability} on the
+ * class path, a Micrometer {@code MeterRegistry} bean gets the store's meters and an
+ * {@code OpenTelemetry} bean its spans.
  *
  * @since 0.2.0
  */
 @AutoConfiguration(afterName = {
     "org.springframework.boot.autoconfigure.mongo.MongoAutoConfiguration",
-    "org.springframework.boot.mongodb.autoconfigure.MongoAutoConfiguration"})
+    "org.springframework.boot.mongodb.autoconfigure.MongoAutoConfiguration",
+    "org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
+    "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+    "io.opentelemetry.instrumentation.spring.autoconfigure.OpenTelemetryAutoConfiguration"})
 @ConditionalOnClass({MongoClient.class, ConversationStore.class})
 @ConditionalOnBean(MongoClient.class)
 @EnableConfigurationProperties(ConversationStoreProperties.class)
@@ -34,18 +42,54 @@ public class ConversationStoreAutoConfiguration {
      */
     public ConversationStoreAutoConfiguration() {}
 
-    /** The store and where its heads are, created together or not at all. */
+    /**
+     * With the observability module and a Micrometer {@code MeterRegistry} bean: the store's meters.
+     *
+     * @since 0.2.0
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"io.micrometer.core.instrument.MeterRegistry",
+        "io.github.conversationstore.observability.MicrometerStoreListener"})
+    static class MicrometerConfiguration {
+        @Bean
+        @ConditionalOnBean(type = "io.micrometer.core.instrument.MeterRegistry")
+        @ConditionalOnMissingBean(type = "io.github.conversationstore.observability.MicrometerStoreListener")
+        StoreListener conversationStoreMeters(io.micrometer.core.instrument.MeterRegistry registry) {
+            return io.github.conversationstore.observability.MicrometerStoreListener.builder(registry).build();
+        }
+    }
+
+    /**
+     * With the observability module and an {@code OpenTelemetry} bean: the store's spans.
+     *
+     * @since 0.2.0
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"io.opentelemetry.api.OpenTelemetry",
+        "io.github.conversationstore.observability.OpenTelemetryStoreListener"})
+    static class OpenTelemetryConfiguration {
+        @Bean
+        @ConditionalOnBean(type = "io.opentelemetry.api.OpenTelemetry")
+        @ConditionalOnMissingBean(type = "io.github.conversationstore.observability.OpenTelemetryStoreListener")
+        StoreListener conversationStoreSpans(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+            return io.github.conversationstore.observability.OpenTelemetryStoreListener.builder(openTelemetry).build();
+        }
+    }
+
+    /** The store, unless the application has its own. */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnMissingBean(ConversationStore.class)
     static class StoreConfiguration {
 
         @Bean
-        MongoConversationStore conversationStore(MongoClient client, ConversationStoreProperties properties) {
+        MongoConversationStore conversationStore(MongoClient client, ConversationStoreProperties properties,
+                ObjectProvider<StoreListener> listeners) {
             MongoConversationStore.Builder builder = MongoConversationStore.builder()
                     .client(client)
                     .database(properties.database())
                     .collection(properties.collection())
                     .operationTimeout(properties.operationTimeout());
+            listeners.orderedStream().forEach(builder::listener);
             if (!properties.expireAfterInactivity().isZero()) {
                 builder.expireAfterInactivity(properties.expireAfterInactivity());
             }
