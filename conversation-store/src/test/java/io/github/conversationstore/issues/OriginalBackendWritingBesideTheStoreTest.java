@@ -78,6 +78,8 @@ class OriginalBackendWritingBesideTheStoreTest extends EmbeddedMongoTestBase {
         String db = conversations.getNamespace().getDatabaseName();
         Map<String, List<String>> acknowledged = new ConcurrentHashMap<>(); // writer -> texts, in order
         Map<String, AppendResult> results = new ConcurrentHashMap<>(); // first text of a library batch -> result
+        // the old backend's writes that failed on the wire (the raw driver does not retry): applied or not
+        Map<String, List<String>> unknown = new ConcurrentHashMap<>();
         try (MongoConversationStore store = MongoConversationStore.builder().client(client).database(db)
                 .forOriginalBackend().maxHeadMessages(8).build()) {
             ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -91,11 +93,19 @@ class OriginalBackendWritingBesideTheStoreTest extends EmbeddedMongoTestBase {
                         String user = "w" + writer + "-" + op + "-u";
                         String bot = "w" + writer + "-" + op + "-b";
                         boolean stored;
-                        if (writer < 2) {
-                            fixedHandler(conversations, session, user, bot);
-                            stored = true;
-                        } else if (writer < 4) {
-                            stored = firstVersion(conversations, session, user, bot);
+                        if (writer < 4) {
+                            try {
+                                if (writer < 2) {
+                                    fixedHandler(conversations, session, user, bot);
+                                    stored = true;
+                                } else {
+                                    stored = firstVersion(conversations, session, user, bot);
+                                }
+                            } catch (com.mongodb.MongoSocketException | com.mongodb.MongoTimeoutException e) {
+                                unknown.computeIfAbsent(session, k -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                                        .addAll(List.of(user, bot));
+                                continue;
+                            }
                         } else {
                             results.put(user, store.appendMessages(session, "es",
                                     List.of(Message.user(user), Message.assistant(bot))));
@@ -131,8 +141,10 @@ class OriginalBackendWritingBesideTheStoreTest extends EmbeddedMongoTestBase {
                         assertThat(texts).containsSubsequence(written);
                     }
                 });
+                // an old write with an unknown outcome may or may not be there, whole
+                List<String> maybe = unknown.getOrDefault(session, List.of());
                 long expected = acknowledged.entrySet().stream().filter(e -> e.getKey().endsWith("@" + session))
-                        .mapToLong(e -> e.getValue().size()).sum();
+                        .mapToLong(e -> e.getValue().size()).sum() + maybe.stream().filter(texts::contains).count();
                 assertThat(texts).hasSize((int) expected);
                 assertThat(store.findConversation(session).orElseThrow().messageCount()).isEqualTo(expected);
                 assertThat(store.recentMessages(session, 3)).extracting(StoredMessage::text)
