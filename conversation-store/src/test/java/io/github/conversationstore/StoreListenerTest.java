@@ -19,18 +19,15 @@ import io.github.conversationstore.spi.ToolOutput;
 import io.github.conversationstore.spi.ToolSpec;
 import io.github.conversationstore.testing.EmbeddedMongoTestBase;
 import io.github.conversationstore.testing.FaultInjectingProxy;
+import io.github.conversationstore.testing.LogCapture;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,41 +61,13 @@ class StoreListenerTest extends EmbeddedMongoTestBase {
         }
     }
 
-    /** Captures the library's log lines (System.Logger goes to java.util.logging by default). */
-    static final class LogCapture extends Handler {
-        final List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
-
-        @Override
-        public void publish(LogRecord record) {
-            records.add(record);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-
-        List<String> lines() {
-            synchronized (records) {
-                return records.stream().map(r -> r.getLevel() + " " + new java.util.logging.SimpleFormatter().formatMessage(r)).toList();
-            }
-        }
-    }
-
-    private final Logger julLogger = Logger.getLogger("io.github.conversationstore");
-    private final LogCapture logs = new LogCapture();
-    private Level previousLevel;
+    private LogCapture logs;
     private FaultInjectingProxy proxy;
     private MongoClient proxied;
 
     @BeforeEach
     void capture() throws Exception {
-        previousLevel = julLogger.getLevel();
-        julLogger.setLevel(Level.ALL);
-        julLogger.addHandler(logs);
+        logs = LogCapture.start();
         proxy = new FaultInjectingProxy(server.port());
         proxied = MongoClients.create(MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString(proxy.connectionString()))
@@ -107,8 +76,7 @@ class StoreListenerTest extends EmbeddedMongoTestBase {
 
     @AfterEach
     void release() throws Exception {
-        julLogger.removeHandler(logs);
-        julLogger.setLevel(previousLevel);
+        logs.close();
         proxied.close();
         proxy.close();
     }
@@ -197,7 +165,7 @@ class StoreListenerTest extends EmbeddedMongoTestBase {
             assertThat(result.firstSequence()).isZero();
             assertThat(after.of(StoreListener.Append.class)).hasSize(1);
         }
-        assertThat(logs.records).anySatisfy(r -> {
+        assertThat(logs.records()).anySatisfy(r -> {
             assertThat(r.getLevel()).isEqualTo(Level.WARNING);
             assertThat(new java.util.logging.SimpleFormatter().formatMessage(r)).contains("IllegalStateException");
         });

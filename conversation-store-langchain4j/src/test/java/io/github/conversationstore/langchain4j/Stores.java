@@ -1,5 +1,7 @@
 package io.github.conversationstore.langchain4j;
 
+import io.github.conversationstore.testing.EmbeddedMongo;
+
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.InMemoryConversationStore;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,6 +42,7 @@ final class Stores {
     static Stream<Kind> all() {
         return Stream.of(
                 new Kind("in-memory", InMemoryConversationStore::create),
-                new Kind("mongodb (embedded server)", () -> server().store(newDatabase())));
+                new Kind("mongodb (embedded server)", () -> io.github.conversationstore.MongoConversationStore.builder()
+                        .connectionString(server().connectionString()).database(newDatabase()).build()));
     }
 }

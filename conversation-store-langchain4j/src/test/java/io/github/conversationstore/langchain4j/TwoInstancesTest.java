@@ -1,5 +1,7 @@
 package io.github.conversationstore.langchain4j;
 
+import io.github.conversationstore.testing.EmbeddedMongo;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.client.MongoClient;

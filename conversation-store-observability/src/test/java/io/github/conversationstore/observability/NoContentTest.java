@@ -1,6 +1,6 @@
 package io.github.conversationstore.observability;
 
-import static io.github.conversationstore.observability.testing.FaultInjectingProxy.Fault.DROP_REPLY_AFTER_APPLY;
+import static io.github.conversationstore.testing.FaultInjectingProxy.Fault.DROP_REPLY_AFTER_APPLY;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,8 +16,9 @@ import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.Part;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.TurnService;
-import io.github.conversationstore.observability.testing.EmbeddedMongo;
-import io.github.conversationstore.observability.testing.FaultInjectingProxy;
+import io.github.conversationstore.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.FaultInjectingProxy;
+import io.github.conversationstore.testing.LogCapture;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyProviderException;
@@ -32,15 +33,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.logging.SimpleFormatter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,42 +48,14 @@ import org.junit.jupiter.api.Test;
 class NoContentTest {
     private static final String CANARY = "CANARY-9c2e";
 
-    /** Captures the library's log lines (System.Logger goes to java.util.logging by default). */
-    static final class LogCapture extends Handler {
-        final List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
-
-        @Override
-        public void publish(LogRecord record) {
-            records.add(record);
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-
-        List<String> lines() {
-            synchronized (records) {
-                return records.stream().map(r -> r.getLevel() + " " + new SimpleFormatter().formatMessage(r)).toList();
-            }
-        }
-    }
-
-    private final Logger julLogger = Logger.getLogger("io.github.conversationstore");
-    private final LogCapture logs = new LogCapture();
-    private Level previousLevel;
+    private LogCapture logs;
     private EmbeddedMongo server;
     private FaultInjectingProxy proxy;
     private MongoClient proxied;
 
     @BeforeEach
     void start() throws Exception {
-        previousLevel = julLogger.getLevel();
-        julLogger.setLevel(Level.ALL);
-        julLogger.addHandler(logs);
+        logs = LogCapture.start();
         server = new EmbeddedMongo();
         proxy = new FaultInjectingProxy(server.port());
         proxied = MongoClients.create(MongoClientSettings.builder()
@@ -98,8 +65,7 @@ class NoContentTest {
 
     @AfterEach
     void stop() throws Exception {
-        julLogger.removeHandler(logs);
-        julLogger.setLevel(previousLevel);
+        logs.close();
         proxied.close();
         proxy.close();
         server.close();

@@ -1,6 +1,6 @@
 package io.github.conversationstore.observability;
 
-import static io.github.conversationstore.observability.testing.FaultInjectingProxy.Fault.DROP_REPLY_AFTER_APPLY;
+import static io.github.conversationstore.testing.FaultInjectingProxy.Fault.DROP_REPLY_AFTER_APPLY;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.ConnectionString;
@@ -13,8 +13,8 @@ import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.Part;
 import io.github.conversationstore.TurnResult;
 import io.github.conversationstore.TurnService;
-import io.github.conversationstore.observability.testing.EmbeddedMongo;
-import io.github.conversationstore.observability.testing.FaultInjectingProxy;
+import io.github.conversationstore.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.FaultInjectingProxy;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyRequest;

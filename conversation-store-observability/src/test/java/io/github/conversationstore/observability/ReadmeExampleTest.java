@@ -6,7 +6,7 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.ScriptedReplyProvider;
 import io.github.conversationstore.TurnService;
-import io.github.conversationstore.observability.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.EmbeddedMongo;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.OpenTelemetry;

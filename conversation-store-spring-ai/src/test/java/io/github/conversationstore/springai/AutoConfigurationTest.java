@@ -11,7 +11,7 @@ import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.springai.autoconfigure.ConversationStoreAutoConfiguration;
 import io.github.conversationstore.springai.autoconfigure.ConversationStoreChatMemoryAutoConfiguration;
 import io.github.conversationstore.springai.autoconfigure.ConversationStoreProperties;
-import io.github.conversationstore.springai.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.EmbeddedMongo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.MongoConversationStore;
-import io.github.conversationstore.springai.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.EmbeddedMongo;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -12,7 +12,7 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreUnavailableException;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.MongoConversationStore;
-import io.github.conversationstore.springai.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.EmbeddedMongo;
 import io.github.conversationstore.springai.testing.ReplyBytes;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -11,7 +11,7 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.springai.testing.CountingStore;
-import io.github.conversationstore.springai.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.EmbeddedMongo;
 import io.github.conversationstore.springai.testing.ReplyBytes;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,7 +6,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.MongoConversationStore;
-import io.github.conversationstore.springai.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.EmbeddedMongo;
 import io.github.conversationstore.springai.testing.SpringAiLine.ScriptedChatModel;
 import java.io.IOException;
 import java.nio.file.Files;

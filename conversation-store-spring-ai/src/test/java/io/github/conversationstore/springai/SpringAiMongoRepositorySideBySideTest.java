@@ -6,7 +6,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.springai.testing.ConcurrentLoad;
-import io.github.conversationstore.springai.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.EmbeddedMongo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -10,7 +10,7 @@ import io.github.conversationstore.Part;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.springai.testing.ConcurrentLoad;
-import io.github.conversationstore.springai.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.EmbeddedMongo;
 import io.github.conversationstore.springai.testing.SpringAiLine;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,7 @@
 package io.github.conversationstore.issues;
 
+import io.github.conversationstore.testing.ForwardingConversationStore;
+
 import io.github.conversationstore.testing.CommandHooks;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,13 +34,12 @@ import org.junit.jupiter.api.Test;
 class LateTurnReplyTest extends EmbeddedMongoTestBase {
 
     /** A store whose first reply append waits (a pause between the lease check and the write). */
-    private static final class PausingStore implements ConversationStore {
-        private final ConversationStore delegate;
+    private static final class PausingStore extends ForwardingConversationStore {
         private final CountDownLatch paused = new CountDownLatch(1);
         private final CountDownLatch resume = new CountDownLatch(1);
 
         PausingStore(ConversationStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         @Override
@@ -52,46 +53,6 @@ class LateTurnReplyTest extends EmbeddedMongoTestBase {
                 }
             }
             return delegate.appendMessages(request);
-        }
-
-        @Override
-        public List<StoredMessage> recentMessages(String sessionId, int limit) {
-            return delegate.recentMessages(sessionId, limit);
-        }
-
-        @Override
-        public List<StoredMessage> readMessages(String sessionId, long fromSequence, int limit) {
-            return delegate.readMessages(sessionId, fromSequence, limit);
-        }
-
-        @Override
-        public Optional<ConversationHeader> findConversation(String sessionId) {
-            return delegate.findConversation(sessionId);
-        }
-
-        @Override
-        public long deleteConversation(String sessionId) {
-            return delegate.deleteConversation(sessionId);
-        }
-
-        @Override
-        public boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
-            return delegate.tryAcquireLease(sessionId, language, holder, duration);
-        }
-
-        @Override
-        public boolean renewLease(String sessionId, String holder, Duration duration) {
-            return delegate.renewLease(sessionId, holder, duration);
-        }
-
-        @Override
-        public void releaseLease(String sessionId, String holder) {
-            delegate.releaseLease(sessionId, holder);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 

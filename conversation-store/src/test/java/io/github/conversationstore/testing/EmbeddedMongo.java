@@ -1,5 +1,10 @@
 package io.github.conversationstore.testing;
 
+import com.mongodb.ConnectionString;
+import com.mongodb.MongoClientSettings;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.event.CommandListener;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.net.InetSocketAddress;
@@ -16,6 +21,16 @@ public final class EmbeddedMongo implements AutoCloseable {
 
     public String connectionString() {
         return "mongodb://127.0.0.1:" + address.getPort();
+    }
+
+    /** A new client of this server (one per simulated application instance), with these listeners. */
+    public MongoClient client(CommandListener... listeners) {
+        MongoClientSettings.Builder settings = MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString(connectionString()));
+        for (CommandListener listener : listeners) {
+            settings.addCommandListener(listener);
+        }
+        return MongoClients.create(settings.build());
     }
 
     public int port() {
