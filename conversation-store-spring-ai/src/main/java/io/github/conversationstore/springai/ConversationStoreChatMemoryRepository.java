@@ -63,7 +63,7 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
     private final Supplier<List<String>> conversationIds;
 
     private ConversationStoreChatMemoryRepository(Builder builder) {
-        memory = new StoreMemory(builder.store, builder.language, builder.maxMessages, builder.omitLargeMedia);
+        memory = builder.memory();
         conversationIds = builder.conversationIds != null ? builder.conversationIds : () -> allIds(builder.store);
     }
 
@@ -223,58 +223,15 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
      *
      * @since 0.2.0
      */
-    public static final class Builder {
-        private final ConversationStore store;
-        private String language = Settings.DEFAULT_LANGUAGE;
-        private int maxMessages = Settings.DEFAULT_MAX_MESSAGES;
-        private boolean omitLargeMedia;
+    public static final class Builder extends SettingsBuilder<Builder> {
         private Supplier<List<String>> conversationIds;
 
         private Builder(ConversationStore store) {
-            this.store = store;
+            super(store);
         }
 
-        /**
-         * Sets the language recorded when a conversation is created (default {@code und},
-         * undetermined).
-         *
-         * @param value a BCP 47 tag such as {@code en} or {@code zh-CN}
-         * @return this builder
-         * @throws IllegalArgumentException if {@code value} is not a tag naming a language
-         * @since 0.2.0
-         */
-        public Builder language(String value) {
-            this.language = Settings.language(value);
-            return this;
-        }
-
-        /**
-         * Sets how many of the last messages
-         * {@link ConversationStoreChatMemoryRepository#findByConversationId(String)} returns (default
-         * 20). Make it at least the {@code maxMessages} of the {@code MessageWindowChatMemory} on top,
-         * or that memory sees fewer messages than it could keep.
-         *
-         * @param value 1 to {@value ConversationStore#MAX_READ_LIMIT}
-         * @return this builder
-         * @throws IllegalArgumentException if {@code value} is out of range
-         * @since 0.2.0
-         */
-        public Builder maxMessages(int value) {
-            this.maxMessages = Settings.maxMessages(value);
-            return this;
-        }
-
-        /**
-         * Sets whether media too large to store inline (over 64 KiB of bytes) are replaced by a
-         * placeholder that records their type, name and size and reads back as no media (default
-         * false: such a message is refused with an {@link IllegalArgumentException}).
-         *
-         * @param value whether to omit large media
-         * @return this builder
-         * @since 0.2.0
-         */
-        public Builder omitLargeMedia(boolean value) {
-            this.omitLargeMedia = value;
+        @Override
+        Builder self() {
             return this;
         }
 
