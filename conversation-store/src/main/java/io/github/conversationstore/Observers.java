@@ -90,20 +90,36 @@ final class Observers {
         if (!active()) {
             return delete.getAsLong();
         }
-        long start = System.nanoTime();
-        long deleted = delete.getAsLong();
         String session = session(sessionId);
-        emit(l -> l.onErasure(new StoreListener.Erasure(session, deleted, startOf(start), since(start))));
-        return deleted;
+        return timed(delete, (deleted, start, outcome) -> emit(l -> l.onErasure(
+                new StoreListener.Erasure(session, deleted, startOf(start), since(start), outcome))));
     }
 
     /** Runs a sweep, and tells the listeners how many chunks it removed. */
     long sweep(java.util.function.LongSupplier sweep) {
+        return timed(sweep, (removed, start, outcome) -> {
+            LOG.log(Level.DEBUG, () -> "retention sweep removed " + removed + " archive chunks (" + outcome + ")");
+            emit(l -> l.onSweep(new StoreListener.Sweep(removed, startOf(start), since(start), outcome)));
+        });
+    }
+
+    /** What a timed count reports: the count (0 if it failed), its start, its outcome. */
+    @FunctionalInterface
+    private interface Report {
+        void report(long count, long startNanos, String outcome);
+    }
+
+    private static long timed(java.util.function.LongSupplier work, Report report) {
         long start = System.nanoTime();
-        long removed = sweep.getAsLong();
-        LOG.log(Level.DEBUG, () -> "retention sweep removed " + removed + " archive chunks");
-        emit(l -> l.onSweep(new StoreListener.Sweep(removed, startOf(start), since(start))));
-        return removed;
+        long count;
+        try {
+            count = work.getAsLong();
+        } catch (RuntimeException e) {
+            report.report(0, start, StoreListener.outcome(e));
+            throw e;
+        }
+        report.report(count, start, StoreListener.OK);
+        return count;
     }
 
     /** A point in time for durations, read only when someone listens. */

@@ -390,11 +390,13 @@ public final class TurnService implements AutoCloseable {
         String session = observers.session(turn.sessionId());
         try {
             Part.ToolResult result = runTool(turn, holder, step, call, attempts);
-            observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), attempts[0],
+            observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), tools.containsKey(call.name()),
+                    attempts[0],
                     Observers.startOf(start), Observers.since(start), result.error() ? "error_result" : StoreListener.OK)));
             return result;
         } catch (RuntimeException e) {
-            observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), attempts[0],
+            observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), tools.containsKey(call.name()),
+                    attempts[0],
                     Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
             throw e;
         }

@@ -142,6 +142,34 @@ class StoreListenerTest extends EmbeddedMongoTestBase {
     }
 
     @Test
+    void failedErasureAndToolNobodyOffered_areReportedAsSuch() {
+        Recorder events = new Recorder();
+        MongoClient doomed = MongoClients.create(server.connectionString());
+        try (MongoConversationStore store = MongoConversationStore.builder().client(doomed).database("listeners")
+                .collection("doomed").listener(events).build()) {
+            store.appendMessages("s1", "es", List.of(Message.user("hola")));
+            doomed.close();
+            assertThatThrownBy(() -> store.deleteConversation("s1")).isInstanceOf(RuntimeException.class);
+        }
+        assertThat(events.of(StoreListener.Erasure.class)).singleElement()
+                .satisfies(e -> assertThat(e.outcome()).isNotEqualTo(StoreListener.OK))
+                .satisfies(e -> assertThat(e.messages()).isZero());
+
+        ReplyProvider model = request -> request.steps().isEmpty()
+                ? Reply.of(new Part.ToolCall("c1", "made_up", "{}"), new Part.ToolCall("c2", "lookup", "{}"))
+                : Reply.of("done");
+        Tool lookup = Tool.of(new ToolSpec("lookup", "Looks up.", "{\"type\":\"object\"}"), call -> ToolOutput.text("ok"));
+        try (ConversationStore store = InMemoryConversationStore.create();
+                TurnService turns = TurnService.builder(store).provider(model).tools(lookup).listener(events).build()) {
+            turns.respond("s1", "es", "hi", "t1");
+        }
+        assertThat(events.of(StoreListener.ToolCall.class))
+                .extracting(StoreListener.ToolCall::tool, StoreListener.ToolCall::offered, StoreListener.ToolCall::outcome)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("made_up", false, "error_result"),
+                        org.assertj.core.groups.Tuple.tuple("lookup", true, "ok"));
+    }
+
+    @Test
     void exposeSessionIds_namesTheSessionInEvents() {
         Recorder events = new Recorder();
         try (MongoConversationStore store = store(events).exposeSessionIds(true).build()) {

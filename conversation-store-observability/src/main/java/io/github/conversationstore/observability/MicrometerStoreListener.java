@@ -44,8 +44,7 @@ import java.util.Objects;
  *       (counter; {@code tool}).</li>
  * </ul>
  *
- * <p>A tool call that ran no attempt (the model named a tool nobody offered, or gave arguments that
- * are not a JSON object) is tagged {@code tool=}{@value #UNKNOWN_TOOL}: such a name is the model's
+ * <p>A call of a tool nobody offered is tagged {@code tool=}{@value #UNKNOWN_TOOL}: such a name is the model's
  * output, not the application's, so it could carry anything. A reply that names no model is tagged
  * {@code model=}{@value #NONE}.
  *
@@ -182,7 +181,7 @@ public final class MicrometerStoreListener implements StoreListener {
      */
     public static final String TOOL_RETRIES = "conversation.store.tool.retries";
     /**
-     * The {@code tool} tag of a call that ran no attempt.
+     * The {@code tool} tag of a call of a tool nobody offered.
      *
      * @since 0.2.0
      */
@@ -204,9 +203,9 @@ public final class MicrometerStoreListener implements StoreListener {
     private final Timer moves;
     private final Counter movedMessages;
     private final Counter movedBytes;
-    private final Timer erasures;
+    private final Meter.MeterProvider<Timer> erasures;
     private final Counter erasedMessages;
-    private final Timer sweeps;
+    private final Meter.MeterProvider<Timer> sweeps;
     private final Counter sweptChunks;
     private final Meter.MeterProvider<Timer> turns;
     private final LongTaskTimer activeTurns;
@@ -237,10 +236,10 @@ public final class MicrometerStoreListener implements StoreListener {
                 .tags(tags).register(registry);
         movedBytes = Counter.builder(MOVE_BYTES).description("Bytes moved to the archive").baseUnit("bytes").tags(tags)
                 .register(registry);
-        erasures = Timer.builder(ERASURE).description("Conversations erased").tags(tags).register(registry);
+        erasures = Timer.builder(ERASURE).description("Conversations erased").tags(tags).withRegistry(registry);
         erasedMessages = Counter.builder(ERASURE_MESSAGES).description("Messages erased").baseUnit("messages").tags(tags)
                 .register(registry);
-        sweeps = Timer.builder(SWEEP).description("Retention sweeps").tags(tags).register(registry);
+        sweeps = Timer.builder(SWEEP).description("Retention sweeps").tags(tags).withRegistry(registry);
         sweptChunks = Counter.builder(SWEEP_CHUNKS).description("Archive chunks removed by retention sweeps")
                 .baseUnit("chunks").tags(tags).register(registry);
         turns = Timer.builder(TURN).description("Turns: user message, provider and tool calls, reply").tags(tags)
@@ -355,7 +354,7 @@ public final class MicrometerStoreListener implements StoreListener {
      */
     @Override
     public void onErasure(Erasure event) {
-        erasures.record(event.duration());
+        erasures.withTags("outcome", event.outcome()).record(event.duration());
         erasedMessages.increment(event.messages());
     }
 
@@ -367,7 +366,7 @@ public final class MicrometerStoreListener implements StoreListener {
      */
     @Override
     public void onSweep(Sweep event) {
-        sweeps.record(event.duration());
+        sweeps.withTags("outcome", event.outcome()).record(event.duration());
         sweptChunks.increment(event.chunksRemoved());
     }
 
@@ -450,9 +449,9 @@ public final class MicrometerStoreListener implements StoreListener {
         }
     }
 
-    /** The tool's name when a tool of that name ran; a name the model made up is never a tag. */
+    /** The tool's name when a tool of that name was offered; a name the model made up is never a tag. */
     static String toolName(ToolCall event) {
-        return event.attempts() > 0 ? event.tool() : UNKNOWN_TOOL;
+        return event.offered() ? event.tool() : UNKNOWN_TOOL;
     }
 
     /**

@@ -234,7 +234,7 @@ public final class OpenTelemetryStoreListener implements StoreListener {
                 .setAttribute(MESSAGES, event.messages())
                 .startSpan();
         drainPending("delete", span);
-        end(span, OK, event.start(), event.duration());
+        end(span, event.outcome(), event.start(), event.duration());
     }
 
     /**
@@ -249,7 +249,7 @@ public final class OpenTelemetryStoreListener implements StoreListener {
                 .setAttribute(CHUNKS, event.chunksRemoved())
                 .startSpan();
         drainPending("sweep", span);
-        end(span, OK, event.start(), event.duration());
+        end(span, event.outcome(), event.start(), event.duration());
     }
 
     /**

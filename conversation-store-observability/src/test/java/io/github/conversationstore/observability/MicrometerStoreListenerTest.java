@@ -25,6 +25,7 @@ class MicrometerStoreListenerTest {
         try (InMemoryConversationStore store = InMemoryConversationStore.builder().listener(meters).build()) {
             store.appendMessages("s", "es", List.of(Message.user("hola")));
             store.recentMessages("s", 1);
+            store.deleteConversation("s");
         }
         assertThat(registry.getMeters()).hasSizeGreaterThan(10).allSatisfy(m -> {
             assertThat(m.getId().getTag("store")).isEqualTo("tutor");

@@ -90,20 +90,22 @@ public interface StoreListener {
      * A conversation was erased.
      *
      * @param sessionId the session, or empty unless exposed
-     * @param messages how many messages this call deleted
+     * @param messages how many messages this call deleted (0 if it failed)
      * @param start when the erasure started
      * @param duration how long it took
+     * @param outcome {@value #OK}, or the simple name of the exception thrown
      */
-    record Erasure(String sessionId, long messages, Instant start, Duration duration) {}
+    record Erasure(String sessionId, long messages, Instant start, Duration duration, String outcome) {}
 
     /**
      * A retention sweep ended.
      *
-     * @param chunksRemoved how many archive chunks of dead sessions it removed
+     * @param chunksRemoved how many archive chunks of dead sessions it removed (0 if it failed)
      * @param start when it started
      * @param duration how long it took
+     * @param outcome {@value #OK}, or the simple name of the exception thrown
      */
-    record Sweep(long chunksRemoved, Instant start, Duration duration) {}
+    record Sweep(long chunksRemoved, Instant start, Duration duration, String outcome) {}
 
     /**
      * A turn waited for another turn of its session.
@@ -156,14 +158,17 @@ public interface StoreListener {
      * A tool call ended (with its retries).
      *
      * @param sessionId the session, or empty unless exposed
-     * @param tool the tool's name, as the model asked for it
-     * @param attempts how many times the tool ran (0 for an unknown tool or bad arguments)
+     * @param tool the tool's name, as the model asked for it: the model's output, so an
+     *     application's name only if {@code offered}
+     * @param offered whether a tool of that name was offered (otherwise the call got an error result)
+     * @param attempts how many times the tool ran (0 for a tool not offered, or bad arguments)
      * @param start when it started
      * @param duration how long it took, retries included
      * @param outcome {@value #OK}, {@code error_result} (the model reads an error), or the simple
      *     name of the exception that failed the turn
      */
-    record ToolCall(String sessionId, String tool, int attempts, Instant start, Duration duration, String outcome) {}
+    record ToolCall(String sessionId, String tool, boolean offered, int attempts, Instant start, Duration duration,
+            String outcome) {}
 
     /**
      * An append ended.
