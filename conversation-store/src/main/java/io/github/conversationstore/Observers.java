@@ -37,13 +37,50 @@ final class Observers {
 
     void emit(Consumer<StoreListener> event) {
         for (StoreListener listener : listeners) {
+            deliver(listener, event);
+        }
+    }
+
+    /**
+     * Emits to the listeners in the reverse order of registration: for the end of what a start
+     * event opened (a listener that made a span current closes its scope after the ones opened
+     * after it).
+     */
+    void emitReversed(Consumer<StoreListener> event) {
+        for (int i = listeners.size() - 1; i >= 0; i--) {
+            deliver(listeners.get(i), event);
+        }
+    }
+
+    private static void deliver(StoreListener listener, Consumer<StoreListener> event) {
+        try {
+            event.accept(listener);
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable e) { // a listener's bug (checked exceptions sneaked through, assertion errors) never breaks an operation
+            LOG.log(Level.WARNING, () -> "listener " + listener.getClass().getName() + " threw "
+                    + e.getClass().getName() + "; the operation went on");
+        }
+    }
+
+    /**
+     * A task to run on the turn service's threads, wrapped by every listener (so that a tracing
+     * binding carries the caller's context to the provider and the tools).
+     */
+    <T> java.util.concurrent.Callable<T> wrap(java.util.concurrent.Callable<T> task) {
+        java.util.concurrent.Callable<T> wrapped = task;
+        for (StoreListener listener : listeners) {
             try {
-                event.accept(listener);
-            } catch (RuntimeException | LinkageError e) {
+                java.util.concurrent.Callable<T> next = listener.wrap(wrapped);
+                if (next != null) {
+                    wrapped = next;
+                }
+            } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, () -> "listener " + listener.getClass().getName() + " threw "
-                        + e.getClass().getName() + "; the operation went on");
+                        + e.getClass().getName() + " wrapping a task; the task runs unwrapped by it");
             }
         }
+        return wrapped;
     }
 
     /** Runs an append, and tells the listeners how it went; {@code attempts[0]} is set by the append. */

@@ -192,11 +192,11 @@ public final class TurnService implements AutoCloseable {
         try {
             TurnResult result = respondUnderLease(turn);
             int steps = (int) result.steps().stream().filter(m -> m.role() == Role.ASSISTANT).count();
-            observers.emit(l -> l.onTurn(new StoreListener.Turn(session, steps, result.replayed(), result.usage(),
+            observers.emitReversed(l -> l.onTurn(new StoreListener.Turn(session, steps, result.replayed(), result.usage(),
                     Observers.startOf(start), Observers.since(start), StoreListener.OK)));
             return result;
-        } catch (RuntimeException e) {
-            observers.emit(l -> l.onTurn(new StoreListener.Turn(session, 0, false, TokenUsage.UNKNOWN,
+        } catch (RuntimeException | Error e) {
+            observers.emitReversed(l -> l.onTurn(new StoreListener.Turn(session, 0, false, TokenUsage.UNKNOWN,
                     Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
             throw e;
         }
@@ -394,7 +394,7 @@ public final class TurnService implements AutoCloseable {
                     attempts[0],
                     Observers.startOf(start), Observers.since(start), result.error() ? "error_result" : StoreListener.OK)));
             return result;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), tools.containsKey(call.name()),
                     attempts[0],
                     Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
@@ -420,7 +420,7 @@ public final class TurnService implements AutoCloseable {
             renewOrFail(turn.sessionId(), turn.turnId(), holder);
             ToolInvocation invocation = new ToolInvocation(turn.sessionId(), turn.turnId(), step, call.callId(), call.name(),
                     call.arguments(), attempt);
-            Future<ToolOutput> run = calls.submit(() -> tool.run(invocation));
+            Future<ToolOutput> run = calls.submit(observers.wrap(() -> tool.run(invocation)));
             try {
                 ToolOutput output = run.get(toolTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 if (output == null) {
@@ -503,7 +503,7 @@ public final class TurnService implements AutoCloseable {
                     model instanceof String ? (String) model : "", attempts[0], reply.usage(), reply.toolCalls().size(),
                     Observers.startOf(start), Observers.since(start), StoreListener.OK)));
             return reply;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             observers.emit(l -> l.onProviderCall(new StoreListener.ProviderCall(session, provider.name(), "", attempts[0],
                     TokenUsage.UNKNOWN, 0, Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
             throw e;
@@ -519,7 +519,7 @@ public final class TurnService implements AutoCloseable {
             attempt++;
             attempts[0] = attempt;
             renewOrFail(request.sessionId(), request.turnId(), holder);
-            Future<Reply> call = calls.submit(() -> provider.reply(request));
+            Future<Reply> call = calls.submit(observers.wrap(() -> provider.reply(request)));
             try {
                 Reply reply = call.get(replyTimeout.toNanos(), TimeUnit.NANOSECONDS);
                 if (reply == null) {

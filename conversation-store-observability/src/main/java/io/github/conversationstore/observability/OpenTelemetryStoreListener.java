@@ -347,6 +347,20 @@ public final class OpenTelemetryStoreListener implements StoreListener {
      * @param event what happened
      * @since 0.2.0
      */
+    /**
+     * Carries the current context (the turn's span) to the thread that runs a provider call or a
+     * tool, so that what they do nests under the turn.
+     *
+     * @param <T> what the task returns
+     * @param task the task
+     * @return the task, run in the caller's context
+     * @since 0.2.0
+     */
+    @Override
+    public <T> java.util.concurrent.Callable<T> wrap(java.util.concurrent.Callable<T> task) {
+        return io.opentelemetry.context.Context.current().wrap(task);
+    }
+
     @Override
     public void onToolCall(ToolCall event) {
         String tool = MicrometerStoreListener.toolName(event);

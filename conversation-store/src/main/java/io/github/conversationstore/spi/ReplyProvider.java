@@ -21,9 +21,12 @@ public interface ReplyProvider {
     /**
      * A short name to select this provider among those {@link java.util.ServiceLoader} finds.
      *
-     * @return the name; by default the simple class name
+     * @return the name; by default the simple class name, or {@code unnamed} for a lambda or an
+     *     anonymous class
      */
     default String name() {
-        return getClass().getSimpleName();
+        Class<?> type = getClass();
+        // a lambda's or an anonymous class's name changes from one JVM to the next
+        return type.isAnonymousClass() || type.isSynthetic() || type.isHidden() ? "unnamed" : type.getSimpleName();
     }
 }

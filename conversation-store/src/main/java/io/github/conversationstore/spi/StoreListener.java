@@ -2,7 +2,6 @@ package io.github.conversationstore.spi;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Objects;
 
 /**
  * Hears what a store and a turn service do: appends, reads, races absorbed, retries, moves to the
@@ -258,9 +257,31 @@ public interface StoreListener {
      * Returns the outcome of an operation that threw: the exception's simple class name.
      *
      * @param failure what was thrown, or null for success
-     * @return {@value #OK} for null, else the simple class name
+     * @return {@value #OK} for null, else the simple class name (of the nearest named class, for an
+     *     anonymous one)
      */
     static String outcome(Throwable failure) {
-        return failure == null ? OK : Objects.requireNonNullElse(failure.getClass().getSimpleName(), "Exception");
+        if (failure == null) {
+            return OK;
+        }
+        // an anonymous or hidden class has no stable simple name: take the nearest named superclass
+        Class<?> type = failure.getClass();
+        while (type.getSimpleName().isEmpty() || type.isSynthetic() || type.isHidden()) {
+            type = type.getSuperclass();
+        }
+        return type.getSimpleName();
+    }
+
+    /**
+     * Wraps a task the turn service runs on its own threads (a provider call, a tool run) before it
+     * is handed to them; called on the turn's thread. A tracing binding carries its context across,
+     * so that what the provider and the tools do nests under the turn. By default the task itself.
+     *
+     * @param <T> what the task returns
+     * @param task the task
+     * @return the task to run instead (never null)
+     */
+    default <T> java.util.concurrent.Callable<T> wrap(java.util.concurrent.Callable<T> task) {
+        return task;
     }
 }

@@ -67,13 +67,47 @@ public record ToolInvocation(String sessionId, String turnId, int step, String c
         return isJsonObject(arguments);
     }
 
-    /** Whether {@code json} is the text of a JSON object (the driver's JSON reader decides). */
+    /** Deepest nesting of objects and arrays accepted: MongoDB's own limit for documents. */
+    private static final int MAX_NESTING = 100;
+
+    /**
+     * Whether {@code json} is the text of a JSON object (the driver's JSON reader decides), nesting
+     * at most {@value #MAX_NESTING} levels: a recursive reader must not be made to overflow its stack
+     * by what a model wrote.
+     */
     static boolean isJsonObject(String json) {
+        if (nesting(json) > MAX_NESTING) {
+            return false;
+        }
         try {
             org.bson.BsonDocument.parse(json);
             return true;
         } catch (RuntimeException e) {
             return false;
         }
+    }
+
+    /** The deepest nesting of brackets and braces outside strings, counted without recursion. */
+    private static int nesting(String json) {
+        int depth = 0;
+        int deepest = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '{' || c == '[') {
+                deepest = Math.max(deepest, ++depth);
+            } else if (c == '}' || c == ']') {
+                depth--;
+            }
+        }
+        return deepest;
     }
 }

@@ -4,6 +4,8 @@ import com.mongodb.client.MongoClient;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.spi.StoreListener;
+import java.util.List;
+import java.util.stream.Collectors;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -54,8 +56,9 @@ public class ConversationStoreAutoConfiguration {
         @Bean
         @ConditionalOnBean(type = "io.micrometer.core.instrument.MeterRegistry")
         @ConditionalOnMissingBean(type = "io.github.conversationstore.observability.MicrometerStoreListener")
-        StoreListener conversationStoreMeters(io.micrometer.core.instrument.MeterRegistry registry) {
-            return io.github.conversationstore.observability.MicrometerStoreListener.builder(registry).build();
+        AutoConfiguredListener conversationStoreMeters(io.micrometer.core.instrument.MeterRegistry registry) {
+            return new AutoConfiguredListener(
+                    io.github.conversationstore.observability.MicrometerStoreListener.builder(registry).build());
         }
     }
 
@@ -71,8 +74,26 @@ public class ConversationStoreAutoConfiguration {
         @Bean
         @ConditionalOnBean(type = "io.opentelemetry.api.OpenTelemetry")
         @ConditionalOnMissingBean(type = "io.github.conversationstore.observability.OpenTelemetryStoreListener")
-        StoreListener conversationStoreSpans(io.opentelemetry.api.OpenTelemetry openTelemetry) {
-            return io.github.conversationstore.observability.OpenTelemetryStoreListener.builder(openTelemetry).build();
+        AutoConfiguredListener conversationStoreSpans(io.opentelemetry.api.OpenTelemetry openTelemetry) {
+            return new AutoConfiguredListener(
+                    io.github.conversationstore.observability.OpenTelemetryStoreListener.builder(openTelemetry).build());
+        }
+    }
+
+    /**
+     * A listener of the observability module that this auto-configuration made: not a
+     * {@code StoreListener} bean itself, so that an application's own listener of the same kind,
+     * however declared, takes its place.
+     */
+    static final class AutoConfiguredListener {
+        private final StoreListener listener;
+
+        AutoConfiguredListener(StoreListener listener) {
+            this.listener = listener;
+        }
+
+        StoreListener listener() {
+            return listener;
         }
     }
 
@@ -83,13 +104,18 @@ public class ConversationStoreAutoConfiguration {
 
         @Bean
         MongoConversationStore conversationStore(MongoClient client, ConversationStoreProperties properties,
-                ObjectProvider<StoreListener> listeners) {
+                ObjectProvider<StoreListener> listeners, ObjectProvider<AutoConfiguredListener> bindings) {
             MongoConversationStore.Builder builder = MongoConversationStore.builder()
                     .client(client)
                     .database(properties.database())
                     .collection(properties.collection())
                     .operationTimeout(properties.operationTimeout());
-            listeners.orderedStream().forEach(builder::listener);
+            List<StoreListener> own = listeners.orderedStream().collect(Collectors.toList());
+            own.forEach(builder::listener);
+            // a binding the application registered itself (say declared as a StoreListener) replaces ours
+            bindings.orderedStream().map(AutoConfiguredListener::listener)
+                    .filter(binding -> own.stream().noneMatch(l -> l.getClass() == binding.getClass()))
+                    .forEach(builder::listener);
             if (!properties.expireAfterInactivity().isZero()) {
                 builder.expireAfterInactivity(properties.expireAfterInactivity());
             }

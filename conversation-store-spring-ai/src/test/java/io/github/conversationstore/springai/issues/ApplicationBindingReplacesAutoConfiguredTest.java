@@ -29,7 +29,7 @@ import org.springframework.context.annotation.Configuration;
  * {@code @Bean StoreListener ...} method is not seen (the condition reads the factory method's
  * return type), so two Micrometer listeners listen to the store and every append is counted twice.
  */
-class Review3AutoConfiguredListenersTest {
+class ApplicationBindingReplacesAutoConfiguredTest {
     private static EmbeddedMongo server;
 
     @BeforeAll

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * Review 3 of the bindings: scopes left current on the caller's thread, spans that do not nest, and
  * tag values that are empty or change from one JVM to the next.
  */
-class Review3SpansAndTagsTest {
+class SpanScopesAndTagsTest {
 
     private static String nestedArguments(int depth) {
         return "{\"a\":".repeat(depth) + "1" + "}".repeat(depth);
@@ -170,7 +170,7 @@ class Review3SpansAndTagsTest {
     /**
      * A provider given as a lambda (ReplyProvider is a functional interface) is named by its
      * default name(), the simple class name of a hidden class such as
-     * "Review3SpansAndTagsTest$$Lambda/0x00007f...": its address changes from one JVM start to the
+     * "SpanScopesAndTagsTest$$Lambda/0x00007f...": its address changes from one JVM start to the
      * next, so every deployment makes a new provider tag value (a new series of
      * conversation.store.provider.call, .tokens, .retries) and a new gen_ai.provider.name.
      */
