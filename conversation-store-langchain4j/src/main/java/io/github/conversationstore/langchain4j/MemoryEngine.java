@@ -232,8 +232,12 @@ final class MemoryEngine {
     private void write(String session, Conversation conversation, List<ChatMessage> segment) {
         List<ChatMessage> objects = new ArrayList<>();
         List<Message> batch = new ArrayList<>();
+        Set<ChatMessage> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (int i = 0; i < segment.size(); i++) {
             ChatMessage m = segment.get(i);
+            if (!seen.add(m)) {
+                continue; // the same object twice in one call is one message
+            }
             Object status = status(m, session);
             if (status == Known.STORED || status == Known.HELD) {
                 continue; // sent again with an earlier failed append just now
@@ -256,7 +260,8 @@ final class MemoryEngine {
                 continue;
             }
             if (m instanceof ToolExecutionResultMessage) {
-                Held held = heldFor(conversation, converted.toolResults().get(0).callId());
+                Held held = heldFor(conversation, converted.toolResults().get(0).callId(),
+                        converted.toolResults().get(0).name());
                 if (held != null) {
                     flush(session, objects, batch);
                     held.objects.add(m);
@@ -294,6 +299,10 @@ final class MemoryEngine {
     }
 
     private void hold(String session, Conversation conversation, Held held) {
+        // an older call waiting under an id this one uses again (models number calls per response,
+        // and calls without an id get lc4j-call-<index>) can no longer be told apart: it is dropped,
+        // as a call whose results never came is (unanswered calls are not stored)
+        conversation.held.removeIf(older -> !java.util.Collections.disjoint(older.outstanding, held.outstanding));
         conversation.held.add(held);
         mark(held.objects.get(0), session, Known.HELD);
         if (conversation.held.size() > MAX_HELD_PER_CONVERSATION) {
@@ -303,9 +312,12 @@ final class MemoryEngine {
         }
     }
 
-    private static Held heldFor(Conversation conversation, String callId) {
-        for (Held held : conversation.held) {
-            if (held.outstanding.contains(callId)) {
+    /** The newest held call waiting for this id, whose tool has the result's name (when it has one). */
+    private static Held heldFor(Conversation conversation, String callId, String toolName) {
+        for (int i = conversation.held.size() - 1; i >= 0; i--) {
+            Held held = conversation.held.get(i);
+            if (held.outstanding.contains(callId) && (toolName.isEmpty() || held.messages.get(0).toolCalls().stream()
+                    .anyMatch(call -> call.callId().equals(callId) && call.name().equals(toolName)))) {
                 return held;
             }
         }

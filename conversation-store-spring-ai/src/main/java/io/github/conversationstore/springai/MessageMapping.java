@@ -85,8 +85,9 @@ final class MessageMapping {
             if (responses.isEmpty()) {
                 throw new IllegalArgumentException("a tool response message must hold at least one response");
             }
+            int position = 0;
             for (ToolResponseMessage.ToolResponse response : responses) {
-                parts.add(new Part.ToolResult(token(response.id(), originals), token(response.name(), originals),
+                parts.add(new Part.ToolResult(callId(response.id(), position++, originals), token(response.name(), originals),
                         response.responseData() == null ? "" : response.responseData(), false, false));
             }
         } else {
@@ -98,8 +99,9 @@ final class MessageMapping {
             if (message instanceof AssistantMessage) {
                 List<Object> types = new ArrayList<>();
                 boolean otherTypes = false;
+                int position = 0;
                 for (AssistantMessage.ToolCall call : ((AssistantMessage) message).getToolCalls()) {
-                    parts.add(new Part.ToolCall(token(call.id(), originals), token(call.name(), originals),
+                    parts.add(new Part.ToolCall(callId(call.id(), position++, originals), token(call.name(), originals),
                             call.arguments() == null ? "" : call.arguments()));
                     types.add(call.type());
                     otherTypes |= !FUNCTION.equals(call.type());
@@ -213,6 +215,21 @@ final class MessageMapping {
         }
     }
 
+    /**
+     * A call id as the store keeps it. Some models (Ollama, Gemini) give parallel calls blank ids: a
+     * blank or unusable id becomes a placeholder that also names its position, so that calls stay
+     * distinct and the i-th response of a tool message answers the i-th call, as Spring AI pairs them.
+     */
+    private static String callId(String value, int position, Map<String, Object> originals) {
+        String token = token(value, originals);
+        if (!token.startsWith("~")) {
+            return token;
+        }
+        String placeholder = token + "-" + position;
+        originals.put(placeholder, originals.get(token));
+        return placeholder;
+    }
+
     /** The value itself if the store takes it as an id or name; otherwise a stable placeholder. */
     private static String token(String value, Map<String, Object> originals) {
         if (value != null && !value.isBlank() && value.length() <= MAX_ID
@@ -250,6 +267,9 @@ final class MessageMapping {
         }
         if (value instanceof Short || value instanceof Byte) {
             return ((Number) value).intValue();
+        }
+        if (value instanceof byte[]) {
+            return java.util.Base64.getEncoder().encodeToString((byte[]) value);
         }
         if (value instanceof Double || value instanceof Float) {
             double d = ((Number) value).doubleValue();

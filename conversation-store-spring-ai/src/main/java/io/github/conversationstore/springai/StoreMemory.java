@@ -75,7 +75,11 @@ final class StoreMemory {
     void append(String conversationId, List<Message> messages, AppendIds appendIds) {
         List<AppendRequest> again = new ArrayList<>();
         List<Message> fresh = new ArrayList<>();
+        java.util.Set<Message> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Message message : messages) {
+            if (!seen.add(message)) {
+                continue; // the same object twice in one call is one message
+            }
             AppendRequest earlier = sentBefore(message, conversationId);
             if (earlier == null) {
                 fresh.add(message);

@@ -89,8 +89,8 @@ class SpringAiMongoRepositorySideBySideTest {
         assertThat(ours.lost()).isZero();
         assertThat(ours.doubled()).isZero();
         assertThat(ours.stored()).isEqualTo(ours.expected());
-        // theirs keeps at most the window: with the default window it cannot hold the conversation
-        assertThat(theirsDefaultWindow.stored()).isLessThanOrEqualTo(20 + 2 * TwoInstancesConcurrencyTest.THREADS);
+        // theirs is measured and printed, not asserted: its races make every run different (one run
+        // here kept 40 documents with a window of 20)
     }
 
     @Test
