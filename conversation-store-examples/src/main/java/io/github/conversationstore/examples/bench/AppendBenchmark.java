@@ -132,6 +132,21 @@ public class AppendBenchmark {
         } else {
             index = (int) ((cursor.thread + cursor.next++ * cursor.threads) % bench.poolSize);
         }
-        bench.writer.append(session(index));
+        for (int attempt = 1; ; attempt++) {
+            try {
+                bench.writer.append(session(index));
+                return;
+            } catch (com.mongodb.MongoWriteException | com.mongodb.MongoCommandException e) {
+                // the peers' patterns, on a session two threads create at once: E11000, the original bug;
+                // an application retries (the library never lets it reach the caller)
+                boolean duplicateKey = e instanceof com.mongodb.MongoWriteException
+                        ? ((com.mongodb.MongoWriteException) e).getError().getCategory() == com.mongodb.ErrorCategory.DUPLICATE_KEY
+                        : com.mongodb.ErrorCategory.fromErrorCode(((com.mongodb.MongoCommandException) e).getErrorCode())
+                                == com.mongodb.ErrorCategory.DUPLICATE_KEY;
+                if (!duplicateKey || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
     }
 }
