@@ -102,7 +102,7 @@ final class MessageCodec {
         if (storedParts instanceof List) {
             parts = new ArrayList<>();
             for (Object part : (List<Object>) storedParts) {
-                parts.add(PartForm.read((Map<String, ?>) part, true));
+                parts.add(PartForm.read((Map<String, ?>) part));
             }
         } else {
             parts = List.of(new Part.Text(text == null ? "" : text.toString()));

@@ -83,80 +83,65 @@ final class Observers {
         return wrapped;
     }
 
+    /**
+     * What ends an observed operation: its result (null if it threw), when it started
+     * ({@link System#nanoTime()}), and its outcome.
+     */
+    @FunctionalInterface
+    interface Ending<T> {
+        void end(T result, long startNanos, String outcome);
+    }
+
+    /**
+     * Runs an operation and, when someone listens, tells {@code ending} how it went: the one place
+     * where operations are timed and their outcome (success or the exception's class) reported.
+     */
+    <T> T observe(java.util.function.Supplier<T> work, Ending<T> ending) {
+        if (!active()) {
+            return work.get();
+        }
+        long start = System.nanoTime();
+        T result;
+        try {
+            result = work.get();
+        } catch (RuntimeException | Error e) {
+            ending.end(null, start, StoreListener.outcome(e));
+            throw e;
+        }
+        ending.end(result, start, StoreListener.OK);
+        return result;
+    }
+
     /** Runs an append, and tells the listeners how it went; {@code attempts[0]} is set by the append. */
     AppendResult append(AppendRequest request, java.util.function.Function<int[], AppendResult> append) {
         int[] attempts = {1};
-        if (!active()) {
-            return append.apply(attempts);
-        }
-        long start = System.nanoTime();
         String session = session(request.sessionId());
         int messages = request.messages().size();
-        try {
-            AppendResult result = append.apply(attempts);
-            emit(l -> l.onAppend(new StoreListener.Append(session, messages, result.duplicate(), result.conversationCreated(),
-                    attempts[0], startOf(start), since(start), StoreListener.OK)));
-            return result;
-        } catch (RuntimeException e) {
-            emit(l -> l.onAppend(new StoreListener.Append(session, messages, false, false, attempts[0], startOf(start),
-                    since(start), StoreListener.outcome(e))));
-            throw e;
-        }
+        return observe(() -> append.apply(attempts), (result, start, outcome) -> emit(l -> l.onAppend(
+                new StoreListener.Append(session, messages, result != null && result.duplicate(),
+                        result != null && result.conversationCreated(), attempts[0], startOf(start), since(start), outcome))));
     }
 
     /** Runs a read, and tells the listeners how it went; {@code count} says how many messages it returned. */
     <T> T read(String sessionId, String kind, java.util.function.Supplier<T> read, java.util.function.ToIntFunction<T> count) {
-        if (!active()) {
-            return read.get();
-        }
-        long start = System.nanoTime();
         String session = session(sessionId);
-        try {
-            T result = read.get();
-            int messages = count.applyAsInt(result);
-            emit(l -> l.onRead(new StoreListener.Read(session, kind, messages, startOf(start), since(start), StoreListener.OK)));
-            return result;
-        } catch (RuntimeException e) {
-            emit(l -> l.onRead(new StoreListener.Read(session, kind, 0, startOf(start), since(start), StoreListener.outcome(e))));
-            throw e;
-        }
+        return observe(read, (result, start, outcome) -> emit(l -> l.onRead(new StoreListener.Read(session, kind,
+                result == null ? 0 : count.applyAsInt(result), startOf(start), since(start), outcome))));
     }
 
     /** Runs an erasure, and tells the listeners how many messages it deleted. */
     long erase(String sessionId, java.util.function.LongSupplier delete) {
-        if (!active()) {
-            return delete.getAsLong();
-        }
         String session = session(sessionId);
-        return timed(delete, (deleted, start, outcome) -> emit(l -> l.onErasure(
-                new StoreListener.Erasure(session, deleted, startOf(start), since(start), outcome))));
+        return observe(delete::getAsLong, (deleted, start, outcome) -> emit(l -> l.onErasure(new StoreListener.Erasure(
+                session, deleted == null ? 0 : deleted, startOf(start), since(start), outcome))));
     }
 
     /** Runs a sweep, and tells the listeners how many chunks it removed. */
     long sweep(java.util.function.LongSupplier sweep) {
-        return timed(sweep, (removed, start, outcome) -> {
-            LOG.log(Level.DEBUG, () -> "retention sweep removed " + removed + " archive chunks (" + outcome + ")");
-            emit(l -> l.onSweep(new StoreListener.Sweep(removed, startOf(start), since(start), outcome)));
-        });
-    }
-
-    /** What a timed count reports: the count (0 if it failed), its start, its outcome. */
-    @FunctionalInterface
-    private interface Report {
-        void report(long count, long startNanos, String outcome);
-    }
-
-    private static long timed(java.util.function.LongSupplier work, Report report) {
-        long start = System.nanoTime();
-        long count;
-        try {
-            count = work.getAsLong();
-        } catch (RuntimeException e) {
-            report.report(0, start, StoreListener.outcome(e));
-            throw e;
-        }
-        report.report(count, start, StoreListener.OK);
-        return count;
+        long removed = observe(sweep::getAsLong, (chunks, start, outcome) -> emit(l -> l.onSweep(new StoreListener.Sweep(
+                chunks == null ? 0 : chunks, startOf(start), since(start), outcome))));
+        LOG.log(Level.DEBUG, () -> "retention sweep removed " + removed + " archive chunks");
+        return removed;
     }
 
     /** A point in time for durations, read only when someone listens. */

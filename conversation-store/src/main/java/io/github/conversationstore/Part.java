@@ -74,7 +74,7 @@ public sealed interface Part permits Part.Text, Part.ToolCall, Part.ToolResult, 
      */
     @JsonCreator
     static Part fromJson(Map<String, Object> json) {
-        return PartForm.read(json, false);
+        return PartForm.read(json);
     }
 
     /**

@@ -60,7 +60,7 @@ final class PartForm {
         }
     }
 
-    static Part read(Map<String, ?> in, boolean bson) {
+    static Part read(Map<String, ?> in) {
         Object type = in.get(Part.TYPE_FIELD);
         if (!(type instanceof String)) {
             throw new IllegalArgumentException("a part must have a string '" + Part.TYPE_FIELD + "', had " + type);

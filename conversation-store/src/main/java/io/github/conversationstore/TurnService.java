@@ -183,23 +183,19 @@ public final class TurnService implements AutoCloseable {
      */
     public TurnResult respond(TurnRequest turn) {
         Objects.requireNonNull(turn, "turn");
-        if (!observers.active()) {
-            return respondUnderLease(turn);
-        }
-        long start = System.nanoTime();
         String session = observers.session(turn.sessionId());
-        observers.emit(l -> l.onTurnStart(new StoreListener.TurnStart(session, Observers.startOf(start))));
-        try {
-            TurnResult result = respondUnderLease(turn);
-            int steps = (int) result.steps().stream().filter(m -> m.role() == Role.ASSISTANT).count();
-            observers.emitReversed(l -> l.onTurn(new StoreListener.Turn(session, steps, result.replayed(), result.usage(),
-                    Observers.startOf(start), Observers.since(start), StoreListener.OK)));
-            return result;
-        } catch (RuntimeException | Error e) {
-            observers.emitReversed(l -> l.onTurn(new StoreListener.Turn(session, 0, false, TokenUsage.UNKNOWN,
-                    Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
-            throw e;
+        if (observers.active()) {
+            observers.emit(l -> l.onTurnStart(new StoreListener.TurnStart(session, java.time.Instant.now())));
         }
+        // the end of what the start opened goes to the listeners in reverse order (scopes close last-in first-out)
+        return observers.observe(() -> respondUnderLease(turn), (result, start, outcome) -> observers.emitReversed(
+                l -> l.onTurn(new StoreListener.Turn(session, result == null ? 0 : toolSteps(result),
+                        result != null && result.replayed(), result == null ? TokenUsage.UNKNOWN : result.usage(),
+                        Observers.startOf(start), Observers.since(start), outcome))));
+    }
+
+    private static int toolSteps(TurnResult result) {
+        return (int) result.steps().stream().filter(m -> m.role() == Role.ASSISTANT).count();
     }
 
     private TurnResult respondUnderLease(TurnRequest turn) {
@@ -382,24 +378,12 @@ public final class TurnService implements AutoCloseable {
      * error result, one that may pass fails the turn (resumable by its id).
      */
     private Part.ToolResult runTool(TurnRequest turn, String holder, int step, Part.ToolCall call) {
-        if (!observers.active()) {
-            return runTool(turn, holder, step, call, new int[1]);
-        }
-        long start = System.nanoTime();
         int[] attempts = {0};
         String session = observers.session(turn.sessionId());
-        try {
-            Part.ToolResult result = runTool(turn, holder, step, call, attempts);
-            observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), tools.containsKey(call.name()),
-                    attempts[0],
-                    Observers.startOf(start), Observers.since(start), result.error() ? "error_result" : StoreListener.OK)));
-            return result;
-        } catch (RuntimeException | Error e) {
-            observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(), tools.containsKey(call.name()),
-                    attempts[0],
-                    Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
-            throw e;
-        }
+        return observers.observe(() -> runTool(turn, holder, step, call, attempts), (result, start, outcome) ->
+                observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(),
+                        tools.containsKey(call.name()), attempts[0], Observers.startOf(start), Observers.since(start),
+                        result != null && result.error() ? "error_result" : outcome))));
     }
 
     private Part.ToolResult runTool(TurnRequest turn, String holder, int step, Part.ToolCall call, int[] attempts) {
@@ -445,9 +429,7 @@ public final class TurnService implements AutoCloseable {
                 throw toolFailed(turn, call, attempt, "the calling thread was interrupted", e);
             }
             if (attempt < maxToolAttempts) {
-                Observers.LOG.log(System.Logger.Level.DEBUG, "tool " + call.name() + ": attempt " + attempt
-                        + " failed with " + StoreListener.outcome(last) + "; retrying");
-                LockSupport.parkNanos(Math.min(MAX_BACKOFF_NANOS, retryBackoff.toNanos() << Math.min(attempt - 1, 20)));
+                pauseBeforeRetry("tool " + call.name(), attempt, last);
             }
         }
         Observers.LOG.log(System.Logger.Level.WARNING, "tool " + call.name() + " gave up after " + maxToolAttempts
@@ -490,24 +472,15 @@ public final class TurnService implements AutoCloseable {
     }
 
     private Reply callProvider(ReplyRequest request, String holder) {
-        if (!observers.active()) {
-            return callProvider(request, holder, new int[1]);
-        }
-        long start = System.nanoTime();
         int[] attempts = {0};
         String session = observers.session(request.sessionId());
-        try {
-            Reply reply = callProvider(request, holder, attempts);
-            Object model = reply.metadata().get(Message.MODEL);
+        return observers.observe(() -> callProvider(request, holder, attempts), (reply, start, outcome) -> {
+            Object model = reply == null ? null : reply.metadata().get(Message.MODEL);
             observers.emit(l -> l.onProviderCall(new StoreListener.ProviderCall(session, provider.name(),
-                    model instanceof String ? (String) model : "", attempts[0], reply.usage(), reply.toolCalls().size(),
-                    Observers.startOf(start), Observers.since(start), StoreListener.OK)));
-            return reply;
-        } catch (RuntimeException | Error e) {
-            observers.emit(l -> l.onProviderCall(new StoreListener.ProviderCall(session, provider.name(), "", attempts[0],
-                    TokenUsage.UNKNOWN, 0, Observers.startOf(start), Observers.since(start), StoreListener.outcome(e))));
-            throw e;
-        }
+                    model instanceof String ? (String) model : "", attempts[0],
+                    reply == null ? TokenUsage.UNKNOWN : reply.usage(), reply == null ? 0 : reply.toolCalls().size(),
+                    Observers.startOf(start), Observers.since(start), outcome)));
+        });
     }
 
     private Reply callProvider(ReplyRequest request, String holder, int[] attempts) {
@@ -544,10 +517,7 @@ public final class TurnService implements AutoCloseable {
                 break;
             }
             if (attempt < maxProviderAttempts) {
-                Observers.LOG.log(System.Logger.Level.DEBUG, "provider " + provider.name() + ": attempt " + attempt
-                        + " failed with " + StoreListener.outcome(last) + "; retrying");
-                long backoff = Math.min(MAX_BACKOFF_NANOS, retryBackoff.toNanos() << Math.min(attempt - 1, 20));
-                LockSupport.parkNanos(backoff);
+                pauseBeforeRetry("provider " + provider.name(), attempt, last);
             }
         }
         if (retryable) {
@@ -555,6 +525,13 @@ public final class TurnService implements AutoCloseable {
                     + " attempts; last failure: " + StoreListener.outcome(last));
         }
         throw failed(request, attempt, retryable, reason, last);
+    }
+
+    /** The pause before the next attempt of a provider call or tool run: doubling from the backoff, up to 10 s. */
+    private void pauseBeforeRetry(String what, int attempt, Throwable failure) {
+        Observers.LOG.log(System.Logger.Level.DEBUG, what + ": attempt " + attempt + " failed with "
+                + StoreListener.outcome(failure) + "; retrying");
+        LockSupport.parkNanos(Math.min(MAX_BACKOFF_NANOS, retryBackoff.toNanos() << Math.min(attempt - 1, 20)));
     }
 
     private ReplyFailedException failed(ReplyRequest request, int attempts, boolean retryable, String reason, Throwable cause) {

@@ -7,13 +7,9 @@ import static io.github.conversationstore.testing.FaultInjectingProxy.Fault.DROP
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoException;
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,10 +28,7 @@ class MongoConversationStoreFaultTest extends EmbeddedMongoTestBase {
     @BeforeEach
     void connectThroughProxy() throws Exception {
         proxy = new FaultInjectingProxy(server.port());
-        proxied = MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString(proxy.connectionString()))
-                .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS))
-                .build());
+        proxied = proxy.client();
         store = newStore(4);
     }
 

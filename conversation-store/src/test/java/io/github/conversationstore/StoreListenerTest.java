@@ -4,8 +4,6 @@ import static io.github.conversationstore.testing.FaultInjectingProxy.Fault.DROP
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.github.conversationstore.spi.Reply;
@@ -22,11 +20,9 @@ import io.github.conversationstore.testing.FaultInjectingProxy;
 import io.github.conversationstore.testing.LogCapture;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -69,9 +65,7 @@ class StoreListenerTest extends EmbeddedMongoTestBase {
     void capture() throws Exception {
         logs = LogCapture.start();
         proxy = new FaultInjectingProxy(server.port());
-        proxied = MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString(proxy.connectionString()))
-                .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS)).build());
+        proxied = proxy.client();
     }
 
     @AfterEach

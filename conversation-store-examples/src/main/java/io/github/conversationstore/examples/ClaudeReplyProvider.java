@@ -15,7 +15,6 @@ import com.anthropic.core.ObjectMappers;
 import com.anthropic.models.messages.ToolChoiceAny;
 import com.anthropic.models.messages.ToolChoiceAuto;
 import com.anthropic.models.messages.ToolChoiceTool;
-import io.github.conversationstore.Message;
 import io.github.conversationstore.Part;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;

@@ -4,10 +4,7 @@ import static io.github.conversationstore.testing.FaultInjectingProxy.Fault.DROP
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import io.github.conversationstore.AppendConflictException;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.InMemoryConversationStore;
@@ -32,10 +29,8 @@ import io.opentelemetry.sdk.trace.data.SpanData;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,9 +53,7 @@ class NoContentTest {
         logs = LogCapture.start();
         server = new EmbeddedMongo();
         proxy = new FaultInjectingProxy(server.port());
-        proxied = MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString(proxy.connectionString()))
-                .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS)).build());
+        proxied = proxy.client();
     }
 
     @AfterEach

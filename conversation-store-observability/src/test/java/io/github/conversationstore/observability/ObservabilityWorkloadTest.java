@@ -3,10 +3,7 @@ package io.github.conversationstore.observability;
 import static io.github.conversationstore.testing.FaultInjectingProxy.Fault.DROP_REPLY_AFTER_APPLY;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.MongoConversationStore;
@@ -68,9 +65,7 @@ class ObservabilityWorkloadTest {
     @BeforeEach
     void connect() throws Exception {
         proxy = new FaultInjectingProxy(server.port());
-        proxied = MongoClients.create(MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString(proxy.connectionString()))
-                .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS)).build());
+        proxied = proxy.client();
         collection = "c" + System.nanoTime();
     }
 

@@ -3,10 +3,7 @@ package io.github.conversationstore.issues;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.Part;
@@ -22,10 +19,8 @@ import io.github.conversationstore.spi.Tool;
 import io.github.conversationstore.spi.ToolOutput;
 import io.github.conversationstore.spi.ToolSpec;
 import io.github.conversationstore.testing.FaultInjectingProxy;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -107,9 +102,7 @@ class ToolTurnSizeLimitsTest {
     @Test
     void lostReplyOfAStepAppendWithALoneSurrogateResolvesAsItsOwnWrite() throws Exception {
         try (FaultInjectingProxy proxy = new FaultInjectingProxy(BothStores.server().port());
-                MongoClient client = MongoClients.create(MongoClientSettings.builder()
-                        .applyConnectionString(new ConnectionString(proxy.connectionString()))
-                        .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS)).build());
+                MongoClient client = proxy.client();
                 ConversationStore store = MongoConversationStore.builder().client(client).database("review")
                         .collection("lost" + System.nanoTime()).build()) {
             ReplyProvider model = request -> {
@@ -130,9 +123,7 @@ class ToolTurnSizeLimitsTest {
     @Test
     void lostReplyOfAStepAppendResolves() throws Exception {
         try (FaultInjectingProxy proxy = new FaultInjectingProxy(BothStores.server().port());
-                MongoClient client = MongoClients.create(MongoClientSettings.builder()
-                        .applyConnectionString(new ConnectionString(proxy.connectionString()))
-                        .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS)).build());
+                MongoClient client = proxy.client();
                 ConversationStore store = MongoConversationStore.builder().client(client).database("review")
                         .collection("lost" + System.nanoTime()).build()) {
             ReplyProvider model = request -> {

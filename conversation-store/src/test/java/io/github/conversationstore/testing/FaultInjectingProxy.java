@@ -129,6 +129,13 @@ public final class FaultInjectingProxy implements AutoCloseable {
                 .build();
     }
 
+    /** A client through this proxy that waits up to 10 s to select the server (the tests' usual client). */
+    public com.mongodb.client.MongoClient client() {
+        return com.mongodb.client.MongoClients.create(MongoClientSettings.builder()
+                .applyConnectionString(new ConnectionString(connectionString()))
+                .applyToClusterSettings(c -> c.serverSelectionTimeout(10, TimeUnit.SECONDS)).build());
+    }
+
     /** Arms a fault for the next {@code times} requests containing {@code commandMarker}. */
     public void arm(Fault kind, String commandMarker, int times) {
         this.fault = kind;
