@@ -41,7 +41,7 @@ class QuickStartTest {
 
     /** The README shows these compiled regions as they are (whitespace aside). */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"QuickStartTest, quick start", "QuickStartTest, turns", "ToolUseExampleTest, parts", "ToolUseExampleTest, tools"})
+    @org.junit.jupiter.params.provider.CsvSource({"readme/QuickStart, quick start", "QuickStartTest, turns", "ToolUseExampleTest, parts", "ToolUseExampleTest, tools"})
     void readme_showsTheCompiledExamples(String testClass, String region) throws java.io.IOException {
         String test = java.nio.file.Files.readString(java.nio.file.Path.of(
                 "src/test/java/io/github/conversationstore/" + testClass + ".java"));
@@ -54,6 +54,23 @@ class QuickStartTest {
 
     private static String normalized(String code) {
         return code.replaceAll("\\s+", " ").trim();
+    }
+
+    /** The README's first example is a whole program: it runs as shown and prints what it says. */
+    @Test
+    void readmeQuickStart_runsAsShown() {
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream out = System.out;
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            io.github.conversationstore.readme.QuickStart.main(new String[] {server.connectionString()});
+        } finally {
+            System.setOut(out);
+        }
+        assertThat(printed.toString(java.nio.charset.StandardCharsets.UTF_8).lines())
+                .startsWith("the repeat was a duplicate: true",
+                        "0 USER: What is the capital of Peru?", "1 ASSISTANT: Lima.", "2 USER: And of Chile?")
+                .anyMatch(line -> line.startsWith("3 messages, started "));
     }
 
     @Test
