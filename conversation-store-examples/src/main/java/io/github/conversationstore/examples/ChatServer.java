@@ -50,7 +50,9 @@ import java.util.concurrent.Executors;
  *   <li>{@code GET /} serves the page.</li>
  * </ul>
  * Every error is a JSON object {@code {"error": "..."}}: invalid JSON (trailing text included) or
- * fields 400 (a numeric {@code turnId} too: turn ids are strings); a body over 512 KiB 413; a busy
+ * fields 400 (a numeric {@code turnId} too: turn ids are strings), naming the field at fault in
+ * {@code "field"} ({@code sessionId}, {@code language}, {@code text} or {@code turnId}) and in the
+ * message, never a path of the library's own model; a body over 512 KiB 413; a busy
  * session 409; a {@code turnId} reused with another text 409; a {@code language} other than the
  * one an existing session was started in 409 (the stored language is kept: start a new session to
  * change it); a failed provider 502; a wrong method 405 with an {@code Allow} header.
@@ -176,18 +178,18 @@ public final class ChatServer implements AutoCloseable {
             for (String name : List.of("sessionId", "language", "text")) {
                 JsonNode value = body.get(name);
                 if (value == null || !value.isTextual()) {
-                    send(exchange, 400, error(name + " is required and must be a string"));
+                    send(exchange, 400, error(name + " is required and must be a string").put("field", name));
                     return;
                 }
                 fields.put(name, value.asText());
             }
             if (fields.get("text").isBlank()) {
-                send(exchange, 400, error("text must not be blank"));
+                send(exchange, 400, error("text must not be blank").put("field", "text"));
                 return;
             }
             JsonNode turnId = body.get("turnId");
             if (turnId != null && !turnId.isTextual()) {
-                send(exchange, 400, error("turnId must be a string when given"));
+                send(exchange, 400, error("turnId must be a string when given").put("field", "turnId"));
                 return;
             }
             TurnResult turn;
@@ -206,7 +208,7 @@ public final class ChatServer implements AutoCloseable {
                 }
                 turn = turns.respond(request);
             } catch (IllegalArgumentException e) {
-                send(exchange, 400, error(e.getMessage()));
+                send(exchange, 400, rejected(e.getMessage()));
                 return;
             } catch (ConversationBusyException e) {
                 send(exchange, 409, error(e.getMessage()));
@@ -276,6 +278,25 @@ public final class ChatServer implements AutoCloseable {
         }
     }
 
+    /** The fields of a chat request, as its 400 answers name them. */
+    private static final List<String> REQUEST_FIELDS = List.of("sessionId", "language", "text", "turnId");
+
+    /**
+     * A 400 body for a request the library refused: its message in the request's own terms (the
+     * library names the paths of its own model, such as {@code messages[0].text}, which is the
+     * request's {@code text} here), and {@code "field"}, the request field at fault, when known.
+     */
+    static ObjectNode rejected(String libraryMessage) {
+        String message = String.valueOf(libraryMessage)
+                .replaceAll("\\bmessages\\[\\d+\\]\\.text\\b", "text")
+                .replaceAll("\\bmessages\\[\\d+\\](\\.\\w+)*", "text")
+                .replaceAll("\\b\\w+\\[\\d+\\](\\.\\w+)*", "the message");
+        ObjectNode body = error(message);
+        REQUEST_FIELDS.stream().filter(name -> message.startsWith(name + " ")).findFirst()
+                .ifPresent(name -> body.put("field", name));
+        return body;
+    }
+
     /** Jackson's message without its source excerpt, and the position when Jackson knows it. */
     private static String describe(JsonProcessingException e) {
         String message = String.valueOf(e.getOriginalMessage()).replaceAll("\\s*\\(start marker at.*", "").strip();
@@ -292,7 +313,7 @@ public final class ChatServer implements AutoCloseable {
             }
             String sessionId = query(exchange).get("sessionId");
             if (sessionId == null || sessionId.isBlank()) {
-                send(exchange, 400, error("sessionId is required: GET /api/history?sessionId=..."));
+                send(exchange, 400, error("sessionId is required: GET /api/history?sessionId=...").put("field", "sessionId"));
                 return;
             }
             try {
@@ -323,7 +344,7 @@ public final class ChatServer implements AutoCloseable {
                 body.set("messages", messages);
                 send(exchange, 200, body);
             } catch (IllegalArgumentException e) {
-                send(exchange, 400, error(e.getMessage()));
+                send(exchange, 400, rejected(e.getMessage()));
             } catch (ConversationStoreException e) {
                 send(exchange, 503, error(e.getMessage()));
             }

@@ -36,6 +36,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 import org.bson.Document;
 
 /**
@@ -231,6 +236,8 @@ public final class Demo {
             }
             return output;
         });
+        // the library logs the tool's failure (a warning, as it should): told here as a step of the story
+        LibraryLogInStory log = LibraryLogInStory.to(out);
         try (TurnService first = TurnService.builder(store).provider(tutor).tools(interrupted).maxToolAttempts(1)
                 .listener(meters).replyTimeout(Duration.ofSeconds(60)).build()) {
             TurnResult turn = first.respond("tutor-tools", "es", TOOL_LINE, TOOL_TURN);
@@ -238,6 +245,8 @@ public final class Demo {
         } catch (ReplyFailedException e) {
             out.println("   first process: turn " + TOOL_TURN + " failed (retryable: " + e.isRetryable() + "); stored so far: "
                     + store.readMessages("tutor-tools", 0, 100).stream().map(m -> m.message().id()).toList());
+        } finally {
+            log.close();
         }
         try (MongoClient otherClient = MongoClients.create(connectionString);
                 ConversationStore other = MongoConversationStore.builder().client(otherClient).database("demo")
@@ -253,6 +262,53 @@ public final class Demo {
                 out.printf("     #%d %-9s %-22s %s%n", m.sequence(), m.role().wireName(), m.message().id(), describe(m.message()));
             }
             return ids;
+        }
+    }
+
+    /**
+     * While open, tells what the library logs as lines of the story rather than as log lines in
+     * its middle. The library logs through {@link System.Logger}, which is the JDK's logging
+     * ({@code java.util.logging}) unless an application routes it elsewhere; this takes the records
+     * of its logger {@code io.github.conversationstore} away from the console handlers and prints
+     * them to {@code out}, and gives them back on close. With the library's log routed elsewhere
+     * (to SLF4J, say), it changes nothing: the records go where the application sends them.
+     */
+    static final class LibraryLogInStory extends Handler {
+        private final PrintStream out;
+        private final Logger logger = Logger.getLogger("io.github.conversationstore"); // held: its settings last
+        private final boolean usedParentHandlers;
+
+        private LibraryLogInStory(PrintStream out) {
+            this.out = out;
+            this.usedParentHandlers = logger.getUseParentHandlers();
+        }
+
+        static LibraryLogInStory to(PrintStream out) {
+            LibraryLogInStory handler = new LibraryLogInStory(out);
+            handler.logger.addHandler(handler);
+            handler.logger.setUseParentHandlers(false);
+            return handler;
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            if (record == null || !isLoggable(record)) {
+                return;
+            }
+            String what = record.getLevel().intValue() >= Level.SEVERE.intValue() ? "an error"
+                    : record.getLevel().intValue() >= Level.WARNING.intValue() ? "a warning" : "a note";
+            out.println("   the library logs " + what + ", as it should: " + new SimpleFormatter().formatMessage(record));
+        }
+
+        @Override
+        public void flush() {
+            out.flush();
+        }
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+            logger.setUseParentHandlers(usedParentHandlers);
         }
     }
 

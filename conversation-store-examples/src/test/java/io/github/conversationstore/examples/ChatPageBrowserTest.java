@@ -26,6 +26,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -211,6 +212,154 @@ class ChatPageBrowserTest {
         assertThat(user.findElement(By.cssSelector(".extra.grammar")).getText())
                 .contains("我今天去公园。").doesNotContain("capital");
         assertThat(waitFor(".msg.assistant span.text").getText()).isEqualTo("很好！你今天做了什么？");
+    }
+
+    @Test
+    void typingASessionId_andClickingLoadHistory_showsEachMessageOnce() {
+        try (TurnService turns = TurnService.builder(store).provider(new OfflineTutor()).build()) {
+            turns.respond("browser-once", "es", "hola");
+            turns.respond("browser-once", "es", "me gusta el café");
+        }
+        countRequests();
+        WebElement session = browser.findElement(By.id("session"));
+        session.clear();
+        session.sendKeys("browser-once"); // no Tab: the click leaves the field, so a change and a click come
+
+        browser.findElement(By.id("load")).click();
+        awaitQuietPage();
+
+        assertThat(messages()).containsExactly("hola", "¡Muy bien! ¿Qué hiciste hoy?", "me gusta el café",
+                "¡Qué interesante! ¿Y qué te gusta comer?");
+        assertThat(browser.findElements(By.cssSelector(".msg.user .extra.grammar"))).hasSize(2);
+        assertThat(text("#error")).isEmpty();
+
+        browser.findElement(By.id("load")).click(); // loading again shows it once again, not twice
+        awaitQuietPage();
+        assertThat(messages()).hasSize(4);
+    }
+
+    @Test
+    void aSessionIdInTheAddress_opensThatSession_andAReloadKeepsTheSessionShown() {
+        try (TurnService turns = TurnService.builder(store).provider(new OfflineTutor()).build()) {
+            turns.respond("browser-address", "de", "Guten Tag.");
+        }
+        browser.get("http://127.0.0.1:" + server.port() + "/?sessionId=browser-address");
+        assertThat(browser.findElement(By.id("session")).getAttribute("value")).isEqualTo("browser-address");
+        awaitHistory();
+        assertThat(messages()).containsExactly("Guten Tag.", "Sehr gut! Was hast du heute gemacht?");
+        assertThat(browser.findElement(By.id("language")).getAttribute("value")).isEqualTo("de");
+
+        browser.navigate().refresh();
+        assertThat(browser.findElement(By.id("session")).getAttribute("value")).isEqualTo("browser-address");
+        awaitHistory();
+        assertThat(messages()).containsExactly("Guten Tag.", "Sehr gut! Was hast du heute gemacht?");
+
+        // another session typed in: the address follows, and a reload keeps it
+        startSession("browser-address-2", "fr");
+        send("bonjour");
+        waitFor(".msg.assistant");
+        assertThat(browser.getCurrentUrl()).endsWith("/?sessionId=browser-address-2");
+        browser.navigate().refresh();
+        assertThat(browser.findElement(By.id("session")).getAttribute("value")).isEqualTo("browser-address-2");
+        awaitHistory();
+        assertThat(messages()).containsExactly("bonjour", "Très bien ! Qu'as-tu fait aujourd'hui ?");
+
+        // the page's own new session too: a reload shows the same one
+        browser.get("http://127.0.0.1:" + server.port() + "/");
+        String generated = browser.findElement(By.id("session")).getAttribute("value");
+        browser.navigate().refresh();
+        assertThat(browser.findElement(By.id("session")).getAttribute("value")).isEqualTo(generated);
+    }
+
+    @Test
+    void aRejectedMessage_staysInTheInput_andTheErrorSaysWhatWasWrong() {
+        startSession("browser-retry", "en_US");
+
+        send("hello there");
+
+        waitFor(".msg.user.failed");
+        assertThat(waitForText("#error")).contains("en_US").contains("language code")
+                .doesNotContain("too long").doesNotContain("BCP 47");
+        assertThat(browser.findElement(By.id("text")).getAttribute("value")).isEqualTo("hello there");
+
+        WebElement language = browser.findElement(By.id("language"));
+        language.clear();
+        language.sendKeys("en");
+        browser.findElement(By.id("send")).click();
+
+        WebElement reply = waitFor(".msg.assistant");
+        assertThat(reply.findElement(By.cssSelector("span.text")).getText()).isNotBlank();
+        assertThat(text("#error")).isEmpty();
+        assertThat(browser.findElement(By.id("text")).getAttribute("value")).isEmpty();
+        assertThat(messages()).containsExactly("hello there", reply.findElement(By.cssSelector("span.text")).getText());
+
+        sendWithoutTyping("d".repeat(70_000));
+        waitFor(".msg.user.failed");
+        assertThat(waitForText("#error")).contains("too long").doesNotContain("language");
+        assertThat(browser.findElement(By.id("text")).getAttribute("value")).hasSize(70_000);
+    }
+
+    @Test
+    void afterAHistoryLoad_onAPhone_theSendBoxStaysOnScreen() throws IOException {
+        try (TurnService turns = TurnService.builder(store).provider(new OfflineTutor()).build()) {
+            for (int i = 0; i < 15; i++) {
+                turns.respond("browser-long", "es", "hoy es el día " + i + " de mis clases de español");
+            }
+        }
+        browser.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+                Map.of("width", 375, "height", 667, "deviceScaleFactor", 2, "mobile", true));
+        browser.navigate().refresh();
+        assertThat(number("return window.innerWidth")).isEqualTo(375);
+
+        startSession("browser-long", "es");
+
+        assertThat(messages()).hasSize(30);
+        long viewport = number("return window.innerHeight");
+        for (String id : List.of("text", "send")) {
+            assertThat(number("const r = document.getElementById('" + id + "').getBoundingClientRect(); return r.top"))
+                    .as(id + " top").isGreaterThanOrEqualTo(0);
+            assertThat(number("const r = document.getElementById('" + id + "').getBoundingClientRect(); return r.bottom"))
+                    .as(id + " bottom").isLessThanOrEqualTo(viewport);
+        }
+        // the newest message shows too, above the send box
+        long lastBottom = number("const m = document.querySelectorAll('#log .msg'); return m[m.length - 1].getBoundingClientRect().bottom");
+        assertThat(lastBottom).isLessThanOrEqualTo(number("return document.getElementById('form').getBoundingClientRect().top"));
+        assertThat(number("return document.documentElement.scrollWidth")).isLessThanOrEqualTo(375);
+
+        // a refused message: it, the reason and the send box holding it for a retry, all on screen
+        WebElement language = browser.findElement(By.id("language"));
+        language.clear();
+        language.sendKeys("fr");
+        send("bonjour");
+        assertThat(waitForText("#error")).contains("This session is in es");
+        assertThat(browser.findElement(By.id("text")).getAttribute("value")).isEqualTo("bonjour");
+        for (String id : List.of("text", "error")) {
+            assertThat(number("return document.getElementById('" + id + "').getBoundingClientRect().bottom"))
+                    .as(id + " bottom").isLessThanOrEqualTo(viewport);
+        }
+        assertThat(number("return document.querySelector('#log .msg.failed').getBoundingClientRect().bottom"))
+                .isLessThanOrEqualTo(number("return document.getElementById('form').getBoundingClientRect().top"));
+        // for a look at the page as a phone shows it
+        Files.write(Path.of("target", "chat-page-phone.png"), browser.getScreenshotAs(OutputType.BYTES));
+    }
+
+    /** Counts the page's requests, until their answers are read and handled. */
+    private void countRequests() {
+        script("const real = window.fetch; window.pendingRequests = 0;"
+                + "window.fetch = (...a) => { window.pendingRequests++;"
+                + " const done = () => setTimeout(() => window.pendingRequests--, 0);"
+                + " return real(...a).then(r => { const json = r.json.bind(r); r.json = () => json().finally(done); return r; },"
+                + " e => { done(); throw e; }); };");
+    }
+
+    /** Waits until every counted request was answered and handled, and a history load ended. */
+    private void awaitQuietPage() {
+        new WebDriverWait(browser, WAIT).until(d -> Boolean.TRUE.equals(
+                script("return window.pendingRequests === 0 && window.historyLoaded === true")));
+    }
+
+    private void awaitHistory() {
+        new WebDriverWait(browser, WAIT).until(d -> Boolean.TRUE.equals(script("return window.historyLoaded === true")));
     }
 
     /** Types the session id and language, and leaves the session field: the page loads its history. */

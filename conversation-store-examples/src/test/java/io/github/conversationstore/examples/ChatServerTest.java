@@ -121,6 +121,37 @@ class ChatServerTest {
     }
 
     @Test
+    void rejectedFields_get400NamingTheRequestsOwnField_neverAnInternalPath() throws Exception {
+        HttpResponse<String> tooLong = post("{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\"" + "a".repeat(70_000) + "\"}");
+        assertError(tooLong, 400, "text must be at most 65536 bytes in UTF-8, was 70000");
+        assertThat(tooLong.body()).doesNotContain("messages[").doesNotContainPattern("\\w\\[\\d+\\]");
+        assertThat(field(tooLong)).isEqualTo("text");
+
+        HttpResponse<String> language = post("{\"sessionId\":\"s\",\"language\":\"en_US\",\"text\":\"hi\"}");
+        assertError(language, 400, "language must be");
+        assertThat(field(language)).isEqualTo("language");
+
+        HttpResponse<String> session = post("{\"sessionId\":\"" + "s".repeat(300) + "\",\"language\":\"es\",\"text\":\"hi\"}");
+        assertError(session, 400, "sessionId must be at most");
+        assertThat(field(session)).isEqualTo("sessionId");
+
+        HttpResponse<String> turnId = post("{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\"hi\",\"turnId\":\" \"}");
+        assertError(turnId, 400, "turnId must not be blank");
+        assertThat(field(turnId)).isEqualTo("turnId");
+
+        assertThat(field(post("{\"sessionId\":\"s\",\"language\":\"es\"}"))).isEqualTo("text");
+        assertThat(field(post("{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\" \"}"))).isEqualTo("text");
+        assertThat(field(post("{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\"hi\",\"turnId\":1}"))).isEqualTo("turnId");
+        assertThat(JSON.readTree(post("{not json").body()).has("field")).isFalse();
+        assertThat(store.findConversation("s")).isEmpty();
+    }
+
+    private static String field(HttpResponse<String> response) throws Exception {
+        JsonNode field = JSON.readTree(response.body()).get("field");
+        return field == null ? null : field.asText();
+    }
+
+    @Test
     void metrics_showTheTurnsAppendsReadsAndProviderCalls_inPrometheusTextFormat() throws Exception {
         assertThat(post("{\"sessionId\":\"web-m\",\"language\":\"es\",\"text\":\"hola secreto\"}").statusCode()).isEqualTo(200);
         assertThat(post("{\"sessionId\":\"web-m\",\"language\":\"es\",\"text\":\"otra vez\"}").statusCode()).isEqualTo(200);

@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
+import java.util.logging.StreamHandler;
 import org.junit.jupiter.api.Test;
 
 class DemoTest {
@@ -12,8 +17,21 @@ class DemoTest {
     void mainJob_showsTheOriginalFailureAndTheLibraryWithout() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         Demo.Summary summary;
+        // what a terminal shows: the story, and what the JDK's logging prints to the console meanwhile
+        Logger root = Logger.getLogger("");
+        Handler console = new StreamHandler(bytes, new SimpleFormatter()) {
+            @Override
+            public synchronized void publish(LogRecord record) {
+                super.publish(record);
+                flush(); // where it happens in the story, as a console shows it
+            }
+        };
+        root.addHandler(console);
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
             summary = Demo.run(out, new OfflineTutor());
+        } finally {
+            console.flush();
+            root.removeHandler(console);
         }
         String printed = bytes.toString(StandardCharsets.UTF_8);
 
@@ -47,5 +65,9 @@ class DemoTest {
         assertThat(printed).contains("E11000 duplicate key errors: " + summary.naiveDuplicateKeyErrors())
                 .contains("#5 assistant")
                 .contains("Summary: original code: ");
+        // the tool failure the demo causes on purpose is told in the story, not logged in its middle
+        assertThat(printed).contains("the library logs a warning, as it should: tool conjugate gave up after 1 attempts")
+                .doesNotContainPattern("(?m)^(WARNING|SEVERE|ERROR)\\b")
+                .doesNotContain("WARNING:").doesNotContain("SEVERE").doesNotContain("ERROR");
     }
 }
