@@ -26,14 +26,14 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * Runs the JMH suite side by side and writes {@code BENCHMARKS.md} and {@code benchmark-latency.svg}.
  *
  * <pre>
- * ./mvnw -q -pl conversation-store-examples -am compile exec:java \
+ * ./mvnw -q -pl conversation-store-examples -am test-compile exec:java \
  *     -Dexec.mainClass=io.github.conversationstore.examples.bench.BenchmarkReport
  * </pre>
  *
  * Arguments: {@code [smoke] [outputDirectory]} (default: the full suite into {@code docs}).
  */
 public final class BenchmarkReport {
-    static final String COMMAND = "./mvnw -q -pl conversation-store-examples -am compile exec:java "
+    static final String COMMAND = "./mvnw -q -pl conversation-store-examples -am test-compile exec:java "
             + "-Dexec.mainClass=io.github.conversationstore.examples.bench.BenchmarkReport";
 
     /** What to run. */

@@ -20,7 +20,7 @@ import java.util.Locale;
  * three alike). Prints the median and mean microseconds per append and their ratios to no listener.
  *
  * <pre>
- * ./mvnw -q -pl conversation-store-examples -am compile exec:java \
+ * ./mvnw -q -pl conversation-store-examples -am test-compile exec:java \
  *     -Dexec.mainClass=io.github.conversationstore.examples.bench.ListenerOverhead [-Dexec.args="rounds"]
  * </pre>
  */
