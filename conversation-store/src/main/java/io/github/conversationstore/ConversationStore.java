@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -175,7 +176,36 @@ public interface ConversationStore extends AutoCloseable {
      * @throws ConversationStoreUnavailableException if the database did not answer
      * @since 0.1.0
      */
-    boolean tryAcquireLease(String sessionId, String language, String holder, java.time.Duration duration);
+    boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration);
+
+    /**
+     * Takes the session's lease for {@code holder} as {@link #tryAcquireLease(String, String, String,
+     * Duration)} does, and also when the lease is held, unexpired, under the same non-null
+     * {@code turnKey}: the work of one turn (one turn id) resumed by another holder takes its own
+     * lease back at once, and the previous holder is fenced out from then on (its later
+     * {@linkplain AppendRequest#leaseHolder() fenced} appends get {@link LeaseLostException}). The
+     * lease records {@code turnKey} until it is released or taken under another key; a lease taken
+     * with the four-argument method has none.
+     *
+     * <p>The default ignores {@code turnKey} and delegates to the four-argument method; both stores
+     * of this library implement the takeover.
+     *
+     * @param sessionId the conversation's key
+     * @param language the conversation's language, recorded if the session's document is created
+     * @param holder who takes the lease: unique per owner, such as a random UUID per attempt
+     * @param turnKey what the holder works on (such as a turn id), or null for none: a holder with
+     *     the same key may take the lease over; not blank, at most 128 characters, no control
+     *     characters
+     * @param duration how long the lease lasts unless renewed, at least 1 millisecond
+     * @return whether {@code holder} now holds the lease
+     * @throws IllegalArgumentException if an argument is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     * @since 0.3
+     */
+    default boolean tryAcquireLease(String sessionId, String language, String holder, String turnKey,
+            Duration duration) {
+        return tryAcquireLease(sessionId, language, holder, duration);
+    }
 
     /**
      * Extends the session's lease, if {@code holder} still holds it (even if it has just expired
@@ -189,7 +219,7 @@ public interface ConversationStore extends AutoCloseable {
      * @throws ConversationStoreUnavailableException if the database did not answer
      * @since 0.1.0
      */
-    boolean renewLease(String sessionId, String holder, java.time.Duration duration);
+    boolean renewLease(String sessionId, String holder, Duration duration);
 
     /**
      * Gives the session's lease up, if {@code holder} holds it; otherwise does nothing.

@@ -41,6 +41,8 @@ final class HeadDocument {
     static final String LEASE = "lease";
     static final String LEASE_HOLDER = "holder";
     static final String LEASE_EXPIRES_AT = "expiresAt";
+    /** What the lease's holder works on (a turn id), if given: a holder with the same key may take the lease over. */
+    static final String LEASE_TURN_KEY = "turnKey";
 
     static final String CHUNK_SESSION = "s";
     static final String CHUNK_GENERATION = "g";

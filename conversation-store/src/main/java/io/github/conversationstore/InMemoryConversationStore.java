@@ -59,14 +59,25 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     private AppendResult append(AppendRequest request) {
+        if (!request.isFenced()) {
+            return write(request);
+        }
+        // the lease's entry stays locked while the messages are written: no takeover in between
+        AppendResult[] result = new AppendResult[1];
+        leases.compute(request.sessionId(), (id, lease) -> {
+            if (lease == null || !lease.holder.equals(request.leaseHolder())) {
+                throw LeaseLostException.refused(request, lease == null ? "no lease is held" : "another holder took the lease");
+            }
+            result[0] = write(request);
+            return request.renewLease() == null ? lease
+                    : new Lease(lease.holder, clock.instant().plus(request.renewLease()), lease.turnKey);
+        });
+        return result[0];
+    }
+
+    private AppendResult write(AppendRequest request) {
         AppendResult[] result = new AppendResult[1];
         sessions.compute(request.sessionId(), (id, session) -> {
-            if (request.isFenced()) {
-                Lease lease = leases.get(id);
-                if (lease == null || !lease.holder.equals(request.leaseHolder())) {
-                    throw LeaseLostException.refused(request, lease == null ? "no lease is held" : "another holder took the lease");
-                }
-            }
             Instant now = clock.instant();
             Session target = session == null ? new Session(request.language(), now) : session;
             synchronized (target) {
@@ -156,14 +167,23 @@ public final class InMemoryConversationStore implements ConversationStore {
 
     @Override
     public boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
+        return tryAcquireLease(sessionId, language, holder, null, duration);
+    }
+
+    @Override
+    public boolean tryAcquireLease(String sessionId, String language, String holder, String turnKey, Duration duration) {
         Checks.sessionId(sessionId);
         Checks.language(language);
         Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        if (turnKey != null) {
+            Checks.identifier("turnKey", turnKey, Checks.MAX_ID_LENGTH);
+        }
         Checks.leaseDuration(duration);
         Instant now = clock.instant();
         Lease taken = leases.compute(sessionId, (id, lease) ->
                 lease == null || lease.holder.equals(holder) || !lease.expiresAt.isAfter(now)
-                        ? new Lease(holder, now.plus(duration)) : lease);
+                        || (turnKey != null && turnKey.equals(lease.turnKey))
+                        ? new Lease(holder, now.plus(duration), turnKey) : lease);
         return taken.holder.equals(holder);
     }
 
@@ -174,7 +194,7 @@ public final class InMemoryConversationStore implements ConversationStore {
         Checks.leaseDuration(duration);
         Instant now = clock.instant();
         Lease renewed = leases.computeIfPresent(sessionId, (id, lease) ->
-                lease.holder.equals(holder) ? new Lease(holder, now.plus(duration)) : lease);
+                lease.holder.equals(holder) ? new Lease(holder, now.plus(duration), lease.turnKey) : lease);
         return renewed != null && renewed.holder.equals(holder);
     }
 
@@ -185,7 +205,8 @@ public final class InMemoryConversationStore implements ConversationStore {
         leases.computeIfPresent(sessionId, (id, lease) -> lease.holder.equals(holder) ? null : lease);
     }
 
-    private record Lease(String holder, Instant expiresAt) {}
+    /** A session's lease; {@code turnKey} (may be null) lets a holder with the same key take it over. */
+    private record Lease(String holder, Instant expiresAt, String turnKey) {}
 
     @Override
     public long deleteConversation(String sessionId) {
@@ -218,6 +239,8 @@ public final class InMemoryConversationStore implements ConversationStore {
         final List<Message> messages = new ArrayList<>();
         /** The last appends, oldest first, bounded by the dedup window. */
         final ArrayDeque<AppendEntry> recentAppends = new ArrayDeque<>();
+        /** Every append, for requests deduplicated beyond the window. */
+        final Map<String, AppendEntry> allAppends = new HashMap<>();
 
         Session(String language, Instant createdAt) {
             this.language = language;
@@ -226,20 +249,29 @@ public final class InMemoryConversationStore implements ConversationStore {
         }
 
         AppendResult append(AppendRequest request, Instant now, int window) {
-            for (Iterator<AppendEntry> it = recentAppends.descendingIterator(); it.hasNext(); ) {
+            AppendEntry repeated = null;
+            for (Iterator<AppendEntry> it = recentAppends.descendingIterator(); it.hasNext() && repeated == null; ) {
                 AppendEntry entry = it.next();
                 if (entry.appendId.equals(request.appendId())) {
-                    if (!sameContent(entry, request.messages())) {
-                        throw AppendConflictException.of(request, entry.firstSequence);
-                    }
-                    return new AppendResult(entry.appendId, entry.firstSequence, entry.count, false, true);
+                    repeated = entry;
                 }
+            }
+            if (repeated == null && request.dedupBeyondWindow()) {
+                repeated = allAppends.get(request.appendId());
+            }
+            if (repeated != null) {
+                if (!sameContent(repeated, request.messages())) {
+                    throw AppendConflictException.of(request, repeated.firstSequence);
+                }
+                return new AppendResult(repeated.appendId, repeated.firstSequence, repeated.count, false, true);
             }
             long first = messages.size();
             messages.addAll(request.messages());
             attributes.putAll(request.headerAttributes());
             updatedAt = now;
-            recentAppends.addLast(new AppendEntry(request.appendId(), first, request.messages().size()));
+            AppendEntry entry = new AppendEntry(request.appendId(), first, request.messages().size());
+            recentAppends.addLast(entry);
+            allAppends.putIfAbsent(request.appendId(), entry);
             while (recentAppends.size() > window) {
                 recentAppends.removeFirst();
             }

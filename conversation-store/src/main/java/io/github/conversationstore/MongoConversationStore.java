@@ -2,6 +2,7 @@ package io.github.conversationstore;
 
 import static io.github.conversationstore.HeadDocument.END_SEQ;
 import static io.github.conversationstore.HeadDocument.GENERATION;
+import static io.github.conversationstore.HeadDocument.MESSAGES;
 import static io.github.conversationstore.HeadDocument.SESSION_ID;
 import static io.github.conversationstore.HeadDocument.UPDATED_AT;
 
@@ -82,6 +83,10 @@ public final class MongoConversationStore implements ConversationStore {
         ctx.call(overall, deadline -> deadline.archive().createIndex(
                 Indexes.ascending(SESSION_ID, GENERATION, END_SEQ),
                 new IndexOptions().name(SESSION_ID + "_1_" + GENERATION + "_1_" + END_SEQ + "_1")));
+        // finds an append id in the archive, for appends deduplicated beyond the window
+        String appendIds = MESSAGES + "." + MessageCodec.APPEND_ID;
+        ctx.call(overall, deadline -> deadline.archive().createIndex(Indexes.ascending(SESSION_ID, appendIds),
+                new IndexOptions().name(SESSION_ID + "_1_" + appendIds + "_1")));
         if (expireAfterInactivity != null) {
             long seconds = expireAfterInactivity.getSeconds();
             ctx.call(overall, deadline -> {
@@ -219,11 +224,25 @@ public final class MongoConversationStore implements ConversationStore {
      */
     @Override
     public boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
+        return tryAcquireLease(sessionId, language, holder, null, duration);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One {@code update} with upsert, as the four-argument method, whose filter also matches a
+     * lease recorded with the same {@code turnKey}.
+     */
+    @Override
+    public boolean tryAcquireLease(String sessionId, String language, String holder, String turnKey, Duration duration) {
         Checks.sessionId(sessionId);
         String tag = Checks.language(language);
         Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        if (turnKey != null) {
+            Checks.identifier("turnKey", turnKey, Checks.MAX_ID_LENGTH);
+        }
         Checks.leaseDuration(duration);
-        return leases.tryAcquire(sessionId, tag, holder, duration);
+        return leases.tryAcquire(sessionId, tag, holder, turnKey, duration);
     }
 
     @Override
