@@ -25,6 +25,10 @@ import java.util.Optional;
  *   <li><b>No race errors</b>: concurrent appends, also to a session that does not exist yet, never
  *       fail because of each other.</li>
  *   <li><b>Prefix-consistent reads</b>: a read never shows a batch without every batch before it.</li>
+ *   <li><b>Final erasure</b> (since 0.3): an append id applied before
+ *       {@link #deleteConversation(String)} is never applied after it, not by the store's own retry
+ *       of an attempt whose reply was lost, nor by the caller's repeat: it gets
+ *       {@link AppendErasedException} (within the dedup window's count of appends).</li>
  * </ul>
  *
  * <p>Implementations are thread-safe. Close a store to release what it owns (a store built on a
@@ -70,6 +74,9 @@ public interface ConversationStore extends AutoCloseable {
      *     the same request
      * @throws AppendConflictException if the append id was applied before with other messages
      * @throws LeaseLostException if the request is fenced and its holder no longer holds the lease
+     *     (checked before the append id: also when the append id is stored already)
+     * @throws AppendErasedException if the append id was applied before the conversation was
+     *     deleted (since 0.3)
      */
     AppendResult appendMessages(AppendRequest request);
 
@@ -150,7 +157,9 @@ public interface ConversationStore extends AutoCloseable {
     /**
      * Deletes a conversation, all its messages and its lease. A later append starts a new conversation at
      * sequence number 0, and never shows a message of the deleted one. Idempotent: calling it again
-     * (for example after a timeout whose outcome is unknown) completes an interrupted erasure.
+     * (for example after a timeout whose outcome is unknown) completes an interrupted erasure. The
+     * erasure is final: the append ids of the deleted conversation stay refused with
+     * {@link AppendErasedException} (see {@link #appendMessages(AppendRequest)}).
      *
      * @param sessionId the conversation's key
      * @return how many messages this call deleted; 0 if it found no conversation (also when an

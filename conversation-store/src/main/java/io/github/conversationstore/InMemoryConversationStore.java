@@ -23,6 +23,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InMemoryConversationStore implements ConversationStore {
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
+    /**
+     * The tombstones: per deleted session not yet written again, the append ids its dedup window
+     * held (no content). A new conversation of the session starts its window with them, refused with
+     * {@link AppendErasedException} until the window has passed.
+     */
+    private final ConcurrentHashMap<String, List<String>> tombstones = new ConcurrentHashMap<>();
     private final Limits limits;
     private final Clock clock;
     private final Observers observers;
@@ -79,9 +85,13 @@ public final class InMemoryConversationStore implements ConversationStore {
         AppendResult[] result = new AppendResult[1];
         sessions.compute(request.sessionId(), (id, session) -> {
             Instant now = clock.instant();
-            Session target = session == null ? new Session(request.language(), now) : session;
+            Session target = session == null
+                    ? new Session(request.language(), now, tombstones.getOrDefault(id, List.of())) : session;
             synchronized (target) {
                 result[0] = target.append(request, now, limits.appendIdWindow());
+            }
+            if (session == null) {
+                tombstones.remove(id); // the new conversation's window holds the erased ids now
             }
             return target;
         });
@@ -216,13 +226,15 @@ public final class InMemoryConversationStore implements ConversationStore {
 
     private long delete(String sessionId) {
         leases.remove(sessionId);
-        Session removed = sessions.remove(sessionId);
-        if (removed == null) {
-            return 0;
-        }
-        synchronized (removed) {
-            return removed.messages.size();
-        }
+        long[] deleted = new long[1];
+        sessions.computeIfPresent(sessionId, (id, removed) -> {
+            synchronized (removed) {
+                deleted[0] = removed.messages.size();
+                tombstones.put(id, removed.rememberedIds());
+            }
+            return null;
+        });
+        return deleted[0];
     }
 
     /** Does nothing: the store holds no resources. */
@@ -242,10 +254,18 @@ public final class InMemoryConversationStore implements ConversationStore {
         /** Every append, for requests deduplicated beyond the window. */
         final Map<String, AppendEntry> allAppends = new HashMap<>();
 
-        Session(String language, Instant createdAt) {
+        Session(String language, Instant createdAt, List<String> erasedIds) {
             this.language = language;
             this.createdAt = createdAt;
             this.updatedAt = createdAt;
+            erasedIds.forEach(id -> recentAppends.addLast(new AppendEntry(id, ERASED, 0)));
+        }
+
+        /** The append ids the dedup window holds, the erased conversations' ones included, oldest first. */
+        List<String> rememberedIds() {
+            List<String> ids = new ArrayList<>(recentAppends.size());
+            recentAppends.forEach(e -> ids.add(e.appendId));
+            return ids;
         }
 
         AppendResult append(AppendRequest request, Instant now, int window) {
@@ -258,6 +278,9 @@ public final class InMemoryConversationStore implements ConversationStore {
             }
             if (repeated == null && request.dedupBeyondWindow()) {
                 repeated = allAppends.get(request.appendId());
+            }
+            if (repeated != null && repeated.firstSequence == ERASED) {
+                throw AppendErasedException.of(request);
             }
             if (repeated != null) {
                 if (!sameContent(repeated, request.messages())) {
@@ -298,6 +321,9 @@ public final class InMemoryConversationStore implements ConversationStore {
             return out;
         }
     }
+
+    /** The {@code firstSequence} of an append id applied in an erased conversation. */
+    private static final long ERASED = -1;
 
     private record AppendEntry(String appendId, long firstSequence, int count) {}
 

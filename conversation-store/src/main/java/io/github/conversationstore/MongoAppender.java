@@ -5,6 +5,10 @@ import static io.github.conversationstore.HeadDocument.APPEND_KEYS;
 import static io.github.conversationstore.HeadDocument.ATTRIBUTES;
 import static io.github.conversationstore.HeadDocument.CHUNK_FIRST_SEQ;
 import static io.github.conversationstore.HeadDocument.CREATED_AT;
+import static io.github.conversationstore.HeadDocument.ERASED_AT;
+import static io.github.conversationstore.HeadDocument.ERASED_KEYS;
+import static io.github.conversationstore.HeadDocument.ERASED_KEY_BLOCKS;
+import static io.github.conversationstore.HeadDocument.APPEND_KEY_BLOCKS;
 import static io.github.conversationstore.HeadDocument.GENERATION;
 import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
 import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
@@ -160,6 +164,7 @@ final class MongoAppender {
         if (guard == null) {
             AppendKeys.absentFrom(filter, batch.key());
             filter.append(RECENT_APPENDS + "." + APPEND_ID, new Document("$ne", request.appendId()));
+            filter.append(ERASED_AT, new Document("$exists", false)); // a tombstone is revived by resolve()
             if (request.dedupBeyondWindow()) {
                 // beyond the window, the head's own messages tell (the archive was looked up before)
                 filter.append(MESSAGES + "." + MessageCodec.APPEND_ID, new Document("$ne", request.appendId()));
@@ -171,11 +176,41 @@ final class MongoAppender {
         if (request.isFenced()) {
             filter.append(LEASE + "." + LEASE_HOLDER, request.leaseHolder());
         }
-        boolean upsert = guard == null && !request.isFenced();
+        return apply(batch, filter, update(batch), guard == null && !request.isFenced(), deadline);
+    }
+
+    /**
+     * Revives a tombstone (see {@link MongoErasure}) as a new conversation holding the batch, in one
+     * update guarded on the tombstone just read: the new header, and a dedup window that starts with
+     * the erased fingerprints, with a copy of them to tell them from the new conversation's own.
+     */
+    private Optional<AppendResult> revive(Batch batch, Document tombstone, Deadline deadline) {
+        AppendRequest request = batch.request();
+        Document filter = new Document(SESSION_ID, request.sessionId())
+                .append(GENERATION, tombstone.get(GENERATION))
+                .append(ERASED_AT, tombstone.get(ERASED_AT));
+        if (request.isFenced()) {
+            filter.append(LEASE + "." + LEASE_HOLDER, request.leaseHolder());
+        }
+        List<String> erased = AppendKeys.erasedBlocks(tombstone);
+        Document update = update(batch);
+        Document inserted = (Document) update.remove("$setOnInsert");
+        update.get("$set", Document.class)
+                .append(LANGUAGE, request.language())
+                .append(CREATED_AT, inserted.get(CREATED_AT))
+                .append(APPEND_KEY_BLOCKS, erased)
+                .append(ERASED_KEY_BLOCKS, erased);
+        update.append("$unset", new Document(ERASED_AT, "").append(ERASED_KEYS, ""));
+        return apply(batch, filter, update, false, deadline);
+    }
+
+    /** Runs one append update; empty if it matched no head (only possible when not upserting). */
+    private Optional<AppendResult> apply(Batch batch, Document filter, Document update, boolean upsert, Deadline deadline) {
+        AppendRequest request = batch.request();
         FindOneAndUpdateOptions options = ctx.foreignWriters
                 ? upsert ? upsertAfter : updateAfter
                 : upsert ? upsertBefore : updateBefore;
-        Document reply = deadline.heads().findOneAndUpdate(filter, update(batch), options);
+        Document reply = deadline.heads().findOneAndUpdate(filter, update, options);
         int n = batch.size();
         long first;
         long lengthBefore;
@@ -221,7 +256,7 @@ final class MongoAppender {
         return value > bound ? (value - bound - 1) / step + 1 : 0;
     }
 
-    private Bson update(Batch batch) {
+    private Document update(Batch batch) {
         AppendRequest request = batch.request();
         Date now = Date.from(ctx.time.now());
         Document set = new Document(UPDATED_AT, now);
@@ -247,8 +282,9 @@ final class MongoAppender {
     private Optional<AppendResult> resolve(Batch batch, boolean ownAttemptMayHaveApplied, Deadline deadline) {
         AppendRequest request = batch.request();
         Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
-                .projection(Projections.fields(Projections.include(APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
-                        HEAD_BYTES, GENERATION, LEASE, MESSAGES + "." + MessageCodec.APPEND_ID), Projections.excludeId()))
+                .projection(Projections.fields(Projections.include(APPEND_KEYS, APPEND_KEY_BLOCKS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
+                        HEAD_BYTES, GENERATION, LEASE, MESSAGES + "." + MessageCodec.APPEND_ID, ERASED_AT, ERASED_KEYS,
+                        ERASED_KEY_BLOCKS), Projections.excludeId()))
                 .first();
         if (head == null) {
             if (request.isFenced()) {
@@ -270,7 +306,19 @@ final class MongoAppender {
                     return own;
                 }
             }
-            throw LeaseLostException.refused(request, "another holder took the lease");
+            throw LeaseLostException.refused(request, head.get(ERASED_AT) != null ? "the session was deleted"
+                    : "another holder took the lease");
+        }
+        if (head.get(ERASED_AT) != null) {
+            // a tombstone: a retry of an append applied before the erasure must never write after it
+            if (AppendKeys.erasedIn(head, batch.key())) {
+                throw AppendErasedException.of(request);
+            }
+            Optional<AppendResult> revived = revive(batch, head, deadline);
+            if (revived.isEmpty()) {
+                ctx.backOff(1, false, deadline); // another writer revived it first, or erased it again
+            }
+            return revived;
         }
         Optional<Long> legacy = legacyLocate(head, request.appendId());
         boolean fingerprinted = AppendKeys.heldBy(head, batch.key());
@@ -284,6 +332,9 @@ final class MongoAppender {
                 }
                 return result;
             }
+        }
+        if (fingerprinted && AppendKeys.erasedIn(head, batch.key())) {
+            throw AppendErasedException.of(request); // applied in the erased conversation, not stored in this one
         }
         if (fingerprinted) {
             // another append id with the same fingerprint: apply against the exact state just read

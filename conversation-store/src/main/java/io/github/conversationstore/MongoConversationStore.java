@@ -263,9 +263,11 @@ public final class MongoConversationStore implements ConversationStore {
     /**
      * {@inheritDoc}
      *
-     * <p>Deletes the head, then every archive chunk of every generation that is not the live
-     * head's. Calling it again is harmless and completes an interrupted erasure: a call that finds
-     * no head (for example because an earlier call deleted it and its reply was lost) returns 0 and
+     * <p>Turns the head into a tombstone (no message, header or lease; the fingerprints of the
+     * deleted conversation's append ids, so that a retry of one is refused with
+     * {@link AppendErasedException}; see {@code docs/ARCHITECTURE.md}), then deletes every archive
+     * chunk of every generation that is not the live head's. Calling it again is harmless and completes an interrupted erasure: a call that finds
+     * a tombstone (for example because an earlier call erased it and its reply was lost) returns 0 and
      * still removes every chunk left behind. Within one call, a delete whose reply is lost is
      * retried, and the count read just before it is returned. A chunk that a concurrent move writes afterwards belongs
      * to a dead generation: reads never show it, and the next call or
