@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.bson.Document;
 
 /**
@@ -60,7 +61,7 @@ public final class MongoConversationStore implements ConversationStore {
                 b.archiveCollection == null ? b.collection + "_archive" : b.archiveCollection,
                 b.writeConcern, b.limits, new MessageCodec(b.assistantRoleName), b.maxAttempts, b.maxHeadMessages,
                 b.maxHeadBytes, b.maxDocumentBytes, b.foreignWriters, b.operationTimeout,
-                new ServerClock(b.clock, database), b.observers());
+                new ServerClock(b.clock, database, b.nanoTime), b.observers());
         this.reader = new MongoReader(ctx);
         this.mover = new MongoArchiveMover(ctx);
         this.appender = new MongoAppender(ctx, mover, reader);
@@ -326,6 +327,8 @@ public final class MongoConversationStore implements ConversationStore {
         private int maxHeadBytes = 256 * 1024;
         private int maxDocumentBytes = 8 * 1024 * 1024;
         private Duration expireAfterInactivity;
+        /** Test seam: the monotonic clock the server's time is extrapolated with. */
+        private LongSupplier nanoTime = System::nanoTime;
         private String assistantRoleName = Role.ASSISTANT.wireName();
 
         private Builder() {}
@@ -568,6 +571,12 @@ public final class MongoConversationStore implements ConversationStore {
          */
         public Builder createIndexes(boolean value) {
             this.createIndexes = value;
+            return this;
+        }
+
+        /** Test seam: the monotonic clock ({@link System#nanoTime()}) the server's time is extrapolated with. */
+        Builder nanoTime(LongSupplier value) {
+            this.nanoTime = Objects.requireNonNull(value, "nanoTime");
             return this;
         }
 

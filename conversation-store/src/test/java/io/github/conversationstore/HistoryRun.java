@@ -2,6 +2,7 @@ package io.github.conversationstore;
 
 import io.github.conversationstore.testing.CommandHooks;
 import io.github.conversationstore.testing.FaultInjectingProxy;
+import io.github.conversationstore.testing.SteppableClock;
 
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoWriteException;
@@ -181,6 +182,8 @@ final class HistoryRun {
     private final List<Target> targets = new ArrayList<>();
     /** Appends across a delete: a store behind its own proxy, whose client runs hooks; null in memory. */
     private Eraser eraser;
+    /** The skewed store's JVM clock, stepped by up to 80 s now and then, after its measurements; null in memory. */
+    private SteppableClock stepped;
     private final MongoCollection<Document> heads;
     private volatile boolean stopping;
 
@@ -225,8 +228,9 @@ final class HistoryRun {
             run.targets.add(target("direct", builder(config, database).client(direct).build()));
             run.targets.add(target("proxied", builder(config, database).client(proxied).maxAttempts(3)
                     .createIndexes(false).build()));
+            run.stepped = new SteppableClock(skew);
             run.targets.add(target("skewed", builder(config, database).client(direct)
-                    .clock(Clock.offset(Clock.systemUTC(), skew)).createIndexes(false).build()));
+                    .clock(run.stepped).createIndexes(false).build()));
             proxy.startRandom(new RandomFaults(random.nextLong(), 0.005, 0.008, 0.005, 0.0002,
                     Duration.ofMillis(1_500), Duration.ofMillis(4_000), Duration.ofSeconds(3)));
             int opsPerWorker = run.runWorkers(proxy::stopRandom);
@@ -632,6 +636,10 @@ final class HistoryRun {
         }
 
         private void lease(Target t, String session) {
+            if (stepped != null && random.nextInt(10) == 0) {
+                // NTP or an operator steps the JVM's clock: leases and timestamps must not follow it
+                stepped.step(Duration.ofMillis((1 + random.nextInt(80_000)) * (random.nextBoolean() ? 1L : -1L)));
+            }
             String holder = "w" + index;
             Duration duration = Duration.ofMillis(100 + random.nextInt(900));
             switch (random.nextInt(3)) {
