@@ -61,12 +61,12 @@ final class HeadDocument {
     private HeadDocument() {}
 
     static Instant toInstant(Object value) {
-        return value instanceof Date ? ((Date) value).toInstant() : Instant.EPOCH;
+        return value instanceof Date date ? date.toInstant() : Instant.EPOCH;
     }
 
     static long longField(Document doc, String name) {
         Object value = doc.get(name);
-        return value instanceof Number ? ((Number) value).longValue() : 0L;
+        return value instanceof Number number ? number.longValue() : 0L;
     }
 
     /** Whether the head was written by this library (or adopted); the original backend's are not. */
@@ -90,8 +90,8 @@ final class HeadDocument {
     static ConversationHeader header(Document doc, long messageCount) {
         Map<String, String> attributes = new HashMap<>();
         Object attrs = doc.get(ATTRIBUTES);
-        if (attrs instanceof Document) {
-            ((Document) attrs).forEach((k, v) -> attributes.put(k, String.valueOf(v)));
+        if (attrs instanceof Document document) {
+            document.forEach((k, v) -> attributes.put(k, String.valueOf(v)));
         }
         Instant createdAt = toInstant(doc.get(CREATED_AT));
         Object updated = doc.get(UPDATED_AT);

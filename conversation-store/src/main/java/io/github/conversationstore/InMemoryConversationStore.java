@@ -1,10 +1,13 @@
 package io.github.conversationstore;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -12,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 /**
  * A {@link ConversationStore} in memory, with the same semantics and limits as
@@ -143,8 +147,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     public List<String> listConversationIds(String afterSessionId, int limit) {
         Limits.readLimit(limit);
         // MongoDB orders strings by their UTF-8 bytes: so does this
-        java.util.Comparator<String> utf8 = java.util.Comparator.comparing(
-                id -> id.getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned);
+        Comparator<String> utf8 = Comparator.comparing(id -> id.getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned);
         return sessions.entrySet().stream()
                 .filter(e -> afterSessionId == null || utf8.compare(e.getKey(), afterSessionId) > 0)
                 .filter(e -> {
@@ -152,10 +155,10 @@ public final class InMemoryConversationStore implements ConversationStore {
                         return !e.getValue().messages.isEmpty();
                     }
                 })
-                .map(java.util.Map.Entry::getKey)
+                .map(Map.Entry::getKey)
                 .sorted(utf8)
                 .limit(limit)
-                .collect(java.util.stream.Collectors.toUnmodifiableList());
+                .collect(Collectors.toUnmodifiableList());
     }
 
     @Override

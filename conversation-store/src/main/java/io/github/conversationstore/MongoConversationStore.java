@@ -13,15 +13,20 @@ import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.Sorts;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 
 /**
  * A {@link ConversationStore} on MongoDB ({@code mongodb-driver-sync}): a small head document per
@@ -187,23 +192,18 @@ public final class MongoConversationStore implements ConversationStore {
     @Override
     public List<String> listConversationIds(String afterSessionId, int limit) {
         Limits.readLimit(limit);
-        org.bson.conversions.Bson filter = com.mongodb.client.model.Filters.or(
-                com.mongodb.client.model.Filters.gt(HeadDocument.MESSAGE_COUNT, 0),
-                com.mongodb.client.model.Filters.exists(HeadDocument.MESSAGES + ".0"));
+        Bson filter = Filters.or(Filters.gt(HeadDocument.MESSAGE_COUNT, 0), Filters.exists(MESSAGES + ".0"));
         if (afterSessionId != null) {
-            filter = com.mongodb.client.model.Filters.and(
-                    com.mongodb.client.model.Filters.gt(HeadDocument.SESSION_ID, afterSessionId), filter);
+            filter = Filters.and(Filters.gt(SESSION_ID, afterSessionId), filter);
         }
-        org.bson.conversions.Bson query = filter;
+        Bson query = filter;
         return ctx.call("list", null, "list conversations", deadline -> {
-            List<String> ids = new java.util.ArrayList<>(Math.min(limit, 1024));
+            List<String> ids = new ArrayList<>(Math.min(limit, 1024));
             deadline.heads().find(query)
-                    .projection(com.mongodb.client.model.Projections.fields(
-                            com.mongodb.client.model.Projections.include(HeadDocument.SESSION_ID),
-                            com.mongodb.client.model.Projections.excludeId()))
-                    .sort(com.mongodb.client.model.Sorts.ascending(HeadDocument.SESSION_ID))
+                    .projection(Projections.fields(Projections.include(SESSION_ID), Projections.excludeId()))
+                    .sort(Sorts.ascending(SESSION_ID))
                     .limit(limit)
-                    .forEach(doc -> ids.add(doc.getString(HeadDocument.SESSION_ID)));
+                    .forEach(doc -> ids.add(doc.getString(SESSION_ID)));
             return List.copyOf(ids);
         });
     }
