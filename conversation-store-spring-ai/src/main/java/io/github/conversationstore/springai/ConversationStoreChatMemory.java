@@ -6,6 +6,7 @@ import io.github.conversationstore.ConversationStoreException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.messages.Message;
 
@@ -42,9 +43,14 @@ import org.springframework.ai.chat.messages.Message;
  */
 public final class ConversationStoreChatMemory implements ChatMemory {
     private final StoreMemory memory;
+    private final HeldCalls held = new HeldCalls();
+    private final ReentrantLock[] locks = new ReentrantLock[64];
 
     private ConversationStoreChatMemory(Builder builder) {
         memory = builder.memory();
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new ReentrantLock();
+        }
     }
 
     /**
@@ -72,7 +78,7 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      */
     @Override
     public void add(String conversationId, List<Message> messages) {
-        Objects.requireNonNull(conversationId, "conversationId");
+        StoreMemory.conversationId(conversationId);
         Objects.requireNonNull(messages, "messages");
         List<Message> unread = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
@@ -81,8 +87,60 @@ public final class ConversationStoreChatMemory implements ChatMemory {
                 unread.add(message);
             }
         }
-        if (!unread.isEmpty()) {
-            memory.append(conversationId, unread, (batch, chunk) -> AppendRequest.newAppendId());
+        if (unread.isEmpty()) {
+            return;
+        }
+        List<io.github.conversationstore.Message> mapped = memory.map(unread); // all checked before any write
+        ReentrantLock lock = locks[Math.floorMod(conversationId.hashCode(), locks.length)];
+        lock.lock();
+        try {
+            List<HeldCalls.Held> waiting = held.of(conversationId);
+            List<Message> batch = new ArrayList<>();
+            List<io.github.conversationstore.Message> batchMapped = new ArrayList<>();
+            synchronized (waiting) {
+                for (int i = 0; i < unread.size(); i++) {
+                    Message message = unread.get(i);
+                    io.github.conversationstore.Message stored = mapped.get(i);
+                    if (HeldCalls.holds(waiting, message)) {
+                        continue;
+                    }
+                    if (memory.sentBefore(message, conversationId)) {
+                        batch.add(message); // sent again under its first append id
+                        batchMapped.add(stored);
+                        continue;
+                    }
+                    HeldCalls.Held call = stored.toolResults().isEmpty() ? null : HeldCalls.waitingFor(waiting, stored);
+                    if (call != null) {
+                        call.add(message, stored);
+                        if (call.outstanding.isEmpty()) {
+                            waiting.remove(call);
+                            batch.addAll(call.objects);
+                            batchMapped.addAll(call.mapped);
+                        }
+                        continue;
+                    }
+                    if (!stored.toolCalls().isEmpty() && HeldCalls.onlyResultsOf(stored, mapped, i + 1)) {
+                        HeldCalls.Held round = new HeldCalls.Held(message, stored);
+                        HeldCalls.replaceReused(waiting, round);
+                        waiting.add(round);
+                        if (waiting.size() > HeldCalls.MAX_PER_CONVERSATION) {
+                            HeldCalls.Held oldest = waiting.remove(0); // its results never came: stored as it is
+                            batch.addAll(oldest.objects);
+                            batchMapped.addAll(oldest.mapped);
+                        }
+                        continue;
+                    }
+                    // another message from this thread: the rounds it held without their results are over
+                    waiting.removeIf(round -> round.thread == Thread.currentThread());
+                    batch.add(message);
+                    batchMapped.add(stored);
+                }
+            }
+            if (!batch.isEmpty()) {
+                memory.append(conversationId, batch, batchMapped, (b, chunk) -> AppendRequest.newAppendId());
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -99,8 +157,10 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      */
     @Override
     public List<Message> get(String conversationId) {
-        Objects.requireNonNull(conversationId, "conversationId");
-        return memory.window(conversationId);
+        StoreMemory.conversationId(conversationId);
+        List<Message> window = memory.window(conversationId);
+        window.addAll(held.visible(conversationId));
+        return window;
     }
 
     /**
@@ -113,8 +173,14 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      */
     @Override
     public void clear(String conversationId) {
-        Objects.requireNonNull(conversationId, "conversationId");
-        memory.store.deleteConversation(conversationId);
+        StoreMemory.conversationId(conversationId);
+        try {
+            memory.store.deleteConversation(conversationId);
+        } finally {
+            // whatever the store answered: the old records and held calls must not come back
+            memory.forget(conversationId);
+            held.forget(conversationId);
+        }
     }
 
     /**
