@@ -27,7 +27,20 @@ import org.springframework.ai.chat.messages.Message;
  *   <li>{@link #get(String)} reads only the window: the last {@code maxMessages} messages (default
  *       20), oldest first, with tool calls and their results kept whole
  *       ({@link ConversationStore#promptWindow(String, int)}), whatever the conversation's length.</li>
- *   <li>{@link #clear(String)} erases the conversation and all its messages.</li>
+ *   <li>An assistant message with tool calls added without their results (Spring AI's
+ *       user-controlled tool execution) is held in this memory until they are added, then appended
+ *       with them in one atomic append, so that another instance's message never lands between a
+ *       call and its result; {@link #get(String)} shows held calls after the window. A held call is
+ *       dropped when the same thread adds an answer without its results, or a later call reuses its
+ *       id; past 64 held calls in one conversation the oldest is stored alone.</li>
+ *   <li>A message object stored by an append that succeeded stays known stored: adding it again
+ *       stores nothing, however many appends later.</li>
+ *   <li>{@link #clear(String)} erases the conversation and all its messages, and forgets what this
+ *       memory knew of it (stored and sent message objects, held calls), whatever the store
+ *       answered.</li>
+ *   <li>A text over {@link Builder#maxTextBytes(int) maxTextBytes} or a tool result over
+ *       {@link Builder#maxMessageBytes(int) maxMessageBytes} is stored cut to fit, with a marker,
+ *       and logged as a WARNING; the read window holds only the latest system message.</li>
  * </ul>
  *
  * <p>Every Spring AI message type round-trips: system, user (with media), assistant (with tool calls,
@@ -130,8 +143,10 @@ public final class ConversationStoreChatMemory implements ChatMemory {
                         }
                         continue;
                     }
-                    // another message from this thread: the rounds it held without their results are over
-                    waiting.removeIf(round -> round.thread == Thread.currentThread());
+                    if (stored.role() == io.github.conversationstore.Role.ASSISTANT) {
+                        // an answer from this thread: the rounds it held without their results are over
+                        waiting.removeIf(round -> round.thread == Thread.currentThread());
+                    }
                     batch.add(message);
                     batchMapped.add(stored);
                 }
