@@ -11,13 +11,12 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
-import io.github.conversationstore.internal.WeakIdentityMap;
+import io.github.conversationstore.internal.Ledger;
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -94,7 +93,7 @@ final class MemoryEngine {
     private final boolean groupToolCalls;
     private final int maxTextBytes;
     private final int maxMessageBytes;
-    private final WeakIdentityMap<ChatMessage, Map<String, Object>> known = new WeakIdentityMap<>();
+    private final Ledger<ChatMessage, Object> known = new Ledger<>();
     private final ReentrantLock[] locks = new ReentrantLock[64];
     private final Map<String, Conversation> conversations = new LinkedHashMap<>(256, 0.75f, true) {
         private static final long serialVersionUID = 1L;
@@ -245,12 +244,7 @@ final class MemoryEngine {
                 store.deleteConversation(session);
             } finally {
                 // whatever the store answered: the old records and held calls must not come back
-                known.removeIf((message, sessions) -> {
-                    synchronized (sessions) {
-                        sessions.remove(session);
-                        return sessions.isEmpty();
-                    }
-                });
+                known.forget(session);
                 conversation(session).held.clear();
             }
         } finally {
@@ -475,27 +469,11 @@ final class MemoryEngine {
     }
 
     private Object status(ChatMessage message, String session) {
-        Map<String, Object> sessions = known.get(message);
-        if (sessions == null) {
-            return null;
-        }
-        synchronized (sessions) {
-            return sessions.get(session);
-        }
+        return known.get(message, session);
     }
 
     private void mark(ChatMessage message, String session, Object status) {
-        Map<String, Object> sessions;
-        synchronized (known) {
-            sessions = known.get(message);
-            if (sessions == null) {
-                sessions = new HashMap<>(2);
-                known.put(message, sessions);
-            }
-        }
-        synchronized (sessions) {
-            sessions.put(session, status);
-        }
+        known.put(message, session, status);
     }
 
     private Conversation conversation(String session) {

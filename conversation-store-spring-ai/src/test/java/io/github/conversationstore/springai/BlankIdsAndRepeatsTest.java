@@ -116,8 +116,8 @@ class BlankIdsAndRepeatsTest {
      * Spring AI's documented user-controlled tool execution adds the assistant's tool call and,
      * later, the tool response in two adds. Another request of the same conversation (a second tab,
      * a second instance) adding a message in between separates them: both are stored, but get()
-     * never shows either again, and the model loses the tool round. The LangChain4j adapter holds
-     * the call until its result comes (groupToolCalls); this adapter does not.
+     * never showed either again, and the model lost the tool round. Since issue 18 the memory holds
+     * the call until its result comes, as the LangChain4j adapter does (groupToolCalls).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("stores")
