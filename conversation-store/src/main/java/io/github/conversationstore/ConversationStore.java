@@ -42,6 +42,51 @@ public interface ConversationStore extends AutoCloseable {
     int MAX_READ_LIMIT = 10_000;
 
     /**
+     * Most messages in one append ({@link AppendRequest#messages()}).
+     *
+     * @since 0.2.0
+     */
+    int MAX_MESSAGES_PER_APPEND = 256;
+
+    /**
+     * Longest session id, in characters.
+     *
+     * @since 0.2.0
+     */
+    int MAX_SESSION_ID_LENGTH = 256;
+
+    /**
+     * Longest message id, append id or lease holder, in characters.
+     *
+     * @since 0.2.0
+     */
+    int MAX_ID_LENGTH = 128;
+
+    /**
+     * The longest message text a store takes unless its builder says otherwise
+     * ({@code maxTextBytes}): 64 KiB, in UTF-8 bytes.
+     *
+     * @since 0.2.0
+     */
+    int DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
+
+    /**
+     * The largest message, as stored (BSON: parts, attributes and metadata), a store takes unless its
+     * builder says otherwise ({@code maxMessageBytes}): 256 KiB.
+     *
+     * @since 0.2.0
+     */
+    int DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+
+    /**
+     * How many of a session's last append ids a store remembers unless its builder says otherwise
+     * ({@code appendIdWindow}).
+     *
+     * @since 0.2.0
+     */
+    int DEFAULT_APPEND_ID_WINDOW = 2048;
+
+    /**
      * Appends messages to a conversation, creating it if needed, under a new random append id.
      *
      * <p>Equivalent to {@code appendMessages(AppendRequest.of(sessionId, language, messages))}.

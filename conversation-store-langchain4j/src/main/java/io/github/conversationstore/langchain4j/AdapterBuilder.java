@@ -19,6 +19,8 @@ abstract class AdapterBuilder<B extends AdapterBuilder<B>> {
     int window;
     Function<Object, String> sessionIds = String::valueOf;
     boolean groupToolCalls = true;
+    int maxTextBytes = ConversationStore.DEFAULT_MAX_TEXT_BYTES;
+    int maxMessageBytes = ConversationStore.DEFAULT_MAX_MESSAGE_BYTES;
 
     AdapterBuilder(int defaultWindow) {
         this.window = defaultWindow;
@@ -104,12 +106,50 @@ abstract class AdapterBuilder<B extends AdapterBuilder<B>> {
         return self();
     }
 
+    /**
+     * Sets the longest message text the store takes, in UTF-8 bytes: the {@code maxTextBytes} the
+     * store was built with (default {@value ConversationStore#DEFAULT_MAX_TEXT_BYTES}, the store's
+     * default). A longer text (a long reply) is stored cut to fit, ending with a marker that says how
+     * many bytes were kept, and logged as a WARNING; it is never refused after the model answered.
+     * Raise both this and the store's limit to keep longer texts whole.
+     *
+     * @param bytes at least 1,024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is below 1,024
+     * @since 0.2.0
+     */
+    public B maxTextBytes(int bytes) {
+        if (bytes < 1024) {
+            throw new IllegalArgumentException("maxTextBytes must be at least 1024 bytes, was " + bytes);
+        }
+        this.maxTextBytes = bytes;
+        return self();
+    }
+
+    /**
+     * Sets the largest message the store takes, as stored: the {@code maxMessageBytes} the store was
+     * built with (default {@value ConversationStore#DEFAULT_MAX_MESSAGE_BYTES}). A tool result whose
+     * content would not fit is stored cut to this size less 8 KiB, ending with a marker.
+     *
+     * @param bytes at least 16,384
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is below 16,384
+     * @since 0.2.0
+     */
+    public B maxMessageBytes(int bytes) {
+        if (bytes < 16 * 1024) {
+            throw new IllegalArgumentException("maxMessageBytes must be at least 16384 bytes, was " + bytes);
+        }
+        this.maxMessageBytes = bytes;
+        return self();
+    }
+
     MemoryEngine engine() {
         if (store == null) {
             throw new IllegalStateException("store is required: call store(...) before build()");
         }
         // the core's own check and canonical form (zh-cn becomes zh-CN)
         String canonical = AppendRequest.of("language-check", language, List.of(Message.user(""))).language();
-        return new MemoryEngine(store, canonical, window, sessionIds, groupToolCalls);
+        return new MemoryEngine(store, canonical, window, sessionIds, groupToolCalls, maxTextBytes, maxMessageBytes);
     }
 }

@@ -1,5 +1,6 @@
 package io.github.conversationstore.langchain4j;
 
+import io.github.conversationstore.MetadataKeys;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,15 +9,18 @@ import java.util.Map;
 
 /**
  * LangChain4j message attributes as store metadata and back. Values must be what JSON can say;
- * keys may be anything: the characters a MongoDB field name cannot hold ({@code .}, {@code $}, NUL)
- * and {@code %} are written as {@code %XX}, and the empty key as {@code %}.
+ * keys may be anything, escaped by the core's {@link MetadataKeys} rule ({@code .}, NUL, a leading
+ * {@code $} and {@code %} written as {@code %XX}, the empty key as {@code %}).
  */
 final class Attributes {
     private Attributes() {}
 
     static Map<String, Object> encode(String owner, Map<String, Object> attributes) {
         Map<String, Object> out = new LinkedHashMap<>();
-        attributes.forEach((k, v) -> out.put(escape(k), value(owner, k, v)));
+        attributes.forEach((k, v) -> {
+            checkAcyclic(owner, k, v, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+            out.put(escape(k), value(owner, k, v));
+        });
         return out;
     }
 
@@ -52,6 +56,25 @@ final class Attributes {
         throw notStorable(owner, key, value);
     }
 
+    /** Refuses a value that contains itself (which would never end), naming the attribute. */
+    private static void checkAcyclic(String owner, String key, Object value, java.util.Set<Object> path) {
+        if (!(value instanceof Map || value instanceof List)) {
+            return;
+        }
+        if (!path.add(value)) {
+            throw new IllegalArgumentException("attribute '" + key + "' of a " + owner + " holds a cycle: a map or"
+                    + " list that contains itself cannot be stored");
+        }
+        if (path.size() > 1_000) {
+            throw new IllegalArgumentException("attribute '" + key + "' of a " + owner
+                    + " nests maps and lists more than 1,000 levels deep");
+        }
+        for (Object element : value instanceof Map<?, ?> map ? map.values() : (List<?>) value) {
+            checkAcyclic(owner, key, element, path);
+        }
+        path.remove(value);
+    }
+
     private static IllegalArgumentException notStorable(String owner, String key, Object value) {
         return new IllegalArgumentException("attribute '" + key + "' of a " + owner + " holds a "
                 + value.getClass().getName() + "; only strings, numbers, booleans, null, lists and maps with"
@@ -72,39 +95,13 @@ final class Attributes {
         return value;
     }
 
+    /** {@link MetadataKeys#escape(String)}: one rule for both adapters. */
     static String escape(String key) {
-        if (key.isEmpty()) {
-            return "%";
-        }
-        StringBuilder out = new StringBuilder(key.length());
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (c == '%' || c == '.' || c == '$' || c == '\0') {
-                out.append('%').append(String.format(java.util.Locale.ROOT, "%02X", (int) c));
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
+        return MetadataKeys.escape(key);
     }
 
+    /** {@link MetadataKeys#unescape(String)}, which also reads the {@code %24} this adapter once wrote for every {@code $}. */
     static String unescape(String key) {
-        if (key.equals("%")) {
-            return "";
-        }
-        if (key.indexOf('%') < 0) {
-            return key;
-        }
-        StringBuilder out = new StringBuilder(key.length());
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (c == '%' && i + 2 < key.length()) {
-                out.append((char) Integer.parseInt(key.substring(i + 1, i + 3), 16));
-                i += 2;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
+        return MetadataKeys.unescape(key);
     }
 }

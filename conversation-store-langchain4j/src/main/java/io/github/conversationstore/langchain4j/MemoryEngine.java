@@ -11,12 +11,12 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.internal.Ledger;
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -46,6 +46,8 @@ final class MemoryEngine {
     static final String SYSTEM_TEXT = "langchain4jSystemMessage";
     /** Header attribute counting the system messages the adapter stored. */
     static final String SYSTEM_VERSION = "langchain4jSystemVersion";
+    /** Extras key of a system message stored first by {@code alwaysKeepSystemMessageFirst(true)}. */
+    static final String SYSTEM_FIRST = "systemFirst";
     /** Most tool calls one conversation holds back waiting for their results. */
     static final int MAX_HELD_PER_CONVERSATION = 64;
     /** How many conversations' write state (held calls, served flag) is kept. */
@@ -89,7 +91,9 @@ final class MemoryEngine {
     private final int window;
     private final Function<Object, String> sessionIds;
     private final boolean groupToolCalls;
-    private final WeakIdentityMap<ChatMessage, Map<String, Object>> known = new WeakIdentityMap<>();
+    private final int maxTextBytes;
+    private final int maxMessageBytes;
+    private final Ledger<ChatMessage, Object> known = new Ledger<>();
     private final ReentrantLock[] locks = new ReentrantLock[64];
     private final Map<String, Conversation> conversations = new LinkedHashMap<>(256, 0.75f, true) {
         private static final long serialVersionUID = 1L;
@@ -102,6 +106,14 @@ final class MemoryEngine {
 
     MemoryEngine(ConversationStore store, String language, int window, Function<Object, String> sessionIds,
             boolean groupToolCalls) {
+        this(store, language, window, sessionIds, groupToolCalls, ConversationStore.DEFAULT_MAX_TEXT_BYTES,
+                ConversationStore.DEFAULT_MAX_MESSAGE_BYTES);
+    }
+
+    MemoryEngine(ConversationStore store, String language, int window, Function<Object, String> sessionIds,
+            boolean groupToolCalls, int maxTextBytes, int maxMessageBytes) {
+        this.maxTextBytes = maxTextBytes;
+        this.maxMessageBytes = maxMessageBytes;
         this.store = store;
         this.language = language;
         this.window = window;
@@ -146,7 +158,13 @@ final class MemoryEngine {
         }
         for (int i = 0; i < stored.size(); i++) {
             if (stored.get(i).role() != Role.SYSTEM || i == lastSystem) {
-                out.addAll(MessageMapper.fromStore(stored.get(i).message()));
+                List<ChatMessage> read = MessageMapper.fromStore(stored.get(i).message());
+                if (i == lastSystem && Boolean.TRUE.equals(MessageMapper.map(
+                        stored.get(i).message().metadata().get(MessageMapper.EXTRAS)).get(SYSTEM_FIRST))) {
+                    out.addAll(0, read); // stored by alwaysKeepSystemMessageFirst(true): read back first
+                } else {
+                    out.addAll(read);
+                }
             }
         }
         for (ChatMessage message : out) {
@@ -173,6 +191,12 @@ final class MemoryEngine {
                 }
             }
             List<ChatMessage> segment;
+            Set<ChatMessage> first = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            if (!messages.isEmpty() && messages.get(0) instanceof SystemMessage && lastKnown > 0
+                    && !isKnown(messages.get(0), session)) {
+                // MessageWindowChatMemory with alwaysKeepSystemMessageFirst(true) puts a new prompt first
+                first.add(messages.get(0));
+            }
             if (lastKnown >= 0 || conversation.served) {
                 segment = new ArrayList<>();
                 for (int i = 0; i < messages.size(); i++) {
@@ -186,7 +210,7 @@ final class MemoryEngine {
             } else {
                 segment = newByContent(session, messages);
             }
-            write(session, conversation, segment);
+            write(session, conversation, segment, first);
         } finally {
             lock.unlock();
         }
@@ -204,7 +228,7 @@ final class MemoryEngine {
                     segment.add(m);
                 }
             }
-            write(session, conversation(session), segment);
+            write(session, conversation(session), segment, Set.of());
         } finally {
             lock.unlock();
         }
@@ -216,22 +240,29 @@ final class MemoryEngine {
         ReentrantLock lock = lock(session);
         lock.lock();
         try {
-            store.deleteConversation(session);
-            known.forEach((message, sessions) -> {
-                synchronized (sessions) {
-                    sessions.remove(session);
-                }
-            });
-            Conversation conversation = conversation(session);
-            conversation.held.clear();
+            try {
+                store.deleteConversation(session);
+            } finally {
+                // whatever the store answered: the old records and held calls must not come back
+                known.forget(session);
+                conversation(session).held.clear();
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    private void write(String session, Conversation conversation, List<ChatMessage> segment) {
+    private void write(String session, Conversation conversation, List<ChatMessage> segment, Set<ChatMessage> first) {
         List<ChatMessage> objects = new ArrayList<>();
         List<Message> batch = new ArrayList<>();
+        // map and check the whole call before writing anything: a refused call stores nothing
+        Map<ChatMessage, Message> mapped = new java.util.IdentityHashMap<>();
+        for (ChatMessage m : segment) {
+            if (!(m instanceof SystemMessage) && !mapped.containsKey(m) && !(status(m, session) instanceof Known)
+                    && !(status(m, session) instanceof Pending)) {
+                mapped.put(m, MessageMapper.fit(MessageMapper.toStore(m, conversation.ids), maxTextBytes, maxMessageBytes));
+            }
+        }
         Set<ChatMessage> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (int i = 0; i < segment.size(); i++) {
             ChatMessage m = segment.get(i);
@@ -249,10 +280,11 @@ final class MemoryEngine {
             }
             if (m instanceof SystemMessage system) {
                 flush(session, objects, batch);
-                appendSystem(session, system);
+                appendSystem(session, system, first.contains(system));
                 continue;
             }
-            Message converted = MessageMapper.toStore(m, conversation.ids);
+            Message converted = mapped.containsKey(m) ? mapped.get(m)
+                    : MessageMapper.fit(MessageMapper.toStore(m, conversation.ids), maxTextBytes, maxMessageBytes);
             if (groupToolCalls && m instanceof AiMessage ai && ai.hasToolExecutionRequests()
                     && onlyResultsOf(ai, segment, i + 1)) {
                 flush(session, objects, batch);
@@ -277,7 +309,7 @@ final class MemoryEngine {
             }
             objects.add(m);
             batch.add(converted);
-            if (batch.size() == 256) {
+            if (batch.size() == ConversationStore.MAX_MESSAGES_PER_APPEND) {
                 flush(session, objects, batch);
             }
         }
@@ -324,7 +356,7 @@ final class MemoryEngine {
         return null;
     }
 
-    private void appendSystem(String session, SystemMessage system) {
+    private void appendSystem(String session, SystemMessage system, boolean first) {
         Optional<ConversationHeader> header = store.findConversation(session);
         String current = header.map(h -> h.attributes().get(SYSTEM_TEXT)).orElse(null);
         if (system.text().equals(current)) {
@@ -335,11 +367,16 @@ final class MemoryEngine {
         // deterministic: instances that store the same system message at the same point store it once
         AppendRequest request = AppendRequest.builder(session, language)
                 .appendId("lc4j-system-" + version + "-" + sha256(system.text()))
-                .messages(MessageMapper.toStore(system, null))
+                .messages(first ? firstSystem(MessageMapper.toStore(system, null)) : MessageMapper.toStore(system, null))
                 .headerAttribute(SYSTEM_TEXT, system.text())
                 .headerAttribute(SYSTEM_VERSION, Long.toString(version))
                 .build();
         send(session, new Pending(request, List.of(system)), List.of(system));
+    }
+
+    private static Message firstSystem(Message system) {
+        return new Message(system.id(), system.role(), system.parts(), system.timestamp(), system.attributes(),
+                Map.of(MessageMapper.EXTRAS, Map.of(SYSTEM_FIRST, true)));
     }
 
     private void flush(String session, List<ChatMessage> objects, List<Message> batch) {
@@ -432,27 +469,11 @@ final class MemoryEngine {
     }
 
     private Object status(ChatMessage message, String session) {
-        Map<String, Object> sessions = known.get(message);
-        if (sessions == null) {
-            return null;
-        }
-        synchronized (sessions) {
-            return sessions.get(session);
-        }
+        return known.get(message, session);
     }
 
     private void mark(ChatMessage message, String session, Object status) {
-        Map<String, Object> sessions;
-        synchronized (known) {
-            sessions = known.get(message);
-            if (sessions == null) {
-                sessions = new HashMap<>(2);
-                known.put(message, sessions);
-            }
-        }
-        synchronized (sessions) {
-            sessions.put(session, status);
-        }
+        known.put(message, session, status);
     }
 
     private Conversation conversation(String session) {

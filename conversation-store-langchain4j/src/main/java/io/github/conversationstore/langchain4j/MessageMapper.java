@@ -20,6 +20,7 @@ import dev.langchain4j.data.video.Video;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.Part;
 import io.github.conversationstore.Role;
+import io.github.conversationstore.internal.Fitting;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,6 +45,8 @@ final class MessageMapper {
     static final String SYNTHETIC_CALL_ID = "lc4j-call-";
     /** Attribute in which LangChain4j's Anthropic integration keeps the thinking signature. */
     static final String THINKING_SIGNATURE = "thinking_signature";
+
+    private static final System.Logger LOG = System.getLogger(MessageMapper.class.getName());
 
     private MessageMapper() {}
 
@@ -320,6 +323,42 @@ final class MessageMapper {
         }
         map.put("extras", extras);
         return map;
+    }
+
+    /**
+     * The message within the store's limits: a text over {@code maxTextBytes} and a tool result
+     * over {@code maxMessageBytes} less 8 KiB are cut to fit, ending with a marker saying how much
+     * was kept (logged as a WARNING, without content); a message within them is returned as it is.
+     */
+    static Message fit(Message message, int maxTextBytes, int maxMessageBytes) {
+        List<Part> parts = new ArrayList<>(message.parts());
+        boolean changed = false;
+        for (int i = 0; i < parts.size(); i++) {
+            Part part = parts.get(i);
+            if (part instanceof Part.Text text) {
+                String fitted = Fitting.fit(text.text(), maxTextBytes);
+                if (fitted != text.text()) {
+                    parts.set(i, new Part.Text(fitted));
+                    changed = cut(text.text(), fitted, "a message text", "maxTextBytes");
+                }
+            } else if (part instanceof Part.ToolResult result) {
+                String fitted = Fitting.fit(result.content(), maxMessageBytes - Fitting.MESSAGE_RESERVE_BYTES);
+                if (fitted != result.content()) {
+                    parts.set(i, new Part.ToolResult(result.callId(), result.name(), fitted, false, result.error()));
+                    changed = cut(result.content(), fitted, "a tool result", "maxMessageBytes");
+                }
+            }
+        }
+        return changed ? new Message(message.id(), message.role(), parts, message.timestamp(), message.attributes(),
+                message.metadata()) : message;
+    }
+
+    private static boolean cut(String text, String fitted, String what, String limit) {
+        long before = Fitting.utf8Bytes(text);
+        LOG.log(System.Logger.Level.WARNING, () -> "conversation-store: " + what + " of " + before
+                + " bytes was stored cut to " + Fitting.utf8Bytes(fitted) + " bytes to fit the store's " + limit
+                + " (raise it on the store and the adapter to keep such texts whole)");
+        return true;
     }
 
     // ---------------------------------------------------------------- store -> LangChain4j

@@ -172,7 +172,8 @@ class ChatMemoryStoreTest {
             memory.add(UserMessage.from("u2"));
 
             assertThat(texts(store, "c1")).containsExactly("user:u1", "system:Be brief.", "user:u2");
-            assertThat(memory.messages()).containsExactly(UserMessage.from("u1"), SystemMessage.from("Be brief."),
+            // issue 27 item 3: read back first, as LangChain4j's own store keeps it (it was read back in place)
+            assertThat(memory.messages()).containsExactly(SystemMessage.from("Be brief."), UserMessage.from("u1"),
                     UserMessage.from("u2"));
         }
     }

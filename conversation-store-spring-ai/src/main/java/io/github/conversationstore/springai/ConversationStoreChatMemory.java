@@ -6,6 +6,7 @@ import io.github.conversationstore.ConversationStoreException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.messages.Message;
 
@@ -26,7 +27,20 @@ import org.springframework.ai.chat.messages.Message;
  *   <li>{@link #get(String)} reads only the window: the last {@code maxMessages} messages (default
  *       20), oldest first, with tool calls and their results kept whole
  *       ({@link ConversationStore#promptWindow(String, int)}), whatever the conversation's length.</li>
- *   <li>{@link #clear(String)} erases the conversation and all its messages.</li>
+ *   <li>An assistant message with tool calls added without their results (Spring AI's
+ *       user-controlled tool execution) is held in this memory until they are added, then appended
+ *       with them in one atomic append, so that another instance's message never lands between a
+ *       call and its result; {@link #get(String)} shows held calls after the window. A held call is
+ *       dropped when the same thread adds an answer without its results, or a later call reuses its
+ *       id; past 64 held calls in one conversation the oldest is stored alone.</li>
+ *   <li>A message object stored by an append that succeeded stays known stored: adding it again
+ *       stores nothing, however many appends later.</li>
+ *   <li>{@link #clear(String)} erases the conversation and all its messages, and forgets what this
+ *       memory knew of it (stored and sent message objects, held calls), whatever the store
+ *       answered.</li>
+ *   <li>A text over {@link Builder#maxTextBytes(int) maxTextBytes} or a tool result over
+ *       {@link Builder#maxMessageBytes(int) maxMessageBytes} is stored cut to fit, with a marker,
+ *       and logged as a WARNING; the read window holds only the latest system message.</li>
  * </ul>
  *
  * <p>Every Spring AI message type round-trips: system, user (with media), assistant (with tool calls,
@@ -42,9 +56,14 @@ import org.springframework.ai.chat.messages.Message;
  */
 public final class ConversationStoreChatMemory implements ChatMemory {
     private final StoreMemory memory;
+    private final HeldCalls held = new HeldCalls();
+    private final ReentrantLock[] locks = new ReentrantLock[64];
 
     private ConversationStoreChatMemory(Builder builder) {
         memory = builder.memory();
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new ReentrantLock();
+        }
     }
 
     /**
@@ -72,7 +91,7 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      */
     @Override
     public void add(String conversationId, List<Message> messages) {
-        Objects.requireNonNull(conversationId, "conversationId");
+        StoreMemory.conversationId(conversationId);
         Objects.requireNonNull(messages, "messages");
         List<Message> unread = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
@@ -81,8 +100,62 @@ public final class ConversationStoreChatMemory implements ChatMemory {
                 unread.add(message);
             }
         }
-        if (!unread.isEmpty()) {
-            memory.append(conversationId, unread, (batch, chunk) -> AppendRequest.newAppendId());
+        if (unread.isEmpty()) {
+            return;
+        }
+        List<io.github.conversationstore.Message> mapped = memory.map(unread); // all checked before any write
+        ReentrantLock lock = locks[Math.floorMod(conversationId.hashCode(), locks.length)];
+        lock.lock();
+        try {
+            List<HeldCalls.Held> waiting = held.of(conversationId);
+            List<Message> batch = new ArrayList<>();
+            List<io.github.conversationstore.Message> batchMapped = new ArrayList<>();
+            synchronized (waiting) {
+                for (int i = 0; i < unread.size(); i++) {
+                    Message message = unread.get(i);
+                    io.github.conversationstore.Message stored = mapped.get(i);
+                    if (HeldCalls.holds(waiting, message)) {
+                        continue;
+                    }
+                    if (memory.sentBefore(message, conversationId)) {
+                        batch.add(message); // sent again under its first append id
+                        batchMapped.add(stored);
+                        continue;
+                    }
+                    HeldCalls.Held call = stored.toolResults().isEmpty() ? null : HeldCalls.waitingFor(waiting, stored);
+                    if (call != null) {
+                        call.add(message, stored);
+                        if (call.outstanding.isEmpty()) {
+                            waiting.remove(call);
+                            batch.addAll(call.objects);
+                            batchMapped.addAll(call.mapped);
+                        }
+                        continue;
+                    }
+                    if (!stored.toolCalls().isEmpty() && HeldCalls.onlyResultsOf(stored, mapped, i + 1)) {
+                        HeldCalls.Held round = new HeldCalls.Held(message, stored);
+                        HeldCalls.replaceReused(waiting, round);
+                        waiting.add(round);
+                        if (waiting.size() > HeldCalls.MAX_PER_CONVERSATION) {
+                            HeldCalls.Held oldest = waiting.remove(0); // its results never came: stored as it is
+                            batch.addAll(oldest.objects);
+                            batchMapped.addAll(oldest.mapped);
+                        }
+                        continue;
+                    }
+                    if (stored.role() == io.github.conversationstore.Role.ASSISTANT) {
+                        // an answer from this thread: the rounds it held without their results are over
+                        waiting.removeIf(round -> round.thread == Thread.currentThread());
+                    }
+                    batch.add(message);
+                    batchMapped.add(stored);
+                }
+            }
+            if (!batch.isEmpty()) {
+                memory.append(conversationId, batch, batchMapped, (b, chunk) -> AppendRequest.newAppendId());
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -99,8 +172,10 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      */
     @Override
     public List<Message> get(String conversationId) {
-        Objects.requireNonNull(conversationId, "conversationId");
-        return memory.window(conversationId);
+        StoreMemory.conversationId(conversationId);
+        List<Message> window = memory.window(conversationId);
+        window.addAll(held.visible(conversationId));
+        return window;
     }
 
     /**
@@ -113,8 +188,14 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      */
     @Override
     public void clear(String conversationId) {
-        Objects.requireNonNull(conversationId, "conversationId");
-        memory.store.deleteConversation(conversationId);
+        StoreMemory.conversationId(conversationId);
+        try {
+            memory.store.deleteConversation(conversationId);
+        } finally {
+            // whatever the store answered: the old records and held calls must not come back
+            memory.forget(conversationId);
+            held.forget(conversationId);
+        }
     }
 
     /**

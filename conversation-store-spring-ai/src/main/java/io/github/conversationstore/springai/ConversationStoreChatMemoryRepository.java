@@ -120,8 +120,7 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
      */
     @Override
     public List<Message> findByConversationId(String conversationId) {
-        Objects.requireNonNull(conversationId, "conversationId");
-        return memory.window(conversationId);
+        return memory.window(StoreMemory.conversationId(conversationId));
     }
 
     /**
@@ -139,7 +138,7 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
      */
     @Override
     public void saveAll(String conversationId, List<Message> messages) {
-        Objects.requireNonNull(conversationId, "conversationId");
+        StoreMemory.conversationId(conversationId);
         Objects.requireNonNull(messages, "messages");
         int lastRead = -1;
         StoreMemory.Read anchor = null;
@@ -176,7 +175,7 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
     private int storedPrefix(List<StoredMessage> end, List<Message> messages) {
         List<io.github.conversationstore.Message> mapped = new ArrayList<>();
         for (int i = 0; i < Math.min(end.size(), messages.size()); i++) {
-            mapped.add(MessageMapping.toStored(messages.get(i), memory.omitLargeMedia));
+            mapped.add(MessageMapping.toStored(messages.get(i), memory.limits));
         }
         for (int length = mapped.size(); length > 0; length--) {
             boolean same = true;
@@ -214,8 +213,12 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
      */
     @Override
     public void deleteByConversationId(String conversationId) {
-        Objects.requireNonNull(conversationId, "conversationId");
-        memory.store.deleteConversation(conversationId);
+        StoreMemory.conversationId(conversationId);
+        try {
+            memory.store.deleteConversation(conversationId);
+        } finally {
+            memory.forget(conversationId); // whatever the store answered: the old records must not come back
+        }
     }
 
     /**

@@ -1,8 +1,10 @@
 package io.github.conversationstore.springai;
 
 import io.github.conversationstore.Message;
+import io.github.conversationstore.MetadataKeys;
 import io.github.conversationstore.Part;
 import io.github.conversationstore.Role;
+import io.github.conversationstore.internal.Fitting;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.math.BigDecimal;
@@ -17,12 +19,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.springframework.ai.chat.messages.AbstractMessage;
@@ -68,12 +73,21 @@ final class MessageMapping {
     /** One level under the store's limit: the top-level map is a level of its own. */
     private static final int MAX_DEPTH = Message.MAX_METADATA_DEPTH - 1;
 
+    private static final System.Logger LOG = System.getLogger(MessageMapping.class.getName());
+
     private MessageMapping() {}
+
+    /**
+     * What the store takes: media over 64 KiB refused or replaced by a placeholder, and the text and
+     * message sizes over which a text or a tool result is cut to fit.
+     */
+    record Limits(boolean omitLargeMedia, int maxTextBytes, int maxMessageBytes) {}
 
     // ------------------------------------------------------------------ Spring AI -> stored
 
-    static Message toStored(org.springframework.ai.chat.messages.Message message, boolean omitLargeMedia) {
+    static Message toStored(org.springframework.ai.chat.messages.Message message, Limits limits) {
         Objects.requireNonNull(message, "message");
+        boolean omitLargeMedia = limits.omitLargeMedia();
         Map<String, Object> extras = new LinkedHashMap<>();
         Map<String, Object> originals = new LinkedHashMap<>();
         List<Part> parts = new ArrayList<>();
@@ -86,15 +100,31 @@ final class MessageMapping {
                 throw new IllegalArgumentException("a tool response message must hold at least one response");
             }
             int position = 0;
+            int room = (limits.maxMessageBytes() - Fitting.MESSAGE_RESERVE_BYTES) / responses.size();
+            List<Object> cut = new ArrayList<>();
             for (ToolResponseMessage.ToolResponse response : responses) {
+                String data = response.responseData() == null ? "" : response.responseData();
+                String fitted = Fitting.fit(data, room);
+                if (fitted != data) {
+                    cut.add(cut(data, fitted, "a tool result", "maxMessageBytes"));
+                } else {
+                    cut.add(null);
+                }
                 parts.add(new Part.ToolResult(callId(response.id(), position++, originals), token(response.name(), originals),
-                        response.responseData() == null ? "" : response.responseData(), false, false));
+                        fitted, false, false));
+            }
+            if (cut.stream().anyMatch(Objects::nonNull)) {
+                extras.put(Fitting.CUT_FROM_BYTES, cut);
             }
         } else {
             if (text == null) {
                 extras.put("textNull", true);
             } else if (!text.isEmpty()) {
-                parts.add(Part.text(text));
+                String fitted = Fitting.fit(text, limits.maxTextBytes());
+                if (fitted != text) {
+                    extras.put(Fitting.CUT_FROM_BYTES, cut(text, fitted, "a message text", "maxTextBytes"));
+                }
+                parts.add(Part.text(fitted));
             }
             if (message instanceof AssistantMessage) {
                 List<Object> types = new ArrayList<>();
@@ -133,6 +163,7 @@ final class MessageMapping {
                 continue;
             }
             String key = escape(entry.getKey());
+            checkAcyclic(entry.getKey(), entry.getValue(), Collections.newSetFromMap(new IdentityHashMap<>()), 0);
             metadata.put(key, jsonLike(entry.getValue(), 1));
             String type = numberType(entry.getValue());
             if (type != null) {
@@ -146,6 +177,51 @@ final class MessageMapping {
             metadata.put(EXTRAS, extras);
         }
         return new Message(UUID.randomUUID().toString(), role, parts, Instant.now(), Map.of(), metadata);
+    }
+
+    /** Says (in the log, without content) that a text was cut, and returns its length before. */
+    private static long cut(String text, String fitted, String what, String limit) {
+        long before = Fitting.utf8Bytes(text);
+        LOG.log(System.Logger.Level.WARNING, () -> "conversation-store: " + what + " of " + before
+                + " bytes was stored cut to " + Fitting.utf8Bytes(fitted) + " bytes to fit the store's " + limit
+                + " (raise it on the store and the memory to keep such texts whole)");
+        return before;
+    }
+
+    /**
+     * Refuses a metadata value that contains itself (which would never end) or an array holding a
+     * null, naming the metadata key.
+     */
+    private static void checkAcyclic(String key, Object value, Set<Object> path, int depth) {
+        if (!(value instanceof Map || value instanceof Collection || value instanceof Object[])) {
+            return;
+        }
+        if (!path.add(value)) {
+            throw new IllegalArgumentException("metadata '" + key + "' holds a cycle: a map, list or array that"
+                    + " contains itself cannot be stored");
+        }
+        if (depth > 1_000) {
+            throw new IllegalArgumentException("metadata '" + key + "' nests maps and lists more than 1,000 levels deep");
+        }
+        if (value instanceof Map<?, ?> map) {
+            for (Object element : map.values()) {
+                checkAcyclic(key, element, path, depth + 1);
+            }
+        } else if (value instanceof Collection<?> collection) {
+            for (Object element : collection) {
+                checkAcyclic(key, element, path, depth + 1);
+            }
+        } else {
+            Object[] array = (Object[]) value;
+            for (int i = 0; i < array.length; i++) {
+                if (array[i] == null) {
+                    throw new IllegalArgumentException("metadata '" + key + "' holds an Object[] with a null at index "
+                            + i + ": give a List to store nulls, or leave them out");
+                }
+                checkAcyclic(key, array[i], path, depth + 1);
+            }
+        }
+        path.remove(value);
     }
 
     private static Role role(MessageType type) {
@@ -285,7 +361,7 @@ final class MessageMapping {
                 return copy;
             }
             List<Object> copy = new ArrayList<>();
-            for (Object element : value instanceof Object[] ? List.of((Object[]) value) : (Collection<?>) value) {
+            for (Object element : value instanceof Object[] array ? java.util.Arrays.asList(array) : (Collection<?>) value) {
                 copy.add(jsonLike(element, depth + 1));
             }
             return copy;
@@ -296,47 +372,13 @@ final class MessageMapping {
         return value.toString();
     }
 
-    /** Escapes a metadata key the store would refuse; reversible by {@link #unescape(String)}. */
+    /** Escapes a metadata key the store would refuse: {@link MetadataKeys#escape(String)}. */
     static String escape(String key) {
-        if (key.isEmpty()) {
-            return "%";
-        }
-        StringBuilder out = null;
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            String replacement = c == '%' ? "%25" : c == '.' ? "%2E" : c == '\0' ? "%00" : c == '$' && i == 0 ? "%24" : null;
-            if (replacement != null && out == null) {
-                out = new StringBuilder(key.substring(0, i));
-            }
-            if (out != null) {
-                out.append(replacement != null ? replacement : String.valueOf(c));
-            }
-        }
-        return out == null ? key : out.toString();
+        return MetadataKeys.escape(key);
     }
 
     static String unescape(String key) {
-        if (key.equals("%")) {
-            return "";
-        }
-        if (key.indexOf('%') < 0) {
-            return key;
-        }
-        StringBuilder out = new StringBuilder(key.length());
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (c == '%' && i + 2 < key.length() && hex(key.charAt(i + 1)) && hex(key.charAt(i + 2))) {
-                out.append((char) Integer.parseInt(key.substring(i + 1, i + 3), 16));
-                i += 2;
-            } else {
-                out.append(c);
-            }
-        }
-        return out.toString();
-    }
-
-    private static boolean hex(char c) {
-        return Character.digit(c, 16) >= 0;
+        return MetadataKeys.unescape(key);
     }
 
     // ------------------------------------------------------------------ stored -> Spring AI

@@ -24,4 +24,12 @@ final class Settings {
         }
         return value;
     }
+
+    static int limit(String name, int bytes) {
+        int least = name.equals("maxTextBytes") ? 1024 : 16 * 1024;
+        if (bytes < least) {
+            throw new IllegalArgumentException(name + " must be at least " + least + " bytes, was " + bytes);
+        }
+        return bytes;
+    }
 }

@@ -13,6 +13,8 @@ abstract class SettingsBuilder<B extends SettingsBuilder<B>> {
     String language = Settings.DEFAULT_LANGUAGE;
     int maxMessages = Settings.DEFAULT_MAX_MESSAGES;
     boolean omitLargeMedia;
+    int maxTextBytes = ConversationStore.DEFAULT_MAX_TEXT_BYTES;
+    int maxMessageBytes = ConversationStore.DEFAULT_MAX_MESSAGE_BYTES;
 
     SettingsBuilder(ConversationStore store) {
         this.store = store;
@@ -22,7 +24,8 @@ abstract class SettingsBuilder<B extends SettingsBuilder<B>> {
 
     /** What one stored window reads, for the memory that {@code build()} makes. */
     StoreMemory memory() {
-        return new StoreMemory(store, language, maxMessages, omitLargeMedia);
+        return new StoreMemory(store, language, maxMessages,
+                new MessageMapping.Limits(omitLargeMedia, maxTextBytes, maxMessageBytes));
     }
 
     /**
@@ -66,6 +69,39 @@ abstract class SettingsBuilder<B extends SettingsBuilder<B>> {
      */
     public B omitLargeMedia(boolean value) {
         this.omitLargeMedia = value;
+        return self();
+    }
+
+    /**
+     * Sets the longest message text the store takes, in UTF-8 bytes: the {@code maxTextBytes} the
+     * store was built with (default {@value ConversationStore#DEFAULT_MAX_TEXT_BYTES}, the store's
+     * default). A longer text (a long reply) is stored cut to fit, ending with a marker that says
+     * how many bytes were kept; it is never refused after the model answered. Raise both this and
+     * the store's limit to keep longer texts whole.
+     *
+     * @param bytes at least 1,024
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is below 1,024
+     * @since 0.2.0
+     */
+    public B maxTextBytes(int bytes) {
+        this.maxTextBytes = Settings.limit("maxTextBytes", bytes);
+        return self();
+    }
+
+    /**
+     * Sets the largest message the store takes, as stored: the {@code maxMessageBytes} the store was
+     * built with (default {@value ConversationStore#DEFAULT_MAX_MESSAGE_BYTES}, the store's default).
+     * A tool result whose content would not fit is stored cut to this size less 8 KiB, ending with
+     * a marker that says how many bytes were kept.
+     *
+     * @param bytes at least 16,384
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bytes} is below 16,384
+     * @since 0.2.0
+     */
+    public B maxMessageBytes(int bytes) {
+        this.maxMessageBytes = Settings.limit("maxMessageBytes", bytes);
         return self();
     }
 }

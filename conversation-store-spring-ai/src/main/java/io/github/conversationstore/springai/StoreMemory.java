@@ -1,38 +1,46 @@
 package io.github.conversationstore.springai;
 
 import io.github.conversationstore.AppendRequest;
+import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.internal.Ledger;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 import org.springframework.ai.chat.messages.Message;
 
 /**
  * What the chat memory and the repository share: the window read, the append with its ledger of
- * append ids, and the record of which message objects were read from the store.
+ * append ids, and the record of which message objects are stored.
  *
- * <p>Both records are kept by message identity, weakly: Spring AI's messages compare by content,
- * and an entry must not keep a message alive.
+ * <p>The ledger is kept by message identity, weakly, per conversation: Spring AI's messages compare
+ * by content, and an entry must not keep a message alive. A message object handed out by
+ * {@link #window(String)}, or stored by an append that succeeded, is known stored (with its place);
+ * one whose append failed is known sent, with the request to send again. Erasing a conversation
+ * forgets all of it.
  */
 final class StoreMemory {
     /** Most messages in one append (the store's limit). */
-    static final int MAX_BATCH = 256;
+    static final int MAX_BATCH = ConversationStore.MAX_MESSAGES_PER_APPEND;
 
     final ConversationStore store;
     final String language;
     final int maxMessages;
-    final boolean omitLargeMedia;
+    final MessageMapping.Limits limits;
 
-    /** Messages handed out by {@link #window(String)}: where they are stored. */
-    private final WeakIdentityMap<Message, Read> read = new WeakIdentityMap<>();
-    /** Messages given to {@link #append}: the request that carried them, per conversation. */
-    private final WeakIdentityMap<Message, Map<String, AppendRequest>> sent = new WeakIdentityMap<>();
+    private final Ledger<Message, Object> ledger = new Ledger<>();
 
-    /** Where a message handed out was read: its conversation, stored id and sequence number. */
-    record Read(String conversationId, String messageId, long sequence) {}
+    /** Where a message object is stored: its stored id and sequence number. */
+    record Read(String messageId, long sequence) {}
+
+    /** A message object sent by an append whose outcome is unknown: the request, and its place in it. */
+    private record Sent(AppendRequest request, int index) {}
 
     /** Names the append id of a batch of new messages (the {@code chunk}-th of one call). */
     @FunctionalInterface
@@ -40,59 +48,130 @@ final class StoreMemory {
         String of(List<io.github.conversationstore.Message> batch, int chunk);
     }
 
-    StoreMemory(ConversationStore store, String language, int maxMessages, boolean omitLargeMedia) {
+    StoreMemory(ConversationStore store, String language, int maxMessages, MessageMapping.Limits limits) {
         this.store = Objects.requireNonNull(store, "store");
         this.language = language;
         this.maxMessages = maxMessages;
-        this.omitLargeMedia = omitLargeMedia;
+        this.limits = limits;
     }
 
-    /** The last {@code maxMessages} messages with tool pairs kept whole, as Spring AI messages. */
+    /**
+     * Checks a conversation id by the store's session-id rules, naming it as Spring AI does.
+     *
+     * @throws NullPointerException if it is null
+     * @throws IllegalArgumentException if it is blank, too long or holds a control character
+     */
+    static String conversationId(String conversationId) {
+        Objects.requireNonNull(conversationId, "conversationId");
+        if (conversationId.isBlank()) {
+            throw new IllegalArgumentException("conversationId must not be blank");
+        }
+        if (conversationId.length() > ConversationStore.MAX_SESSION_ID_LENGTH) {
+            throw new IllegalArgumentException("conversationId must be at most " + ConversationStore.MAX_SESSION_ID_LENGTH
+                    + " characters, was " + conversationId.length());
+        }
+        for (int i = 0; i < conversationId.length(); i++) {
+            if (Character.isISOControl(conversationId.charAt(i))) {
+                throw new IllegalArgumentException("conversationId must not contain control characters (found U+"
+                        + String.format(Locale.ROOT, "%04X", (int) conversationId.charAt(i)) + " at index " + i + ")");
+            }
+        }
+        return conversationId;
+    }
+
+    /**
+     * The last {@code maxMessages} messages with tool pairs kept whole, as Spring AI messages; of
+     * the system messages among them only the latest (the current system prompt), as Spring AI's
+     * own {@code MessageWindowChatMemory} keeps.
+     */
     List<Message> window(String conversationId) {
         List<StoredMessage> window = store.promptWindow(conversationId, maxMessages);
+        int lastSystem = -1;
+        for (int i = 0; i < window.size(); i++) {
+            if (window.get(i).role() == Role.SYSTEM) {
+                lastSystem = i;
+            }
+        }
         List<Message> messages = new ArrayList<>(window.size());
-        for (StoredMessage stored : window) {
+        for (int i = 0; i < window.size(); i++) {
+            StoredMessage stored = window.get(i);
+            if (stored.role() == Role.SYSTEM && i != lastSystem) {
+                continue;
+            }
             Message message = MessageMapping.toSpring(stored.message());
-            read.put(message, new Read(conversationId, stored.message().id(), stored.sequence()));
+            ledger.put(message, conversationId, new Read(stored.message().id(), stored.sequence()));
             messages.add(message);
         }
         return messages;
     }
 
-    /** Where this message object was read from, if {@link #window} handed it out for this conversation. */
+    /** Where this message object is stored in this conversation, if it was read from it or stored in it. */
     Read readFrom(Message message, String conversationId) {
-        Read where = read.get(message);
-        return where != null && where.conversationId().equals(conversationId) ? where : null;
+        return ledger.get(message, conversationId) instanceof Read read ? read : null;
+    }
+
+    /** Whether this message object was sent to this conversation by an append whose outcome is unknown. */
+    boolean sentBefore(Message message, String conversationId) {
+        return ledger.get(message, conversationId) instanceof Sent;
+    }
+
+    /** Forgets everything known of the conversation's message objects (the conversation was erased). */
+    void forget(String conversationId) {
+        ledger.forget(conversationId);
+    }
+
+    /** Maps every message, so that one the store cannot take fails the call before anything is written. */
+    List<io.github.conversationstore.Message> map(List<Message> messages) {
+        List<io.github.conversationstore.Message> mapped = new ArrayList<>(messages.size());
+        for (Message message : messages) {
+            mapped.add(MessageMapping.toStored(message, limits));
+        }
+        return mapped;
+    }
+
+    void append(String conversationId, List<Message> messages, AppendIds appendIds) {
+        append(conversationId, messages, map(messages), appendIds);
     }
 
     /**
-     * Appends the messages to the conversation: those sent before (by this object, to this
-     * conversation) again under their first append id, so that the store applies them once; the
-     * others in batches of at most {@value #MAX_BATCH}, each one atomic, under the ids
-     * {@code appendIds} gives. Every message is mapped before anything is written, so a message the
-     * store cannot take fails the call with nothing stored.
+     * Appends the messages ({@code mapped} is their stored form) to the conversation: those sent
+     * before (by this object, to this conversation, with an outcome unknown) again under their first
+     * append id, so that the store applies them once; the others in batches of at most
+     * {@value #MAX_BATCH}, each one atomic, under the ids {@code appendIds} gives. Messages known
+     * stored are skipped. Every message stored is known stored from then on.
      */
-    void append(String conversationId, List<Message> messages, AppendIds appendIds) {
+    void append(String conversationId, List<Message> messages, List<io.github.conversationstore.Message> mapped,
+            AppendIds appendIds) {
         List<AppendRequest> again = new ArrayList<>();
         List<Message> fresh = new ArrayList<>();
-        java.util.Set<Message> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        for (Message message : messages) {
+        List<io.github.conversationstore.Message> stored = new ArrayList<>();
+        Set<Message> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < messages.size(); i++) {
+            Message message = messages.get(i);
             if (!seen.add(message)) {
                 continue; // the same object twice in one call is one message
             }
-            AppendRequest earlier = sentBefore(message, conversationId);
-            if (earlier == null) {
+            Object known = ledger.get(message, conversationId);
+            if (known instanceof Read) {
+                continue;
+            }
+            if (known instanceof Sent sent) {
+                if (again.stream().noneMatch(request -> request == sent.request())) {
+                    again.add(sent.request());
+                }
+            } else {
                 fresh.add(message);
-            } else if (again.stream().noneMatch(request -> request == earlier)) {
-                again.add(earlier);
+                stored.add(mapped.get(i));
             }
         }
-        List<io.github.conversationstore.Message> stored = new ArrayList<>(fresh.size());
-        for (Message message : fresh) {
-            stored.add(MessageMapping.toStored(message, omitLargeMedia));
-        }
         for (AppendRequest request : again) {
-            store.appendMessages(request);
+            AppendResult result = store.appendMessages(request);
+            for (Message message : seen) {
+                if (ledger.get(message, conversationId) instanceof Sent sent && sent.request() == request) {
+                    ledger.put(message, conversationId, new Read(request.messages().get(sent.index()).id(),
+                            result.firstSequence() + sent.index()));
+                }
+            }
         }
         for (int from = 0, chunk = 0; from < fresh.size(); from += MAX_BATCH, chunk++) {
             int to = Math.min(fresh.size(), from + MAX_BATCH);
@@ -101,34 +180,14 @@ final class StoreMemory {
                     .appendId(appendIds.of(batch, chunk))
                     .messages(batch)
                     .build();
-            for (Message message : fresh.subList(from, to)) {
-                remember(message, conversationId, request);
+            for (int j = from; j < to; j++) {
+                ledger.put(fresh.get(j), conversationId, new Sent(request, j - from));
             }
-            store.appendMessages(request);
-        }
-    }
-
-    private AppendRequest sentBefore(Message message, String conversationId) {
-        Map<String, AppendRequest> byConversation = sent.get(message);
-        if (byConversation == null) {
-            return null;
-        }
-        synchronized (byConversation) {
-            return byConversation.get(conversationId);
-        }
-    }
-
-    private void remember(Message message, String conversationId, AppendRequest request) {
-        Map<String, AppendRequest> byConversation;
-        synchronized (sent) {
-            byConversation = sent.get(message);
-            if (byConversation == null) {
-                byConversation = new HashMap<>(2);
-                sent.put(message, byConversation);
+            AppendResult result = store.appendMessages(request);
+            for (int j = from; j < to; j++) {
+                ledger.put(fresh.get(j), conversationId, new Read(batch.get(j - from).id(),
+                        result.firstSequence() + (j - from)));
             }
-        }
-        synchronized (byConversation) {
-            byConversation.putIfAbsent(conversationId, request);
         }
     }
 }

@@ -116,8 +116,8 @@ class BlankIdsAndRepeatsTest {
      * Spring AI's documented user-controlled tool execution adds the assistant's tool call and,
      * later, the tool response in two adds. Another request of the same conversation (a second tab,
      * a second instance) adding a message in between separates them: both are stored, but get()
-     * never shows either again, and the model loses the tool round. The LangChain4j adapter holds
-     * the call until its result comes (groupToolCalls); this adapter does not.
+     * never showed either again, and the model lost the tool round. Since issue 18 the memory holds
+     * the call until its result comes, as the LangChain4j adapter does (groupToolCalls).
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("stores")
@@ -134,9 +134,11 @@ class BlankIdsAndRepeatsTest {
             memory.add("c1", new UserMessage("and what about Oslo?"));  // request B, same conversation
             memory.add("c1", response);                                 // request A: the tool answered
             assertThat(stored(store, "c1")).hasSize(4);
-            // documented: nothing is lost, and the window stays valid for the model: a call not
-            // answered right after it is left out with its late response (add a tool round in one add)
-            assertThat(memory.get("c1")).extracting(m -> m.getText()).containsExactly("weather in Paris?", "and what about Oslo?");
+            // nothing is lost; since issue 18 the memory holds the call until its response comes and
+            // stores them together, so the window keeps the round whole (it used to leave both out)
+            assertThat(stored(store, "c1")).extracting(m -> m.substring(0, m.indexOf(':')))
+                    .containsExactly("user", "user", "assistant", "tool");
+            assertThat(memory.get("c1")).hasSize(4);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.github.conversationstore.springai.autoconfigure;
 
+import com.mongodb.ConnectionString;
 import com.mongodb.client.MongoClient;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.MongoConversationStore;
@@ -11,13 +12,17 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 /**
  * Spring Boot auto-configuration of a {@link MongoConversationStore} on the application's
- * {@link MongoClient} bean, configured by {@link ConversationStoreProperties}. It backs off when the
+ * {@link MongoClient} bean, configured by {@link ConversationStoreProperties}, in the database
+ * Spring Boot's MongoDB properties name unless {@code conversation-store.database} says otherwise.
+ * It backs off when the
  * application defines its own {@link ConversationStore} bean, and does nothing without a
  * {@code MongoClient} bean. The store leaves the client open when it is closed. Every
  * {@link StoreListener} bean listens to it; with {@code conversation-store-observability} on the
@@ -104,10 +109,13 @@ public class ConversationStoreAutoConfiguration {
 
         @Bean
         MongoConversationStore conversationStore(MongoClient client, ConversationStoreProperties properties,
-                ObjectProvider<StoreListener> listeners, ObjectProvider<AutoConfiguredListener> bindings) {
+                ObjectProvider<StoreListener> listeners, ObjectProvider<AutoConfiguredListener> bindings,
+                Environment environment) {
             MongoConversationStore.Builder builder = MongoConversationStore.builder()
                     .client(client)
-                    .database(properties.database())
+                    .database(database(environment, properties))
+                    .maxTextBytes(properties.maxTextBytes())
+                    .maxMessageBytes(properties.maxMessageBytes())
                     .collection(properties.collection())
                     .operationTimeout(properties.operationTimeout());
             List<StoreListener> own = listeners.orderedStream().collect(Collectors.toList());
@@ -121,5 +129,31 @@ public class ConversationStoreAutoConfiguration {
             }
             return builder.build();
         }
+    }
+
+    /**
+     * The database: {@code conversation-store.database} when set, else Spring Boot's
+     * ({@code spring.data.mongodb.database}, or the one named in {@code spring.data.mongodb.uri};
+     * Boot 4's {@code spring.mongodb.*} likewise), else {@code conversation_store}.
+     */
+    static String database(Environment environment, ConversationStoreProperties properties) {
+        Binder binder = Binder.get(environment);
+        if (binder.bind(ConversationStoreProperties.PREFIX + ".database", String.class).isBound()) {
+            return properties.database();
+        }
+        for (String prefix : List.of("spring.data.mongodb", "spring.mongodb")) {
+            String database = binder.bind(prefix + ".database", String.class).orElse(null);
+            if (database != null && !database.isBlank()) {
+                return database;
+            }
+            String uri = binder.bind(prefix + ".uri", String.class).orElse(null);
+            if (uri != null && !uri.isBlank()) {
+                String named = new ConnectionString(uri).getDatabase();
+                if (named != null && !named.isBlank()) {
+                    return named;
+                }
+            }
+        }
+        return properties.database();
     }
 }

@@ -11,6 +11,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /**
  * Spring Boot auto-configuration of Spring AI's chat memory on the application's
@@ -18,7 +19,9 @@ import org.springframework.context.annotation.Bean;
  * {@link ConversationStoreChatMemory} as the {@link ChatMemory} bean and a
  * {@link ConversationStoreChatMemoryRepository} as the {@link ChatMemoryRepository} bean. It runs
  * before Spring AI's own chat memory auto-configuration, which then backs off; each bean backs off
- * when the application defines its own of that type.
+ * when the application defines its own of that type, and the chat memory also when the application
+ * defines its own {@code ChatMemoryRepository} (Spring AI's auto-configuration then builds its
+ * memory on it, as it does without this library).
  *
  * @since 0.2.0
  */
@@ -53,25 +56,38 @@ public class ConversationStoreChatMemoryAutoConfiguration {
                 .language(properties.language())
                 .maxMessages(properties.maxMessages())
                 .omitLargeMedia(properties.omitLargeMedia())
+                .maxTextBytes(properties.maxTextBytes())
+                .maxMessageBytes(properties.maxMessageBytes())
                 .build();
     }
 
     /**
-     * The chat memory: appends exactly what it is given, reads only the window.
+     * The chat memory, unless the application has its own {@link ChatMemoryRepository} bean: Spring
+     * AI's own auto-configuration then builds its {@code MessageWindowChatMemory} on that repository.
      *
-     * @param store the store
-     * @param properties the settings
-     * @return the chat memory
      * @since 0.2.0
      */
-    @Bean
-    @ConditionalOnMissingBean(ChatMemory.class)
-    public ConversationStoreChatMemory conversationStoreChatMemory(ConversationStore store,
-            ConversationStoreProperties properties) {
-        return ConversationStoreChatMemory.builder(store)
-                .language(properties.language())
-                .maxMessages(properties.maxMessages())
-                .omitLargeMedia(properties.omitLargeMedia())
-                .build();
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnMissingBean(value = ChatMemoryRepository.class, ignored = ConversationStoreChatMemoryRepository.class)
+    static class ChatMemoryConfiguration {
+        /**
+         * The chat memory: appends exactly what it is given, reads only the window.
+         *
+         * @param store the store
+         * @param properties the settings
+         * @return the chat memory
+         */
+        @Bean
+        @ConditionalOnMissingBean(ChatMemory.class)
+        ConversationStoreChatMemory conversationStoreChatMemory(ConversationStore store,
+                ConversationStoreProperties properties) {
+            return ConversationStoreChatMemory.builder(store)
+                    .language(properties.language())
+                    .maxMessages(properties.maxMessages())
+                    .omitLargeMedia(properties.omitLargeMedia())
+                    .maxTextBytes(properties.maxTextBytes())
+                    .maxMessageBytes(properties.maxMessageBytes())
+                    .build();
+        }
     }
 }
