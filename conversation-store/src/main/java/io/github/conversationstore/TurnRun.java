@@ -9,6 +9,7 @@ import io.github.conversationstore.spi.Tool;
 import io.github.conversationstore.spi.ToolException;
 import io.github.conversationstore.spi.ToolInvocation;
 import io.github.conversationstore.spi.ToolOutput;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -27,6 +28,8 @@ import java.util.concurrent.locks.LockSupport;
 final class TurnRun {
     /** Messages read per page when a retried turn looks for what it stored before. */
     private static final int TURN_PAGE = 200;
+    /** Lease left, beyond an attempt's timeout, below which the lease is renewed before the attempt. */
+    private static final long LEASE_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final TurnSettings settings;
     private final CallRunner runner;
@@ -36,6 +39,8 @@ final class TurnRun {
     private final List<StoredMessage> steps = new ArrayList<>();
     private StoredMessage storedUser;
     private TokenUsage usage = TokenUsage.UNKNOWN;
+    /** When ({@link System#nanoTime()}) the command that last took or extended the lease was sent. */
+    private long extendedAt;
 
     TurnRun(TurnSettings settings, CallRunner runner, TurnRequest turn) {
         this.settings = settings;
@@ -108,9 +113,9 @@ final class TurnRun {
             } catch (IllegalArgumentException e) {
                 throw providerFailed(request, 1, false, "it returned an unusable reply: " + e.getMessage(), e);
             }
-            renewOrFail();
             // fenced: if this turn lost its lease (a pause longer than the lease), the write is
-            // refused rather than stored after a later turn's messages
+            // refused rather than stored after a later turn's messages; a fenced append needs no
+            // renewal before it (the fence checks the holder, not the time)
             Step stored;
             try {
                 stored = appendStep(message);
@@ -192,7 +197,6 @@ final class TurnRun {
             }
             Part.ToolResult result = runTool(step, call);
             settings.hook().accept(TurnService.STEP_TOOL_RAN);
-            renewOrFail();
             String id = StepIds.result(turn.turnId(), step, i);
             Step stored;
             try {
@@ -242,7 +246,7 @@ final class TurnRun {
                 attempt -> {
                     ToolInvocation invocation = invocation(step, call, attempt);
                     return () -> tool.run(invocation);
-                }, TurnRun::toolFailure, attempt -> renewOrFail(), attempts);
+                }, TurnRun::toolFailure, attempt -> coverAttempt(settings.toolTimeout()), attempts);
         if (ran.succeeded()) {
             ToolOutput output = ran.value();
             return output == null
@@ -318,7 +322,7 @@ final class TurnRun {
         CallRunner.Outcome<Reply> called = runner.call(policy, null, attempt -> () -> settings.provider().reply(request),
                 failure -> new CallRunner.Failure(failure,
                         failure instanceof ReplyProviderException e && e.isRetryable(), String.valueOf(failure.getMessage())),
-                attempt -> renewOrFail(), attempts);
+                attempt -> coverAttempt(settings.replyTimeout()), attempts);
         if (called.succeeded()) {
             if (called.value() == null) {
                 throw providerFailed(request, called.attempts(), false, "it returned null", null);
@@ -341,7 +345,7 @@ final class TurnRun {
         long deadline = start + settings.busyTimeout().toNanos();
         long pause = TimeUnit.MILLISECONDS.toNanos(5);
         boolean waited = false;
-        while (!store.tryAcquireLease(turn.sessionId(), turn.language(), holder, settings.leaseDuration())) {
+        while (!tryAcquireLease()) {
             waited = true;
             long left = deadline - System.nanoTime();
             if (left <= 0) {
@@ -365,8 +369,33 @@ final class TurnRun {
         }
     }
 
+    private boolean tryAcquireLease() {
+        long sent = System.nanoTime();
+        boolean taken = store.tryAcquireLease(turn.sessionId(), turn.language(), holder, settings.leaseDuration());
+        if (taken) {
+            extendedAt = sent;
+        }
+        return taken;
+    }
+
+    /**
+     * Before an attempt that may take {@code timeout}: renews the lease unless what is left of it
+     * (counted from when the command that last took or extended it was sent, so never more than the
+     * store gave) covers the attempt and a margin. A live turn so never loses its lease, and a
+     * quick turn makes no renewal at all.
+     */
+    private void coverAttempt(Duration timeout) {
+        long left = extendedAt + settings.leaseDuration().toNanos() - System.nanoTime();
+        if (left < timeout.toNanos() + LEASE_MARGIN_NANOS) {
+            renewOrFail();
+        }
+    }
+
     private void renewOrFail() {
-        if (!store.renewLease(turn.sessionId(), holder, settings.leaseDuration())) {
+        long sent = System.nanoTime();
+        if (store.renewLease(turn.sessionId(), holder, settings.leaseDuration())) {
+            extendedAt = sent;
+        } else {
             throw new ConversationBusyException("turn " + turn.turnId() + " lost the lease of session '"
                     + turn.sessionId() + "' (it expired and another turn took it): retry with the same turn id");
         }
