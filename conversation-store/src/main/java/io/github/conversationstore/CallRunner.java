@@ -204,6 +204,10 @@ final class CallRunner implements AutoCloseable {
         return run;
     }
 
+    boolean isClosed() {
+        return threads.isShutdown();
+    }
+
     /** Stops the threads; runs under way are interrupted. */
     @Override
     public void close() {

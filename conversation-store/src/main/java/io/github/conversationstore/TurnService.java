@@ -123,9 +123,14 @@ public final class TurnService implements AutoCloseable {
      * @throws ConversationBusyException if another turn of the session kept its lease too long
      * @throws ReplyFailedException if the provider gave no usable reply; retry with the same turn id
      * @throws ConversationStoreException if the store failed
+     * @throws IllegalStateException if the service is closed; nothing is stored
      */
     public TurnResult respond(TurnRequest turn) {
         Objects.requireNonNull(turn, "turn");
+        if (runner.isClosed()) {
+            throw new IllegalStateException("the turn service is closed; nothing of turn " + turn.turnId()
+                    + " was stored");
+        }
         Observers observers = settings.observers();
         String session = observers.session(turn.sessionId());
         if (observers.active()) {
@@ -143,7 +148,8 @@ public final class TurnService implements AutoCloseable {
     }
 
     /**
-     * Stops the threads that run provider calls; calls under way are interrupted.
+     * Stops the threads that run provider calls and tools; calls under way are interrupted, and
+     * later calls of {@code respond} are refused with {@link IllegalStateException}. Idempotent.
      */
     @Override
     public void close() {
