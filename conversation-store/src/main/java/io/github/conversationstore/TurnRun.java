@@ -294,10 +294,16 @@ final class TurnRun {
         }
         long from = Math.max(0, userSequence - settings.windowMessages());
         List<StoredMessage> recent = store.readMessages(turn.sessionId(), from, (int) (userSequence - from));
-        int chars = 0;
+        // the latest messages whose parts fit the budget together; a message that does not fit ends
+        // the window (it and everything older are left out): a window never exceeds its budget
+        long chars = 0;
         int start = recent.size();
-        while (start > 0 && chars + recent.get(start - 1).text().length() <= settings.windowChars()) {
-            chars += recent.get(start - 1).text().length();
+        while (start > 0) {
+            long next = PromptChars.of(recent.get(start - 1).message());
+            if (chars + next > settings.windowChars()) {
+                break;
+            }
+            chars += next;
             start--;
         }
         return ToolPairs.keepWhole(recent.subList(start, recent.size()));

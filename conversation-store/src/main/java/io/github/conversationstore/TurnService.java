@@ -273,8 +273,13 @@ public final class TurnService implements AutoCloseable {
         }
 
         /**
-         * Sets a budget of characters for the window: the oldest messages are left out until the
-         * texts of the rest fit (default: no budget).
+         * Sets a budget of characters for the window (default: no budget): the window is the latest
+         * messages whose parts fit the budget together. Every part counts, not only text: tool calls
+         * (id, name, arguments), tool results (id, name, content), reasoning (text, signature),
+         * media (MIME type, name, URI or inline data in Base64) and parts of unknown types. A
+         * message that does not fit ends the window: it, and everything older, is left out, even
+         * when it alone is larger than the budget (it is never passed whole, nor cut). The turn's
+         * own steps are given whole, outside the budget.
          *
          * @param chars zero or more
          * @return this builder
