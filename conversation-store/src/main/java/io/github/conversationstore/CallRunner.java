@@ -22,12 +22,21 @@ import java.util.function.IntFunction;
  * Runs the provider calls and tool runs of a turn service on its threads: each attempt with a
  * timeout, its failure classified, retried after a doubling pause while it may pass, the number of
  * attempts reported. The one place of "call with a timeout, classify, back off, retry".
+ *
+ * <p>A keyed call (a tool call, keyed by its idempotency key) never has two runs at once in this
+ * runner: a run that timed out is interrupted, and if it goes on anyway (a tool that ignores
+ * interruption), the next attempt of the same key, in this turn or in a resumed one, waits for it
+ * to end within its own timeout before it starts a run; it fails (retryably) if the earlier run is
+ * still going. At most {@value #MAX_THREADS} calls run at once; an attempt that finds no free
+ * thread fails retryably.
  */
 final class CallRunner implements AutoCloseable {
+    /** Most provider calls and tool runs under way at once. */
+    static final int MAX_THREADS = 64;
     private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final AtomicInteger THREADS = new AtomicInteger();
 
-    private final ThreadPoolExecutor threads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+    private final ThreadPoolExecutor threads = new ThreadPoolExecutor(0, MAX_THREADS, 30, TimeUnit.SECONDS,
             new SynchronousQueue<>(), r -> {
                 Thread t = new Thread(r, "turn-service-provider-" + THREADS.incrementAndGet());
                 t.setDaemon(true);
@@ -145,7 +154,7 @@ final class CallRunner implements AutoCloseable {
                 if (threads.isShutdown()) {
                     throw new IllegalStateException("the turn service is closed", e);
                 }
-                failure = new Failure(e, true, "no thread of the turn service was free");
+                failure = new Failure(e, true, "all " + MAX_THREADS + " threads of the turn service were busy");
             } catch (InterruptedException e) {
                 if (run != null) {
                     run.stop();
@@ -174,6 +183,18 @@ final class CallRunner implements AutoCloseable {
      */
     private <T> Run<T> start(String key, Callable<T> task, long deadline) throws InterruptedException {
         Run<T> run = new Run<>();
+        if (key != null) {
+            Run<?> earlier;
+            while ((earlier = running.putIfAbsent(key, run)) != null) {
+                try {
+                    earlier.result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (ExecutionException e) {
+                    // it ended: its outcome was another attempt's
+                } catch (TimeoutException e) {
+                    return null;
+                }
+            }
+        }
         try {
             threads.execute(() -> {
                 run.started(Thread.currentThread());
