@@ -2,6 +2,8 @@ package io.github.conversationstore;
 
 import static io.github.conversationstore.HeadDocument.APPEND_KEYS;
 import static io.github.conversationstore.HeadDocument.APPEND_KEY_BLOCKS;
+import static io.github.conversationstore.HeadDocument.ERASED_KEYS;
+import static io.github.conversationstore.HeadDocument.ERASED_KEY_BLOCKS;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -63,11 +65,36 @@ final class AppendKeys {
 
     /** Whether a head (read with both fields) holds this fingerprint. */
     static boolean heldBy(Document head, int key) {
-        if (head.getList(APPEND_KEYS, Number.class, List.of()).stream().anyMatch(k -> k.intValue() == key)) {
+        return heldBy(head, APPEND_KEYS, APPEND_KEY_BLOCKS, key);
+    }
+
+    /** Whether a head (read with both fields) holds this fingerprint among those of an erased conversation. */
+    static boolean erasedIn(Document head, int key) {
+        return heldBy(head, ERASED_KEYS, ERASED_KEY_BLOCKS, key);
+    }
+
+    private static boolean heldBy(Document head, String looseField, String blocksField, int key) {
+        if (head.getList(looseField, Number.class, List.of()).stream().anyMatch(k -> k.intValue() == key)) {
             return true;
         }
         String token = "," + token(key) + ",";
-        return head.getList(APPEND_KEY_BLOCKS, String.class, List.of()).stream().anyMatch(b -> b.contains(token));
+        return head.getList(blocksField, String.class, List.of()).stream().anyMatch(b -> b.contains(token));
+    }
+
+    /**
+     * A tombstone's erased fingerprints as blocks: its packed ones, then its loose ones in one more
+     * block. A revived head gets them as its own oldest blocks, so that the dedup window refuses them
+     * until it has passed, and keeps a copy to tell them from its own.
+     */
+    static List<String> erasedBlocks(Document tombstone) {
+        List<String> blocks = new ArrayList<>(tombstone.getList(ERASED_KEY_BLOCKS, String.class, List.of()));
+        List<Number> loose = tombstone.getList(ERASED_KEYS, Number.class, List.of());
+        if (!loose.isEmpty()) {
+            StringBuilder block = new StringBuilder(",");
+            loose.forEach(k -> block.append(token(k.intValue())).append(','));
+            blocks.add(block.toString());
+        }
+        return blocks;
     }
 
     /**

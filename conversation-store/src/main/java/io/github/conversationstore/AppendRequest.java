@@ -1,10 +1,12 @@
 package io.github.conversationstore;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -27,6 +29,13 @@ import java.util.UUID;
  * @param leaseHolder for a fenced append, the holder that must hold the session's lease (see
  *     {@link ConversationStore#tryAcquireLease}) when the messages are written, checked in the same
  *     atomic step; {@code null} for an append that does not depend on the lease
+ * @param renewLease for a fenced append, how long from the server's now the lease lasts after the
+ *     append, extended in the same atomic step as the write (also when the append id is a
+ *     duplicate); {@code null} to leave the lease's expiry as it is. Positive, and only with
+ *     {@code leaseHolder} (since 0.3)
+ * @param dedupBeyondWindow whether the append id is recognized as a repeat however many appends
+ *     were made to the session since (not only within the dedup window): the store looks the id up
+ *     in the archive too, one more indexed read for this append only (since 0.3)
  * @since 0.1.0
  */
 public record AppendRequest(
@@ -35,10 +44,48 @@ public record AppendRequest(
         List<Message> messages,
         String appendId,
         Map<String, String> headerAttributes,
-        String leaseHolder) {
+        String leaseHolder,
+        Duration renewLease,
+        boolean dedupBeyondWindow) {
 
     /**
      * Validates and normalizes the components (see the class comment for the rules).
+     *
+     * @param sessionId see the class comment
+     * @param language see the class comment
+     * @param messages see the class comment
+     * @param appendId see the class comment
+     * @param headerAttributes see the class comment
+     * @param leaseHolder see the class comment; may be null
+     * @param renewLease see the class comment; may be null
+     * @param dedupBeyondWindow see the class comment
+     * @throws NullPointerException if a component other than {@code leaseHolder} or
+     *     {@code renewLease} is null
+     * @throws IllegalArgumentException if a component breaks its rule, or {@code renewLease} is
+     *     given without {@code leaseHolder}
+     * @since 0.3
+     */
+    public AppendRequest {
+        sessionId = Checks.sessionId(sessionId);
+        language = Checks.language(language);
+        messages = Checks.messages(messages);
+        appendId = Checks.identifier("appendId", appendId, Checks.MAX_ID_LENGTH);
+        headerAttributes = Checks.attributes("headerAttributes", headerAttributes, Set.of());
+        if (leaseHolder != null) {
+            Checks.identifier("leaseHolder", leaseHolder, Checks.MAX_ID_LENGTH);
+        }
+        if (renewLease != null) {
+            if (leaseHolder == null) {
+                throw new IllegalArgumentException("renewLease requires a leaseHolder: only a fenced append can renew its lease");
+            }
+            if (renewLease.toMillis() < 1) {
+                throw new IllegalArgumentException("renewLease must be at least 1 millisecond, was " + renewLease);
+            }
+        }
+    }
+
+    /**
+     * Creates a request that renews no lease and is deduplicated within the dedup window.
      *
      * @param sessionId see the class comment
      * @param language see the class comment
@@ -50,15 +97,9 @@ public record AppendRequest(
      * @throws IllegalArgumentException if a component breaks its rule
      * @since 0.2.0
      */
-    public AppendRequest {
-        sessionId = Checks.sessionId(sessionId);
-        language = Checks.language(language);
-        messages = Checks.messages(messages);
-        appendId = Checks.identifier("appendId", appendId, Checks.MAX_ID_LENGTH);
-        headerAttributes = Checks.attributes("headerAttributes", headerAttributes, java.util.Set.of());
-        if (leaseHolder != null) {
-            Checks.identifier("leaseHolder", leaseHolder, Checks.MAX_ID_LENGTH);
-        }
+    public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
+            Map<String, String> headerAttributes, String leaseHolder) {
+        this(sessionId, language, messages, appendId, headerAttributes, leaseHolder, null, false);
     }
 
     /**
@@ -74,7 +115,7 @@ public record AppendRequest(
      */
     public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
             Map<String, String> headerAttributes) {
-        this(sessionId, language, messages, appendId, headerAttributes, null);
+        this(sessionId, language, messages, appendId, headerAttributes, null, null, false);
     }
 
     /**
@@ -132,6 +173,8 @@ public record AppendRequest(
         private final Map<String, String> headerAttributes = new LinkedHashMap<>();
         private String appendId;
         private String leaseHolder;
+        private Duration renewLease;
+        private boolean dedupBeyondWindow;
 
         private Builder(String sessionId, String language) {
             this.sessionId = sessionId;
@@ -186,6 +229,41 @@ public record AppendRequest(
         }
 
         /**
+         * Makes the fenced append also extend its lease to the server's now plus {@code duration},
+         * in the same atomic step as the write, so that a turn needs no separate renewal before a
+         * step. A duplicate of the append id renews it too (while the holder holds the lease).
+         * Requires {@link #leaseHolder(String)}.
+         *
+         * @param duration how long the lease lasts after the append, at least 1 millisecond
+         * @return this builder
+         * @throws NullPointerException if {@code duration} is null
+         * @see ConversationStore#renewLease(String, String, Duration)
+         * @since 0.3
+         */
+        public Builder renewLease(Duration duration) {
+            this.renewLease = Objects.requireNonNull(duration, "renewLease");
+            return this;
+        }
+
+        /**
+         * Sets whether the append id is recognized as a repeat however many appends were made to
+         * the session since (default false: within the dedup window, see
+         * {@link InMemoryConversationStore.Builder#appendIdWindow(int)}). A repeat is then reported
+         * as a duplicate with its original sequence numbers, or refused with
+         * {@link AppendConflictException} if its messages differ. Costs one more indexed read, for
+         * this append only: use it for appends that may be retried much later, such as a turn's first
+         * step.
+         *
+         * @param value whether to look the append id up beyond the window
+         * @return this builder
+         * @since 0.3
+         */
+        public Builder dedupBeyondWindow(boolean value) {
+            this.dedupBeyondWindow = value;
+            return this;
+        }
+
+        /**
          * Sets a header attribute, written in the same atomic step as the messages.
          *
          * @param key the attribute key (no leading {@code $}, no {@code .}, no NUL)
@@ -201,11 +279,13 @@ public record AppendRequest(
          * Validates and builds the request.
          *
          * @return the request
-         * @throws IllegalArgumentException if a field is invalid (see {@link AppendRequest})
+         * @throws IllegalArgumentException if a field is invalid (see {@link AppendRequest}), or
+         *     {@link #renewLease(Duration)} was set without {@link #leaseHolder(String)}
          */
         public AppendRequest build() {
             return new AppendRequest(sessionId, language, messages,
-                    appendId == null ? newAppendId() : appendId, headerAttributes, leaseHolder);
+                    appendId == null ? newAppendId() : appendId, headerAttributes, leaseHolder, renewLease,
+                    dedupBeyondWindow);
         }
     }
 }

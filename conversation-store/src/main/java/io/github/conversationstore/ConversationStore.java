@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -24,6 +25,10 @@ import java.util.Optional;
  *   <li><b>No race errors</b>: concurrent appends, also to a session that does not exist yet, never
  *       fail because of each other.</li>
  *   <li><b>Prefix-consistent reads</b>: a read never shows a batch without every batch before it.</li>
+ *   <li><b>Final erasure</b> (since 0.3): an append id applied before
+ *       {@link #deleteConversation(String)} is never applied after it, not by the store's own retry
+ *       of an attempt whose reply was lost, nor by the caller's repeat: it gets
+ *       {@link AppendErasedException} (within the dedup window's count of appends).</li>
  * </ul>
  *
  * <p>Implementations are thread-safe. Close a store to release what it owns (a store built on a
@@ -69,6 +74,9 @@ public interface ConversationStore extends AutoCloseable {
      *     the same request
      * @throws AppendConflictException if the append id was applied before with other messages
      * @throws LeaseLostException if the request is fenced and its holder no longer holds the lease
+     *     (checked before the append id: also when the append id is stored already)
+     * @throws AppendErasedException if the append id was applied before the conversation was
+     *     deleted (since 0.3)
      */
     AppendResult appendMessages(AppendRequest request);
 
@@ -149,7 +157,9 @@ public interface ConversationStore extends AutoCloseable {
     /**
      * Deletes a conversation, all its messages and its lease. A later append starts a new conversation at
      * sequence number 0, and never shows a message of the deleted one. Idempotent: calling it again
-     * (for example after a timeout whose outcome is unknown) completes an interrupted erasure.
+     * (for example after a timeout whose outcome is unknown) completes an interrupted erasure. The
+     * erasure is final: the append ids of the deleted conversation stay refused with
+     * {@link AppendErasedException} (see {@link #appendMessages(AppendRequest)}).
      *
      * @param sessionId the conversation's key
      * @return how many messages this call deleted; 0 if it found no conversation (also when an
@@ -175,7 +185,36 @@ public interface ConversationStore extends AutoCloseable {
      * @throws ConversationStoreUnavailableException if the database did not answer
      * @since 0.1.0
      */
-    boolean tryAcquireLease(String sessionId, String language, String holder, java.time.Duration duration);
+    boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration);
+
+    /**
+     * Takes the session's lease for {@code holder} as {@link #tryAcquireLease(String, String, String,
+     * Duration)} does, and also when the lease is held, unexpired, under the same non-null
+     * {@code turnKey}: the work of one turn (one turn id) resumed by another holder takes its own
+     * lease back at once, and the previous holder is fenced out from then on (its later
+     * {@linkplain AppendRequest#leaseHolder() fenced} appends get {@link LeaseLostException}). The
+     * lease records {@code turnKey} until it is released or taken under another key; a lease taken
+     * with the four-argument method has none.
+     *
+     * <p>The default ignores {@code turnKey} and delegates to the four-argument method; both stores
+     * of this library implement the takeover.
+     *
+     * @param sessionId the conversation's key
+     * @param language the conversation's language, recorded if the session's document is created
+     * @param holder who takes the lease: unique per owner, such as a random UUID per attempt
+     * @param turnKey what the holder works on (such as a turn id), or null for none: a holder with
+     *     the same key may take the lease over; not blank, at most 128 characters, no control
+     *     characters
+     * @param duration how long the lease lasts unless renewed, at least 1 millisecond
+     * @return whether {@code holder} now holds the lease
+     * @throws IllegalArgumentException if an argument is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     * @since 0.3
+     */
+    default boolean tryAcquireLease(String sessionId, String language, String holder, String turnKey,
+            Duration duration) {
+        return tryAcquireLease(sessionId, language, holder, duration);
+    }
 
     /**
      * Extends the session's lease, if {@code holder} still holds it (even if it has just expired
@@ -189,7 +228,7 @@ public interface ConversationStore extends AutoCloseable {
      * @throws ConversationStoreUnavailableException if the database did not answer
      * @since 0.1.0
      */
-    boolean renewLease(String sessionId, String holder, java.time.Duration duration);
+    boolean renewLease(String sessionId, String holder, Duration duration);
 
     /**
      * Gives the session's lease up, if {@code holder} holds it; otherwise does nothing.

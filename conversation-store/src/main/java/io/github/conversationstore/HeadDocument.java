@@ -15,7 +15,8 @@ import org.bson.Document;
  *            messages: [ {id, role, text, timestamp, ...} ],      -- the most recent messages
  *            headSeq, messageCount, headBytes, generation,        -- counters, moved atomically
  *            appendKeys: [ int ], appendKeyBlocks: [ string ],     -- fingerprints of recent append ids
- *            attributes: {...}, lease?, moverUntil? }
+ *            attributes: {...}, lease?, moverUntil?,
+ *            erasedAt?, erasedKeys?, erasedKeyBlocks? }             -- a tombstone's, see MongoErasure
  * archive: { _id: {s: sessionId, g: generation, q: firstSeq},    -- immutable once written
  *            sessionId, generation, endSeq, bytes, archivedAt, messages: [...] }
  * </pre>
@@ -38,9 +39,17 @@ final class HeadDocument {
     static final String RECENT_APPENDS = "recentAppends";
     static final String APPEND_ID = "id";
     static final String ATTRIBUTES = "attributes";
+    /** Set on a tombstone: the head of a deleted conversation, until the next append revives it. */
+    static final String ERASED_AT = "erasedAt";
+    /** The loose fingerprints of the deleted conversation's append ids (renamed from {@link #APPEND_KEYS}). */
+    static final String ERASED_KEYS = "erasedKeys";
+    /** The packed fingerprints of deleted conversations' append ids (from {@link #APPEND_KEY_BLOCKS}). */
+    static final String ERASED_KEY_BLOCKS = "erasedKeyBlocks";
     static final String LEASE = "lease";
     static final String LEASE_HOLDER = "holder";
     static final String LEASE_EXPIRES_AT = "expiresAt";
+    /** What the lease's holder works on (a turn id), if given: a holder with the same key may take the lease over. */
+    static final String LEASE_TURN_KEY = "turnKey";
 
     static final String CHUNK_SESSION = "s";
     static final String CHUNK_GENERATION = "g";

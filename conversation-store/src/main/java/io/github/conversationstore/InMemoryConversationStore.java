@@ -23,6 +23,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InMemoryConversationStore implements ConversationStore {
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
+    /**
+     * The tombstones: per deleted session not yet written again, the append ids its dedup window
+     * held (no content). A new conversation of the session starts its window with them, refused with
+     * {@link AppendErasedException} until the window has passed.
+     */
+    private final ConcurrentHashMap<String, List<String>> tombstones = new ConcurrentHashMap<>();
     private final Limits limits;
     private final Clock clock;
     private final Observers observers;
@@ -59,18 +65,33 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     private AppendResult append(AppendRequest request) {
+        if (!request.isFenced()) {
+            return write(request);
+        }
+        // the lease's entry stays locked while the messages are written: no takeover in between
+        AppendResult[] result = new AppendResult[1];
+        leases.compute(request.sessionId(), (id, lease) -> {
+            if (lease == null || !lease.holder.equals(request.leaseHolder())) {
+                throw LeaseLostException.refused(request, lease == null ? "no lease is held" : "another holder took the lease");
+            }
+            result[0] = write(request);
+            return request.renewLease() == null ? lease
+                    : new Lease(lease.holder, clock.instant().plus(request.renewLease()), lease.turnKey);
+        });
+        return result[0];
+    }
+
+    private AppendResult write(AppendRequest request) {
         AppendResult[] result = new AppendResult[1];
         sessions.compute(request.sessionId(), (id, session) -> {
-            if (request.isFenced()) {
-                Lease lease = leases.get(id);
-                if (lease == null || !lease.holder.equals(request.leaseHolder())) {
-                    throw LeaseLostException.refused(request, lease == null ? "no lease is held" : "another holder took the lease");
-                }
-            }
             Instant now = clock.instant();
-            Session target = session == null ? new Session(request.language(), now) : session;
+            Session target = session == null
+                    ? new Session(request.language(), now, tombstones.getOrDefault(id, List.of())) : session;
             synchronized (target) {
                 result[0] = target.append(request, now, limits.appendIdWindow());
+            }
+            if (session == null) {
+                tombstones.remove(id); // the new conversation's window holds the erased ids now
             }
             return target;
         });
@@ -156,14 +177,23 @@ public final class InMemoryConversationStore implements ConversationStore {
 
     @Override
     public boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
+        return tryAcquireLease(sessionId, language, holder, null, duration);
+    }
+
+    @Override
+    public boolean tryAcquireLease(String sessionId, String language, String holder, String turnKey, Duration duration) {
         Checks.sessionId(sessionId);
         Checks.language(language);
         Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        if (turnKey != null) {
+            Checks.identifier("turnKey", turnKey, Checks.MAX_ID_LENGTH);
+        }
         Checks.leaseDuration(duration);
         Instant now = clock.instant();
         Lease taken = leases.compute(sessionId, (id, lease) ->
                 lease == null || lease.holder.equals(holder) || !lease.expiresAt.isAfter(now)
-                        ? new Lease(holder, now.plus(duration)) : lease);
+                        || (turnKey != null && turnKey.equals(lease.turnKey))
+                        ? new Lease(holder, now.plus(duration), turnKey) : lease);
         return taken.holder.equals(holder);
     }
 
@@ -174,7 +204,7 @@ public final class InMemoryConversationStore implements ConversationStore {
         Checks.leaseDuration(duration);
         Instant now = clock.instant();
         Lease renewed = leases.computeIfPresent(sessionId, (id, lease) ->
-                lease.holder.equals(holder) ? new Lease(holder, now.plus(duration)) : lease);
+                lease.holder.equals(holder) ? new Lease(holder, now.plus(duration), lease.turnKey) : lease);
         return renewed != null && renewed.holder.equals(holder);
     }
 
@@ -185,7 +215,8 @@ public final class InMemoryConversationStore implements ConversationStore {
         leases.computeIfPresent(sessionId, (id, lease) -> lease.holder.equals(holder) ? null : lease);
     }
 
-    private record Lease(String holder, Instant expiresAt) {}
+    /** A session's lease; {@code turnKey} (may be null) lets a holder with the same key take it over. */
+    private record Lease(String holder, Instant expiresAt, String turnKey) {}
 
     @Override
     public long deleteConversation(String sessionId) {
@@ -195,13 +226,15 @@ public final class InMemoryConversationStore implements ConversationStore {
 
     private long delete(String sessionId) {
         leases.remove(sessionId);
-        Session removed = sessions.remove(sessionId);
-        if (removed == null) {
-            return 0;
-        }
-        synchronized (removed) {
-            return removed.messages.size();
-        }
+        long[] deleted = new long[1];
+        sessions.computeIfPresent(sessionId, (id, removed) -> {
+            synchronized (removed) {
+                deleted[0] = removed.messages.size();
+                tombstones.put(id, removed.rememberedIds());
+            }
+            return null;
+        });
+        return deleted[0];
     }
 
     /** Does nothing: the store holds no resources. */
@@ -218,28 +251,50 @@ public final class InMemoryConversationStore implements ConversationStore {
         final List<Message> messages = new ArrayList<>();
         /** The last appends, oldest first, bounded by the dedup window. */
         final ArrayDeque<AppendEntry> recentAppends = new ArrayDeque<>();
+        /** Every append, for requests deduplicated beyond the window. */
+        final Map<String, AppendEntry> allAppends = new HashMap<>();
 
-        Session(String language, Instant createdAt) {
+        Session(String language, Instant createdAt, List<String> erasedIds) {
             this.language = language;
             this.createdAt = createdAt;
             this.updatedAt = createdAt;
+            erasedIds.forEach(id -> recentAppends.addLast(new AppendEntry(id, ERASED, 0)));
+        }
+
+        /** The append ids the dedup window holds, the erased conversations' ones included, oldest first. */
+        List<String> rememberedIds() {
+            List<String> ids = new ArrayList<>(recentAppends.size());
+            recentAppends.forEach(e -> ids.add(e.appendId));
+            return ids;
         }
 
         AppendResult append(AppendRequest request, Instant now, int window) {
-            for (Iterator<AppendEntry> it = recentAppends.descendingIterator(); it.hasNext(); ) {
+            AppendEntry repeated = null;
+            for (Iterator<AppendEntry> it = recentAppends.descendingIterator(); it.hasNext() && repeated == null; ) {
                 AppendEntry entry = it.next();
                 if (entry.appendId.equals(request.appendId())) {
-                    if (!sameContent(entry, request.messages())) {
-                        throw AppendConflictException.of(request, entry.firstSequence);
-                    }
-                    return new AppendResult(entry.appendId, entry.firstSequence, entry.count, false, true);
+                    repeated = entry;
                 }
+            }
+            if (repeated == null && request.dedupBeyondWindow()) {
+                repeated = allAppends.get(request.appendId());
+            }
+            if (repeated != null && repeated.firstSequence == ERASED) {
+                throw AppendErasedException.of(request);
+            }
+            if (repeated != null) {
+                if (!sameContent(repeated, request.messages())) {
+                    throw AppendConflictException.of(request, repeated.firstSequence);
+                }
+                return new AppendResult(repeated.appendId, repeated.firstSequence, repeated.count, false, true);
             }
             long first = messages.size();
             messages.addAll(request.messages());
             attributes.putAll(request.headerAttributes());
             updatedAt = now;
-            recentAppends.addLast(new AppendEntry(request.appendId(), first, request.messages().size()));
+            AppendEntry entry = new AppendEntry(request.appendId(), first, request.messages().size());
+            recentAppends.addLast(entry);
+            allAppends.putIfAbsent(request.appendId(), entry);
             while (recentAppends.size() > window) {
                 recentAppends.removeFirst();
             }
@@ -266,6 +321,9 @@ public final class InMemoryConversationStore implements ConversationStore {
             return out;
         }
     }
+
+    /** The {@code firstSequence} of an append id applied in an erased conversation. */
+    private static final long ERASED = -1;
 
     private record AppendEntry(String appendId, long firstSequence, int count) {}
 

@@ -5,11 +5,16 @@ import static io.github.conversationstore.HeadDocument.APPEND_KEYS;
 import static io.github.conversationstore.HeadDocument.ATTRIBUTES;
 import static io.github.conversationstore.HeadDocument.CHUNK_FIRST_SEQ;
 import static io.github.conversationstore.HeadDocument.CREATED_AT;
+import static io.github.conversationstore.HeadDocument.ERASED_AT;
+import static io.github.conversationstore.HeadDocument.ERASED_KEYS;
+import static io.github.conversationstore.HeadDocument.ERASED_KEY_BLOCKS;
+import static io.github.conversationstore.HeadDocument.APPEND_KEY_BLOCKS;
 import static io.github.conversationstore.HeadDocument.GENERATION;
 import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
 import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
 import static io.github.conversationstore.HeadDocument.LANGUAGE;
 import static io.github.conversationstore.HeadDocument.LEASE;
+import static io.github.conversationstore.HeadDocument.LEASE_EXPIRES_AT;
 import static io.github.conversationstore.HeadDocument.LEASE_HOLDER;
 import static io.github.conversationstore.HeadDocument.MESSAGES;
 import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
@@ -87,14 +92,21 @@ final class MongoAppender {
                 "append " + request.appendId() + " to session '" + request.sessionId() + "'");
         boolean outcomeUnknown = false;
         RuntimeException last = null;
+        // an append id looked up beyond the window: one indexed read of the archive first
+        boolean archived = request.dedupBeyondWindow() && ctx.call(deadline, d -> d.archive()
+                .find(new Document(SESSION_ID, request.sessionId()).append(MESSAGES + "." + MessageCodec.APPEND_ID,
+                        request.appendId()))
+                .projection(Projections.include("_id")).first() != null);
         for (int attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
             attempts[0] = attempt;
             try {
-                Optional<AppendResult> done = attempt(batch, null, deadline);
-                if (done.isPresent()) {
-                    return done.get();
+                if (!(archived && attempt == 1)) {
+                    Optional<AppendResult> done = attempt(batch, null, deadline);
+                    if (done.isPresent()) {
+                        return done.get();
+                    }
                 }
-                // a fenced append matched no head: find out why
+                // a fenced append matched no head, or the append id may be in the archive: find out why
             } catch (RuntimeException e) {
                 last = e;
                 MongoFailure failure = MongoFailure.of(e);
@@ -152,6 +164,11 @@ final class MongoAppender {
         if (guard == null) {
             AppendKeys.absentFrom(filter, batch.key());
             filter.append(RECENT_APPENDS + "." + APPEND_ID, new Document("$ne", request.appendId()));
+            filter.append(ERASED_AT, new Document("$exists", false)); // a tombstone is revived by resolve()
+            if (request.dedupBeyondWindow()) {
+                // beyond the window, the head's own messages tell (the archive was looked up before)
+                filter.append(MESSAGES + "." + MessageCodec.APPEND_ID, new Document("$ne", request.appendId()));
+            }
         } else {
             filter.putAll(guard);
         }
@@ -159,11 +176,41 @@ final class MongoAppender {
         if (request.isFenced()) {
             filter.append(LEASE + "." + LEASE_HOLDER, request.leaseHolder());
         }
-        boolean upsert = guard == null && !request.isFenced();
+        return apply(batch, filter, update(batch), guard == null && !request.isFenced(), deadline);
+    }
+
+    /**
+     * Revives a tombstone (see {@link MongoErasure}) as a new conversation holding the batch, in one
+     * update guarded on the tombstone just read: the new header, and a dedup window that starts with
+     * the erased fingerprints, with a copy of them to tell them from the new conversation's own.
+     */
+    private Optional<AppendResult> revive(Batch batch, Document tombstone, Deadline deadline) {
+        AppendRequest request = batch.request();
+        Document filter = new Document(SESSION_ID, request.sessionId())
+                .append(GENERATION, tombstone.get(GENERATION))
+                .append(ERASED_AT, tombstone.get(ERASED_AT));
+        if (request.isFenced()) {
+            filter.append(LEASE + "." + LEASE_HOLDER, request.leaseHolder());
+        }
+        List<String> erased = AppendKeys.erasedBlocks(tombstone);
+        Document update = update(batch);
+        Document inserted = (Document) update.remove("$setOnInsert");
+        update.get("$set", Document.class)
+                .append(LANGUAGE, request.language())
+                .append(CREATED_AT, inserted.get(CREATED_AT))
+                .append(APPEND_KEY_BLOCKS, erased)
+                .append(ERASED_KEY_BLOCKS, erased);
+        update.append("$unset", new Document(ERASED_AT, "").append(ERASED_KEYS, ""));
+        return apply(batch, filter, update, false, deadline);
+    }
+
+    /** Runs one append update; empty if it matched no head (only possible when not upserting). */
+    private Optional<AppendResult> apply(Batch batch, Document filter, Document update, boolean upsert, Deadline deadline) {
+        AppendRequest request = batch.request();
         FindOneAndUpdateOptions options = ctx.foreignWriters
                 ? upsert ? upsertAfter : updateAfter
                 : upsert ? upsertBefore : updateBefore;
-        Document reply = deadline.heads().findOneAndUpdate(filter, update(batch), options);
+        Document reply = deadline.heads().findOneAndUpdate(filter, update, options);
         int n = batch.size();
         long first;
         long lengthBefore;
@@ -209,11 +256,15 @@ final class MongoAppender {
         return value > bound ? (value - bound - 1) / step + 1 : 0;
     }
 
-    private Bson update(Batch batch) {
+    private Document update(Batch batch) {
         AppendRequest request = batch.request();
         Date now = Date.from(ctx.time.now());
         Document set = new Document(UPDATED_AT, now);
         request.headerAttributes().forEach((k, v) -> set.append(ATTRIBUTES + "." + k, v));
+        if (request.renewLease() != null) {
+            // fenced: the filter names the holder, so the lease this extends is the request's own
+            set.append(LEASE + "." + LEASE_EXPIRES_AT, Date.from(ctx.time.now().plus(request.renewLease())));
+        }
         return new Document("$setOnInsert", new Document(LANGUAGE, request.language())
                         .append(CREATED_AT, now)
                         .append(HEAD_SEQ, 0L)
@@ -231,8 +282,9 @@ final class MongoAppender {
     private Optional<AppendResult> resolve(Batch batch, boolean ownAttemptMayHaveApplied, Deadline deadline) {
         AppendRequest request = batch.request();
         Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
-                .projection(Projections.fields(Projections.include(APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
-                        HEAD_BYTES, GENERATION, LEASE, MESSAGES + "." + MessageCodec.APPEND_ID), Projections.excludeId()))
+                .projection(Projections.fields(Projections.include(APPEND_KEYS, APPEND_KEY_BLOCKS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
+                        HEAD_BYTES, GENERATION, LEASE, MESSAGES + "." + MessageCodec.APPEND_ID, ERASED_AT, ERASED_KEYS,
+                        ERASED_KEY_BLOCKS), Projections.excludeId()))
                 .first();
         if (head == null) {
             if (request.isFenced()) {
@@ -246,13 +298,45 @@ final class MongoAppender {
             mover.moveQuietly(request.sessionId(), deadline); // an old document may hold far more than a head should
             return Optional.empty();
         }
+        if (request.isFenced() && !holds(head, request.leaseHolder())) {
+            // the fence first: a stale holder learns that it lost the lease, whatever its append id holds
+            if (ownAttemptMayHaveApplied) {
+                Optional<AppendResult> own = appliedByThisCall(batch, head, deadline);
+                if (own.isPresent()) {
+                    return own;
+                }
+            }
+            throw LeaseLostException.refused(request, head.get(ERASED_AT) != null ? "the session was deleted"
+                    : "another holder took the lease");
+        }
+        if (head.get(ERASED_AT) != null) {
+            // a tombstone: a retry of an append applied before the erasure must never write after it
+            if (AppendKeys.erasedIn(head, batch.key())) {
+                throw AppendErasedException.of(request);
+            }
+            Optional<AppendResult> revived = revive(batch, head, deadline);
+            if (revived.isEmpty()) {
+                ctx.backOff(1, false, deadline); // another writer revived it first, or erased it again
+            }
+            return revived;
+        }
         Optional<Long> legacy = legacyLocate(head, request.appendId());
-        if (legacy.isPresent() || AppendKeys.heldBy(head, batch.key())) {
+        boolean fingerprinted = AppendKeys.heldBy(head, batch.key());
+        if (legacy.isPresent() || fingerprinted || request.dedupBeyondWindow()) {
             Optional<Long> first = locate(head, request, deadline);
             if (first.isPresent() || legacy.isPresent()) {
-                return repeated(batch, first.orElse(legacy.orElse(0L)), first.isPresent(), ownAttemptMayHaveApplied,
-                        head.get(GENERATION), deadline);
+                Optional<AppendResult> result = repeated(batch, first.orElse(legacy.orElse(0L)), first.isPresent(),
+                        ownAttemptMayHaveApplied, head.get(GENERATION), deadline);
+                if (result.isPresent() && result.get().duplicate() && request.renewLease() != null) {
+                    renew(request, deadline);
+                }
+                return result;
             }
+        }
+        if (fingerprinted && AppendKeys.erasedIn(head, batch.key())) {
+            throw AppendErasedException.of(request); // applied in the erased conversation, not stored in this one
+        }
+        if (fingerprinted) {
             // another append id with the same fingerprint: apply against the exact state just read
             Document guard = new Document(GENERATION, head.get(GENERATION))
                     .append(HEAD_SEQ, head.get(HEAD_SEQ))
@@ -262,18 +346,46 @@ final class MongoAppender {
                 return applied;
             }
         }
-        if (request.isFenced()) {
-            Document lease = head.get(LEASE, Document.class);
-            if (lease == null || !request.leaseHolder().equals(lease.getString(LEASE_HOLDER))) {
-                throw LeaseLostException.refused(request, "another holder took the lease");
-            }
-        }
         if (longField(head, HEAD_BYTES) > batch.room()) {
             mover.move(request.sessionId(), Math.min(ctx.maxHeadBytes / 2, batch.room()), deadline);
         } else {
             ctx.backOff(1, false, deadline); // another writer created the head first, or the state moved on
         }
         return Optional.empty();
+    }
+
+    private static boolean holds(Document head, String holder) {
+        Document lease = head.get(LEASE, Document.class);
+        return lease != null && holder.equals(lease.getString(LEASE_HOLDER));
+    }
+
+    /**
+     * For a fenced append whose holder lost the lease after this call's own attempt may have been
+     * applied: the result of that attempt, if its batch is stored (its first message's element id
+     * is this call's); otherwise empty.
+     */
+    private Optional<AppendResult> appliedByThisCall(Batch batch, Document head, Deadline deadline) {
+        AppendRequest request = batch.request();
+        if (!AppendKeys.heldBy(head, batch.key()) && !request.dedupBeyondWindow()) {
+            return Optional.empty();
+        }
+        Optional<Long> first = locate(head, request, deadline);
+        if (first.isEmpty()) {
+            return Optional.empty();
+        }
+        MongoReader.Page page = reader.read(request.sessionId(), first.get(), 1, head.get(GENERATION), deadline);
+        if (page == null || page.documents().isEmpty()
+                || !batch.encoded().get(0).get(MessageCodec.ELEMENT_ID).equals(page.documents().get(0).get(MessageCodec.ELEMENT_ID))) {
+            return Optional.empty();
+        }
+        return Optional.of(new AppendResult(request.appendId(), first.get(), batch.size(), first.get() == 0, false));
+    }
+
+    /** Extends the lease of a fenced duplicate that asked for it, if its holder still holds it. */
+    private void renew(AppendRequest request, Deadline deadline) {
+        deadline.heads().updateOne(new Document(SESSION_ID, request.sessionId()).append(LEASE + "." + LEASE_HOLDER,
+                request.leaseHolder()), new Document("$set", new Document(LEASE + "." + LEASE_EXPIRES_AT,
+                        Date.from(ctx.time.now().plus(request.renewLease())))));
     }
 
     /**

@@ -2,6 +2,7 @@ package io.github.conversationstore;
 
 import static io.github.conversationstore.HeadDocument.END_SEQ;
 import static io.github.conversationstore.HeadDocument.GENERATION;
+import static io.github.conversationstore.HeadDocument.MESSAGES;
 import static io.github.conversationstore.HeadDocument.SESSION_ID;
 import static io.github.conversationstore.HeadDocument.UPDATED_AT;
 
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.bson.Document;
 
 /**
@@ -59,7 +61,7 @@ public final class MongoConversationStore implements ConversationStore {
                 b.archiveCollection == null ? b.collection + "_archive" : b.archiveCollection,
                 b.writeConcern, b.limits, new MessageCodec(b.assistantRoleName), b.maxAttempts, b.maxHeadMessages,
                 b.maxHeadBytes, b.maxDocumentBytes, b.foreignWriters, b.operationTimeout,
-                new ServerClock(b.clock, database), b.observers());
+                new ServerClock(b.clock, database, b.nanoTime), b.observers());
         this.reader = new MongoReader(ctx);
         this.mover = new MongoArchiveMover(ctx);
         this.appender = new MongoAppender(ctx, mover, reader);
@@ -82,6 +84,10 @@ public final class MongoConversationStore implements ConversationStore {
         ctx.call(overall, deadline -> deadline.archive().createIndex(
                 Indexes.ascending(SESSION_ID, GENERATION, END_SEQ),
                 new IndexOptions().name(SESSION_ID + "_1_" + GENERATION + "_1_" + END_SEQ + "_1")));
+        // finds an append id in the archive, for appends deduplicated beyond the window
+        String appendIds = MESSAGES + "." + MessageCodec.APPEND_ID;
+        ctx.call(overall, deadline -> deadline.archive().createIndex(Indexes.ascending(SESSION_ID, appendIds),
+                new IndexOptions().name(SESSION_ID + "_1_" + appendIds + "_1")));
         if (expireAfterInactivity != null) {
             long seconds = expireAfterInactivity.getSeconds();
             ctx.call(overall, deadline -> {
@@ -219,11 +225,25 @@ public final class MongoConversationStore implements ConversationStore {
      */
     @Override
     public boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
+        return tryAcquireLease(sessionId, language, holder, null, duration);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One {@code update} with upsert, as the four-argument method, whose filter also matches a
+     * lease recorded with the same {@code turnKey}.
+     */
+    @Override
+    public boolean tryAcquireLease(String sessionId, String language, String holder, String turnKey, Duration duration) {
         Checks.sessionId(sessionId);
         String tag = Checks.language(language);
         Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        if (turnKey != null) {
+            Checks.identifier("turnKey", turnKey, Checks.MAX_ID_LENGTH);
+        }
         Checks.leaseDuration(duration);
-        return leases.tryAcquire(sessionId, tag, holder, duration);
+        return leases.tryAcquire(sessionId, tag, holder, turnKey, duration);
     }
 
     @Override
@@ -244,9 +264,11 @@ public final class MongoConversationStore implements ConversationStore {
     /**
      * {@inheritDoc}
      *
-     * <p>Deletes the head, then every archive chunk of every generation that is not the live
-     * head's. Calling it again is harmless and completes an interrupted erasure: a call that finds
-     * no head (for example because an earlier call deleted it and its reply was lost) returns 0 and
+     * <p>Turns the head into a tombstone (no message, header or lease; the fingerprints of the
+     * deleted conversation's append ids, so that a retry of one is refused with
+     * {@link AppendErasedException}; see {@code docs/ARCHITECTURE.md}), then deletes every archive
+     * chunk of every generation that is not the live head's. Calling it again is harmless and completes an interrupted erasure: a call that finds
+     * a tombstone (for example because an earlier call erased it and its reply was lost) returns 0 and
      * still removes every chunk left behind. Within one call, a delete whose reply is lost is
      * retried, and the count read just before it is returned. A chunk that a concurrent move writes afterwards belongs
      * to a dead generation: reads never show it, and the next call or
@@ -305,6 +327,8 @@ public final class MongoConversationStore implements ConversationStore {
         private int maxHeadBytes = 256 * 1024;
         private int maxDocumentBytes = 8 * 1024 * 1024;
         private Duration expireAfterInactivity;
+        /** Test seam: the monotonic clock the server's time is extrapolated with. */
+        private LongSupplier nanoTime = System::nanoTime;
         private String assistantRoleName = Role.ASSISTANT.wireName();
 
         private Builder() {}
@@ -547,6 +571,12 @@ public final class MongoConversationStore implements ConversationStore {
          */
         public Builder createIndexes(boolean value) {
             this.createIndexes = value;
+            return this;
+        }
+
+        /** Test seam: the monotonic clock ({@link System#nanoTime()}) the server's time is extrapolated with. */
+        Builder nanoTime(LongSupplier value) {
+            this.nanoTime = Objects.requireNonNull(value, "nanoTime");
             return this;
         }
 

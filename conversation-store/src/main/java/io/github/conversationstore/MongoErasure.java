@@ -1,6 +1,17 @@
 package io.github.conversationstore;
 
+import static io.github.conversationstore.HeadDocument.APPEND_KEYS;
+import static io.github.conversationstore.HeadDocument.APPEND_KEY_BLOCKS;
+import static io.github.conversationstore.HeadDocument.ATTRIBUTES;
+import static io.github.conversationstore.HeadDocument.CREATED_AT;
+import static io.github.conversationstore.HeadDocument.ERASED_AT;
+import static io.github.conversationstore.HeadDocument.ERASED_KEYS;
+import static io.github.conversationstore.HeadDocument.ERASED_KEY_BLOCKS;
 import static io.github.conversationstore.HeadDocument.GENERATION;
+import static io.github.conversationstore.HeadDocument.LANGUAGE;
+import static io.github.conversationstore.HeadDocument.LEASE;
+import static io.github.conversationstore.HeadDocument.RECENT_APPENDS;
+import static io.github.conversationstore.HeadDocument.UPDATED_AT;
 import static io.github.conversationstore.HeadDocument.MESSAGES;
 import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
 import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
@@ -8,11 +19,12 @@ import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
 import static io.github.conversationstore.HeadDocument.SESSION_ID;
 
 import com.mongodb.client.MongoCursor;
-import com.mongodb.client.model.FindOneAndDeleteOptions;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import io.github.conversationstore.MongoContext.Deadline;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,6 +35,18 @@ import org.bson.types.ObjectId;
 
 /**
  * Erasure and retention of the Mongo store.
+ *
+ * <p>A deleted head is not removed but becomes a <b>tombstone</b>: in one atomic update its
+ * messages, header, lease and counters go, it gets a new generation and {@code erasedAt}, and its
+ * append-id fingerprints are renamed to {@code erasedKeys}/{@code erasedKeyBlocks} (no content). An
+ * append's filter never matches a tombstone, so every append to it is explained by reading it: an
+ * append id whose fingerprint is erased (a retry of an attempt that reached the server before the
+ * delete, by the store or by the caller) gets {@link AppendErasedException} and writes nothing; any
+ * other append revives the head as a new conversation at sequence number 0, whose dedup window
+ * starts with the erased fingerprints (so they are refused until the window has passed) and keeps a
+ * copy of them to tell them from its own. Reads, headers and listings see a tombstone as no
+ * conversation. Retention (the TTL index on {@code updatedAt}) removes tombstones as it removes
+ * heads.
  *
  * <p>Both rest on one fact: a generation id is created with its head and never reused (every head
  * insert draws a new one, also when a retry re-creates a deleted head), and a chunk of generation G
@@ -36,6 +60,7 @@ final class MongoErasure {
     /** What counting a head's messages needs, its own and an original backend's. */
     private static final org.bson.conversions.Bson COUNTED = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
             GENERATION, MESSAGES + "." + MessageCodec.ROLE);
+    private static final FindOneAndUpdateOptions COUNTED_BEFORE = new FindOneAndUpdateOptions().projection(COUNTED);
 
     private final MongoContext ctx;
 
@@ -44,11 +69,12 @@ final class MongoErasure {
     }
 
     /**
-     * Deletes the head, then every chunk of every generation that is not the live head's: the
-     * deleted head's, those of earlier lives a previous (interrupted) call left behind, and those a
-     * late mover wrote. A call repeated after a lost reply finds no head and still removes them all.
-     * The head is counted, then deleted by its {@code _id}: when the delete's reply is lost and its
-     * retry finds nothing, the count read first is the answer.
+     * Turns the head into a tombstone (see the class comment), then deletes every chunk of every
+     * generation that is not the live head's: the deleted head's, those of earlier lives a previous
+     * (interrupted) call left behind, and those a late mover wrote. A call repeated after a lost
+     * reply finds a tombstone and still removes them all. The head is counted, then turned into a
+     * tombstone by its {@code _id} and generation: when the update's reply is lost and its retry
+     * matches nothing, the count read first is the answer.
      */
     long delete(String sessionId) {
         MongoContext.Deadline overall = ctx.deadline("delete", sessionId, "delete session '" + sessionId + "'");
@@ -56,10 +82,11 @@ final class MongoErasure {
                 .find(new Document(SESSION_ID, sessionId)).projection(COUNTED).first());
         long deletedMessages = 0;
         if (counted != null) {
-            // the head as counted: a head re-created meanwhile has another _id and is left alone
+            // the head as counted: a head re-created meanwhile has another _id, and a retry after a lost
+            // reply finds the tombstone's new generation: both are left alone
             Document deleted = ctx.call(overall, deadline -> deadline.heads()
-                    .findOneAndDelete(new Document("_id", counted.get("_id")),
-                            new FindOneAndDeleteOptions().projection(COUNTED)));
+                    .findOneAndUpdate(new Document("_id", counted.get("_id")).append(GENERATION, counted.get(GENERATION)),
+                            tombstone(), COUNTED_BEFORE));
             // no reply document: an attempt whose reply was lost deleted it, or a concurrent call did
             deletedMessages = HeadDocument.messageCount(deleted != null ? deleted : counted);
         }
@@ -78,6 +105,22 @@ final class MongoErasure {
                     .append(GENERATION, new Document("$in", generations))).getDeletedCount();
         });
         return deletedMessages;
+    }
+
+    /** The update that turns a head into a tombstone, in one atomic step. */
+    private Document tombstone() {
+        Date now = Date.from(ctx.time.now());
+        return new Document("$set", new Document(GENERATION, new ObjectId())
+                        .append(HEAD_SEQ, 0L)
+                        .append(MESSAGE_COUNT, 0L)
+                        .append(HEAD_BYTES, 0L)
+                        .append(MESSAGES, List.of())
+                        .append(ERASED_AT, now)
+                        .append(UPDATED_AT, now))
+                // a tombstone's own fields are absent, so a second erasure keeps the first one's
+                .append("$rename", new Document(APPEND_KEYS, ERASED_KEYS).append(APPEND_KEY_BLOCKS, ERASED_KEY_BLOCKS))
+                .append("$unset", new Document(LEASE, "").append(ATTRIBUTES, "").append(RECENT_APPENDS, "")
+                        .append(MongoArchiveMover.MOVER_UNTIL, "").append(LANGUAGE, "").append(CREATED_AT, ""));
     }
 
     private static Object liveGeneration(String sessionId, Deadline deadline) {

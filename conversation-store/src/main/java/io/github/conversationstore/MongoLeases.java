@@ -8,6 +8,7 @@ import static io.github.conversationstore.HeadDocument.LANGUAGE;
 import static io.github.conversationstore.HeadDocument.LEASE;
 import static io.github.conversationstore.HeadDocument.LEASE_EXPIRES_AT;
 import static io.github.conversationstore.HeadDocument.LEASE_HOLDER;
+import static io.github.conversationstore.HeadDocument.LEASE_TURN_KEY;
 import static io.github.conversationstore.HeadDocument.MESSAGES;
 import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
 import static io.github.conversationstore.HeadDocument.SESSION_ID;
@@ -17,6 +18,7 @@ import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.UpdateOptions;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import org.bson.Document;
@@ -35,16 +37,27 @@ final class MongoLeases {
         this.ctx = ctx;
     }
 
-    boolean tryAcquire(String sessionId, String language, String holder, Duration duration) {
+    /**
+     * Takes the lease if it is free, expired, {@code holder}'s, or held under the same non-null
+     * {@code turnKey} (a takeover: the previous holder is fenced out by the same update).
+     */
+    boolean tryAcquire(String sessionId, String language, String holder, String turnKey, Duration duration) {
         return ctx.call("lease", sessionId, "take the lease of session '" + sessionId + "'", deadline -> {
             for (int attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
                 Instant now = ctx.time.now();
-                Document filter = new Document(SESSION_ID, sessionId).append("$or", List.of(
+                List<Document> takeable = new ArrayList<>(List.of(
                         new Document(LEASE, null),
                         new Document(LEASE + "." + LEASE_EXPIRES_AT, new Document("$lte", Date.from(now))),
                         new Document(LEASE + "." + LEASE_HOLDER, holder)));
-                Document update = new Document("$set", new Document(LEASE, new Document(LEASE_HOLDER, holder)
-                                .append(LEASE_EXPIRES_AT, Date.from(now.plus(duration)))))
+                if (turnKey != null) {
+                    takeable.add(new Document(LEASE + "." + LEASE_TURN_KEY, turnKey));
+                }
+                Document filter = new Document(SESSION_ID, sessionId).append("$or", takeable);
+                Document lease = new Document(LEASE_HOLDER, holder).append(LEASE_EXPIRES_AT, Date.from(now.plus(duration)));
+                if (turnKey != null) {
+                    lease.append(LEASE_TURN_KEY, turnKey);
+                }
+                Document update = new Document("$set", new Document(LEASE, lease))
                         .append("$setOnInsert", new Document(LANGUAGE, language)
                                 .append(CREATED_AT, Date.from(now))
                                 .append(UPDATED_AT, Date.from(now))
@@ -62,9 +75,10 @@ final class MongoLeases {
                     }
                     Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
                             .projection(Projections.include(LEASE)).first();
-                    Document lease = head == null ? null : head.get(LEASE, Document.class);
-                    if (lease != null && !holder.equals(lease.getString(LEASE_HOLDER))
-                            && lease.getDate(LEASE_EXPIRES_AT).toInstant().isAfter(ctx.time.now())) {
+                    Document held = head == null ? null : head.get(LEASE, Document.class);
+                    if (held != null && !holder.equals(held.getString(LEASE_HOLDER))
+                            && (turnKey == null || !turnKey.equals(held.getString(LEASE_TURN_KEY)))
+                            && held.getDate(LEASE_EXPIRES_AT).toInstant().isAfter(ctx.time.now())) {
                         return false;
                     }
                     ctx.backOff(attempt, false, deadline); // created or released meanwhile: try again

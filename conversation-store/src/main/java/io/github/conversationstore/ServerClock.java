@@ -7,15 +7,23 @@ import java.time.Instant;
 import java.util.Date;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import org.bson.Document;
 
 /**
- * The database server's time, as seen from this JVM: the local clock corrected by the offset of
- * the primary's clock ({@code localTime} of {@code isMaster}), measured at most every
- * {@value #REFRESH_SECONDS} seconds and taken at the midpoint of the round trip. Leases and
- * {@code updatedAt} are judged by it, so JVMs whose clocks disagree still agree on expiry: the
- * remaining error is half a round trip plus the drift of the local clock since the last measurement.
- * If the server cannot be asked, the last offset (initially none) is kept.
+ * The database server's time, as seen from this JVM: the primary's clock ({@code localTime} of
+ * {@code isMaster}), read at the midpoint of the round trip, measured at most every
+ * {@value #REFRESH_SECONDS} seconds, and extrapolated in between with the JVM's monotonic clock
+ * ({@link System#nanoTime()}), never its wall clock: stepping the JVM's clock after a measurement
+ * changes nothing. Leases and {@code updatedAt} are judged by it, so JVMs whose clocks disagree
+ * still agree on expiry: the remaining error is half a round trip plus the drift of the monotonic
+ * clock since the last measurement. If the server cannot be asked, the last measurement (initially
+ * none) is kept.
+ *
+ * <p>The probe is {@code isMaster}, which MongoDB (as the deprecated alias of {@code hello}) and the
+ * embedded server both answer, so a healthy start logs no error on either. Through {@code mongos},
+ * {@code localTime} is the router's clock, not a shard's: the routers' clocks must then agree as
+ * the shards' do.
  */
 final class ServerClock {
     static final int REFRESH_SECONDS = 30;
@@ -24,15 +32,28 @@ final class ServerClock {
 
     private final Clock clock;
     private final MongoDatabase database;
+    private final LongSupplier nanoTime;
     private final ReentrantLock measuring = new ReentrantLock();
-    private volatile long offsetMillis;
+    /** The last measurement: the server's time at the monotonic instant {@link #measuredAtNanos}. */
+    private volatile Measurement last;
     private volatile long measuredAtNanos;
     private volatile boolean measured;
-    private volatile boolean helloUnknown;
+
+    /** The server's time {@code serverMillis} at the monotonic instant {@code nanos}; null server time: none given. */
+    private record Measurement(long serverMillis, long nanos) {}
 
     ServerClock(Clock clock, MongoDatabase database) {
+        this(clock, database, System::nanoTime);
+    }
+
+    /**
+     * Test seam: {@code nanoTime} stands for {@link System#nanoTime()} in the extrapolation (a test
+     * moves it to make the server's time pass); measurements stay every 30 s of real time.
+     */
+    ServerClock(Clock clock, MongoDatabase database, LongSupplier nanoTime) {
         this.clock = clock;
         this.database = database;
+        this.nanoTime = nanoTime;
     }
 
     /**
@@ -62,36 +83,30 @@ final class ServerClock {
                 measuring.unlock();
             }
         }
-        return clock.instant().plusMillis(offsetMillis);
+        Measurement m = last;
+        if (m == null) {
+            return clock.instant(); // the server gave no localTime
+        }
+        return Instant.ofEpochMilli(m.serverMillis()).plusNanos(nanoTime.getAsLong() - m.nanos());
     }
 
     private void measure() {
-        measuredAtNanos = System.nanoTime();
+        measuredAtNanos = System.nanoTime(); // when to measure again: real time, whatever the seam says
         try {
-            Instant before = clock.instant();
+            long before = nanoTime.getAsLong();
             Document reply = probe();
-            Instant after = clock.instant();
-            Object serverTime = reply.get("localTime");
-            if (serverTime instanceof Date) {
-                long midpoint = before.toEpochMilli() + (after.toEpochMilli() - before.toEpochMilli()) / 2;
-                offsetMillis = ((Date) serverTime).getTime() - midpoint;
+            long after = nanoTime.getAsLong();
+            if (reply.get("localTime") instanceof Date serverTime) {
+                last = new Measurement(serverTime.getTime(), before + (after - before) / 2);
             }
             measured = true; // without localTime, the JVM's clock is all there is
         } catch (RuntimeException e) {
-            // keep the last offset; before the first measurement, callers fail as retryable
+            // keep the last measurement; before the first, callers fail as retryable
         }
     }
 
-    /** {@code hello}, or {@code isMaster} where {@code hello} is unknown (servers before 4.4.2, the embedded one). */
     private Document probe() {
-        MongoDatabase db = database.withTimeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        if (!helloUnknown) {
-            try {
-                return db.runCommand(new Document("hello", 1));
-            } catch (com.mongodb.MongoCommandException e) {
-                helloUnknown = true; // asked once per store, not at every measurement
-            }
-        }
-        return db.runCommand(new Document("isMaster", 1));
+        return database.withTimeout(PROBE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .runCommand(new Document("isMaster", 1));
     }
 }

@@ -598,6 +598,78 @@ abstract class AbstractConversationStoreContractTest implements MessageModelCont
     }
 
     @Test
+    void tryAcquireLease_sameTurnKey_takesTheLeaseOverAndFencesThePreviousHolder() {
+        java.time.Duration minute = java.time.Duration.ofMinutes(1);
+        assertThat(store.tryAcquireLease("s1", "en", "first", "turn-1", minute)).isTrue();
+        assertThat(store.tryAcquireLease("s1", "en", "other", "turn-2", minute)).as("another turn").isFalse();
+        assertThat(store.tryAcquireLease("s1", "en", "other", minute)).as("no turn key").isFalse();
+
+        assertThat(store.tryAcquireLease("s1", "en", "resumed", "turn-1", minute)).as("the same turn").isTrue();
+
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("first")
+                .messages(Message.user("late")).build()))
+                .isInstanceOf(LeaseLostException.class);
+        assertThat(store.renewLease("s1", "first", minute)).isFalse();
+        store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("resumed").messages(Message.user("q")).build());
+        assertThat(store.renewLease("s1", "resumed", minute)).isTrue();
+        assertThat(store.tryAcquireLease("s1", "en", "again", "turn-1", minute)).as("key kept by renewal").isTrue();
+        assertThat(readAll("s1")).extracting(StoredMessage::text).containsExactly("q");
+    }
+
+    @Test
+    void tryAcquireLease_withoutTurnKey_isNotTakenOverByAKey() {
+        java.time.Duration minute = java.time.Duration.ofMinutes(1);
+        assertThat(store.tryAcquireLease("s1", "en", "plain", minute)).isTrue();
+
+        assertThat(store.tryAcquireLease("s1", "en", "keyed", "turn-1", minute)).isFalse();
+        assertThatThrownBy(() -> store.tryAcquireLease("s1", "en", "keyed", " ", minute))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("turnKey");
+    }
+
+    @Test
+    void appendMessages_fencedWithRenewLease_extendsTheLeaseInTheSameStep() throws Exception {
+        assertThat(store.tryAcquireLease("s1", "en", "a", java.time.Duration.ofMillis(200))).isTrue();
+        AppendRequest step = AppendRequest.builder("s1", "en").appendId("step-1").leaseHolder("a")
+                .renewLease(java.time.Duration.ofMinutes(1)).messages(Message.user("q")).build();
+        store.appendMessages(step);
+        assertThat(step.renewLease()).isEqualTo(java.time.Duration.ofMinutes(1));
+
+        Thread.sleep(400);
+
+        assertThat(store.tryAcquireLease("s1", "en", "b", java.time.Duration.ofMinutes(1))).as("still a's").isFalse();
+        assertThat(store.appendMessages(step).duplicate()).isTrue();
+        store.appendMessages(AppendRequest.builder("s1", "en").leaseHolder("a").messages(Message.assistant("r")).build());
+        assertThat(readAll("s1")).extracting(StoredMessage::text).containsExactly("q", "r");
+    }
+
+    @Test
+    void appendMessages_fencedDuplicateWithRenewLease_extendsTheLeaseToo() throws Exception {
+        AppendRequest step = AppendRequest.builder("s1", "en").appendId("step-1").leaseHolder("a")
+                .renewLease(java.time.Duration.ofMinutes(1)).messages(Message.user("q")).build();
+        assertThat(store.tryAcquireLease("s1", "en", "a", java.time.Duration.ofMinutes(1))).isTrue();
+        store.appendMessages(step);
+        assertThat(store.tryAcquireLease("s1", "en", "a", java.time.Duration.ofMillis(200))).isTrue();
+
+        assertThat(store.appendMessages(step).duplicate()).isTrue();
+        Thread.sleep(400);
+
+        assertThat(store.tryAcquireLease("s1", "en", "b", java.time.Duration.ofMinutes(1))).isFalse();
+    }
+
+    @Test
+    void appendRequest_renewLeaseWithoutHolderOrNotPositive_refused() {
+        assertThatThrownBy(() -> AppendRequest.builder("s1", "en").renewLease(java.time.Duration.ofSeconds(1))
+                .messages(Message.user("q")).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("renewLease").hasMessageContaining("leaseHolder");
+        assertThatThrownBy(() -> AppendRequest.builder("s1", "en").leaseHolder("a").renewLease(java.time.Duration.ZERO)
+                .messages(Message.user("q")).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("renewLease");
+        assertThatThrownBy(() -> AppendRequest.builder("s1", "en").renewLease(null))
+                .isInstanceOf(NullPointerException.class).hasMessage("renewLease");
+        assertThat(store.findConversation("s1")).isEmpty();
+    }
+
+    @Test
     void leaseMethods_rejectInvalidArguments() {
         assertThatThrownBy(() -> store.tryAcquireLease("s1", "en", " ", java.time.Duration.ofSeconds(1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holder");

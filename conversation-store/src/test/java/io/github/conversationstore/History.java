@@ -42,7 +42,12 @@ final class History {
         /** {@code removeOrphanedArchives}. */
         SWEEP,
         /** Take, renew or release a session's lease. */
-        LEASE;
+        LEASE,
+        /**
+         * An append whose reply is lost after it was applied, with a read and a delete of its
+         * session (recorded as their own operations) before the store's retry.
+         */
+        ERASE_RETRY;
 
         boolean erases() {
             return this == DELETE || this == EXPIRE;

@@ -3,6 +3,7 @@ package io.github.conversationstore;
 import io.github.conversationstore.History.Append;
 import io.github.conversationstore.History.Deleted;
 import io.github.conversationstore.History.Header;
+import io.github.conversationstore.History.Kind;
 import io.github.conversationstore.History.Op;
 import io.github.conversationstore.History.Outcome;
 import io.github.conversationstore.History.Read;
@@ -214,6 +215,7 @@ final class HistoryChecker {
             }
             batches.values().forEach(this::checkReportedPositions);
             observations.forEach(this::checkStability);
+            observations.forEach(this::checkErasedStaysErased);
             checkQuiescentState();
         }
 
@@ -379,6 +381,39 @@ final class HistoryChecker {
                     }
                 }
             }
+        }
+
+        /**
+         * (viii): erasure is final. A message a read showed before a delete was invoked was applied
+         * before it, so no read invoked after the delete completed shows it again: not the store's
+         * retry of an attempt whose reply was lost, nor the caller's repeat of its append id. Only
+         * an expiry (the retention TTL deletes heads, tombstones included) may make the store forget
+         * the erased append ids; no claim is made across one.
+         */
+        private void checkErasedStaysErased(String text, List<Observation> seen) {
+            for (Op delete : ops) {
+                if (delete.kind() != Kind.DELETE || !delete.ok()) {
+                    continue;
+                }
+                for (Observation before : seen) {
+                    if (before.read().completed() >= delete.invoked()) {
+                        continue;
+                    }
+                    seen.stream()
+                            .filter(o -> o.read().invoked() > delete.completed()
+                                    && !expiryBetween(before.read().invoked(), o.read().completed()))
+                            .findFirst()
+                            .ifPresent(again -> report(Invariant.ERASURE, again.read(), text, text + " at "
+                                    + again.sequence() + " was shown by " + before.read().name() + " before "
+                                    + delete.name() + " erased it, and again after"));
+                }
+            }
+        }
+
+        /** Whether an expiry may have taken effect after logical time {@code a} and before {@code b}. */
+        private boolean expiryBetween(long a, long b) {
+            return ops.stream().anyMatch(e -> e.kind() == Kind.EXPIRE && e.outcome() != Outcome.NOT_APPLIED
+                    && e.completed() > a && e.invoked() < b);
         }
 
         /** (iv): a message keeps its sequence number within a life of the session. */

@@ -1,6 +1,8 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.testing.CommandHooks;
 import io.github.conversationstore.testing.FaultInjectingProxy;
+import io.github.conversationstore.testing.SteppableClock;
 
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoWriteException;
@@ -158,6 +160,14 @@ final class HistoryRun {
     private record Target(String name, ConversationStore store, TurnService turns) {
     }
 
+    /**
+     * The store of {@link Kind#ERASE_RETRY}: behind a proxy of its own that drops the reply of its
+     * next {@code findAndModify} after applying it, on a client whose hooks run a read and a delete
+     * between the lost reply and the store's retry. Used by one worker at a time.
+     */
+    private record Eraser(Target target, FaultInjectingProxy proxy, CommandHooks hooks) {
+    }
+
     /** Thrown by an operation that certainly wrote nothing. */
     private static final class NotApplied extends Exception {
         private static final long serialVersionUID = 1L;
@@ -170,6 +180,10 @@ final class HistoryRun {
     private final Config config;
     private final History history = new History();
     private final List<Target> targets = new ArrayList<>();
+    /** Appends across a delete: a store behind its own proxy, whose client runs hooks; null in memory. */
+    private Eraser eraser;
+    /** The skewed store's JVM clock, stepped by up to 80 s now and then, after its measurements; null in memory. */
+    private SteppableClock stepped;
     private final MongoCollection<Document> heads;
     private volatile boolean stopping;
 
@@ -204,13 +218,19 @@ final class HistoryRun {
         Random random = new Random(config.seed());
         Duration skew = Duration.ofMillis((2_000 + random.nextInt(4_001)) * (random.nextBoolean() ? 1 : -1));
         HistoryRun run = new HistoryRun(config, direct.getDatabase(database).getCollection("conversations"));
+        CommandHooks hooks = new CommandHooks();
         try (FaultInjectingProxy proxy = new FaultInjectingProxy(port);
-                MongoClient proxied = MongoClients.create(proxy.clientSettings(Duration.ofSeconds(2)))) {
+                MongoClient proxied = MongoClients.create(proxy.clientSettings(Duration.ofSeconds(2)));
+                FaultInjectingProxy eraseProxy = new FaultInjectingProxy(port);
+                MongoClient erasing = hooks.client(eraseProxy.connectionString())) {
+            run.eraser = new Eraser(target("erasing", builder(config, database).client(erasing).createIndexes(false).build()),
+                    eraseProxy, hooks);
             run.targets.add(target("direct", builder(config, database).client(direct).build()));
             run.targets.add(target("proxied", builder(config, database).client(proxied).maxAttempts(3)
                     .createIndexes(false).build()));
+            run.stepped = new SteppableClock(skew);
             run.targets.add(target("skewed", builder(config, database).client(direct)
-                    .clock(Clock.offset(Clock.systemUTC(), skew)).createIndexes(false).build()));
+                    .clock(run.stepped).createIndexes(false).build()));
             proxy.startRandom(new RandomFaults(random.nextLong(), 0.005, 0.008, 0.005, 0.0002,
                     Duration.ofMillis(1_500), Duration.ofMillis(4_000), Duration.ofSeconds(3)));
             int opsPerWorker = run.runWorkers(proxy::stopRandom);
@@ -265,6 +285,10 @@ final class HistoryRun {
             t.turns().close();
             t.store().close();
         });
+        if (eraser != null) {
+            eraser.target().turns().close();
+            eraser.target().store().close();
+        }
     }
 
     private static MongoConversationStore.Builder builder(Config config, String database) {
@@ -381,7 +405,8 @@ final class HistoryRun {
             } catch (Exception e) {
                 outcome = Outcome.UNKNOWN;
                 failure = e.getClass().getSimpleName() + ": " + e.getMessage();
-                unexpected = !retryable(e);
+                // an append id applied before an erasure: the caller learns it, nothing is written
+                unexpected = !retryable(e) && !(e instanceof AppendErasedException);
             }
             Op op = new Op(id(name), kind, session, store, invoked, history.tick(), outcome, failure, unexpected, effect);
             history.add(op);
@@ -425,6 +450,7 @@ final class HistoryRun {
             weigh(Kind.HEADER, 3);
             weigh(Kind.DELETE, 2);
             weigh(Kind.LEASE, 6);
+            weigh(Kind.ERASE_RETRY, 2);
             if (heads != null) {
                 weigh(Kind.EXPIRE, 1);
                 weigh(Kind.SWEEP, 1);
@@ -476,6 +502,7 @@ final class HistoryRun {
                     lease(t, session);
                     return null;
                 });
+                case ERASE_RETRY -> appendAcrossDelete(name, erasable);
                 case OLD_FIXED -> record(name, Kind.OLD_FIXED, session, "raw",
                         () -> oldFixedHandler(session, id(name)), oldAppend(id(name)));
                 case OLD_V1 -> record(name, Kind.OLD_V1, session, "raw",
@@ -519,6 +546,42 @@ final class HistoryRun {
                 repeatNow.add(request);
             } else if (!op.ok() || random.nextInt(4) == 0) {
                 remember(repeatLater, new Remembered(request, appendsTo(request.sessionId()).get()));
+            }
+        }
+
+        /**
+         * An append applied, its reply lost, then a read and a delete of its session, then the
+         * store's retry: the retry must never write the erased message again. On MongoDB the proxy
+         * and the hooks of {@link Eraser} do it inside the store's own call; in memory the call is
+         * played as the library plays it (apply, lose the reply, retry with the same request).
+         */
+        private void appendAcrossDelete(String name, String session) {
+            AppendRequest request = AppendRequest.builder(session, LANGUAGE).appendId(id(name))
+                    .messages(message(id(name) + "-m0", Role.USER)).build();
+            Target direct = targets.get(0);
+            Runnable readThenErase = () -> {
+                record(name + "-seen", Kind.RECENT, session, direct, () -> recent(direct, session, 10));
+                record(name + "-erase", Kind.DELETE, session, direct,
+                        () -> new Deleted(direct.store().deleteConversation(session)));
+            };
+            List<String> texts = List.of(id(name) + "-m0");
+            appendsTo(session).incrementAndGet();
+            if (eraser == null) {
+                record(name, Kind.ERASE_RETRY, session, direct.name(), () -> {
+                    direct.store().appendMessages(request);
+                    readThenErase.run();
+                    AppendResult r = direct.store().appendMessages(request); // the retry after the lost reply
+                    return new Append(request.appendId(), texts, r.firstSequence(), r.duplicate());
+                }, new Append(request.appendId(), texts, -1, null));
+                return;
+            }
+            synchronized (eraser) {
+                eraser.proxy().arm(Fault.DROP_REPLY_AFTER_APPLY, "findAndModify", 1);
+                eraser.hooks().afterFailure(CommandHooks.command("findAndModify", "conversations"), readThenErase);
+                record(name, Kind.ERASE_RETRY, session, eraser.target().name(), () -> {
+                    AppendResult r = eraser.target().store().appendMessages(request);
+                    return new Append(request.appendId(), texts, r.firstSequence(), r.duplicate());
+                }, new Append(request.appendId(), texts, -1, null));
             }
         }
 
@@ -573,6 +636,10 @@ final class HistoryRun {
         }
 
         private void lease(Target t, String session) {
+            if (stepped != null && random.nextInt(10) == 0) {
+                // NTP or an operator steps the JVM's clock: leases and timestamps must not follow it
+                stepped.step(Duration.ofMillis((1 + random.nextInt(80_000)) * (random.nextBoolean() ? 1L : -1L)));
+            }
             String holder = "w" + index;
             Duration duration = Duration.ofMillis(100 + random.nextInt(900));
             switch (random.nextInt(3)) {

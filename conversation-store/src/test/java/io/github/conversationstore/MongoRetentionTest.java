@@ -25,9 +25,16 @@ class MongoRetentionTest extends EmbeddedMongoTestBase {
     /** A clock the test moves by hand. */
     static final class ManualClock extends Clock {
         private volatile Instant now = Instant.parse("2026-11-28T12:00:00Z");
+        private volatile long advancedNanos;
 
         void advance(Duration d) {
             now = now.plus(d);
+            advancedNanos += d.toNanos();
+        }
+
+        /** The monotonic clock moved with this one: the server's time is extrapolated with it. */
+        long nanos() {
+            return System.nanoTime() + advancedNanos;
         }
 
         @Override
@@ -83,7 +90,8 @@ class MongoRetentionTest extends EmbeddedMongoTestBase {
         MongoCollection<Document> heads = client.getDatabase("retention").getCollection(collection);
         MongoCollection<Document> archive = client.getDatabase("retention").getCollection(collection + "_archive");
         try (MongoConversationStore store = MongoConversationStore.builder().client(client).database("retention")
-                .collection(collection).clock(clock).maxHeadMessages(6).expireAfterInactivity(expiry).build()) {
+                .collection(collection).clock(clock).nanoTime(clock::nanos).maxHeadMessages(6)
+                .expireAfterInactivity(expiry).build()) {
             for (int i = 0; i < 40; i += 4) {
                 store.appendMessages("idle", "en", batch(i, 4));
                 store.appendMessages("active", "en", batch(i, 4));
