@@ -41,6 +41,8 @@ final class TurnRun {
     private TokenUsage usage = TokenUsage.UNKNOWN;
     /** When ({@link System#nanoTime()}) the command that last took or extended the lease was sent. */
     private long extendedAt;
+    /** Whether the store did not answer: then the lease is left to expire. */
+    private boolean storeUnreachable;
 
     TurnRun(TurnSettings settings, CallRunner runner, TurnRequest turn) {
         this.settings = settings;
@@ -54,17 +56,28 @@ final class TurnRun {
         acquireLease();
         try {
             return runUnderLease();
+        } catch (ConversationStoreUnavailableException e) {
+            // the store did not answer within its deadline: the release would wait a second one, so
+            // it is left to the lease's expiry
+            storeUnreachable = true;
+            throw e;
         } finally {
-            // release even when interrupted: a driver refuses I/O on an interrupted thread
-            boolean interrupted = Thread.interrupted();
-            try {
-                store.releaseLease(turn.sessionId(), holder);
-            } catch (ConversationStoreException e) {
-                // the lease expires on its own
-            } finally {
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
+            if (!storeUnreachable) {
+                release();
+            }
+        }
+    }
+
+    private void release() {
+        // release even when interrupted: a driver refuses I/O on an interrupted thread
+        boolean interrupted = Thread.interrupted();
+        try {
+            store.releaseLease(turn.sessionId(), holder);
+        } catch (ConversationStoreException e) {
+            // the lease expires on its own
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -73,8 +86,12 @@ final class TurnRun {
         String replyId = StepIds.reply(turn.turnId());
         Message user = new Message(StepIds.user(turn.turnId()), Role.USER, turn.userText(), settings.clock().instant(),
                 Map.of());
+        // recognized however many appends came since: a turn retried late is replayed, never run again
+        long sent = System.nanoTime();
         AppendResult appended = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
-                .appendId(user.id()).leaseHolder(holder).messages(user).build());
+                .appendId(user.id()).leaseHolder(holder).renewLease(settings.leaseDuration()).dedupBeyondWindow(true)
+                .messages(user).build());
+        extendedAt = sent;
         storedUser = new StoredMessage(appended.firstSequence(), user);
         if (appended.duplicate()) {
             // a retried turn: resume after what its earlier calls stored
@@ -136,8 +153,11 @@ final class TurnRun {
 
     /** Appends one step of the turn under its own id, fenced; a repeat gives back the stored message. */
     private Step appendStep(Message message) {
+        long sent = System.nanoTime();
         AppendResult result = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
-                .appendId(message.id()).leaseHolder(holder).messages(message).build());
+                .appendId(message.id()).leaseHolder(holder).renewLease(settings.leaseDuration()).messages(message)
+                .build());
+        extendedAt = sent; // a fenced append that renews extends the lease, a duplicate too
         if (result.duplicate()) {
             List<StoredMessage> existing = store.readMessages(turn.sessionId(), result.firstSequence(), 1);
             if (!existing.isEmpty()) {
@@ -377,6 +397,8 @@ final class TurnRun {
 
     private boolean tryAcquireLease() {
         long sent = System.nanoTime();
+        // not keyed by the turn id: taking over a live lease of the same turn would also fence out a
+        // concurrent respond of that turn that is still working (a double click), making it fail
         boolean taken = store.tryAcquireLease(turn.sessionId(), turn.language(), holder, settings.leaseDuration());
         if (taken) {
             extendedAt = sent;
@@ -402,7 +424,7 @@ final class TurnRun {
         if (store.renewLease(turn.sessionId(), holder, settings.leaseDuration())) {
             extendedAt = sent;
         } else {
-            throw new ConversationBusyException("turn " + turn.turnId() + " lost the lease of session '"
+            throw new LeaseLostException("turn " + turn.turnId() + " lost the lease of session '"
                     + turn.sessionId() + "' (it expired and another turn took it): retry with the same turn id");
         }
     }
