@@ -30,8 +30,9 @@ import java.util.function.Consumer;
  *   <li>if a previous call with this turn id already stored the reply, return it;</li>
  *   <li>read the window (the last messages before the user's, within a message count and a
  *       character budget, tool pairs kept whole: {@link ToolPairs}) and call the provider with a
- *       timeout, retrying failures it marks retryable with exponential backoff, renewing the lease
- *       before each attempt;</li>
+ *       timeout, retrying failures it marks retryable with exponential backoff; before an attempt
+ *       the lease is renewed if what is left of it would not cover the attempt's timeout (every
+ *       fenced append extends it too, so a quick turn makes no renewal);</li>
  *   <li>if the reply asks for {@linkplain Builder#tools(Tool...) tools}: store it under the append id
  *       {@code turnId + ":s" + step}, run each call (with a timeout and retries) and store its result
  *       under {@code turnId + ":s" + step + ":r" + index} as soon as it is known, then call the
@@ -40,7 +41,8 @@ import java.util.function.Consumer;
  *   <li>every append is fenced by the lease ({@link AppendRequest.Builder#leaseHolder(String)}): a
  *       turn that lost its lease, however late its write arrives, is refused with
  *       {@link LeaseLostException} instead of writing after a later turn;</li>
- *   <li>release the lease.</li>
+ *   <li>release the lease (unless the store did not answer: then the lease expires, so that
+ *       {@code respond} fails within the store's one deadline).</li>
  * </ol>
  * When the provider finally fails, {@link ReplyFailedException} is thrown, the user's message stays
  * stored, and calling {@link #respond(TurnRequest)} again with the same turn id completes the turn.
@@ -50,10 +52,14 @@ import java.util.function.Consumer;
  * never run again, and a call whose result is missing (its process died, or the tool kept failing
  * in a retryable way) is run again with the same {@linkplain ToolInvocation#idempotencyKey()
  * idempotency key}. So a tool runs at least once per call, and the conversation holds every step
- * exactly once. A call of a tool nobody offered, a call whose arguments are not a JSON object, and a
- * tool failure that is not retryable are stored as error results the model reads, and the turn goes on.
+ * exactly once; a turn id is recognized however many appends came since. In one service a call
+ * never has two runs at once: a run that timed out and goes on anyway is waited for before the
+ * call runs again. A call of a tool nobody offered, a call whose arguments are not one strict JSON
+ * object ({@link ToolInvocation#argumentsAreJsonObject()}), and a tool failure that is not retryable
+ * are stored as error results the model reads, and the turn goes on.
  *
- * <p>Thread-safe. Close it to stop the threads that run provider calls.
+ * <p>Thread-safe. At most 64 provider calls and tool runs are under way at once. Close it to stop
+ * the threads that run them.
  *
  * @since 0.1.0
  */
