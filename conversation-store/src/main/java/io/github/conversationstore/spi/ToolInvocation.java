@@ -58,56 +58,16 @@ public record ToolInvocation(String sessionId, String turnId, int step, String c
     }
 
     /**
-     * Whether the arguments are the text of a JSON object, as tool inputs must be. The turn service
-     * does not run a call whose arguments are not: it stores an error result for the model instead.
+     * Whether the arguments are the text of one strict JSON object (RFC 8259), as tool inputs must
+     * be: nothing but whitespace after it, no member name twice in one object, nesting at most 100
+     * levels, and no relaxed forms (single quotes, unquoted names, comments, trailing commas,
+     * {@code NaN}, leading zeros, raw control characters in strings, extended JSON such as
+     * {@code ObjectId(..)}). The turn service does not run a call whose arguments are not: it stores
+     * an error result for the model instead, which can then call again with valid arguments.
      *
-     * @return whether {@link #arguments()} is a JSON object
+     * @return whether {@link #arguments()} is one strict JSON object
      */
     public boolean argumentsAreJsonObject() {
-        return isJsonObject(arguments);
-    }
-
-    /** Deepest nesting of objects and arrays accepted: MongoDB's own limit for documents. */
-    private static final int MAX_NESTING = 100;
-
-    /**
-     * Whether {@code json} is the text of a JSON object (the driver's JSON reader decides), nesting
-     * at most {@value #MAX_NESTING} levels: a recursive reader must not be made to overflow its stack
-     * by what a model wrote.
-     */
-    static boolean isJsonObject(String json) {
-        if (nesting(json) > MAX_NESTING) {
-            return false;
-        }
-        try {
-            org.bson.BsonDocument.parse(json);
-            return true;
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
-
-    /** The deepest nesting of brackets and braces outside strings, counted without recursion. */
-    private static int nesting(String json) {
-        int depth = 0;
-        int deepest = 0;
-        boolean inString = false;
-        for (int i = 0; i < json.length(); i++) {
-            char c = json.charAt(i);
-            if (inString) {
-                if (c == '\\') {
-                    i++;
-                } else if (c == '"') {
-                    inString = false;
-                }
-            } else if (c == '"') {
-                inString = true;
-            } else if (c == '{' || c == '[') {
-                deepest = Math.max(deepest, ++depth);
-            } else if (c == '}' || c == ']') {
-                depth--;
-            }
-        }
-        return deepest;
+        return StrictJson.isObject(arguments);
     }
 }

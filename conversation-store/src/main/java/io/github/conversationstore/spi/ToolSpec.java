@@ -32,8 +32,8 @@ public record ToolSpec(String name, String description, String inputSchema) {
             throw new IllegalArgumentException("description must not be blank");
         }
         Objects.requireNonNull(inputSchema, "inputSchema");
-        if (!ToolInvocation.isJsonObject(inputSchema)) {
-            throw new IllegalArgumentException("inputSchema must be a JSON object, was '" + inputSchema + "'");
+        if (!StrictJson.isObject(inputSchema)) {
+            throw new IllegalArgumentException("inputSchema must be one strict JSON object, was '" + inputSchema + "'");
         }
     }
 }

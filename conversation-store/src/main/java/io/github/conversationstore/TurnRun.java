@@ -1,0 +1,431 @@
+package io.github.conversationstore;
+
+import io.github.conversationstore.spi.Reply;
+import io.github.conversationstore.spi.ReplyProviderException;
+import io.github.conversationstore.spi.ReplyRequest;
+import io.github.conversationstore.spi.StoreListener;
+import io.github.conversationstore.spi.TokenUsage;
+import io.github.conversationstore.spi.Tool;
+import io.github.conversationstore.spi.ToolException;
+import io.github.conversationstore.spi.ToolInvocation;
+import io.github.conversationstore.spi.ToolOutput;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One turn in progress: its lease holder, its stored user message, the steps stored so far and the
+ * tokens used. Made for one {@link TurnService#respond(TurnRequest)} call and thrown away after it.
+ * Not thread-safe (one caller's thread runs it).
+ */
+final class TurnRun {
+    /** Messages read per page when a retried turn looks for what it stored before. */
+    private static final int TURN_PAGE = 200;
+    /** Lease left, beyond an attempt's timeout, below which the lease is renewed before the attempt. */
+    private static final long LEASE_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final TurnSettings settings;
+    private final CallRunner runner;
+    private final TurnRequest turn;
+    private final ConversationStore store;
+    private final String holder = UUID.randomUUID().toString();
+    private final List<StoredMessage> steps = new ArrayList<>();
+    private StoredMessage storedUser;
+    private TokenUsage usage = TokenUsage.UNKNOWN;
+    /** When ({@link System#nanoTime()}) the command that last took or extended the lease was sent. */
+    private long extendedAt;
+    /** Whether the store did not answer: then the lease is left to expire. */
+    private boolean storeUnreachable;
+
+    TurnRun(TurnSettings settings, CallRunner runner, TurnRequest turn) {
+        this.settings = settings;
+        this.runner = runner;
+        this.turn = turn;
+        this.store = settings.store();
+    }
+
+    /** Takes the session's lease, runs the turn, and gives the lease back. */
+    TurnResult run() {
+        acquireLease();
+        try {
+            return runUnderLease();
+        } catch (ConversationStoreUnavailableException e) {
+            // the store did not answer within its deadline: the release would wait a second one, so
+            // it is left to the lease's expiry
+            storeUnreachable = true;
+            throw e;
+        } finally {
+            if (!storeUnreachable) {
+                release();
+            }
+        }
+    }
+
+    private void release() {
+        // release even when interrupted: a driver refuses I/O on an interrupted thread
+        boolean interrupted = Thread.interrupted();
+        try {
+            store.releaseLease(turn.sessionId(), holder);
+        } catch (ConversationStoreException e) {
+            // the lease expires on its own
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private TurnResult runUnderLease() {
+        String replyId = StepIds.reply(turn.turnId());
+        Message user = new Message(StepIds.user(turn.turnId()), Role.USER, turn.userText(), settings.clock().instant(),
+                Map.of());
+        // recognized however many appends came since: a turn retried late is replayed, never run again
+        long sent = System.nanoTime();
+        AppendResult appended = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
+                .appendId(user.id()).leaseHolder(holder).renewLease(settings.leaseDuration()).dedupBeyondWindow(true)
+                .messages(user).build());
+        extendedAt = sent;
+        storedUser = new StoredMessage(appended.firstSequence(), user);
+        if (appended.duplicate()) {
+            // a retried turn: resume after what its earlier calls stored
+            List<StoredMessage> stored = turnMessages(appended.firstSequence(), replyId);
+            if (!stored.isEmpty() && stored.get(0).message().id().equals(user.id())) {
+                storedUser = stored.remove(0);
+            }
+            if (!stored.isEmpty() && stored.get(stored.size() - 1).message().id().equals(replyId)) {
+                StoredMessage reply = stored.remove(stored.size() - 1);
+                return new TurnResult(turn.turnId(), storedUser, reply, true, TokenUsage.UNKNOWN, stored);
+            }
+            steps.addAll(stored);
+        }
+        List<StoredMessage> window = window(storedUser.sequence());
+        int step = (int) steps.stream().filter(m -> m.role() == Role.ASSISTANT).count();
+        while (true) {
+            runPendingCalls(step);
+            if (step >= settings.maxSteps()) {
+                throw new ReplyFailedException("turn " + turn.turnId() + " of session '" + turn.sessionId()
+                        + "': the model still asked for tools after " + settings.maxSteps() + " steps (maxSteps); every"
+                        + " call it made has its result stored, and the conversation stays valid", turn.turnId(), false,
+                        null);
+            }
+            ReplyRequest request = new ReplyRequest(turn.sessionId(), turn.language(), window, storedUser.message(),
+                    settings.mode(), turn.turnId(), steps, settings.toolSpecs());
+            Reply reply = callProvider(request);
+            usage = new TokenUsage(usage.inputTokens() + reply.usage().inputTokens(),
+                    usage.outputTokens() + reply.usage().outputTokens());
+            step++;
+            boolean last = reply.toolCalls().isEmpty();
+            String id = last ? replyId : StepIds.calls(turn.turnId(), step);
+            Message message;
+            try {
+                message = new Message(id, Role.ASSISTANT, reply.parts(), settings.clock().instant(), reply.attributes(),
+                        replyMetadata(reply));
+            } catch (IllegalArgumentException e) {
+                throw providerFailed(request, 1, false, "it returned an unusable reply: " + e.getMessage(), e);
+            }
+            // fenced: if this turn lost its lease (a pause longer than the lease), the write is
+            // refused rather than stored after a later turn's messages; a fenced append needs no
+            // renewal before it (the fence checks the holder, not the time)
+            Step stored;
+            try {
+                stored = appendStep(message);
+            } catch (IllegalArgumentException tooLarge) {
+                // over a size limit of the store: nothing was stored, and asking again would not help
+                throw providerFailed(request, 1, false, "its reply could not be stored: " + tooLarge.getMessage(), tooLarge);
+            }
+            settings.hook().accept(last ? TurnService.STEP_REPLY_STORED : TurnService.STEP_CALLS_STORED);
+            if (last) {
+                return new TurnResult(turn.turnId(), storedUser, stored.message(), stored.duplicate(), usage, steps);
+            }
+            steps.add(stored.message());
+        }
+    }
+
+    /** A stored step, and whether an earlier call had stored it. */
+    private record Step(StoredMessage message, boolean duplicate) {}
+
+    /** Appends one step of the turn under its own id, fenced; a repeat gives back the stored message. */
+    private Step appendStep(Message message) {
+        long sent = System.nanoTime();
+        AppendResult result = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
+                .appendId(message.id()).leaseHolder(holder).renewLease(settings.leaseDuration()).messages(message)
+                .build());
+        extendedAt = sent; // a fenced append that renews extends the lease, a duplicate too
+        if (result.duplicate()) {
+            List<StoredMessage> existing = store.readMessages(turn.sessionId(), result.firstSequence(), 1);
+            if (!existing.isEmpty()) {
+                return new Step(existing.get(0), true);
+            }
+        }
+        return new Step(new StoredMessage(result.firstSequence(), message), result.duplicate());
+    }
+
+    /**
+     * The turn's messages from its user message on, in order: its own ids only (another writer's or
+     * another turn's messages in between are not the turn's), up to and including its reply if stored.
+     */
+    private List<StoredMessage> turnMessages(long userSequence, String replyId) {
+        List<StoredMessage> out = new ArrayList<>();
+        long from = userSequence;
+        while (true) {
+            List<StoredMessage> page = store.readMessages(turn.sessionId(), from, TURN_PAGE);
+            for (StoredMessage m : page) {
+                if (StepIds.isOfTurn(turn.turnId(), m.message().id())) {
+                    out.add(m);
+                    if (m.message().id().equals(replyId)) {
+                        return out;
+                    }
+                }
+            }
+            if (page.size() < TURN_PAGE) {
+                return out;
+            }
+            from = page.get(page.size() - 1).sequence() + 1;
+        }
+    }
+
+    /**
+     * Runs the calls of the turn's last assistant step that have no stored result, storing each
+     * result as soon as it is known.
+     */
+    private void runPendingCalls(int step) {
+        int callsAt = -1;
+        for (int i = steps.size() - 1; i >= 0 && callsAt < 0; i--) {
+            if (steps.get(i).role() == Role.ASSISTANT) {
+                callsAt = i;
+            }
+        }
+        if (callsAt < 0) {
+            return;
+        }
+        Set<String> answered = new HashSet<>();
+        for (StoredMessage m : steps.subList(callsAt + 1, steps.size())) {
+            m.message().toolResults().forEach(r -> answered.add(r.callId()));
+        }
+        List<Part.ToolCall> calls = steps.get(callsAt).message().toolCalls();
+        for (int i = 0; i < calls.size(); i++) {
+            Part.ToolCall call = calls.get(i);
+            if (answered.contains(call.callId())) {
+                continue;
+            }
+            Part.ToolResult result = runTool(step, call);
+            settings.hook().accept(TurnService.STEP_TOOL_RAN);
+            String id = StepIds.result(turn.turnId(), step, i);
+            Step stored;
+            try {
+                stored = appendStep(toolMessage(id, result));
+            } catch (IllegalArgumentException tooLarge) {
+                // nothing was stored: say so to the model rather than fail the turn on every retry
+                stored = appendStep(toolMessage(id, Part.ToolResult.error(call.callId(), call.name(),
+                        "the tool's result could not be stored: " + tooLarge.getMessage())));
+            }
+            steps.add(stored.message());
+            settings.hook().accept(TurnService.STEP_RESULT_STORED);
+        }
+    }
+
+    private Message toolMessage(String id, Part.ToolResult result) {
+        return new Message(id, Role.TOOL, List.of(result), settings.clock().instant(), Map.of(), Map.of());
+    }
+
+    /**
+     * Runs one call with the tool's timeout and retries; a failure the model should read becomes an
+     * error result, one that may pass fails the turn (resumable by its id).
+     */
+    private Part.ToolResult runTool(int step, Part.ToolCall call) {
+        int[] attempts = {0};
+        Observers observers = settings.observers();
+        String session = observers.session(turn.sessionId());
+        return observers.observe(() -> runTool(step, call, attempts), (result, start, outcome) ->
+                observers.emit(l -> l.onToolCall(new StoreListener.ToolCall(session, call.name(),
+                        settings.tools().containsKey(call.name()), attempts[0], Observers.startOf(start),
+                        Observers.since(start), result != null && result.error() ? "error_result" : outcome))));
+    }
+
+    private Part.ToolResult runTool(int step, Part.ToolCall call, int[] attempts) {
+        Tool tool = settings.tools().get(call.name());
+        if (tool == null) {
+            return Part.ToolResult.error(call.callId(), call.name(), "no tool named '" + call.name()
+                    + "'; the tools are " + settings.tools().keySet());
+        }
+        ToolInvocation first = invocation(step, call, 1);
+        if (!first.argumentsAreJsonObject()) {
+            return Part.ToolResult.error(call.callId(), call.name(), "the arguments are not a JSON object: "
+                    + call.arguments());
+        }
+        CallRunner.Policy policy = new CallRunner.Policy("tool " + call.name(), settings.maxToolAttempts(),
+                settings.toolTimeout(), "no result within " + settings.toolTimeout());
+        CallRunner.Outcome<ToolOutput> ran = runner.call(policy, turn.sessionId() + "\u0000" + first.idempotencyKey(),
+                attempt -> {
+                    ToolInvocation invocation = invocation(step, call, attempt);
+                    return () -> tool.run(invocation);
+                }, TurnRun::toolFailure, attempt -> coverAttempt(settings.toolTimeout()), attempts);
+        if (ran.succeeded()) {
+            ToolOutput output = ran.value();
+            return output == null
+                    ? Part.ToolResult.error(call.callId(), call.name(), "the tool returned nothing")
+                    : new Part.ToolResult(call.callId(), call.name(), output.content(), output.json(), false);
+        }
+        CallRunner.Failure failure = ran.failure();
+        if (!failure.retryable()) {
+            return Part.ToolResult.error(call.callId(), call.name(), failure.reason());
+        }
+        throw new ReplyFailedException("tool '" + call.name() + "' (call " + call.callId() + ") of turn " + turn.turnId()
+                + " in session '" + turn.sessionId() + "' failed after " + ran.attempts() + " attempt(s): "
+                + failure.reason() + "; the turn's steps so far are stored: retry with the same turn id to run the call"
+                + " again with the same idempotency key", turn.turnId(), true, failure.cause());
+    }
+
+    private ToolInvocation invocation(int step, Part.ToolCall call, int attempt) {
+        return new ToolInvocation(turn.sessionId(), turn.turnId(), step, call.callId(), call.name(), call.arguments(),
+                attempt);
+    }
+
+    private static CallRunner.Failure toolFailure(Throwable failure) {
+        if (failure instanceof ToolException e) {
+            return new CallRunner.Failure(e, e.isRetryable(), String.valueOf(e.getMessage()));
+        }
+        return new CallRunner.Failure(failure, false, "the tool failed: " + failure.getClass().getSimpleName() + ": "
+                + failure.getMessage());
+    }
+
+    /** The reply's metadata, with its token usage under {@link Message#USAGE} when the provider reported it. */
+    private static Map<String, Object> replyMetadata(Reply reply) {
+        if (reply.usage().equals(TokenUsage.UNKNOWN)) {
+            return reply.metadata();
+        }
+        Map<String, Object> metadata = new LinkedHashMap<>(reply.metadata());
+        metadata.put(Message.USAGE, Map.of("inputTokens", reply.usage().inputTokens(),
+                "outputTokens", reply.usage().outputTokens()));
+        return metadata;
+    }
+
+    /** The last messages before {@code userSequence}, within the message count and character budget. */
+    private List<StoredMessage> window(long userSequence) {
+        if (settings.windowMessages() == 0 || userSequence == 0) {
+            return List.of();
+        }
+        long from = Math.max(0, userSequence - settings.windowMessages());
+        List<StoredMessage> recent = store.readMessages(turn.sessionId(), from, (int) (userSequence - from));
+        // the latest messages whose parts fit the budget together; a message that does not fit ends
+        // the window (it and everything older are left out): a window never exceeds its budget
+        long chars = 0;
+        int start = recent.size();
+        while (start > 0) {
+            long next = PromptChars.of(recent.get(start - 1).message());
+            if (chars + next > settings.windowChars()) {
+                break;
+            }
+            chars += next;
+            start--;
+        }
+        return ToolPairs.keepWhole(recent.subList(start, recent.size()));
+    }
+
+    private Reply callProvider(ReplyRequest request) {
+        int[] attempts = {0};
+        Observers observers = settings.observers();
+        String session = observers.session(request.sessionId());
+        return observers.observe(() -> callProvider(request, attempts), (reply, start, outcome) -> {
+            Object model = reply == null ? null : reply.metadata().get(Message.MODEL);
+            observers.emit(l -> l.onProviderCall(new StoreListener.ProviderCall(session, settings.provider().name(),
+                    model instanceof String name ? name : "", attempts[0],
+                    reply == null ? TokenUsage.UNKNOWN : reply.usage(), reply == null ? 0 : reply.toolCalls().size(),
+                    Observers.startOf(start), Observers.since(start), outcome)));
+        });
+    }
+
+    private Reply callProvider(ReplyRequest request, int[] attempts) {
+        CallRunner.Policy policy = new CallRunner.Policy("provider " + settings.provider().name(),
+                settings.maxProviderAttempts(), settings.replyTimeout(), "no reply within " + settings.replyTimeout());
+        CallRunner.Outcome<Reply> called = runner.call(policy, null, attempt -> () -> settings.provider().reply(request),
+                failure -> new CallRunner.Failure(failure,
+                        failure instanceof ReplyProviderException e && e.isRetryable(), String.valueOf(failure.getMessage())),
+                attempt -> coverAttempt(settings.replyTimeout()), attempts);
+        if (called.succeeded()) {
+            if (called.value() == null) {
+                throw providerFailed(request, called.attempts(), false, "it returned null", null);
+            }
+            return called.value();
+        }
+        CallRunner.Failure failure = called.failure();
+        throw providerFailed(request, called.attempts(), failure.retryable(), failure.reason(), failure.cause());
+    }
+
+    private ReplyFailedException providerFailed(ReplyRequest request, int attempts, boolean retryable, String reason,
+            Throwable cause) {
+        return new ReplyFailedException("reply provider '" + settings.provider().name() + "' failed for session '"
+                + request.sessionId() + "', turn " + request.turnId() + " after " + attempts + " attempt(s): " + reason
+                + "; the user's message is stored: retry with the same turn id", request.turnId(), retryable, cause);
+    }
+
+    private void acquireLease() {
+        long start = System.nanoTime();
+        long deadline = start + settings.busyTimeout().toNanos();
+        long pause = TimeUnit.MILLISECONDS.toNanos(5);
+        boolean waited = false;
+        while (!tryAcquireLease()) {
+            waited = true;
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                leaseWait(start, true);
+                throw new ConversationBusyException("session '" + turn.sessionId() + "' is busy with another turn;"
+                        + " waited " + settings.busyTimeout() + " for it: retry turn " + turn.turnId() + " later");
+            }
+            LockSupport.parkNanos(Math.min(left, pause));
+            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        if (waited) {
+            leaseWait(start, false);
+        }
+    }
+
+    private void leaseWait(long start, boolean busy) {
+        Observers observers = settings.observers();
+        if (observers.active()) {
+            String session = observers.session(turn.sessionId());
+            observers.emit(l -> l.onLeaseWait(new StoreListener.LeaseWait(session, Observers.since(start), busy)));
+        }
+    }
+
+    private boolean tryAcquireLease() {
+        long sent = System.nanoTime();
+        // not keyed by the turn id: taking over a live lease of the same turn would also fence out a
+        // concurrent respond of that turn that is still working (a double click), making it fail
+        boolean taken = store.tryAcquireLease(turn.sessionId(), turn.language(), holder, settings.leaseDuration());
+        if (taken) {
+            extendedAt = sent;
+        }
+        return taken;
+    }
+
+    /**
+     * Before an attempt that may take {@code timeout}: renews the lease unless what is left of it
+     * (counted from when the command that last took or extended it was sent, so never more than the
+     * store gave) covers the attempt and a margin. A live turn so never loses its lease, and a
+     * quick turn makes no renewal at all.
+     */
+    private void coverAttempt(Duration timeout) {
+        long left = extendedAt + settings.leaseDuration().toNanos() - System.nanoTime();
+        if (left < timeout.toNanos() + LEASE_MARGIN_NANOS) {
+            renewOrFail();
+        }
+    }
+
+    private void renewOrFail() {
+        long sent = System.nanoTime();
+        if (store.renewLease(turn.sessionId(), holder, settings.leaseDuration())) {
+            extendedAt = sent;
+        } else {
+            throw new LeaseLostException("turn " + turn.turnId() + " lost the lease of session '"
+                    + turn.sessionId() + "' (it expired and another turn took it): retry with the same turn id");
+        }
+    }
+}

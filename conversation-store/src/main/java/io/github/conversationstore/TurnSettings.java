@@ -1,0 +1,43 @@
+package io.github.conversationstore;
+
+import io.github.conversationstore.spi.ReplyProvider;
+import io.github.conversationstore.spi.Tool;
+import io.github.conversationstore.spi.ToolSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * What a {@link TurnService.Builder} decided, immutable: the service and each turn it runs read it.
+ *
+ * @param tools the tools by name, in the order they were offered
+ * @param toolSpecs the tools' specs, in that order
+ * @param hook test seam called after each step of a turn
+ */
+record TurnSettings(
+        ConversationStore store,
+        ReplyProvider provider,
+        Duration replyTimeout,
+        int maxProviderAttempts,
+        Duration retryBackoff,
+        int windowMessages,
+        int windowChars,
+        Duration leaseDuration,
+        Duration busyTimeout,
+        String mode,
+        Clock clock,
+        Map<String, Tool> tools,
+        List<ToolSpec> toolSpecs,
+        Duration toolTimeout,
+        int maxToolAttempts,
+        int maxSteps,
+        Consumer<String> hook,
+        Observers observers) {
+
+    TurnSettings {
+        tools = Map.copyOf(tools);
+        toolSpecs = List.copyOf(toolSpecs);
+    }
+}
