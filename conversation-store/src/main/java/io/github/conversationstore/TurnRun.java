@@ -16,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -35,7 +34,8 @@ final class TurnRun {
     private final CallRunner runner;
     private final TurnRequest turn;
     private final ConversationStore store;
-    private final String holder = UUID.randomUUID().toString();
+    private final AbandonedLeases abandoned;
+    private final String holder;
     private final List<StoredMessage> steps = new ArrayList<>();
     private StoredMessage storedUser;
     private TokenUsage usage = TokenUsage.UNKNOWN;
@@ -44,16 +44,24 @@ final class TurnRun {
     /** Whether the store did not answer: then the lease is left to expire. */
     private boolean storeUnreachable;
 
-    TurnRun(TurnSettings settings, CallRunner runner, TurnRequest turn) {
+    TurnRun(TurnSettings settings, CallRunner runner, AbandonedLeases abandoned, TurnRequest turn) {
         this.settings = settings;
         this.runner = runner;
         this.turn = turn;
         this.store = settings.store();
+        this.abandoned = abandoned;
+        this.holder = abandoned.holderFor(turn);
     }
 
     /** Takes the session's lease, runs the turn, and gives the lease back. */
     TurnResult run() {
-        acquireLease();
+        try {
+            acquireLease();
+        } catch (RuntimeException | Error e) {
+            // busy, or the store did not answer (the take may have applied): keep the holder for a resume
+            abandoned.abandoned(turn, holder);
+            throw e;
+        }
         try {
             return runUnderLease();
         } catch (ConversationStoreUnavailableException e) {
@@ -62,19 +70,22 @@ final class TurnRun {
             storeUnreachable = true;
             throw e;
         } finally {
-            if (!storeUnreachable) {
-                release();
+            if (storeUnreachable || !release()) {
+                // a resume of this turn here takes this (dead) holder over, and so the lease at once
+                abandoned.abandoned(turn, holder);
             }
         }
     }
 
-    private void release() {
+    /** Gives the lease back; false if the store did not confirm it (the lease then expires on its own). */
+    private boolean release() {
         // release even when interrupted: a driver refuses I/O on an interrupted thread
         boolean interrupted = Thread.interrupted();
         try {
             store.releaseLease(turn.sessionId(), holder);
+            return true;
         } catch (ConversationStoreException e) {
-            // the lease expires on its own
+            return false;
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();

@@ -72,6 +72,7 @@ public final class TurnService implements AutoCloseable {
 
     private final TurnSettings settings;
     private final CallRunner runner;
+    private final AbandonedLeases abandonedLeases = new AbandonedLeases();
 
     private TurnService(TurnSettings settings) {
         this.settings = settings;
@@ -143,7 +144,7 @@ public final class TurnService implements AutoCloseable {
             observers.emit(l -> l.onTurnStart(new StoreListener.TurnStart(session, Instant.now())));
         }
         // the end of what the start opened goes to the listeners in reverse order (scopes close last-in first-out)
-        return observers.observe(() -> new TurnRun(settings, runner, turn).run(), (result, start, outcome) ->
+        return observers.observe(() -> new TurnRun(settings, runner, abandonedLeases, turn).run(), (result, start, outcome) ->
                 observers.emitReversed(l -> l.onTurn(new StoreListener.Turn(session, result == null ? 0 : toolSteps(result),
                         result != null && result.replayed(), result == null ? TokenUsage.UNKNOWN : result.usage(),
                         Observers.startOf(start), Observers.since(start), outcome))));

@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
  * Issue 20, item 2: with the server unreachable from just after a tool ran, {@code respond} took a
  * renewal's deadline and then a fresh one for the release. Now {@code respond} returns within one
  * store deadline (no renewal before the fenced append, no release once the store did not answer),
- * and the turn's resume from another process waits at most the lease. (Taking the lease back at
- * once by the turn id is not done: it would also fence out a live concurrent respond of the turn.)
+ * and the turn's resume from another process waits at most the lease. (In the same turn service the
+ * resume takes its lease back at once: {@link FailedTurnsOwnResumeRefusedBusyTest}.)
  */
 class SessionLockedAfterAnOutageTest extends EmbeddedMongoTestBase {
     private static final Duration OPERATION_TIMEOUT = Duration.ofSeconds(2);
