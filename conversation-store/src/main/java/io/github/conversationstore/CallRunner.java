@@ -171,7 +171,7 @@ final class CallRunner implements AutoCloseable {
                 LockSupport.parkNanos(Math.min(MAX_BACKOFF_NANOS, backoff.toNanos() << Math.min(attempt - 1, 20)));
             }
         }
-        Observers.LOG.log(Level.WARNING, policy.what() + " gave up after " + attempt + " attempts; last failure: "
+        Observers.LOG.log(Level.WARNING, policy.what() + " gave up after " + attempt + (attempt == 1 ? " attempt" : " attempts") + "; last failure: "
                 + StoreListener.outcome(failure.cause()));
         return new Outcome<>(null, failure, attempt);
     }

@@ -18,8 +18,8 @@ import java.util.Objects;
  *
  * @param sessionId the conversation's key
  * @param language the BCP 47 tag recorded when the conversation was created
- * @param createdAt when the conversation was created (milliseconds)
- * @param updatedAt when the last append was applied (milliseconds)
+ * @param createdAt when the conversation was created (to the millisecond)
+ * @param updatedAt when the last append was applied (to the millisecond)
  * @param messageCount how many messages the conversation holds; the next append starts at this
  *     sequence number
  * @param attributes the header attributes merged by appends, immutable

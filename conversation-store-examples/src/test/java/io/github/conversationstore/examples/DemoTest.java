@@ -66,7 +66,7 @@ class DemoTest {
                 .contains("#5 assistant")
                 .contains("Summary: original code: ");
         // the tool failure the demo causes on purpose is told in the story, not logged in its middle
-        assertThat(printed).contains("the library logs a warning, as it should: tool conjugate gave up after 1 attempts")
+        assertThat(printed).contains("the library logs a warning, as it should: tool conjugate gave up after 1 attempt;")
                 .doesNotContainPattern("(?m)^(WARNING|SEVERE|ERROR)\\b")
                 .doesNotContain("WARNING:").doesNotContain("SEVERE").doesNotContain("ERROR");
     }
