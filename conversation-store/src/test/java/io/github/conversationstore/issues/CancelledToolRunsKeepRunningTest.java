@@ -35,30 +35,22 @@ class CancelledToolRunsKeepRunningTest {
         AtomicInteger running = new AtomicInteger();
         AtomicInteger mostAtOnce = new AtomicInteger();
         AtomicInteger runs = new AtomicInteger();
-        Tool hung = new Tool() {
-            @Override
-            public ToolSpec spec() {
-                return new ToolSpec("hang", "Hangs.", "{\"type\":\"object\"}");
-            }
-
-            @Override
-            public ToolOutput run(ToolInvocation invocation) {
-                runs.incrementAndGet();
-                mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
-                try {
-                    while (true) {
-                        try {
-                            release.await();
-                            return ToolOutput.text("done");
-                        } catch (InterruptedException ignored) {
-                            // a tool that does not stop when asked
-                        }
+        Tool hung = Tool.of(new ToolSpec("hang", "Hangs.", "{\"type\":\"object\"}"), invocation -> {
+            runs.incrementAndGet();
+            mostAtOnce.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                while (true) {
+                    try {
+                        release.await();
+                        return ToolOutput.text("done");
+                    } catch (InterruptedException ignored) {
+                        // a tool that does not stop when asked
                     }
-                } finally {
-                    running.decrementAndGet();
                 }
+            } finally {
+                running.decrementAndGet();
             }
-        };
+        });
         ReplyProvider model = request -> request.steps().isEmpty()
                 ? new Reply(List.of(new Part.ToolCall("c1", "hang", "{}")), Map.of(), TokenUsage.UNKNOWN, Map.of())
                 : Reply.of("done");

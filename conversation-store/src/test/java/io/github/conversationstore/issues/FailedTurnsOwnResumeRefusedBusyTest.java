@@ -41,21 +41,13 @@ class FailedTurnsOwnResumeRefusedBusyTest extends EmbeddedMongoTestBase {
         String collection = "c" + System.nanoTime();
         try (FaultInjectingProxy proxy = new FaultInjectingProxy(server.port())) {
             AtomicInteger runs = new AtomicInteger();
-            Tool lookup = new Tool() {
-                @Override
-                public ToolSpec spec() {
-                    return new ToolSpec("lookup", "Looks up.", "{\"type\":\"object\"}");
+            Tool lookup = Tool.of(new ToolSpec("lookup", "Looks up.", "{\"type\":\"object\"}"), invocation -> {
+                if (runs.incrementAndGet() == 1) {
+                    // the outage begins right after the tool ran: every command of this collection is reset
+                    proxy.arm(FaultInjectingProxy.Fault.RESET_BEFORE_FORWARD, collection, 100_000);
                 }
-
-                @Override
-                public ToolOutput run(ToolInvocation invocation) {
-                    if (runs.incrementAndGet() == 1) {
-                        // the outage begins right after the tool ran: every command of this collection is reset
-                        proxy.arm(FaultInjectingProxy.Fault.RESET_BEFORE_FORWARD, collection, 100_000);
-                    }
-                    return ToolOutput.text("found");
-                }
-            };
+                return ToolOutput.text("found");
+            });
             ReplyProvider model = request -> request.steps().isEmpty()
                     ? new Reply(List.of(new Part.ToolCall("c1", "lookup", "{}")), Map.of(), TokenUsage.UNKNOWN, Map.of())
                     : Reply.of("done");

@@ -46,18 +46,10 @@ class RelaxedJsonToolArgumentsReachTheToolTest {
     })
     void respond_toolArgumentsNotStrictJson_errorResultAndTheToolNotRun(String arguments) {
         List<ToolInvocation> runs = new CopyOnWriteArrayList<>();
-        Tool book = new Tool() {
-            @Override
-            public ToolSpec spec() {
-                return new ToolSpec("book", "Books a day.", "{\"type\":\"object\"}");
-            }
-
-            @Override
-            public ToolOutput run(ToolInvocation invocation) {
-                runs.add(invocation);
-                return ToolOutput.text("booked");
-            }
-        };
+        Tool book = Tool.of(new ToolSpec("book", "Books a day.", "{\"type\":\"object\"}"), invocation -> {
+            runs.add(invocation);
+            return ToolOutput.text("booked");
+        });
         ReplyProvider model = request -> request.steps().isEmpty()
                 ? new Reply(List.of(new Part.ToolCall("c1", "book", arguments)), Map.of(), TokenUsage.UNKNOWN, Map.of())
                 : Reply.of("done");
@@ -80,18 +72,10 @@ class RelaxedJsonToolArgumentsReachTheToolTest {
     })
     void respond_strictJsonObjects_reachTheTool(String arguments) {
         List<ToolInvocation> runs = new CopyOnWriteArrayList<>();
-        Tool book = new Tool() {
-            @Override
-            public ToolSpec spec() {
-                return new ToolSpec("book", "Books a day.", "{\"type\":\"object\"}");
-            }
-
-            @Override
-            public ToolOutput run(ToolInvocation invocation) {
-                runs.add(invocation);
-                return ToolOutput.text("booked");
-            }
-        };
+        Tool book = Tool.of(new ToolSpec("book", "Books a day.", "{\"type\":\"object\"}"), invocation -> {
+            runs.add(invocation);
+            return ToolOutput.text("booked");
+        });
         ReplyProvider model = request -> request.steps().isEmpty()
                 ? new Reply(List.of(new Part.ToolCall("c1", "book", arguments)), Map.of(), TokenUsage.UNKNOWN, Map.of())
                 : Reply.of("done");

@@ -44,24 +44,16 @@ class SessionLockedAfterAnOutageTest extends EmbeddedMongoTestBase {
         FaultInjectingProxy proxy = new FaultInjectingProxy(server.port());
         String collection = "c" + System.nanoTime();
         AtomicInteger runs = new AtomicInteger();
-        Tool lookup = new Tool() {
-            @Override
-            public ToolSpec spec() {
-                return new ToolSpec("lookup", "Looks up.", "{\"type\":\"object\"}");
-            }
-
-            @Override
-            public ToolOutput run(ToolInvocation invocation) {
-                if (runs.incrementAndGet() == 1) {
-                    try {
-                        proxy.close(); // the first process loses the server right after the tool ran
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
+        Tool lookup = Tool.of(new ToolSpec("lookup", "Looks up.", "{\"type\":\"object\"}"), invocation -> {
+            if (runs.incrementAndGet() == 1) {
+                try {
+                    proxy.close(); // the first process loses the server right after the tool ran
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
-                return ToolOutput.text("found");
             }
-        };
+            return ToolOutput.text("found");
+        });
         ReplyProvider model = request -> request.steps().isEmpty()
                 ? new Reply(List.of(new Part.ToolCall("c1", "lookup", "{}")), Map.of(), TokenUsage.UNKNOWN, Map.of())
                 : Reply.of("done");

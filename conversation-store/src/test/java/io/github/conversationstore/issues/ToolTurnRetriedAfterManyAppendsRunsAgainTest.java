@@ -41,18 +41,10 @@ class ToolTurnRetriedAfterManyAppendsRunsAgainTest {
             Supplier<ConversationStore> factory) {
         AtomicInteger toolRuns = new AtomicInteger();
         AtomicInteger providerCalls = new AtomicInteger();
-        Tool lookup = new Tool() {
-            @Override
-            public ToolSpec spec() {
-                return new ToolSpec("lookup", "Looks up.", "{\"type\":\"object\"}");
-            }
-
-            @Override
-            public ToolOutput run(ToolInvocation invocation) {
-                toolRuns.incrementAndGet();
-                return ToolOutput.text("found");
-            }
-        };
+        Tool lookup = Tool.of(new ToolSpec("lookup", "Looks up.", "{\"type\":\"object\"}"), invocation -> {
+            toolRuns.incrementAndGet();
+            return ToolOutput.text("found");
+        });
         ReplyProvider model = request -> {
             providerCalls.incrementAndGet();
             return request.steps().isEmpty()

@@ -63,17 +63,9 @@ class WindowCharsCountsOnlyTextTest {
     @MethodSource("stores")
     void respond_earlierToolResultsFarOverTheBudget_everyWindowWithinIt(Supplier<ConversationStore> factory) {
         String big = "{\"rows\":\"" + "x".repeat(60_000) + "\"}";
-        Tool fetch = new Tool() {
-            @Override
-            public ToolSpec spec() {
-                return new ToolSpec("fetch", "Fetches rows.", "{\"type\":\"object\"}");
-            }
-
-            @Override
-            public ToolOutput run(ToolInvocation invocation) {
-                return ToolOutput.json(big);
-            }
-        };
+        Tool fetch = Tool.of(new ToolSpec("fetch", "Fetches rows.", "{\"type\":\"object\"}"), invocation -> {
+            return ToolOutput.json(big);
+        });
         List<ReplyRequest> requests = new CopyOnWriteArrayList<>();
         ReplyProvider model = request -> {
             requests.add(request);
