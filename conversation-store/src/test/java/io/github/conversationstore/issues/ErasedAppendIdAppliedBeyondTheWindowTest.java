@@ -62,4 +62,27 @@ class ErasedAppendIdAppliedBeyondTheWindowTest {
             assertThat(thrown).isInstanceOf(AppendErasedException.class);
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("stores")
+    @Disabled("finding: a dedupBeyondWindow retry of an append id that left the window before the delete is applied after it")
+    void appendIdThatLeftTheWindowBeforeTheDelete_retriedWithDedupBeyondWindow_isRefusedNotApplied(
+            Supplier<ConversationStore> factory) {
+        try (ConversationStore store = factory.get()) {
+            AppendRequest secret = AppendRequest.builder("s", "en").appendId("secret").dedupBeyondWindow(true)
+                    .messages(Message.user("my secret")).build();
+            store.appendMessages(secret);
+            for (int i = 0; i < 200; i++) {
+                store.appendMessages("s", "en", List.of(Message.user("old " + i)));
+            }
+            assertThat(store.appendMessages(secret).duplicate()).as("before the delete: a duplicate").isTrue();
+            store.deleteConversation("s");
+
+            Throwable thrown = catchThrowable(() -> store.appendMessages(secret));
+
+            assertThat(store.readMessages("s", 0, 1000)).extracting(StoredMessage::text).as("the erased message")
+                    .doesNotContain("my secret");
+            assertThat(thrown).isInstanceOf(AppendErasedException.class);
+        }
+    }
 }
