@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * more block of its loose ones, and keeps a copy of them all. Blocks are only cut to the window by a
  * move's packing, so when conversations are cleared before they reach a move (a "clear chat" used
  * often on one session id), every delete and revive adds blocks that are never dropped: the head
- * grows without bound (twice per cycle, with the copy), past the window of 64 fingerprints here,
+ * grows without bound (the live head holds the blocks twice, with the copy), past the window of 64 fingerprints here,
  * towards the head overhead reserve and in the end the 16 MB limit, and every append's regex filter
  * scans it all.
  */
