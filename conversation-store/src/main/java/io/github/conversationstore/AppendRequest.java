@@ -250,8 +250,8 @@ public record AppendRequest(
          * the session since (default false: within the dedup window, see
          * {@link InMemoryConversationStore.Builder#appendIdWindow(int)}). A repeat is then reported
          * as a duplicate with its original sequence numbers, or refused with
-         * {@link AppendConflictException} if its messages differ. Costs one more indexed read, for
-         * this append only: use it for appends that may be retried much later, such as a turn's first
+         * {@link AppendConflictException} if its messages differ. Costs two more reads (the head's
+         * position, then an indexed read of the archive), for this append only: use it for appends that may be retried much later, such as a turn's first
          * step.
          *
          * @param value whether to look the append id up beyond the window

@@ -92,16 +92,30 @@ final class MongoAppender {
                 "append " + request.appendId() + " to session '" + request.sessionId() + "'");
         boolean outcomeUnknown = false;
         RuntimeException last = null;
-        // an append id looked up beyond the window: one indexed read of the archive first
-        boolean archived = request.dedupBeyondWindow() && ctx.call(deadline, d -> d.archive()
-                .find(new Document(SESSION_ID, request.sessionId()).append(MESSAGES + "." + MessageCodec.APPEND_ID,
-                        request.appendId()))
-                .projection(Projections.include("_id")).first() != null);
+        boolean archived = false;
         for (int attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
             attempts[0] = attempt;
             try {
-                if (!(archived && attempt == 1)) {
-                    Optional<AppendResult> done = attempt(batch, null, deadline);
+                Object headSeqSeen = null;
+                archived = false;
+                if (request.dedupBeyondWindow()) {
+                    // an append id looked up beyond the window: the head's headSeq and generation, then one
+                    // indexed read of that generation's archive; the update is then guarded on that headSeq,
+                    // so a move between the reads and the update (carrying the id out of the head unseen)
+                    // makes it refused, and the next attempt looks again
+                    Document seen = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
+                            .projection(Projections.fields(Projections.include(HEAD_SEQ, GENERATION), Projections.excludeId()))
+                            .first();
+                    if (seen != null && seen.get(GENERATION) != null) {
+                        headSeqSeen = seen.get(HEAD_SEQ);
+                        archived = deadline.archive().find(new Document(SESSION_ID, request.sessionId())
+                                        .append(GENERATION, seen.get(GENERATION))
+                                        .append(MESSAGES + "." + MessageCodec.APPEND_ID, request.appendId()))
+                                .projection(Projections.include("_id")).first() != null;
+                    }
+                }
+                if (!archived) {
+                    Optional<AppendResult> done = attempt(batch, null, headSeqSeen, deadline);
                     if (done.isPresent()) {
                         return done.get();
                     }
@@ -159,8 +173,15 @@ final class MongoAppender {
      * id was proven absent. Empty means that no head matched (only possible when not upserting).
      */
     private Optional<AppendResult> attempt(Batch batch, Document guard, Deadline deadline) {
+        return attempt(batch, guard, null, deadline);
+    }
+
+    private Optional<AppendResult> attempt(Batch batch, Document guard, Object headSeqSeen, Deadline deadline) {
         AppendRequest request = batch.request();
         Document filter = new Document(SESSION_ID, request.sessionId());
+        if (headSeqSeen != null) {
+            filter.append(HEAD_SEQ, headSeqSeen);
+        }
         if (guard == null) {
             AppendKeys.absentFrom(filter, batch.key());
             filter.append(RECENT_APPENDS + "." + APPEND_ID, new Document("$ne", request.appendId()));

@@ -69,10 +69,10 @@ class TurnCommandsTest {
     }
 
     @Test
-    void respond_toolTurnOfOneCall_costsEightStoreCommands() {
-        // take the lease, the user's message (with the one indexed read that recognizes a turn id beyond
-        // the dedup window), the window, the call, its result, the reply, give the lease back (13 before
+    void respond_toolTurnOfOneCall_costsNineStoreCommands() {
+        // take the lease, the user's message (with the two reads that recognize a turn id beyond the
+        // dedup window: the head's headSeq, then the indexed archive lookup), the window, the call, its result, the reply, give the lease back (13 before
         // fenced appends went without renewals, and a quick turn without any)
-        assertThat(commandsPerToolTurn(10)).isEqualTo(8);
+        assertThat(commandsPerToolTurn(10)).isEqualTo(9);
     }
 }

@@ -13,7 +13,6 @@ import io.github.conversationstore.testing.EmbeddedMongoTestBase;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,7 +24,6 @@ import org.junit.jupiter.api.Test;
 class DedupBeyondWindowRepeatStoredTwiceAfterAMoveTest extends EmbeddedMongoTestBase {
 
     @Test
-    @Disabled("finding: a dedupBeyondWindow repeat racing a move to the archive is stored twice")
     void repeatBeyondTheWindow_whileAMoveCarriesTheOriginalToTheArchive_isADuplicate() {
         String collection = "dedupMove" + System.nanoTime();
         CommandHooks hooks = new CommandHooks();
