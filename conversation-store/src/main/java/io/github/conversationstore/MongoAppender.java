@@ -214,6 +214,11 @@ final class MongoAppender {
             filter.append(LEASE + "." + LEASE_HOLDER, request.leaseHolder());
         }
         List<String> erased = AppendKeys.erasedBlocks(tombstone);
+        // the newest blocks that hold the dedup window: older ones would pile up over delete-and-revive cycles
+        int keep = ctx.limits.appendIdWindow() / AppendKeys.BLOCK + 1;
+        if (erased.size() > keep) {
+            erased = List.copyOf(erased.subList(erased.size() - keep, erased.size()));
+        }
         Document update = update(batch);
         Document inserted = (Document) update.remove("$setOnInsert");
         update.get("$set", Document.class)

@@ -9,7 +9,6 @@ import java.util.List;
 import org.bson.BsonDocument;
 import org.bson.Document;
 import org.bson.RawBsonDocument;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,7 +23,6 @@ import org.junit.jupiter.api.Test;
 class HeadGrowsWithEveryDeleteAndReviveTest extends EmbeddedMongoTestBase {
 
     @Test
-    @Disabled("finding: the head grows without bound over delete/revive cycles (erased fingerprint blocks never cut)")
     void manyShortLives_deletedAndRevived_keepTheHeadBoundedByTheWindow() {
         String collection = "cycles" + System.nanoTime();
         try (MongoConversationStore store = MongoConversationStore.builder().client(client).database("review")
