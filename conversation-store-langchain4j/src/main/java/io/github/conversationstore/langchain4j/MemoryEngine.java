@@ -11,6 +11,7 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.internal.Appends;
 import io.github.conversationstore.internal.Ledger;
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
@@ -409,7 +410,7 @@ final class MemoryEngine {
             }
         }
         try {
-            store.appendMessages(pending.request);
+            Appends.appendAnew(store, pending.request);
         } catch (RuntimeException e) {
             for (ChatMessage m : messages) {
                 mark(m, session, pending);

@@ -5,6 +5,7 @@ import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.internal.Appends;
 import io.github.conversationstore.internal.Ledger;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -165,7 +166,7 @@ final class StoreMemory {
             }
         }
         for (AppendRequest request : again) {
-            AppendResult result = store.appendMessages(request);
+            AppendResult result = Appends.appendAnew(store, request);
             for (Message message : seen) {
                 if (ledger.get(message, conversationId) instanceof Sent sent && sent.request() == request) {
                     ledger.put(message, conversationId, new Read(request.messages().get(sent.index()).id(),
@@ -183,7 +184,7 @@ final class StoreMemory {
             for (int j = from; j < to; j++) {
                 ledger.put(fresh.get(j), conversationId, new Sent(request, j - from));
             }
-            AppendResult result = store.appendMessages(request);
+            AppendResult result = Appends.appendAnew(store, request);
             for (int j = from; j < to; j++) {
                 ledger.put(fresh.get(j), conversationId, new Read(batch.get(j - from).id(),
                         result.firstSequence() + (j - from)));
