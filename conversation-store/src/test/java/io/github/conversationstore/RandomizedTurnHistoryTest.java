@@ -194,6 +194,14 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             checkAll();
         } catch (Violation v) {
             violations.add(v.getMessage());
+        } catch (Exception | Error e) {
+            // the test itself broke: say where, with the seed, then rethrow
+            synchronized (this) {
+                System.out.println("RandomizedTurnHistoryTest: seed=" + seed + " the test broke in " + stepDescription
+                        + ": " + e + "\nthe steps before it:");
+                log.subList(Math.max(0, log.size() - LOG_LINES), log.size()).forEach(l -> System.out.println("  " + l));
+            }
+            throw e;
         } finally {
             tearDown();
         }
@@ -389,7 +397,7 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
 
     /** A turn of an erased life is resumed only while the store still remembers its ids as erased. */
     private boolean resumable(Turn t) {
-        return t.life() == lifeOf(t.request().sessionId())
+        return t != null && t.life() == lifeOf(t.request().sessionId())
                 || appendsSinceDelete.get(t.request().sessionId()).get() < ERASED_RESUME_WITHIN_APPENDS;
     }
 
@@ -548,7 +556,7 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             seenThisLife.get(session).clear();
             life.merge(session, 1, Integer::sum);
             appendsSinceDelete.get(session).set(0);
-            failedTurns.removeIf(id -> turnsById.get(id).request().sessionId().equals(session)
+            failedTurns.removeIf(id -> turnsById.get(id) == null || turnsById.get(id).request().sessionId().equals(session)
                     && turnsById.get(id).life() != lifeOf(session));
         } else if (before.isEmpty() && after.isEmpty()) {
             // nothing to erase; a turn that stored nothing is not of another life
