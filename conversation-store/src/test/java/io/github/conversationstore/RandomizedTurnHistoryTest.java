@@ -6,6 +6,7 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
+import io.github.conversationstore.spi.StoreListener;
 import io.github.conversationstore.spi.ReplyProviderException;
 import io.github.conversationstore.spi.ReplyRequest;
 import io.github.conversationstore.spi.TokenUsage;
@@ -76,7 +77,10 @@ import org.junit.jupiter.api.Test;
  *       store unavailable, concurrent append, and {@link AppendErasedException} only for a turn
  *       of an erased life);</li>
  *   <li>(j) a turn run alone (one client, no delete in its step) never loses its lease, whatever
- *       the faults and clock steps.</li>
+ *       the faults and clock steps;</li>
+ *   <li>(k) a turn whose attempt failed because the store did not answer, resumed by its turn id on
+ *       the same client before any other turn of the session, is never refused busy (it takes its
+ *       own lease back at once).</li>
  * </ul>
  * The first violation fails the test with the seed and the step, and the log of the last steps.
  *
@@ -159,6 +163,11 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
     private volatile long outageInTool;
     /** The turn id of the last step if a respond of it failed. */
     private String lastFailed;
+    private final AtomicInteger ownResumes = new AtomicInteger();
+    /** The last attempt of each session: "turnId client outcome". */
+    private final Map<String, String> lastAttempt = new ConcurrentHashMap<>();
+    /** The longest lease wait of the running respond, by "client session". */
+    private final Map<String, Long> leaseWaits = new ConcurrentHashMap<>();
     private long maxWindowChars;
     private long maxRespondMillis;
     private long longestBusyAfterEndMillis = -1;
@@ -240,7 +249,14 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             MongoConversationStore.Builder b = MongoConversationStore.builder().client(mongo).database(database)
                     .maxHeadMessages(4).maxHeadBytes(4096).operationTimeout(OPERATION_TIMEOUT).createIndexes(false);
             MongoConversationStore store = name.equals("B") ? b.clock(skewed).build() : b.build();
+            StoreListener waits = new StoreListener() {
+                @Override
+                public void onLeaseWait(LeaseWait event) {
+                    leaseWaits.merge(name + " " + event.sessionId(), event.waited().toMillis(), Math::max);
+                }
+            };
             TurnService.Builder turns = TurnService.builder(store).provider(model).tools(tool.forService(name))
+                    .exposeSessionIds(true).listener(waits)
                     .replyTimeout(REPLY_TIMEOUT).toolTimeout(TOOL_TIMEOUT).leaseDuration(LEASE).busyTimeout(BUSY_TIMEOUT)
                     .maxProviderAttempts(2).maxToolAttempts(2).retryBackoff(Duration.ofMillis(10))
                     .windowMessages(20).windowChars(WINDOW_CHARS).maxSteps(4);
@@ -307,6 +323,12 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
         }
         boolean both = random.nextInt(100) < 12;
         Client first = clients.get(random.nextInt(2));
+        String last = lastAttempt.get(turn.sessionId());
+        if (last != null && last.startsWith(turn.turnId() + " ") && random.nextInt(100) < 70) {
+            // mostly resume a failed turn where it failed: (k) checks that it takes its own lease back at once
+            String where = last.substring(turn.turnId().length() + 1).split(" ")[0];
+            first = clients.stream().filter(x -> x.name().equals(where)).findFirst().orElse(first);
+        }
         String fault = random.nextInt(100) < 30 ? injectFault(both ? clients.get(random.nextInt(2)) : first) : "none";
         deletedThisStep = false;
         if (!both && random.nextInt(100) < 5) {
@@ -450,6 +472,10 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
         String session = turn.sessionId();
         int lifeAtStart = lifeOf(session);
         Completed before = completed.get(turn.turnId());
+        int providerCallsBefore = model.calls.get();
+        boolean ownResume = !concurrent
+                && (turn.turnId() + " " + c.name() + " ConversationStoreUnavailableException").equals(lastAttempt.get(session));
+        leaseWaits.remove(c.name() + " " + session);
         long start = System.nanoTime();
         String outcome;
         try {
@@ -481,6 +507,10 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             }
             if (!(e instanceof LeaseLostException) && !concurrent) {
                 checkBusy(session, c);
+                if ((turn.turnId() + " " + c.name() + " ConversationStoreUnavailableException").equals(lastAttempt.get(session))) {
+                    fail("(k) turn " + turn.turnId() + " of " + session + " on " + c.name() + ", whose last attempt there failed"
+                            + " with the store unavailable, was refused busy on its own resume: " + e);
+                }
             }
         } catch (AppendErasedException e) {
             outcome = "erased";
@@ -495,6 +525,15 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             fail("(i) turn " + turn.turnId() + " (" + kind + ") of " + session + " on " + c.name()
                     + " failed with an undocumented exception: " + e);
         } finally {
+            Long waited = leaseWaits.get(c.name() + " " + session);
+            if (ownResume) {
+                ownResumes.incrementAndGet();
+            }
+            if (ownResume && waited != null && waited > LEASE.toMillis() / 3) {
+                violations.add("seed=" + seed + " " + stepName + ": (k) turn " + turn.turnId() + " of " + session + " on "
+                        + c.name() + ", whose attempt there failed with the store unavailable, waited " + waited
+                        + " ms for its own lease");
+            }
             long end = System.nanoTime();
             synchronized (this) {
                 lastTurnEnd.merge(session, end, Math::max);
@@ -502,6 +541,9 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
                 appendsSinceDelete.get(session).addAndGet(4);
             }
         }
+        // (k) applies to an attempt that held the lease (it called the provider) and was alone
+        boolean heldTheLease = model.calls.get() > providerCallsBefore;
+        lastAttempt.put(session, concurrent || !heldTheLease ? "other" : turn.turnId() + " " + c.name() + " " + outcome);
         synchronized (this) {
             outcomes.merge(outcome.replaceAll("\\(.*", ""), 1L, Long::sum);
             if (outcome.equals("erased")) {
@@ -648,7 +690,7 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
         return "RandomizedTurnHistoryTest: seed=" + seed + " steps=" + step + " in " + took.toMillis() + " ms; outcomes "
                 + outcomes + "; faults " + faults + "; tool runs " + tool.runs.get() + " (" + tool.keys.size()
                 + " calls, most runs of one call " + tool.keys.values().stream().mapToInt(AtomicInteger::get).max().orElse(0)
-                + "), provider calls " + model.calls.get() + ", largest window " + maxWindowChars + " of " + WINDOW_CHARS
+                + "), provider calls " + model.calls.get() + ", own resumes after an outage " + ownResumes + ", largest window " + maxWindowChars + " of " + WINDOW_CHARS
                 + " chars; slowest respond " + maxRespondMillis + " ms; latest busy refusal after a turn ended "
                 + longestBusyAfterEndMillis + " ms; completed turns " + completed.size() + "; violations " + violations.size();
     }

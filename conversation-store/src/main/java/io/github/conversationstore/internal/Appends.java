@@ -32,7 +32,12 @@ public final class Appends {
         }
     }
 
-    /** The same append under a new, random id. */
+    /**
+     * The same append under a new, random id.
+     *
+     * @param request the append
+     * @return a copy of it under a new id
+     */
     public static AppendRequest renamed(AppendRequest request) {
         return new AppendRequest(request.sessionId(), request.language(), request.messages(),
                 "anew-" + UUID.randomUUID(), request.headerAttributes(), request.leaseHolder(), request.renewLease(),
