@@ -36,6 +36,22 @@ class FailedTurnsOwnResumeRefusedBusyTest extends EmbeddedMongoTestBase {
     private static final Duration OPERATION_TIMEOUT = Duration.ofSeconds(1);
     private static final Duration LEASE = Duration.ofSeconds(8);
 
+    /** The driver reconnects after an outage in its own time: wait until the store answers again. */
+    private static void awaitReachable(MongoConversationStore store) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            try {
+                store.findConversation("s");
+                return;
+            } catch (ConversationStoreUnavailableException e) {
+                if (System.nanoTime() > until) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
     @Test
     void resumeOfAFailedTurn_afterAnOutageCoveringItsRelease_takesItsLeaseBackAtOnce() throws Exception {
         String collection = "c" + System.nanoTime();
@@ -60,6 +76,7 @@ class FailedTurnsOwnResumeRefusedBusyTest extends EmbeddedMongoTestBase {
                 assertThatThrownBy(() -> turns.respond("s", "en", "look up", "t1"))
                         .isInstanceOf(ConversationStoreUnavailableException.class);
                 proxy.arm(FaultInjectingProxy.Fault.RESET_BEFORE_FORWARD, collection, 0); // the outage ends
+                awaitReachable(store);
 
                 // another turn of the session waits for the expiry (here: refused after its 500 ms busy timeout)
                 assertThatThrownBy(() -> turns.respond("s", "en", "something else", "t2"))
