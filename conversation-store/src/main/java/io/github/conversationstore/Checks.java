@@ -10,11 +10,11 @@ import java.util.Set;
 /** Argument checks shared by the value types and the stores. Every failure names the argument. */
 final class Checks {
     /** Longest session id, in characters. */
-    static final int MAX_SESSION_ID_LENGTH = 256;
+    static final int MAX_SESSION_ID_LENGTH = ConversationStore.MAX_SESSION_ID_LENGTH;
     /** Longest message id or append id, in characters. */
-    static final int MAX_ID_LENGTH = 128;
+    static final int MAX_ID_LENGTH = ConversationStore.MAX_ID_LENGTH;
     /** Most messages in one append. */
-    static final int MAX_MESSAGES_PER_APPEND = 256;
+    static final int MAX_MESSAGES_PER_APPEND = ConversationStore.MAX_MESSAGES_PER_APPEND;
     /** Field names a stored message uses itself, so attributes cannot take them. */
     static final Set<String> RESERVED_MESSAGE_FIELDS = Set.of("_id", "id", "role", "text", "timestamp", MessageCodec.APPEND_ID, MessageCodec.PARTS, MessageCodec.METADATA);
 

@@ -12,11 +12,11 @@ import java.util.Map;
  * @param appendIdWindow how many of a session's last appends are remembered for deduplication
  */
 record Limits(int maxTextBytes, int maxMessageBytes, int appendIdWindow) {
-    static final int DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
-    static final int DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+    static final int DEFAULT_MAX_TEXT_BYTES = ConversationStore.DEFAULT_MAX_TEXT_BYTES;
+    static final int DEFAULT_MAX_MESSAGE_BYTES = ConversationStore.DEFAULT_MAX_MESSAGE_BYTES;
     static final int MIN_APPEND_ID_WINDOW = 64;
     /** Default dedup window: in MongoDB, fingerprints of the last 2,048 append ids, about 19 KB per head. */
-    static final int DEFAULT_APPEND_ID_WINDOW = 2048;
+    static final int DEFAULT_APPEND_ID_WINDOW = ConversationStore.DEFAULT_APPEND_ID_WINDOW;
     static final Limits DEFAULTS = new Limits(DEFAULT_MAX_TEXT_BYTES, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_APPEND_ID_WINDOW);
 
     Limits {

@@ -92,30 +92,12 @@ final class MongoAppender {
                 "append " + request.appendId() + " to session '" + request.sessionId() + "'");
         boolean outcomeUnknown = false;
         RuntimeException last = null;
-        boolean archived = false;
         for (int attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
             attempts[0] = attempt;
             try {
-                Object headSeqSeen = null;
-                archived = false;
-                if (request.dedupBeyondWindow()) {
-                    // an append id looked up beyond the window: the head's headSeq and generation, then one
-                    // indexed read of that generation's archive; the update is then guarded on that headSeq,
-                    // so a move between the reads and the update (carrying the id out of the head unseen)
-                    // makes it refused, and the next attempt looks again
-                    Document seen = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
-                            .projection(Projections.fields(Projections.include(HEAD_SEQ, GENERATION), Projections.excludeId()))
-                            .first();
-                    if (seen != null && seen.get(GENERATION) != null) {
-                        headSeqSeen = seen.get(HEAD_SEQ);
-                        archived = deadline.archive().find(new Document(SESSION_ID, request.sessionId())
-                                        .append(GENERATION, seen.get(GENERATION))
-                                        .append(MESSAGES + "." + MessageCodec.APPEND_ID, request.appendId()))
-                                .projection(Projections.include("_id")).first() != null;
-                    }
-                }
-                if (!archived) {
-                    Optional<AppendResult> done = attempt(batch, null, headSeqSeen, deadline);
+                BeyondWindow seen = request.dedupBeyondWindow() ? lookUpBeyondWindow(request, deadline) : BeyondWindow.NONE;
+                if (!seen.archived()) {
+                    Optional<AppendResult> done = attempt(batch, null, seen.headSeq(), deadline);
                     if (done.isPresent()) {
                         return done.get();
                     }
@@ -158,6 +140,31 @@ final class MongoAppender {
             throw new ConcurrentAppendException(what + ": concurrent writers won every attempt; retry with the same append id", last);
         }
         throw new ConversationStoreUnavailableException(what + "; the outcome is unknown: retry with the same append id", last);
+    }
+
+    /** What an append deduplicated beyond the window saw before its update. */
+    private record BeyondWindow(Object headSeq, boolean archived) {
+        static final BeyondWindow NONE = new BeyondWindow(null, false);
+    }
+
+    /**
+     * For an append id looked up beyond the window: the head's headSeq and generation, then one
+     * indexed read of that generation's archive. The update is then guarded on that headSeq, so a
+     * move between the reads and the update (carrying the id out of the head unseen by both) makes
+     * it refused, and the next attempt looks again.
+     */
+    private static BeyondWindow lookUpBeyondWindow(AppendRequest request, Deadline deadline) {
+        Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
+                .projection(Projections.fields(Projections.include(HEAD_SEQ, GENERATION), Projections.excludeId()))
+                .first();
+        if (head == null || head.get(GENERATION) == null) {
+            return BeyondWindow.NONE; // no conversation (or one of the original backend's): no archive to look in
+        }
+        boolean archived = deadline.archive().find(new Document(SESSION_ID, request.sessionId())
+                        .append(GENERATION, head.get(GENERATION))
+                        .append(MESSAGES + "." + MessageCodec.APPEND_ID, request.appendId()))
+                .projection(Projections.include("_id")).first() != null;
+        return new BeyondWindow(head.get(HEAD_SEQ), archived);
     }
 
     /** One append's fixed parts. */
