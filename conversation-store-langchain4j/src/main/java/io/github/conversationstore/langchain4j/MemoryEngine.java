@@ -57,6 +57,9 @@ final class MemoryEngine {
     private enum Known { STORED, HELD }
 
     /** A failed append: sent again, under the same append id, when one of its messages comes again. */
+    /** Prefix of the ids of system-prompt appends, derived from the prompt and its version. */
+    private static final String SYSTEM_APPEND_ID = "lc4j-system-";
+
     private static final class Pending {
         final AppendRequest request;
         final List<WeakReference<ChatMessage>> messages = new ArrayList<>();
@@ -367,7 +370,7 @@ final class MemoryEngine {
         long version = header.map(h -> h.attributes().get(SYSTEM_VERSION)).map(Long::parseLong).orElse(0L) + 1;
         // deterministic: instances that store the same system message at the same point store it once
         AppendRequest request = AppendRequest.builder(session, language)
-                .appendId("lc4j-system-" + version + "-" + sha256(system.text()))
+                .appendId(SYSTEM_APPEND_ID + version + "-" + sha256(system.text()))
                 .messages(first ? firstSystem(MessageMapper.toStore(system, null)) : MessageMapper.toStore(system, null))
                 .headerAttribute(SYSTEM_TEXT, system.text())
                 .headerAttribute(SYSTEM_VERSION, Long.toString(version))
@@ -410,7 +413,13 @@ final class MemoryEngine {
             }
         }
         try {
-            Appends.appendAnew(store, pending.request);
+            if (objects != null && pending.request.appendId().startsWith(SYSTEM_APPEND_ID)) {
+                // a first send under an id derived from the content may name a batch of an erased
+                // conversation: the prompt is new to this one. A retry (objects == null) never re-sends.
+                Appends.appendAnew(store, pending.request);
+            } else {
+                store.appendMessages(pending.request);
+            }
         } catch (RuntimeException e) {
             for (ChatMessage m : messages) {
                 mark(m, session, pending);

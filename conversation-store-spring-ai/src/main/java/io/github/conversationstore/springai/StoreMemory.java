@@ -166,7 +166,8 @@ final class StoreMemory {
             }
         }
         for (AppendRequest request : again) {
-            AppendResult result = Appends.appendAnew(store, request);
+            // a retry under its own id: if that id was erased meanwhile, the erasure stands (never re-sent)
+            AppendResult result = store.appendMessages(request);
             for (Message message : seen) {
                 if (ledger.get(message, conversationId) instanceof Sent sent && sent.request() == request) {
                     ledger.put(message, conversationId, new Read(request.messages().get(sent.index()).id(),

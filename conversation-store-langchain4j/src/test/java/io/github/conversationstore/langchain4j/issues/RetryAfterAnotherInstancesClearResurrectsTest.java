@@ -14,7 +14,6 @@ import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.langchain4j.ConversationStoreChatMemory;
 import io.github.conversationstore.testing.ForwardingConversationStore;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,7 +41,6 @@ class RetryAfterAnotherInstancesClearResurrectsTest {
     }
 
     @Test
-    @Disabled("finding: a retry of an add applied before another instance's clear re-stores the erased message")
     void retryOfAnAddAppliedBeforeAnotherInstancesClear_doesNotResurrectIt() {
         LostAppendReply store = new LostAppendReply(InMemoryConversationStore.create());
         ConversationStoreChatMemory a = ConversationStoreChatMemory.builder().store(store).id("c").build();

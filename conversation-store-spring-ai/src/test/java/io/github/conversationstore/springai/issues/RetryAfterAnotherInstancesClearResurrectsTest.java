@@ -9,7 +9,6 @@ import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.springai.ConversationStoreChatMemory;
 import io.github.conversationstore.springai.testing.LostReplyStore;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.messages.UserMessage;
 
@@ -28,7 +27,6 @@ class RetryAfterAnotherInstancesClearResurrectsTest {
     }
 
     @Test
-    @Disabled("finding: a retry of an add applied before another instance's clear re-stores the erased message")
     void retryOfAnAddAppliedBeforeAnotherInstancesClear_doesNotResurrectIt() {
         ConversationStoreChatMemory a = ConversationStoreChatMemory.builder(store).build();
         ConversationStoreChatMemory b = ConversationStoreChatMemory.builder(store).build();
