@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 
 /**
  * A {@link StoreListener} that records OpenTelemetry spans: one per append, read, erasure, sweep,
@@ -357,7 +358,7 @@ public final class OpenTelemetryStoreListener implements StoreListener {
      * @since 0.2.0
      */
     @Override
-    public <T> java.util.concurrent.Callable<T> wrap(java.util.concurrent.Callable<T> task) {
+    public <T> Callable<T> wrap(Callable<T> task) {
         return io.opentelemetry.context.Context.current().wrap(task);
     }
 

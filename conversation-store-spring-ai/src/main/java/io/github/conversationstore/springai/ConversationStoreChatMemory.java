@@ -3,6 +3,7 @@ package io.github.conversationstore.springai;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreException;
+import io.github.conversationstore.Role;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -143,7 +144,7 @@ public final class ConversationStoreChatMemory implements ChatMemory {
                         }
                         continue;
                     }
-                    if (stored.role() == io.github.conversationstore.Role.ASSISTANT) {
+                    if (stored.role() == Role.ASSISTANT) {
                         // an answer from this thread: the rounds it held without their results are over
                         waiting.removeIf(round -> round.thread == Thread.currentThread());
                     }

@@ -2,6 +2,7 @@ package io.github.conversationstore.springai;
 
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Owner;
+import java.util.Objects;
 
 /**
  * The settings the chat memory and the repository share. Package-private: its public methods
@@ -43,7 +44,7 @@ abstract class SettingsBuilder<B extends SettingsBuilder<B>> {
      * @since 0.3
      */
     public B owner(Owner value) {
-        this.owner = java.util.Objects.requireNonNull(value, "owner");
+        this.owner = Objects.requireNonNull(value, "owner");
         return self();
     }
 

@@ -2,6 +2,7 @@ package io.github.conversationstore.spi;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.Callable;
 
 /**
  * Hears what a store and a turn service do: appends, reads, races absorbed, retries, moves to the
@@ -281,7 +282,7 @@ public interface StoreListener {
      * @param task the task
      * @return the task to run instead (never null)
      */
-    default <T> java.util.concurrent.Callable<T> wrap(java.util.concurrent.Callable<T> task) {
+    default <T> Callable<T> wrap(Callable<T> task) {
         return task;
     }
 }
