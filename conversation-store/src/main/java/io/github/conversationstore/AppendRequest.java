@@ -106,9 +106,7 @@ public record AppendRequest(
             if (leaseHolder == null) {
                 throw new IllegalArgumentException("renewLease requires a leaseHolder: only a fenced append can renew its lease");
             }
-            if (renewLease.toMillis() < 1) {
-                throw new IllegalArgumentException("renewLease must be at least 1 millisecond, was " + renewLease);
-            }
+            Checks.atLeast("renewLease", renewLease, Duration.ofMillis(1));
         }
     }
 

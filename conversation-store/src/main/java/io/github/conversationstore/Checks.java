@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import java.time.Duration;
 import java.util.IllformedLocaleException;
 import java.util.List;
 import java.util.Locale;
@@ -205,12 +206,37 @@ final class Checks {
         return copy;
     }
 
-    static java.time.Duration leaseDuration(java.time.Duration duration) {
-        java.util.Objects.requireNonNull(duration, "duration");
-        if (duration.toMillis() < 1) {
-            throw new IllegalArgumentException("duration must be at least 1 millisecond, was " + duration);
+    static Duration leaseDuration(Duration duration) {
+        return atLeast("duration", duration, Duration.ofMillis(1));
+    }
+
+    /**
+     * Checks that {@code value} is at least {@code minimum} (a whole number of milliseconds or
+     * seconds); the error names the argument and the rule.
+     */
+    static Duration atLeast(String name, Duration value, Duration minimum) {
+        if (Objects.requireNonNull(value, name).compareTo(minimum) < 0) {
+            long seconds = minimum.toSeconds();
+            String rule = minimum.toMillis() % 1000 == 0
+                    ? seconds + (seconds == 1 ? " second" : " seconds")
+                    : minimum.toMillis() + (minimum.toMillis() == 1 ? " millisecond" : " milliseconds");
+            throw new IllegalArgumentException(name + " must be at least " + rule + ", was " + value);
         }
-        return duration;
+        return value;
+    }
+
+    static Duration positive(String name, Duration value) {
+        if (Objects.requireNonNull(value, name).isZero() || value.isNegative()) {
+            throw new IllegalArgumentException(name + " must be positive, was " + value);
+        }
+        return value;
+    }
+
+    static Duration notNegative(String name, Duration value) {
+        if (Objects.requireNonNull(value, name).isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative, was " + value);
+        }
+        return value;
     }
 
     static int positive(String name, int value) {
@@ -225,5 +251,19 @@ final class Checks {
             throw new IllegalArgumentException(name + " must not be negative, was " + value);
         }
         return value;
+    }
+
+    /** A database name MongoDB accepts: 1 to 63 characters, none of {@code / \\ . " $}, space or NUL. */
+    static String databaseName(String name) {
+        if (name.isEmpty() || name.length() > 63) {
+            throw new IllegalArgumentException("database must be 1 to 63 characters, was " + name.length());
+        }
+        for (char c : "/\\. \"$\0".toCharArray()) {
+            if (name.indexOf(c) >= 0) {
+                throw new IllegalArgumentException("database must not contain spaces or any of / \\ . \" $ NUL, was '"
+                        + name.replace("\0", "\\0") + "'");
+            }
+        }
+        return name;
     }
 }

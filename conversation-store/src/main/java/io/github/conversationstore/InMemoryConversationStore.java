@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
@@ -24,7 +23,7 @@ import java.util.stream.Collectors;
  *
  * @since 0.1.0
  */
-public final class InMemoryConversationStore implements ConversationStore {
+public final class InMemoryConversationStore extends StoreGate {
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
     /**
@@ -33,14 +32,11 @@ public final class InMemoryConversationStore implements ConversationStore {
      * {@link AppendErasedException} until the window has passed.
      */
     private final ConcurrentHashMap<String, List<String>> tombstones = new ConcurrentHashMap<>();
-    private final Limits limits;
     private final Clock clock;
-    private final Observers observers;
 
     private InMemoryConversationStore(Builder builder) {
-        this.limits = builder.limits;
+        super(builder.limits, builder.observers());
         this.clock = builder.clock;
-        this.observers = builder.observers();
     }
 
     /**
@@ -62,13 +58,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public AppendResult appendMessages(AppendRequest request) {
-        Objects.requireNonNull(request, "request");
-        limits.check(request);
-        return observers.append(request, attempts -> append(request));
-    }
-
-    private AppendResult append(AppendRequest request) {
+    AppendResult append(AppendRequest request, int[] attempts) {
         if (!request.isFenced()) {
             return write(request);
         }
@@ -103,13 +93,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public List<StoredMessage> recentMessages(String sessionId, int limit) {
-        Checks.sessionId(sessionId);
-        Limits.readLimit(limit);
-        return observers.read(sessionId, "recent", () -> recent(sessionId, limit), List::size);
-    }
-
-    private List<StoredMessage> recent(String sessionId, int limit) {
+    List<StoredMessage> recent(String sessionId, int limit) {
         Session session = sessions.get(sessionId);
         if (session == null) {
             return List.of();
@@ -121,14 +105,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public List<StoredMessage> readMessages(String sessionId, long fromSequence, int limit) {
-        Checks.sessionId(sessionId);
-        Checks.notNegative("fromSequence", fromSequence);
-        Limits.readLimit(limit);
-        return observers.read(sessionId, "page", () -> page(sessionId, fromSequence, limit), List::size);
-    }
-
-    private List<StoredMessage> page(String sessionId, long fromSequence, int limit) {
+    List<StoredMessage> page(String sessionId, long fromSequence, int limit) {
         Session session = sessions.get(sessionId);
         if (session == null) {
             return List.of();
@@ -144,8 +121,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public List<String> listConversationIds(String afterSessionId, int limit) {
-        Limits.readLimit(limit);
+    List<String> list(String afterSessionId, int limit) {
         // MongoDB orders strings by their UTF-8 bytes: so does this
         Comparator<String> utf8 = Comparator.comparing(id -> id.getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned);
         return sessions.entrySet().stream()
@@ -162,12 +138,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public Optional<ConversationHeader> findConversation(String sessionId) {
-        Checks.sessionId(sessionId);
-        return observers.read(sessionId, "header", () -> header(sessionId), h -> h.isPresent() ? 1 : 0);
-    }
-
-    private Optional<ConversationHeader> header(String sessionId) {
+    Optional<ConversationHeader> header(String sessionId) {
         Session session = sessions.get(sessionId);
         if (session == null) {
             return Optional.empty();
@@ -179,19 +150,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
-        return tryAcquireLease(sessionId, language, holder, null, duration);
-    }
-
-    @Override
-    public boolean tryAcquireLease(String sessionId, String language, String holder, String turnKey, Duration duration) {
-        Checks.sessionId(sessionId);
-        Checks.language(language);
-        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
-        if (turnKey != null) {
-            Checks.identifier("turnKey", turnKey, Checks.MAX_ID_LENGTH);
-        }
-        Checks.leaseDuration(duration);
+    boolean acquire(String sessionId, String language, String holder, String turnKey, Duration duration) {
         Instant now = clock.instant();
         Lease taken = leases.compute(sessionId, (id, lease) ->
                 lease == null || lease.holder.equals(holder) || !lease.expiresAt.isAfter(now)
@@ -201,10 +160,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public boolean renewLease(String sessionId, String holder, Duration duration) {
-        Checks.sessionId(sessionId);
-        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
-        Checks.leaseDuration(duration);
+    boolean renew(String sessionId, String holder, Duration duration) {
         Instant now = clock.instant();
         Lease renewed = leases.computeIfPresent(sessionId, (id, lease) ->
                 lease.holder.equals(holder) ? new Lease(holder, now.plus(duration), lease.turnKey) : lease);
@@ -212,9 +168,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     }
 
     @Override
-    public void releaseLease(String sessionId, String holder) {
-        Checks.sessionId(sessionId);
-        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+    void release(String sessionId, String holder) {
         leases.computeIfPresent(sessionId, (id, lease) -> lease.holder.equals(holder) ? null : lease);
     }
 
@@ -222,12 +176,7 @@ public final class InMemoryConversationStore implements ConversationStore {
     private record Lease(String holder, Instant expiresAt, String turnKey) {}
 
     @Override
-    public long deleteConversation(String sessionId) {
-        Checks.sessionId(sessionId);
-        return observers.erase(sessionId, () -> delete(sessionId));
-    }
-
-    private long delete(String sessionId) {
+    long delete(String sessionId) {
         leases.remove(sessionId);
         long[] deleted = new long[1];
         sessions.computeIfPresent(sessionId, (id, removed) -> {

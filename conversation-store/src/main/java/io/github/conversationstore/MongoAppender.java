@@ -78,7 +78,6 @@ final class MongoAppender {
 
     /** Appends; {@code attempts[0]} tells how many times the database was tried. */
     AppendResult append(AppendRequest request, int[] attempts) {
-        ctx.limits.check(request);
         List<Document> encoded = ctx.codec.encode(request.messages(), request.appendId());
         long batchBytes = MessageCodec.estimateBytes(encoded);
         long room = ctx.maxDocumentBytes - HEAD_OVERHEAD_BYTES - batchBytes;

@@ -48,32 +48,30 @@ final class MongoContext {
         void reached(String step);
     }
 
-    MongoContext(MongoClient client, MongoDatabase database, String collection, String archiveCollection,
-            WriteConcern writeConcern, Limits limits, MessageCodec codec, int maxAttempts, int maxHeadMessages,
-            long maxHeadBytes, long maxDocumentBytes, boolean foreignWriters, Duration operationTimeout,
-            ServerClock time, Observers observers) {
+    MongoContext(MongoSettings settings, MongoClient client, MongoDatabase database) {
         this.client = client;
         this.database = database;
+        WriteConcern writeConcern = settings.writeConcern();
         ReadConcern readConcern = isMajority(writeConcern) ? ReadConcern.MAJORITY : ReadConcern.LOCAL;
-        this.heads = database.getCollection(collection)
+        this.heads = database.getCollection(settings.collection())
                 .withWriteConcern(writeConcern)
                 .withReadPreference(ReadPreference.primary())
                 .withReadConcern(readConcern);
         // chunks are always written with majority: a trim must never survive its chunk's rollback
-        this.archive = database.getCollection(archiveCollection)
+        this.archive = database.getCollection(settings.archiveCollection())
                 .withWriteConcern(WriteConcern.MAJORITY)
                 .withReadPreference(ReadPreference.primary())
                 .withReadConcern(readConcern);
-        this.limits = limits;
-        this.codec = codec;
-        this.maxAttempts = maxAttempts;
-        this.maxHeadMessages = maxHeadMessages;
-        this.maxHeadBytes = maxHeadBytes;
-        this.maxDocumentBytes = maxDocumentBytes;
-        this.foreignWriters = foreignWriters;
-        this.operationTimeout = operationTimeout;
-        this.time = time;
-        this.observers = observers;
+        this.limits = settings.limits();
+        this.codec = new MessageCodec(settings.assistantRoleName());
+        this.maxAttempts = settings.maxAttempts();
+        this.maxHeadMessages = settings.maxHeadMessages();
+        this.maxHeadBytes = settings.maxHeadBytes();
+        this.maxDocumentBytes = settings.maxDocumentBytes();
+        this.foreignWriters = settings.foreignWriters();
+        this.operationTimeout = settings.operationTimeout();
+        this.time = new ServerClock(settings.clock(), database, settings.nanoTime());
+        this.observers = settings.observers();
     }
 
     private static boolean isMajority(WriteConcern writeConcern) {

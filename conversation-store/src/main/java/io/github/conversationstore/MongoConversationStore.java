@@ -1,32 +1,16 @@
 package io.github.conversationstore;
 
-import static io.github.conversationstore.HeadDocument.END_SEQ;
-import static io.github.conversationstore.HeadDocument.GENERATION;
-import static io.github.conversationstore.HeadDocument.MESSAGES;
-import static io.github.conversationstore.HeadDocument.SESSION_ID;
-import static io.github.conversationstore.HeadDocument.UPDATED_AT;
-
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
-import com.mongodb.MongoCommandException;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
-import com.mongodb.client.model.Filters;
-import com.mongodb.client.model.IndexOptions;
-import com.mongodb.client.model.Indexes;
-import com.mongodb.client.model.Projections;
-import com.mongodb.client.model.Sorts;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import org.bson.Document;
-import org.bson.conversions.Bson;
 
 /**
  * A {@link ConversationStore} on MongoDB ({@code mongodb-driver-sync}): a small head document per
@@ -48,69 +32,61 @@ import org.bson.conversions.Bson;
  * default); leases and timestamps use the server's time. Works on standalone servers, replica sets
  * and sharded clusters (shard keys {@code {sessionId: 1}} for both collections). Thread-safe.
  *
+ * <h2>What each operation costs</h2>
+ * <ul>
+ *   <li>{@link #appendMessages(AppendRequest)}: one round trip when the append id is new and the
+ *       head has room; a repeated append id costs a few more (find the stored messages, compare
+ *       their content). A fenced request whose holder no longer holds the lease fails with
+ *       {@link LeaseLostException}; an append id applied before with other messages fails with
+ *       {@link AppendConflictException}.
+ *   <li>{@link #recentMessages(String, int)}: one round trip when the head holds {@code limit}
+ *       messages (the usual prompt window), two when older messages come from the archive.
+ *   <li>{@link #readMessages(String, long, int)}: one round trip for the first page of a
+ *       conversation that was never archived; otherwise two (counters, then head or archive), three
+ *       when the page spans archive and head, and one more each time a concurrent move shifts the
+ *       head under the read.
+ *   <li>{@link #listConversationIds(String, int)}: one round trip (two for an original backend's
+ *       document not yet adopted).
+ *   <li>{@link #tryAcquireLease(String, String, String, String, Duration)}: one {@code update} with
+ *       upsert on the head, whose filter matches a head whose lease is absent, expired, already
+ *       {@code holder}'s or recorded with the same {@code turnKey}. Expiry is judged by the database
+ *       server's time (this JVM's clock corrected by the server's, measured every 30 seconds), so
+ *       processes whose clocks disagree still agree on it.
+ *   <li>{@link #deleteConversation(String)}: turns the head into a tombstone (no message, header or
+ *       lease; the fingerprints of the deleted conversation's append ids, so that a retry of one is
+ *       refused with {@link AppendErasedException}), then deletes every archive chunk of every
+ *       generation that is not the live head's. Calling it again completes an interrupted erasure
+ *       (it returns 0 and removes every chunk left behind); a chunk that a concurrent move writes
+ *       afterwards belongs to a dead generation, never read, deleted by the next call or
+ *       {@link #removeOrphanedArchives()}.
+ * </ul>
+ *
  * @since 0.1.0
  */
-public final class MongoConversationStore implements ConversationStore {
+public final class MongoConversationStore extends StoreGate {
     private final MongoContext ctx;
     private final boolean ownsClient;
     private final MongoReader reader;
-    private final MongoArchiveMover mover;
     private final MongoAppender appender;
     private final MongoLeases leases;
     private final MongoErasure erasure;
 
-    private MongoConversationStore(Builder b, MongoClient client, boolean ownsClient) {
+    private MongoConversationStore(MongoSettings settings, MongoClient client, MongoDatabase database,
+            boolean ownsClient) {
+        super(settings.limits(), settings.observers());
         this.ownsClient = ownsClient;
-        MongoDatabase database = b.database != null ? b.database : client.getDatabase(b.databaseName);
-        this.ctx = new MongoContext(client, database, b.collection,
-                b.archiveCollection == null ? b.collection + "_archive" : b.archiveCollection,
-                b.writeConcern, b.limits, new MessageCodec(b.assistantRoleName), b.maxAttempts, b.maxHeadMessages,
-                b.maxHeadBytes, b.maxDocumentBytes, b.foreignWriters, b.operationTimeout,
-                new ServerClock(b.clock, database, b.nanoTime), b.observers());
+        this.ctx = new MongoContext(settings, client, database);
         this.reader = new MongoReader(ctx);
-        this.mover = new MongoArchiveMover(ctx);
-        this.appender = new MongoAppender(ctx, mover, reader);
+        this.appender = new MongoAppender(ctx, new MongoArchiveMover(ctx), reader);
         this.leases = new MongoLeases(ctx);
         this.erasure = new MongoErasure(ctx);
-        if (b.createIndexes) {
-            createIndexes(b.expireAfterInactivity);
+        if (settings.createIndexes()) {
+            MongoIndexes.create(ctx, settings.expireAfterInactivity());
             try {
                 ctx.time.now(); // measure the server's clock now rather than in the first operation
             } catch (ConversationStoreUnavailableException e) {
                 // the first operation that needs the time measures it, or fails as retryable
             }
-        }
-    }
-
-    private void createIndexes(Duration expireAfterInactivity) {
-        MongoContext.Deadline overall = ctx.deadline("create indexes", null, "create the indexes");
-        ctx.call(overall, deadline -> deadline.heads().createIndex(
-                Indexes.ascending(SESSION_ID), new IndexOptions().unique(true).name(SESSION_ID + "_1")));
-        ctx.call(overall, deadline -> deadline.archive().createIndex(
-                Indexes.ascending(SESSION_ID, GENERATION, END_SEQ),
-                new IndexOptions().name(SESSION_ID + "_1_" + GENERATION + "_1_" + END_SEQ + "_1")));
-        // finds an append id in the archive, for appends deduplicated beyond the window
-        String appendIds = MESSAGES + "." + MessageCodec.APPEND_ID;
-        ctx.call(overall, deadline -> deadline.archive().createIndex(Indexes.ascending(SESSION_ID, appendIds),
-                new IndexOptions().name(SESSION_ID + "_1_" + appendIds + "_1")));
-        if (expireAfterInactivity != null) {
-            long seconds = expireAfterInactivity.getSeconds();
-            ctx.call(overall, deadline -> {
-                try {
-                    return deadline.heads().createIndex(Indexes.ascending(UPDATED_AT),
-                            new IndexOptions().name(UPDATED_AT + "_1").expireAfter(seconds, TimeUnit.SECONDS));
-                } catch (MongoCommandException e) {
-                    if (e.getErrorCode() != 85 && e.getErrorCode() != 86) {
-                        throw e;
-                    }
-                    // the index exists with another expiry: change it in place
-                    deadline.database().runCommand(
-                            new Document("collMod", deadline.heads().getNamespace().getCollectionName())
-                                    .append("index", new Document("keyPattern", new Document(UPDATED_AT, 1))
-                                            .append("expireAfterSeconds", seconds)));
-                    return UPDATED_AT + "_1";
-                }
-            });
         }
     }
 
@@ -139,145 +115,51 @@ public final class MongoConversationStore implements ConversationStore {
         return ctx.time;
     }
 
-    /**
-     * {@inheritDoc}
-     *
-     * <p>One round trip when the append id is new and the head has room; a repeated append id
-     * costs a few more (find the stored messages, compare their content).
-     *
-     * @throws AppendConflictException if the append id was applied before with other messages
-     * @throws LeaseLostException if the request is fenced and its holder no longer holds the lease
-     */
     @Override
-    public AppendResult appendMessages(AppendRequest request) {
-        Objects.requireNonNull(request, "request");
-        return ctx.observers.append(request, attempts -> appender.append(request, attempts));
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * <p>One round trip when the head holds {@code limit} messages (the usual prompt window), two
-     * when older messages come from the archive.
-     */
-    @Override
-    public List<StoredMessage> recentMessages(String sessionId, int limit) {
-        Checks.sessionId(sessionId);
-        Limits.readLimit(limit);
-        return ctx.observers.read(sessionId, "recent", () -> ctx.call("read", sessionId, "read session '" + sessionId + "'",
-                deadline -> reader.recent(sessionId, limit, deadline).toStored()), List::size);
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * <p>One round trip for the first page of a conversation that was never archived; otherwise
-     * two (counters, then head or archive), three when the page spans archive and head, and one
-     * more each time a concurrent move shifts the head under the read.
-     */
-    @Override
-    public List<StoredMessage> readMessages(String sessionId, long fromSequence, int limit) {
-        Checks.sessionId(sessionId);
-        Checks.notNegative("fromSequence", fromSequence);
-        Limits.readLimit(limit);
-        return ctx.observers.read(sessionId, "page", () -> ctx.call("read", sessionId, "read session '" + sessionId + "'",
-                deadline -> reader.read(sessionId, fromSequence, limit, deadline).toStored()), List::size);
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * <p>One round trip (two for an original backend's document not yet adopted).
-     */
-    @Override
-    public List<String> listConversationIds(String afterSessionId, int limit) {
-        Limits.readLimit(limit);
-        Bson filter = Filters.or(Filters.gt(HeadDocument.MESSAGE_COUNT, 0), Filters.exists(MESSAGES + ".0"));
-        if (afterSessionId != null) {
-            filter = Filters.and(Filters.gt(SESSION_ID, afterSessionId), filter);
-        }
-        Bson query = filter;
-        return ctx.call("list", null, "list conversations", deadline -> {
-            List<String> ids = new ArrayList<>(Math.min(limit, 1024));
-            deadline.heads().find(query)
-                    .projection(Projections.fields(Projections.include(SESSION_ID), Projections.excludeId()))
-                    .sort(Sorts.ascending(SESSION_ID))
-                    .limit(limit)
-                    .forEach(doc -> ids.add(doc.getString(SESSION_ID)));
-            return List.copyOf(ids);
-        });
+    AppendResult append(AppendRequest request, int[] attempts) {
+        return appender.append(request, attempts);
     }
 
     @Override
-    public Optional<ConversationHeader> findConversation(String sessionId) {
-        Checks.sessionId(sessionId);
-        return ctx.observers.read(sessionId, "header", () -> ctx.call("read", sessionId, "read session '" + sessionId + "'",
-                deadline -> reader.header(sessionId, deadline)), h -> h.isPresent() ? 1 : 0);
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * <p>One {@code update} with upsert on the head: its filter matches a head whose lease is
-     * absent, expired or already {@code holder}'s. Expiry is judged by the database server's time
-     * (this JVM's clock corrected by the server's, measured every 30 seconds), so processes whose
-     * clocks disagree still agree on it.
-     */
-    @Override
-    public boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
-        return tryAcquireLease(sessionId, language, holder, null, duration);
-    }
-
-    /**
-     * {@inheritDoc}
-     *
-     * <p>One {@code update} with upsert, as the four-argument method, whose filter also matches a
-     * lease recorded with the same {@code turnKey}.
-     */
-    @Override
-    public boolean tryAcquireLease(String sessionId, String language, String holder, String turnKey, Duration duration) {
-        Checks.sessionId(sessionId);
-        String tag = Checks.language(language);
-        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
-        if (turnKey != null) {
-            Checks.identifier("turnKey", turnKey, Checks.MAX_ID_LENGTH);
-        }
-        Checks.leaseDuration(duration);
-        return leases.tryAcquire(sessionId, tag, holder, turnKey, duration);
+    List<StoredMessage> recent(String sessionId, int limit) {
+        return ctx.call("read", sessionId, "read session '" + sessionId + "'",
+                deadline -> reader.recent(sessionId, limit, deadline).toStored());
     }
 
     @Override
-    public boolean renewLease(String sessionId, String holder, Duration duration) {
-        Checks.sessionId(sessionId);
-        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
-        Checks.leaseDuration(duration);
+    List<StoredMessage> page(String sessionId, long fromSequence, int limit) {
+        return ctx.call("read", sessionId, "read session '" + sessionId + "'",
+                deadline -> reader.read(sessionId, fromSequence, limit, deadline).toStored());
+    }
+
+    @Override
+    List<String> list(String afterSessionId, int limit) {
+        return ctx.call("list", null, "list conversations", deadline -> reader.sessionIds(afterSessionId, limit, deadline));
+    }
+
+    @Override
+    Optional<ConversationHeader> header(String sessionId) {
+        return ctx.call("read", sessionId, "read session '" + sessionId + "'", deadline -> reader.header(sessionId, deadline));
+    }
+
+    @Override
+    boolean acquire(String sessionId, String language, String holder, String turnKey, Duration duration) {
+        return leases.tryAcquire(sessionId, language, holder, turnKey, duration);
+    }
+
+    @Override
+    boolean renew(String sessionId, String holder, Duration duration) {
         return leases.renew(sessionId, holder, duration);
     }
 
     @Override
-    public void releaseLease(String sessionId, String holder) {
-        Checks.sessionId(sessionId);
-        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+    void release(String sessionId, String holder) {
         leases.release(sessionId, holder);
     }
 
-    /**
-     * {@inheritDoc}
-     *
-     * <p>Turns the head into a tombstone (no message, header or lease; the fingerprints of the
-     * deleted conversation's append ids, so that a retry of one is refused with
-     * {@link AppendErasedException}; see {@code docs/ARCHITECTURE.md}), then deletes every archive
-     * chunk of every generation that is not the live head's. Calling it again is harmless and completes an interrupted erasure: a call that finds
-     * a tombstone (for example because an earlier call erased it and its reply was lost) returns 0 and
-     * still removes every chunk left behind. Within one call, a delete whose reply is lost is
-     * retried, and the count read just before it is returned. A chunk that a concurrent move writes afterwards belongs
-     * to a dead generation: reads never show it, and the next call or
-     * {@link #removeOrphanedArchives()} deletes it.
-     */
     @Override
-    public long deleteConversation(String sessionId) {
-        Checks.sessionId(sessionId);
-        return ctx.observers.erase(sessionId, () -> erasure.delete(sessionId));
+    long delete(String sessionId) {
+        return erasure.delete(sessionId);
     }
 
     /**
@@ -294,7 +176,7 @@ public final class MongoConversationStore implements ConversationStore {
      * @throws ConversationStoreUnavailableException if the database did not answer
      */
     public long removeOrphanedArchives() {
-        return ctx.observers.sweep(erasure::sweep);
+        return observers.sweep(erasure::sweep);
     }
 
     /** Closes the client if the store created it from a connection string or client settings. */
@@ -433,11 +315,7 @@ public final class MongoConversationStore implements ConversationStore {
          * @since 0.2.0
          */
         public Builder operationTimeout(Duration value) {
-            Objects.requireNonNull(value, "operationTimeout");
-            if (value.toMillis() < 1) {
-                throw new IllegalArgumentException("operationTimeout must be at least 1 millisecond, was " + value);
-            }
-            this.operationTimeout = value;
+            this.operationTimeout = Checks.atLeast("operationTimeout", value, Duration.ofMillis(1));
             return this;
         }
 
@@ -523,11 +401,7 @@ public final class MongoConversationStore implements ConversationStore {
          * @throws IllegalArgumentException if {@code idle} is shorter than one second
          */
         public Builder expireAfterInactivity(Duration idle) {
-            Objects.requireNonNull(idle, "idle");
-            if (idle.getSeconds() < 1) {
-                throw new IllegalArgumentException("expireAfterInactivity must be at least 1 second, was " + idle);
-            }
-            this.expireAfterInactivity = idle;
+            this.expireAfterInactivity = Checks.atLeast("expireAfterInactivity", idle, Duration.ofSeconds(1));
             return this;
         }
 
@@ -614,36 +488,28 @@ public final class MongoConversationStore implements ConversationStore {
                 throw new IllegalStateException("database is required");
             }
             if (databaseName != null) {
-                checkDatabaseName(databaseName);
+                Checks.databaseName(databaseName);
             }
-            if (maxHeadBytes >= maxDocumentBytes - MongoAppender.HEAD_OVERHEAD_BYTES) {
-                throw new IllegalStateException("maxHeadBytes (" + maxHeadBytes + ") must be below maxDocumentBytes ("
-                        + maxDocumentBytes + ") minus " + MongoAppender.HEAD_OVERHEAD_BYTES + " bytes of head overhead");
-            }
+            MongoSettings settings = new MongoSettings(collection,
+                    archiveCollection == null ? collection + "_archive" : archiveCollection, writeConcern, limits,
+                    assistantRoleName, maxAttempts, maxHeadMessages, maxHeadBytes, maxDocumentBytes, foreignWriters,
+                    operationTimeout, expireAfterInactivity, createIndexes, clock, nanoTime, observers());
             if (client != null) {
-                return new MongoConversationStore(this, client, false);
+                return new MongoConversationStore(settings, client, databaseOf(client), false);
             }
             MongoClient created = clientSettings != null
                     ? MongoClients.create(clientSettings)
                     : MongoClients.create(new ConnectionString(connectionString));
             try {
-                return new MongoConversationStore(this, created, true);
+                return new MongoConversationStore(settings, created, databaseOf(created), true);
             } catch (RuntimeException e) {
                 created.close();
                 throw e;
             }
         }
 
-        private static void checkDatabaseName(String name) {
-            if (name.isEmpty() || name.length() > 63) {
-                throw new IllegalArgumentException("database must be 1 to 63 characters, was " + name.length());
-            }
-            for (char c : "/\\. \"$\0".toCharArray()) {
-                if (name.indexOf(c) >= 0) {
-                    throw new IllegalArgumentException("database must not contain spaces or any of / \\ . \" $ NUL, was '"
-                            + name.replace("\0", "\\0") + "'");
-                }
-            }
+        private MongoDatabase databaseOf(MongoClient source) {
+            return database != null ? database : source.getDatabase(databaseName);
         }
     }
 }

@@ -18,6 +18,7 @@ import static io.github.conversationstore.HeadDocument.messages;
 
 import com.mongodb.MongoQueryException;
 import com.mongodb.client.MongoCursor;
+import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import io.github.conversationstore.MongoContext.Deadline;
@@ -48,6 +49,24 @@ final class MongoReader {
 
     MongoReader(MongoContext ctx) {
         this.ctx = ctx;
+    }
+
+    /**
+     * The ids of sessions holding messages after {@code after} (null: from the first), in order: a
+     * head counts when its counters or its array (an original backend's document) hold a message.
+     */
+    List<String> sessionIds(String after, int limit, Deadline deadline) {
+        Bson filter = Filters.or(Filters.gt(MESSAGE_COUNT, 0), Filters.exists(MESSAGES + ".0"));
+        if (after != null) {
+            filter = Filters.and(Filters.gt(SESSION_ID, after), filter);
+        }
+        List<String> ids = new ArrayList<>(Math.min(limit, 1024));
+        deadline.heads().find(filter)
+                .projection(Projections.fields(Projections.include(SESSION_ID), Projections.excludeId()))
+                .sort(Sorts.ascending(SESSION_ID))
+                .limit(limit)
+                .forEach(doc -> ids.add(doc.getString(SESSION_ID)));
+        return List.copyOf(ids);
     }
 
     /** Stored messages starting at sequence number {@code first}, in order. */

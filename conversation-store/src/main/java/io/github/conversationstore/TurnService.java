@@ -254,7 +254,7 @@ public final class TurnService implements AutoCloseable {
          * @return this builder
          */
         public Builder replyTimeout(Duration value) {
-            this.replyTimeout = positive("replyTimeout", value);
+            this.replyTimeout = Checks.positive("replyTimeout", value);
             return this;
         }
 
@@ -277,7 +277,7 @@ public final class TurnService implements AutoCloseable {
          * @return this builder
          */
         public Builder retryBackoff(Duration value) {
-            this.retryBackoff = notNegative("retryBackoff", value);
+            this.retryBackoff = Checks.notNegative("retryBackoff", value);
             return this;
         }
 
@@ -326,7 +326,7 @@ public final class TurnService implements AutoCloseable {
          * @return this builder
          */
         public Builder leaseDuration(Duration value) {
-            this.leaseDuration = positive("leaseDuration", value);
+            this.leaseDuration = Checks.positive("leaseDuration", value);
             return this;
         }
 
@@ -338,7 +338,7 @@ public final class TurnService implements AutoCloseable {
          * @return this builder
          */
         public Builder busyTimeout(Duration value) {
-            this.busyTimeout = notNegative("busyTimeout", value);
+            this.busyTimeout = Checks.notNegative("busyTimeout", value);
             return this;
         }
 
@@ -393,7 +393,7 @@ public final class TurnService implements AutoCloseable {
          * @since 0.2.0
          */
         public Builder toolTimeout(Duration value) {
-            this.toolTimeout = positive("toolTimeout", value);
+            this.toolTimeout = Checks.positive("toolTimeout", value);
             return this;
         }
 
@@ -482,21 +482,6 @@ public final class TurnService implements AutoCloseable {
                     windowMessages, windowChars, lease, busyTimeout, mode, clock, tools,
                     tools.values().stream().map(Tool::spec).toList(), toolTimeout, maxToolAttempts, maxSteps, hook,
                     listeners.isEmpty() ? Observers.NONE : new Observers(listeners, exposeSessionIds)));
-        }
-
-        private static Duration notNegative(String name, Duration value) {
-            if (Objects.requireNonNull(value, name).isNegative()) {
-                throw new IllegalArgumentException(name + " must not be negative, was " + value);
-            }
-            return value;
-        }
-
-        private static Duration positive(String name, Duration value) {
-            Objects.requireNonNull(value, name);
-            if (value.isZero() || value.isNegative()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
-            }
-            return value;
         }
     }
 }

@@ -1,0 +1,123 @@
+package io.github.conversationstore;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The public face both stores share: every public operation checks its arguments and the store's
+ * limits here, is observed here, and then reaches the store's own hook. So the in-memory store and
+ * the MongoDB store cannot disagree on a rule: what is refused, with which message, and what a
+ * listener hears. Package-private: its methods appear on each store.
+ *
+ * <p>The hooks get arguments already checked (a language tag normalized) and run inside the
+ * observation; they do what only their store can: storing, reading, leasing, erasing.
+ */
+abstract class StoreGate implements ConversationStore {
+    final Limits limits;
+    final Observers observers;
+
+    StoreGate(Limits limits, Observers observers) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.observers = Objects.requireNonNull(observers, "observers");
+    }
+
+    /** Appends a checked request; sets {@code attempts[0]} to the attempts it took. */
+    abstract AppendResult append(AppendRequest request, int[] attempts);
+
+    /** The last {@code limit} messages of a session, oldest first. */
+    abstract List<StoredMessage> recent(String sessionId, int limit);
+
+    /** A page of a session's messages from a sequence number. */
+    abstract List<StoredMessage> page(String sessionId, long fromSequence, int limit);
+
+    /** The ids of sessions holding messages, after {@code afterSessionId} (null: from the first). */
+    abstract List<String> list(String afterSessionId, int limit);
+
+    /** A session's header, if it holds messages. */
+    abstract Optional<ConversationHeader> header(String sessionId);
+
+    /** Takes the lease with checked arguments ({@code language} normalized, {@code turnKey} may be null). */
+    abstract boolean acquire(String sessionId, String language, String holder, String turnKey, Duration duration);
+
+    abstract boolean renew(String sessionId, String holder, Duration duration);
+
+    abstract void release(String sessionId, String holder);
+
+    /** Erases a session; returns how many messages it deleted. */
+    abstract long delete(String sessionId);
+
+    @Override
+    public final AppendResult appendMessages(AppendRequest request) {
+        Objects.requireNonNull(request, "request");
+        limits.check(request);
+        return observers.append(request, attempts -> append(request, attempts));
+    }
+
+    @Override
+    public final List<StoredMessage> recentMessages(String sessionId, int limit) {
+        Checks.sessionId(sessionId);
+        Limits.readLimit(limit);
+        return observers.read(sessionId, "recent", () -> recent(sessionId, limit), List::size);
+    }
+
+    @Override
+    public final List<StoredMessage> readMessages(String sessionId, long fromSequence, int limit) {
+        Checks.sessionId(sessionId);
+        Checks.notNegative("fromSequence", fromSequence);
+        Limits.readLimit(limit);
+        return observers.read(sessionId, "page", () -> page(sessionId, fromSequence, limit), List::size);
+    }
+
+    @Override
+    public final List<String> listConversationIds(String afterSessionId, int limit) {
+        Limits.readLimit(limit);
+        return list(afterSessionId, limit);
+    }
+
+    @Override
+    public final Optional<ConversationHeader> findConversation(String sessionId) {
+        Checks.sessionId(sessionId);
+        return observers.read(sessionId, "header", () -> header(sessionId), h -> h.isPresent() ? 1 : 0);
+    }
+
+    @Override
+    public final boolean tryAcquireLease(String sessionId, String language, String holder, Duration duration) {
+        return tryAcquireLease(sessionId, language, holder, null, duration);
+    }
+
+    @Override
+    public final boolean tryAcquireLease(String sessionId, String language, String holder, String turnKey,
+            Duration duration) {
+        Checks.sessionId(sessionId);
+        String tag = Checks.language(language);
+        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        if (turnKey != null) {
+            Checks.identifier("turnKey", turnKey, Checks.MAX_ID_LENGTH);
+        }
+        Checks.leaseDuration(duration);
+        return acquire(sessionId, tag, holder, turnKey, duration);
+    }
+
+    @Override
+    public final boolean renewLease(String sessionId, String holder, Duration duration) {
+        Checks.sessionId(sessionId);
+        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        Checks.leaseDuration(duration);
+        return renew(sessionId, holder, duration);
+    }
+
+    @Override
+    public final void releaseLease(String sessionId, String holder) {
+        Checks.sessionId(sessionId);
+        Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
+        release(sessionId, holder);
+    }
+
+    @Override
+    public final long deleteConversation(String sessionId) {
+        Checks.sessionId(sessionId);
+        return observers.erase(sessionId, () -> delete(sessionId));
+    }
+}
