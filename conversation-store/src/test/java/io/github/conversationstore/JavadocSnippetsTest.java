@@ -3,6 +3,8 @@ package io.github.conversationstore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.conversationstore.testing.JavadocSnippets;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -32,5 +34,20 @@ class JavadocSnippetsTest {
         }
 
         assertThat(JavadocSnippets.problems(main, test, REQUIRED)).isEmpty();
+    }
+
+    /** docs/CONTRIBUTING.md lists the javadoc pages with compiled examples: every region of every module. */
+    @Test
+    void contributingGuide_listsEveryRegionShownInJavadoc() throws IOException {
+        String guide = Files.readString(Path.of("../docs/CONTRIBUTING.md"));
+        List<String> modules = List.of("conversation-store", "conversation-store-spring-ai", "conversation-store-langchain4j",
+                "conversation-store-observability");
+        for (String module : modules) {
+            for (JavadocSnippets.Marker marker : JavadocSnippets.markers(Path.of("..", module, "src/main/java"))) {
+                String test = Path.of(marker.file()).getFileName().toString().replace(".java", "");
+                assertThat(guide).as("the guide's row of region %s of %s", marker.region(), test)
+                        .containsPattern("(?m)^\\| `[^`]+` \\| [^|]*`" + marker.region() + "`[^|]*\\| `?" + test + "\\.");
+            }
+        }
     }
 }
