@@ -64,6 +64,10 @@ import java.util.UUID;
  * @param dedupBeyondWindow whether the append id is recognized as a repeat however many appends
  *     were made to the session since (not only within the dedup window): the store looks the id up
  *     in the archive too, one more indexed read for this append only (since 0.3)
+ * @param owner whom the conversation belongs to, or {@code null} to name none: the first append
+ *     that names an owner sets it, and every later append that names one must name the same (else
+ *     {@link OwnerMismatchException}, nothing written); an append naming none writes to any
+ *     conversation, unless the store requires owners (since 0.3)
  * @since 0.1.0
  */
 public record AppendRequest(
@@ -74,7 +78,8 @@ public record AppendRequest(
         Map<String, String> headerAttributes,
         String leaseHolder,
         Duration renewLease,
-        boolean dedupBeyondWindow) {
+        boolean dedupBeyondWindow,
+        Owner owner) {
 
     /**
      * Validates and normalizes the components (see the class comment for the rules).
@@ -87,8 +92,9 @@ public record AppendRequest(
      * @param leaseHolder see the class comment; may be null
      * @param renewLease see the class comment; may be null
      * @param dedupBeyondWindow see the class comment
-     * @throws NullPointerException if a component other than {@code leaseHolder} or
-     *     {@code renewLease} is null
+     * @param owner see the class comment; may be null
+     * @throws NullPointerException if a component other than {@code leaseHolder}, {@code renewLease}
+     *     or {@code owner} is null
      * @throws IllegalArgumentException if a component breaks its rule, or {@code renewLease} is
      *     given without {@code leaseHolder}
      * @since 0.3
@@ -125,7 +131,7 @@ public record AppendRequest(
      */
     public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
             Map<String, String> headerAttributes, String leaseHolder) {
-        this(sessionId, language, messages, appendId, headerAttributes, leaseHolder, null, false);
+        this(sessionId, language, messages, appendId, headerAttributes, leaseHolder, null, false, null);
     }
 
     /**
@@ -141,7 +147,7 @@ public record AppendRequest(
      */
     public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
             Map<String, String> headerAttributes) {
-        this(sessionId, language, messages, appendId, headerAttributes, null, null, false);
+        this(sessionId, language, messages, appendId, headerAttributes, null, null, false, null);
     }
 
     /**
@@ -201,6 +207,7 @@ public record AppendRequest(
         private String leaseHolder;
         private Duration renewLease;
         private boolean dedupBeyondWindow;
+        private Owner owner;
 
         private Builder(String sessionId, String language) {
             this.sessionId = sessionId;
@@ -290,6 +297,20 @@ public record AppendRequest(
         }
 
         /**
+         * Names whom the conversation belongs to (see {@link AppendRequest#owner()}): set by the
+         * first append that names one, in the same atomic step as the messages, and fixed from then on.
+         *
+         * @param value the owner
+         * @return this builder
+         * @throws NullPointerException if {@code value} is null
+         * @since 0.3
+         */
+        public Builder owner(Owner value) {
+            this.owner = Objects.requireNonNull(value, "owner");
+            return this;
+        }
+
+        /**
          * Sets a header attribute, written in the same atomic step as the messages.
          *
          * @param key the attribute key (no leading {@code $}, no {@code .}, no NUL)
@@ -311,7 +332,7 @@ public record AppendRequest(
         public AppendRequest build() {
             return new AppendRequest(sessionId, language, messages,
                     appendId == null ? newAppendId() : appendId, headerAttributes, leaseHolder, renewLease,
-                    dedupBeyondWindow);
+                    dedupBeyondWindow, owner);
         }
     }
 }

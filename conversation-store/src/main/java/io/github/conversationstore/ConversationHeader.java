@@ -3,6 +3,7 @@ package io.github.conversationstore;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.time.Instant;
@@ -23,18 +24,21 @@ import java.util.Objects;
  * @param messageCount how many messages the conversation holds; the next append starts at this
  *     sequence number
  * @param attributes the header attributes merged by appends, immutable
+ * @param owner whom the conversation belongs to, or {@code null} if no append named an owner
+ *     (since 0.3)
  * @since 0.1.0
  */
 @JsonAutoDetect(fieldVisibility = Visibility.NONE, getterVisibility = Visibility.NONE,
         isGetterVisibility = Visibility.NONE)
-@JsonPropertyOrder({"sessionId", "language", "createdAt", "updatedAt", "messageCount", "attributes"})
+@JsonPropertyOrder({"sessionId", "language", "createdAt", "updatedAt", "messageCount", "attributes", "owner"})
 public record ConversationHeader(
         @JsonProperty("sessionId") String sessionId,
         @JsonProperty("language") String language,
         Instant createdAt,
         Instant updatedAt,
         @JsonProperty("messageCount") long messageCount,
-        @JsonProperty("attributes") Map<String, String> attributes) {
+        @JsonProperty("attributes") Map<String, String> attributes,
+        @JsonProperty("owner") @JsonInclude(JsonInclude.Include.NON_NULL) Owner owner) {
 
     /**
      * Validates and normalizes the components (see the class comment for the rules).
@@ -45,7 +49,8 @@ public record ConversationHeader(
      * @param updatedAt see the class comment
      * @param messageCount see the class comment
      * @param attributes see the class comment
-     * @throws NullPointerException if a component is null
+     * @param owner see the class comment; may be null
+     * @throws NullPointerException if a component other than {@code owner} is null
      * @throws IllegalArgumentException if a component breaks its rule
      */
     @JsonCreator(mode = JsonCreator.Mode.DISABLED)
@@ -56,6 +61,23 @@ public record ConversationHeader(
         updatedAt = Objects.requireNonNull(updatedAt, "updatedAt").truncatedTo(ChronoUnit.MILLIS);
         Checks.notNegative("messageCount", messageCount);
         attributes = Map.copyOf(Objects.requireNonNull(attributes, "attributes"));
+    }
+
+    /**
+     * Creates a header of a conversation without an owner.
+     *
+     * @param sessionId see the class comment
+     * @param language see the class comment
+     * @param createdAt see the class comment
+     * @param updatedAt see the class comment
+     * @param messageCount see the class comment
+     * @param attributes see the class comment
+     * @throws NullPointerException if a component is null
+     * @throws IllegalArgumentException if a component breaks its rule
+     */
+    public ConversationHeader(String sessionId, String language, Instant createdAt, Instant updatedAt,
+            long messageCount, Map<String, String> attributes) {
+        this(sessionId, language, createdAt, updatedAt, messageCount, attributes, null);
     }
 
     @JsonProperty("createdAt")
@@ -75,10 +97,11 @@ public record ConversationHeader(
             @JsonProperty("createdAt") String createdAt,
             @JsonProperty("updatedAt") String updatedAt,
             @JsonProperty("messageCount") long messageCount,
-            @JsonProperty("attributes") Map<String, String> attributes) {
+            @JsonProperty("attributes") Map<String, String> attributes,
+            @JsonProperty("owner") Owner owner) {
         return new ConversationHeader(sessionId, language,
                 Instant.parse(Objects.requireNonNull(createdAt, "createdAt")),
                 Instant.parse(Objects.requireNonNull(updatedAt, "updatedAt")),
-                messageCount, attributes == null ? Map.of() : attributes);
+                messageCount, attributes == null ? Map.of() : attributes, owner);
     }
 }

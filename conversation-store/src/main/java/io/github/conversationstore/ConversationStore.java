@@ -107,6 +107,13 @@ public interface ConversationStore extends AutoCloseable {
     int DEFAULT_APPEND_ID_WINDOW = 2048;
 
     /**
+     * How many conversations {@link #eraseOwner(Owner)} lists and erases per page.
+     *
+     * @since 0.3
+     */
+    int ERASE_OWNER_BATCH = 100;
+
+    /**
      * Appends messages to a conversation, creating it if needed, under a new random append id.
      *
      * <p>Equivalent to {@code appendMessages(AppendRequest.of(sessionId, language, messages))}.
@@ -207,6 +214,49 @@ public interface ConversationStore extends AutoCloseable {
      */
     default List<String> listConversationIds(String afterSessionId, int limit) {
         throw new UnsupportedOperationException(getClass().getName() + " cannot list conversations");
+    }
+
+    /**
+     * Lists one owner's conversations by session id, a page at a time: their headers after
+     * {@code afterSessionId} (or from the first, if null), at most {@code limit}, as
+     * {@link #listConversationIds(String, int)} pages. In MongoDB one query per page on the index
+     * {@code {owner: 1, sessionId: 1}}: its cost does not depend on how many conversations other
+     * owners have.
+     *
+     * @param owner whose conversations
+     * @param afterSessionId the last id of the previous page, or null for the first page
+     * @param limit how many headers at most, 1 to {@value #MAX_READ_LIMIT}
+     * @return the headers, ascending by session id (by UTF-8 bytes, as MongoDB orders strings)
+     * @throws NullPointerException if {@code owner} is null
+     * @throws IllegalArgumentException if {@code limit} is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     * @throws UnsupportedOperationException if the store cannot list (the default)
+     * @since 0.3
+     */
+    default List<ConversationHeader> listConversations(Owner owner, String afterSessionId, int limit) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot list conversations by owner");
+    }
+
+    /**
+     * Erases every conversation of an owner, as {@link #deleteConversation(String)} erases one, in
+     * pages of {@value #ERASE_OWNER_BATCH}: their messages, archive, headers and leases. Idempotent and
+     * resumable: calling it again after a crash or a timeout finishes the job (in MongoDB, also the
+     * archive of a conversation whose erasure was interrupted). It returns once a scan finds no
+     * conversation of the owner: a conversation the owner starts while it runs is erased whole if a
+     * scan finds it, and otherwise kept whole, never half; to stop new ones, stop the user's
+     * sessions before calling it.
+     *
+     * @param owner whose conversations
+     * @return what this call erased; zero counts for an owner with no conversation
+     * @throws NullPointerException if {@code owner} is null
+     * @throws ConcurrentAppendException if the owner kept writing to a conversation erased three times
+     *     by this call
+     * @throws ConversationStoreUnavailableException if the database did not answer; call it again
+     * @throws UnsupportedOperationException if the store cannot list (the default)
+     * @since 0.3
+     */
+    default OwnerErasure eraseOwner(Owner owner) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot erase by owner");
     }
 
     /**

@@ -15,8 +15,8 @@ import org.bson.Document;
  *            messages: [ {id, role, text, timestamp, ...} ],      -- the most recent messages
  *            headSeq, messageCount, headBytes, generation,        -- counters, moved atomically
  *            appendKeys: [ int ], appendKeyBlocks: [ string ],     -- fingerprints of recent append ids
- *            attributes: {...}, lease?, moverUntil?,
- *            erasedAt?, erasedKeys?, erasedKeyBlocks? }             -- a tombstone's, see MongoErasure
+ *            attributes: {...}, owner?: {tenant?, userId}, lease?, moverUntil?,
+ *            erasedAt?, erasedKeys?, erasedKeyBlocks?, erasedOwner? }             -- a tombstone's, see MongoErasure
  * archive: { _id: {s: sessionId, g: generation, q: firstSeq},    -- immutable once written
  *            sessionId, generation, endSeq, bytes, archivedAt, messages: [...] }
  * </pre>
@@ -45,6 +45,12 @@ final class HeadDocument {
     static final String ERASED_KEYS = "erasedKeys";
     /** The packed fingerprints of deleted conversations' append ids (from {@link #APPEND_KEY_BLOCKS}). */
     static final String ERASED_KEY_BLOCKS = "erasedKeyBlocks";
+    /** Whom the conversation belongs to: {@code {tenant?, userId}}, set by the first append naming one. */
+    static final String OWNER = "owner";
+    /** A tombstone's owner, until every chunk of the erased conversation is gone (see MongoErasure). */
+    static final String ERASED_OWNER = "erasedOwner";
+    static final String OWNER_TENANT = "tenant";
+    static final String OWNER_USER = "userId";
     static final String LEASE = "lease";
     static final String LEASE_HOLDER = "holder";
     static final String LEASE_EXPIRES_AT = "expiresAt";
@@ -74,6 +80,20 @@ final class HeadDocument {
         return head.get(HEAD_BYTES) != null;
     }
 
+    /** The owner as stored: the tenant (when there is one) before the user, so equality matches. */
+    static Document ownerDocument(Owner owner) {
+        Document doc = new Document();
+        if (owner.tenant() != null) {
+            doc.append(OWNER_TENANT, owner.tenant());
+        }
+        return doc.append(OWNER_USER, owner.userId());
+    }
+
+    static Owner owner(Document head) {
+        Object value = head.get(OWNER);
+        return value instanceof Document doc ? new Owner(doc.getString(OWNER_TENANT), doc.getString(OWNER_USER)) : null;
+    }
+
     static List<Document> messages(Document doc) {
         return doc.getList(MESSAGES, Document.class, List.of());
     }
@@ -101,6 +121,7 @@ final class HeadDocument {
                 createdAt,
                 updated == null ? createdAt : toInstant(updated),
                 messageCount,
-                attributes);
+                attributes,
+                owner(doc));
     }
 }

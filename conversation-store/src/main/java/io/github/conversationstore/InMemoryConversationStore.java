@@ -35,7 +35,7 @@ public final class InMemoryConversationStore extends StoreGate {
     private final Clock clock;
 
     private InMemoryConversationStore(Builder builder) {
-        super(builder.limits, builder.observers());
+        super(builder.limits, builder.observers(), builder.requireOwner);
         this.clock = builder.clock;
     }
 
@@ -120,19 +120,32 @@ public final class InMemoryConversationStore extends StoreGate {
         }
     }
 
+    /** MongoDB orders strings by their UTF-8 bytes: so does this. */
+    private static final Comparator<String> UTF8 =
+            Comparator.comparing(id -> id.getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned);
+
     @Override
     List<String> list(String afterSessionId, int limit) {
-        // MongoDB orders strings by their UTF-8 bytes: so does this
-        Comparator<String> utf8 = Comparator.comparing(id -> id.getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned);
+        return sessionsAfter(afterSessionId, null, limit);
+    }
+
+    @Override
+    List<ConversationHeader> owned(Owner owner, String afterSessionId, int limit) {
+        return sessionsAfter(afterSessionId, owner, limit).stream()
+                .map(this::header).flatMap(Optional::stream).collect(Collectors.toUnmodifiableList());
+    }
+
+    /** The ids of sessions holding messages (of {@code owner}, unless null) after {@code afterSessionId}. */
+    private List<String> sessionsAfter(String afterSessionId, Owner owner, int limit) {
         return sessions.entrySet().stream()
-                .filter(e -> afterSessionId == null || utf8.compare(e.getKey(), afterSessionId) > 0)
+                .filter(e -> afterSessionId == null || UTF8.compare(e.getKey(), afterSessionId) > 0)
                 .filter(e -> {
                     synchronized (e.getValue()) {
-                        return !e.getValue().messages.isEmpty();
+                        return !e.getValue().messages.isEmpty() && (owner == null || owner.equals(e.getValue().owner));
                     }
                 })
                 .map(Map.Entry::getKey)
-                .sorted(utf8)
+                .sorted(UTF8)
                 .limit(limit)
                 .collect(Collectors.toUnmodifiableList());
     }
@@ -145,7 +158,7 @@ public final class InMemoryConversationStore extends StoreGate {
         }
         synchronized (session) {
             return Optional.of(new ConversationHeader(sessionId, session.language, session.createdAt,
-                    session.updatedAt, session.messages.size(), session.attributes));
+                    session.updatedAt, session.messages.size(), session.attributes, session.owner));
         }
     }
 
@@ -200,6 +213,8 @@ public final class InMemoryConversationStore extends StoreGate {
         final Instant createdAt;
         Instant updatedAt;
         final Map<String, String> attributes = new HashMap<>();
+        /** Set by the first append naming an owner. */
+        Owner owner;
         final List<Message> messages = new ArrayList<>();
         /** The last appends, oldest first, bounded by the dedup window. */
         final ArrayDeque<AppendEntry> recentAppends = new ArrayDeque<>();
@@ -234,6 +249,9 @@ public final class InMemoryConversationStore extends StoreGate {
             if (repeated != null && repeated.firstSequence == ERASED) {
                 throw AppendErasedException.of(request);
             }
+            if (request.owner() != null && owner != null && !owner.equals(request.owner())) {
+                throw OwnerMismatchException.of(request);
+            }
             if (repeated != null) {
                 if (!sameContent(repeated, request.messages())) {
                     throw AppendConflictException.of(request, repeated.firstSequence);
@@ -241,6 +259,9 @@ public final class InMemoryConversationStore extends StoreGate {
                 return new AppendResult(repeated.appendId, repeated.firstSequence, repeated.count, false, true);
             }
             long first = messages.size();
+            if (request.owner() != null) {
+                owner = request.owner();
+            }
             messages.addAll(request.messages());
             attributes.putAll(request.headerAttributes());
             updatedAt = now;

@@ -17,6 +17,7 @@ import static io.github.conversationstore.HeadDocument.LEASE;
 import static io.github.conversationstore.HeadDocument.LEASE_EXPIRES_AT;
 import static io.github.conversationstore.HeadDocument.LEASE_HOLDER;
 import static io.github.conversationstore.HeadDocument.MESSAGES;
+import static io.github.conversationstore.HeadDocument.OWNER;
 import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
 import static io.github.conversationstore.HeadDocument.RECENT_APPENDS;
 import static io.github.conversationstore.HeadDocument.SESSION_ID;
@@ -29,6 +30,7 @@ import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.ReturnDocument;
 import io.github.conversationstore.MongoContext.Deadline;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
@@ -203,6 +205,10 @@ final class MongoAppender {
         if (request.isFenced()) {
             filter.append(LEASE + "." + LEASE_HOLDER, request.leaseHolder());
         }
+        if (request.owner() != null) {
+            // the owner is set by the first append naming one, and fixed from then on
+            filter.append(OWNER, new Document("$in", Arrays.asList(HeadDocument.ownerDocument(request.owner()), null)));
+        }
         return apply(batch, filter, update(batch), guard == null && !request.isFenced(), deadline);
     }
 
@@ -232,7 +238,7 @@ final class MongoAppender {
                 .append(CREATED_AT, inserted.get(CREATED_AT))
                 .append(APPEND_KEY_BLOCKS, erased)
                 .append(ERASED_KEY_BLOCKS, erased);
-        update.append("$unset", new Document(ERASED_AT, "").append(ERASED_KEYS, ""));
+        update.append("$unset", new Document(ERASED_AT, "").append(ERASED_KEYS, "").append(HeadDocument.ERASED_OWNER, ""));
         return apply(batch, filter, update, false, deadline);
     }
 
@@ -293,6 +299,9 @@ final class MongoAppender {
         Date now = Date.from(ctx.time.now());
         Document set = new Document(UPDATED_AT, now);
         request.headerAttributes().forEach((k, v) -> set.append(ATTRIBUTES + "." + k, v));
+        if (request.owner() != null) {
+            set.append(OWNER, HeadDocument.ownerDocument(request.owner()));
+        }
         if (request.renewLease() != null) {
             // fenced: the filter names the holder, so the lease this extends is the request's own
             set.append(LEASE + "." + LEASE_EXPIRES_AT, Date.from(ctx.time.now().plus(request.renewLease())));
@@ -316,7 +325,7 @@ final class MongoAppender {
         Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
                 .projection(Projections.fields(Projections.include(APPEND_KEYS, APPEND_KEY_BLOCKS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
                         HEAD_BYTES, GENERATION, LEASE, MESSAGES + "." + MessageCodec.APPEND_ID, ERASED_AT, ERASED_KEYS,
-                        ERASED_KEY_BLOCKS), Projections.excludeId()))
+                        ERASED_KEY_BLOCKS, OWNER), Projections.excludeId()))
                 .first();
         if (head == null) {
             if (request.isFenced()) {
@@ -351,6 +360,10 @@ final class MongoAppender {
                 ctx.backOff(1, false, deadline); // another writer revived it first, or erased it again
             }
             return revived;
+        }
+        Owner owner = HeadDocument.owner(head);
+        if (request.owner() != null && owner != null && !owner.equals(request.owner())) {
+            throw OwnerMismatchException.of(request);
         }
         Optional<Long> legacy = legacyLocate(head, request.appendId());
         boolean fingerprinted = AppendKeys.heldBy(head, batch.key());

@@ -73,7 +73,7 @@ public final class MongoConversationStore extends StoreGate {
 
     private MongoConversationStore(MongoSettings settings, MongoClient client, MongoDatabase database,
             boolean ownsClient) {
-        super(settings.limits(), settings.observers());
+        super(settings.limits(), settings.observers(), settings.requireOwner());
         this.ownsClient = ownsClient;
         this.ctx = new MongoContext(settings, client, database);
         this.reader = new MongoReader(ctx);
@@ -135,6 +135,17 @@ public final class MongoConversationStore extends StoreGate {
     @Override
     List<String> list(String afterSessionId, int limit) {
         return ctx.call("list", null, "list conversations", deadline -> reader.sessionIds(afterSessionId, limit, deadline));
+    }
+
+    @Override
+    List<ConversationHeader> owned(Owner owner, String afterSessionId, int limit) {
+        return ctx.call("list", null, "list conversations of an owner",
+                deadline -> reader.ownedHeaders(owner, afterSessionId, limit, deadline));
+    }
+
+    @Override
+    List<String> erasureLeftovers(Owner owner, int limit) {
+        return ctx.call("list", null, "list interrupted erasures of an owner", deadline -> erasure.leftovers(owner, limit, deadline));
     }
 
     @Override
@@ -493,7 +504,7 @@ public final class MongoConversationStore extends StoreGate {
             MongoSettings settings = new MongoSettings(collection,
                     archiveCollection == null ? collection + "_archive" : archiveCollection, writeConcern, limits,
                     assistantRoleName, maxAttempts, maxHeadMessages, maxHeadBytes, maxDocumentBytes, foreignWriters,
-                    operationTimeout, expireAfterInactivity, createIndexes, clock, nanoTime, observers());
+                    operationTimeout, expireAfterInactivity, createIndexes, requireOwner, clock, nanoTime, observers());
             if (client != null) {
                 return new MongoConversationStore(settings, client, databaseOf(client), false);
             }

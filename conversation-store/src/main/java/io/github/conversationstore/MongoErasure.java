@@ -5,6 +5,7 @@ import static io.github.conversationstore.HeadDocument.APPEND_KEY_BLOCKS;
 import static io.github.conversationstore.HeadDocument.ATTRIBUTES;
 import static io.github.conversationstore.HeadDocument.CREATED_AT;
 import static io.github.conversationstore.HeadDocument.ERASED_AT;
+import static io.github.conversationstore.HeadDocument.ERASED_OWNER;
 import static io.github.conversationstore.HeadDocument.ERASED_KEYS;
 import static io.github.conversationstore.HeadDocument.ERASED_KEY_BLOCKS;
 import static io.github.conversationstore.HeadDocument.GENERATION;
@@ -59,7 +60,7 @@ final class MongoErasure {
     private static final int SWEEP_BATCH = 256;
     /** What counting a head's messages needs, its own and an original backend's. */
     private static final org.bson.conversions.Bson COUNTED = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
-            GENERATION, MESSAGES + "." + MessageCodec.ROLE);
+            GENERATION, MESSAGES + "." + MessageCodec.ROLE, HeadDocument.OWNER, ERASED_OWNER);
     private static final FindOneAndUpdateOptions COUNTED_BEFORE = new FindOneAndUpdateOptions().projection(COUNTED);
 
     private final MongoContext ctx;
@@ -89,6 +90,7 @@ final class MongoErasure {
                             tombstone(), COUNTED_BEFORE));
             // no reply document: an attempt whose reply was lost deleted it, or a concurrent call did
             deletedMessages = HeadDocument.messageCount(deleted != null ? deleted : counted);
+            ctx.reached("erase:tombstone");
         }
         ctx.call(overall, deadline -> {
             List<ObjectId> generations = deadline.archive()
@@ -104,7 +106,27 @@ final class MongoErasure {
             return generations.isEmpty() ? 0L : deadline.archive().deleteMany(new Document(SESSION_ID, sessionId)
                     .append(GENERATION, new Document("$in", generations))).getDeletedCount();
         });
+        if (counted != null && (counted.get(HeadDocument.OWNER) != null || counted.get(ERASED_OWNER) != null)) {
+            // every chunk is gone: the owner's id leaves the tombstone (eraseOwner looks for it there)
+            ctx.call(overall, deadline -> deadline.heads().updateOne(new Document(SESSION_ID, sessionId)
+                        .append(ERASED_AT, new Document("$exists", true)).append(ERASED_OWNER, new Document("$exists", true)),
+                    new Document("$unset", new Document(ERASED_OWNER, ""))));
+        }
         return deletedMessages;
+    }
+
+    /**
+     * Sessions of {@code owner} turned into tombstones whose archive may remain (an erasure
+     * interrupted between its steps): the tombstone keeps the owner as {@code erasedOwner} until
+     * every chunk is gone.
+     */
+    List<String> leftovers(Owner owner, int limit, Deadline deadline) {
+        List<String> ids = new ArrayList<>();
+        deadline.heads().find(new Document(ERASED_OWNER, HeadDocument.ownerDocument(owner)))
+                .projection(Projections.fields(Projections.include(SESSION_ID), Projections.excludeId()))
+                .limit(limit)
+                .forEach(doc -> ids.add(doc.getString(SESSION_ID)));
+        return ids;
     }
 
     /** The update that turns a head into a tombstone, in one atomic step. */
@@ -118,7 +140,8 @@ final class MongoErasure {
                         .append(ERASED_AT, now)
                         .append(UPDATED_AT, now))
                 // a tombstone's own fields are absent, so a second erasure keeps the first one's
-                .append("$rename", new Document(APPEND_KEYS, ERASED_KEYS).append(APPEND_KEY_BLOCKS, ERASED_KEY_BLOCKS))
+                .append("$rename", new Document(APPEND_KEYS, ERASED_KEYS).append(APPEND_KEY_BLOCKS, ERASED_KEY_BLOCKS)
+                        .append(HeadDocument.OWNER, ERASED_OWNER))
                 .append("$unset", new Document(LEASE, "").append(ATTRIBUTES, "").append(RECENT_APPENDS, "")
                         .append(MongoArchiveMover.MOVER_UNTIL, "").append(LANGUAGE, "").append(CREATED_AT, ""));
     }

@@ -36,6 +36,12 @@ final class MongoIndexes {
         String appendIds = MESSAGES + "." + MessageCodec.APPEND_ID;
         ctx.call(overall, deadline -> deadline.archive().createIndex(Indexes.ascending(SESSION_ID, appendIds),
                 new IndexOptions().name(SESSION_ID + "_1_" + appendIds + "_1")));
+        // lists an owner's conversations, and the tombstones an interrupted eraseOwner left
+        for (String field : new String[] {HeadDocument.OWNER, HeadDocument.ERASED_OWNER}) {
+            ctx.call(overall, deadline -> deadline.heads().createIndex(Indexes.ascending(field, SESSION_ID),
+                    new IndexOptions().name(field + "_1_" + SESSION_ID + "_1")
+                            .partialFilterExpression(new Document(field, new Document("$exists", true)))));
+        }
         if (expireAfterInactivity != null) {
             long seconds = expireAfterInactivity.getSeconds();
             ctx.call(overall, deadline -> {

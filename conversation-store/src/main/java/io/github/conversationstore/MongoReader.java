@@ -69,6 +69,34 @@ final class MongoReader {
         return List.copyOf(ids);
     }
 
+    /**
+     * The headers of one owner's conversations after {@code after} (null: from the first), in
+     * order, from the index {@code {owner: 1, sessionId: 1}}. With other writers (the original
+     * backend) the count comes from the array, one small field per message.
+     */
+    List<ConversationHeader> ownedHeaders(Owner owner, String after, int limit, Deadline deadline) {
+        Document filter = new Document(HeadDocument.OWNER, HeadDocument.ownerDocument(owner));
+        if (after != null) {
+            filter.append(SESSION_ID, new Document("$gt", after));
+        }
+        Bson projection = ctx.foreignWriters
+                ? Projections.include(SESSION_ID, LANGUAGE, CREATED_AT, UPDATED_AT, ATTRIBUTES, HeadDocument.OWNER,
+                        MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.ROLE)
+                : Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS,
+                        HeadDocument.RECENT_APPENDS);
+        List<ConversationHeader> headers = new ArrayList<>(Math.min(limit, 1024));
+        deadline.heads().find(filter.append(MESSAGE_COUNT, new Document("$gt", 0)))
+                .projection(projection)
+                .sort(Sorts.ascending(SESSION_ID))
+                .limit(limit)
+                .forEach(head -> {
+                    long count = derivesCount(head) ? longField(head, HEAD_SEQ) + messages(head).size()
+                            : longField(head, MESSAGE_COUNT);
+                    headers.add(HeadDocument.header(head, count));
+                });
+        return List.copyOf(headers);
+    }
+
     /** Stored messages starting at sequence number {@code first}, in order. */
     record Page(long first, List<Document> documents) {
         static final Page EMPTY = new Page(0, List.of());
@@ -316,7 +344,7 @@ final class MongoReader {
         }
         // the count comes from the array: read one small field of every message
         Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
-                .projection(Projections.include(SESSION_ID, LANGUAGE, CREATED_AT, UPDATED_AT, ATTRIBUTES,
+                .projection(Projections.include(SESSION_ID, LANGUAGE, CREATED_AT, UPDATED_AT, ATTRIBUTES, HeadDocument.OWNER,
                         MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.ROLE))
                 .first();
         if (head == null) {

@@ -25,6 +25,7 @@ import java.util.function.LongSupplier;
  * @param operationTimeout the deadline of every operation
  * @param expireAfterInactivity retention (null: off)
  * @param createIndexes whether building the store creates its indexes
+ * @param requireOwner whether every append must name an owner
  * @param clock the clock of timestamps
  * @param nanoTime the monotonic clock the server's time is extrapolated with
  * @param observers the listeners and the log
@@ -43,6 +44,7 @@ record MongoSettings(
         Duration operationTimeout,
         Duration expireAfterInactivity,
         boolean createIndexes,
+        boolean requireOwner,
         Clock clock,
         LongSupplier nanoTime,
         Observers observers) {

@@ -14,6 +14,7 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
     Clock clock = Clock.systemUTC();
     private final java.util.List<io.github.conversationstore.spi.StoreListener> listeners = new java.util.ArrayList<>();
     private boolean exposeSessionIds;
+    boolean requireOwner;
 
     StoreBuilder() {}
 
@@ -86,6 +87,20 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
      */
     public B exposeSessionIds(boolean value) {
         this.exposeSessionIds = value;
+        return self();
+    }
+
+    /**
+     * Sets whether every append must name an {@link io.github.conversationstore.Owner} (default
+     * false). When set, an append naming none is refused with an {@link IllegalArgumentException}
+     * and nothing is written.
+     *
+     * @param value whether owners are required
+     * @return this builder
+     * @since 0.3
+     */
+    public B requireOwner(boolean value) {
+        this.requireOwner = value;
         return self();
     }
 

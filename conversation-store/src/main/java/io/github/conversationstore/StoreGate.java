@@ -1,7 +1,9 @@
 package io.github.conversationstore;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -15,12 +17,17 @@ import java.util.Optional;
  * observation; they do what only their store can: storing, reading, leasing, erasing.
  */
 abstract class StoreGate implements ConversationStore {
+    /** How often {@link #eraseOwner(Owner)} erases one conversation before it gives up on a writer that revives it. */
+    private static final int MAX_ERASURES_PER_CONVERSATION = 3;
+
     final Limits limits;
     final Observers observers;
+    private final boolean requireOwner;
 
-    StoreGate(Limits limits, Observers observers) {
+    StoreGate(Limits limits, Observers observers, boolean requireOwner) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.observers = Objects.requireNonNull(observers, "observers");
+        this.requireOwner = requireOwner;
     }
 
     /** Appends a checked request; sets {@code attempts[0]} to the attempts it took. */
@@ -34,6 +41,17 @@ abstract class StoreGate implements ConversationStore {
 
     /** The ids of sessions holding messages, after {@code afterSessionId} (null: from the first). */
     abstract List<String> list(String afterSessionId, int limit);
+
+    /** One owner's conversations holding messages, after {@code afterSessionId} (null: from the first). */
+    abstract List<ConversationHeader> owned(Owner owner, String afterSessionId, int limit);
+
+    /**
+     * Sessions of {@code owner} whose erasure was interrupted (their chunks may remain); a store
+     * that erases in one atomic step has none.
+     */
+    List<String> erasureLeftovers(Owner owner, int limit) {
+        return List.of();
+    }
 
     /** A session's header, if it holds messages. */
     abstract Optional<ConversationHeader> header(String sessionId);
@@ -51,6 +69,10 @@ abstract class StoreGate implements ConversationStore {
     @Override
     public final AppendResult appendMessages(AppendRequest request) {
         Objects.requireNonNull(request, "request");
+        if (requireOwner && request.owner() == null) {
+            throw new IllegalArgumentException("owner is required: this store requires every append to name an owner"
+                    + " (requireOwner), append " + request.appendId() + " to session '" + request.sessionId() + "' names none");
+        }
         limits.check(request);
         return observers.append(request, attempts -> append(request, attempts));
     }
@@ -74,6 +96,41 @@ abstract class StoreGate implements ConversationStore {
     public final List<String> listConversationIds(String afterSessionId, int limit) {
         Limits.readLimit(limit);
         return list(afterSessionId, limit);
+    }
+
+    @Override
+    public final List<ConversationHeader> listConversations(Owner owner, String afterSessionId, int limit) {
+        Objects.requireNonNull(owner, "owner");
+        Limits.readLimit(limit);
+        return owned(owner, afterSessionId, limit);
+    }
+
+    @Override
+    public final OwnerErasure eraseOwner(Owner owner) {
+        Objects.requireNonNull(owner, "owner");
+        Map<String, Integer> erasures = new HashMap<>();
+        long conversations = 0;
+        long messages = 0;
+        for (List<ConversationHeader> page; !(page = owned(owner, null, ERASE_OWNER_BATCH)).isEmpty(); ) {
+            for (ConversationHeader header : page) {
+                if (erasures.merge(header.sessionId(), 1, Integer::sum) > MAX_ERASURES_PER_CONVERSATION) {
+                    throw new ConcurrentAppendException("erasing " + owner + ": session '" + header.sessionId() + "' was written to again after "
+                            + MAX_ERASURES_PER_CONVERSATION + " erasures; stop the owner's sessions and call eraseOwner again", null);
+                }
+                messages += deleteConversation(header.sessionId());
+                conversations++;
+            }
+        }
+        for (List<String> left; !(left = erasureLeftovers(owner, ERASE_OWNER_BATCH)).isEmpty(); ) {
+            for (String sessionId : left) {
+                if (erasures.merge(sessionId, 1, Integer::sum) > MAX_ERASURES_PER_CONVERSATION + 1) {
+                    throw new ConversationStoreUnavailableException("erasing " + owner + ": the archive of session '" + sessionId
+                            + "' could not be removed; call eraseOwner again", null);
+                }
+                deleteConversation(sessionId); // completes the interrupted erasure
+            }
+        }
+        return new OwnerErasure(owner, conversations, messages);
     }
 
     @Override

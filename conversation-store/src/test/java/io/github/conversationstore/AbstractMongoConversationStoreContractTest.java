@@ -45,6 +45,17 @@ abstract class AbstractMongoConversationStoreContractTest extends AbstractConver
                 .build();
     }
 
+    @Override
+    public ConversationStore createStoreRequiringOwner() {
+        assumeTrue(skipReason == null, skipReason);
+        return configure(MongoConversationStore.builder()
+                .client(client)
+                .database("contract")
+                .collection("conversations_" + System.nanoTime() + "_" + COLLECTIONS.incrementAndGet()))
+                .requireOwner(true)
+                .build();
+    }
+
     /** Lets a subclass change the store's settings; the defaults here. */
     protected MongoConversationStore.Builder configure(MongoConversationStore.Builder builder) {
         return builder;

@@ -5,4 +5,9 @@ class InMemoryConversationStoreTest extends AbstractConversationStoreContractTes
     protected ConversationStore createStore() {
         return InMemoryConversationStore.create();
     }
+
+    @Override
+    public ConversationStore createStoreRequiringOwner() {
+        return InMemoryConversationStore.builder().requireOwner(true).build();
+    }
 }

@@ -4,6 +4,8 @@ import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationHeader;
 import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.Owner;
+import io.github.conversationstore.OwnerErasure;
 import io.github.conversationstore.StoredMessage;
 import java.time.Duration;
 import java.util.List;
@@ -39,6 +41,16 @@ public class ForwardingConversationStore implements ConversationStore {
     @Override
     public List<String> listConversationIds(String afterSessionId, int limit) {
         return delegate.listConversationIds(afterSessionId, limit);
+    }
+
+    @Override
+    public List<ConversationHeader> listConversations(Owner owner, String afterSessionId, int limit) {
+        return delegate.listConversations(owner, afterSessionId, limit);
+    }
+
+    @Override
+    public OwnerErasure eraseOwner(Owner owner) {
+        return delegate.eraseOwner(owner);
     }
 
     @Override
