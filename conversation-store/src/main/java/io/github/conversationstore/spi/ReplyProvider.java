@@ -9,7 +9,7 @@ package io.github.conversationstore.spi;
  * <!-- snippet file="io/github/conversationstore/examples/TurnExamplesTest.java" region="reply-provider" -->
  * <pre>{@code
  * // Asks the application's language model for the reply
- * static final class TutorProvider implements ReplyProvider {
+ * final class TutorProvider implements ReplyProvider {
  *     private final LanguageModel model;
  *
  *     TutorProvider(LanguageModel model) {

@@ -128,7 +128,7 @@ class TurnExamplesTest {
 
     // @start region="reply-provider"
     // Asks the application's language model for the reply
-    static final class TutorProvider implements ReplyProvider {
+    final class TutorProvider implements ReplyProvider {
         private final LanguageModel model;
 
         TutorProvider(LanguageModel model) {
