@@ -9,6 +9,7 @@ import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.ConversationHeader;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
+import io.github.conversationstore.Owner;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.internal.Appends;
@@ -94,6 +95,8 @@ final class MemoryEngine {
     private final String language;
     private final int window;
     private final Function<Object, String> sessionIds;
+    /** The owner each session's appends name (null: none). */
+    private final Function<String, Owner> owners;
     private final boolean groupToolCalls;
     private final int maxTextBytes;
     private final int maxMessageBytes;
@@ -116,6 +119,12 @@ final class MemoryEngine {
 
     MemoryEngine(ConversationStore store, String language, int window, Function<Object, String> sessionIds,
             boolean groupToolCalls, int maxTextBytes, int maxMessageBytes) {
+        this(store, language, window, sessionIds, groupToolCalls, maxTextBytes, maxMessageBytes, session -> null);
+    }
+
+    MemoryEngine(ConversationStore store, String language, int window, Function<Object, String> sessionIds,
+            boolean groupToolCalls, int maxTextBytes, int maxMessageBytes, Function<String, Owner> owners) {
+        this.owners = owners;
         this.maxTextBytes = maxTextBytes;
         this.maxMessageBytes = maxMessageBytes;
         this.store = store;
@@ -369,13 +378,20 @@ final class MemoryEngine {
         }
         long version = header.map(h -> h.attributes().get(SYSTEM_VERSION)).map(Long::parseLong).orElse(0L) + 1;
         // deterministic: instances that store the same system message at the same point store it once
-        AppendRequest request = AppendRequest.builder(session, language)
+        AppendRequest request = builder(session)
                 .appendId(SYSTEM_APPEND_ID + version + "-" + sha256(system.text()))
                 .messages(first ? firstSystem(MessageMapper.toStore(system, null)) : MessageMapper.toStore(system, null))
                 .headerAttribute(SYSTEM_TEXT, system.text())
                 .headerAttribute(SYSTEM_VERSION, Long.toString(version))
                 .build();
         send(session, new Pending(request, List.of(system)), List.of(system));
+    }
+
+    /** An append to {@code session}, naming its owner when the owner function gives one. */
+    private AppendRequest.Builder builder(String session) {
+        AppendRequest.Builder builder = AppendRequest.builder(session, language);
+        Owner owner = owners.apply(session);
+        return owner == null ? builder : builder.owner(owner);
     }
 
     private static Message firstSystem(Message system) {
@@ -392,7 +408,7 @@ final class MemoryEngine {
     }
 
     private void append(String session, List<ChatMessage> objects, List<Message> messages) {
-        AppendRequest request = AppendRequest.builder(session, language)
+        AppendRequest request = builder(session)
                 .appendId("lc4j-" + UUID.randomUUID())
                 .messages(messages)
                 .build();

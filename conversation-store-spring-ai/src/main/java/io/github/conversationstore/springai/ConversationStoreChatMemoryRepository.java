@@ -1,7 +1,9 @@
 package io.github.conversationstore.springai;
 
+import io.github.conversationstore.ConversationHeader;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreException;
+import io.github.conversationstore.Owner;
 import io.github.conversationstore.StoredMessage;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -79,7 +81,8 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
 
     private ConversationStoreChatMemoryRepository(Builder builder) {
         memory = builder.memory();
-        conversationIds = builder.conversationIds != null ? builder.conversationIds : () -> allIds(builder.store);
+        conversationIds = builder.conversationIds != null ? builder.conversationIds
+                : builder.owner != null ? () -> ownedIds(builder.store, builder.owner) : () -> allIds(builder.store);
     }
 
     /**
@@ -96,7 +99,8 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
     }
 
     /**
-     * Lists the ids of the stored conversations, sorted.
+     * Lists the ids of the stored conversations, sorted: those of the builder's
+     * {@link Builder#owner(Owner) owner} when it names one (since 0.3), otherwise all.
      *
      * @return the ids, a new list
      * @throws UnsupportedOperationException if the builder was given no source of ids
@@ -119,6 +123,20 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
                 return ids;
             }
             after = page.get(page.size() - 1);
+        }
+    }
+
+    /** The conversation ids of one owner, a page of the store's listing at a time. */
+    private static List<String> ownedIds(ConversationStore store, Owner owner) {
+        List<String> ids = new ArrayList<>();
+        String after = null;
+        while (true) {
+            List<ConversationHeader> page = store.listConversations(owner, after, ConversationStore.MAX_READ_LIMIT);
+            page.forEach(header -> ids.add(header.sessionId()));
+            if (page.size() < ConversationStore.MAX_READ_LIMIT) {
+                return ids;
+            }
+            after = ids.get(ids.size() - 1);
         }
     }
 
