@@ -201,6 +201,20 @@ public final class MongoConversationStore extends StoreGate {
     /**
      * Configures a {@link MongoConversationStore}. Not thread-safe.
      *
+     * <p>For example, a store on the application's own client:
+     *
+     * <!-- snippet file="io/github/conversationstore/examples/StoreExamplesTest.java" region="mongo-builder" -->
+     * <pre>{@code
+     * MongoConversationStore store = MongoConversationStore.builder()
+     *         .client(mongoClient)                         // the application's: closing the store leaves it open
+     *         .database("tutor")                           // required
+     *         .collection("chats")                         // the heads; the archive: chats_archive
+     *         .operationTimeout(Duration.ofSeconds(5))     // one deadline per call, retries included
+     *         .expireAfterInactivity(Duration.ofDays(90))  // retention: a TTL index on the heads
+     *         .listener(listener)                          // metrics, traces: see StoreListener
+     *         .build();
+     * }</pre>
+     *
      * @since 0.1.0
      */
     public static final class Builder extends MongoLayoutBuilder<Builder> {

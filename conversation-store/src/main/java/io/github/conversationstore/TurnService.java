@@ -19,6 +19,24 @@ import java.util.function.Consumer;
  * Runs conversation turns: store the user's message, ask a {@link ReplyProvider} for the reply,
  * store the reply.
  *
+ * <p>For example:
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/TurnExamplesTest.java" region="turn-service" -->
+ * <pre>{@code
+ * TurnService turns = TurnService.builder(store)
+ *         .provider(provider)                   // your language model: see the spi package
+ *         .replyTimeout(Duration.ofSeconds(30)) // per attempt; retryable failures are retried
+ *         .windowMessages(20)                   // the last 20 messages go with the user's
+ *         .build();                             // one per application: close it when it stops
+ *
+ * TurnResult turn = turns.respond("session-42", "es", "¿Qué hora es?", "turn-8");
+ * String reply = turn.reply().text();
+ *
+ * // A retry with the same turn id (a timeout, a double click, another process) stores nothing
+ * TurnResult again = turns.respond("session-42", "es", "¿Qué hora es?", "turn-8");
+ * // again.replayed() is true, and again.reply() is turn.reply()
+ * }</pre>
+ *
  * <p>A turn, under the session's lease (see {@link ConversationStore#tryAcquireLease}):
  * <ol>
  *   <li>take the session's lease, waiting up to the busy timeout: turns of one session run one at

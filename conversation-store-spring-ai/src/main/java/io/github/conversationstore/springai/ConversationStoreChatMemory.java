@@ -44,6 +44,25 @@ import org.springframework.ai.chat.messages.Message;
  *       and logged as a WARNING; the read window holds only the latest system message.</li>
  * </ul>
  *
+ * <p>For example, as the memory of a {@code ChatClient}'s {@code MessageChatMemoryAdvisor}:
+ *
+ * <!-- snippet file="io/github/conversationstore/springai/examples/SpringAiExamplesTest.java" region="chat-memory" -->
+ * <pre>{@code
+ * ChatMemory chatMemory = ConversationStoreChatMemory.builder(store)
+ *         .language("en")
+ *         .maxMessages(20) // get reads the last 20 messages; the history stays whole
+ *         .build();
+ * ChatClient chatClient = ChatClient.builder(chatModel)
+ *         .defaultAdvisors(MessageChatMemoryAdvisor.builder(chatMemory).build())
+ *         .build();
+ * String reply = chatClient.prompt()
+ *         .user("How do I say 'I am tired' in Spanish?")
+ *         .advisors(advisor -> advisor.param(ChatMemory.CONVERSATION_ID, "session-42"))
+ *         .call()
+ *         .content();
+ * // stored, in one atomic append each: the user's message, then the reply
+ * }</pre>
+ *
  * <p>Every Spring AI message type round-trips: system, user (with media), assistant (with tool calls,
  * media and metadata) and tool response messages read back equal to the messages added (how is told
  * in the project's docs/ADAPTERS.md). A new conversation is recorded with the configured

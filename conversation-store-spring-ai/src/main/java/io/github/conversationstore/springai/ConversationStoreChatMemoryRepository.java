@@ -46,6 +46,21 @@ import org.springframework.ai.chat.messages.Message;
  * to the next user message and, when none follows, drops the messages being added before they
  * reach {@code saveAll}.
  *
+ * <p>For example:
+ *
+ * <!-- snippet file="io/github/conversationstore/springai/examples/SpringAiExamplesTest.java" region="chat-memory-repository" -->
+ * <pre>{@code
+ * ChatMemory chatMemory = MessageWindowChatMemory.builder()
+ *         .chatMemoryRepository(ConversationStoreChatMemoryRepository.builder(store)
+ *                 .maxMessages(20) // what findByConversationId reads
+ *                 .build())
+ *         .maxMessages(40)         // above the repository's, so that the memory never trims
+ *         .build();
+ * chatMemory.add("session-42", new UserMessage("¿Qué hora es?"));
+ * chatMemory.add("session-42", new AssistantMessage("Son las tres."));
+ * List<Message> window = chatMemory.get("session-42"); // both; each was appended once
+ * }</pre>
+ *
  * <p>{@link #findByConversationId(String)} returns a bounded window: the last
  * {@link Builder#maxMessages(int) maxMessages} messages (default 20) with tool calls and results
  * kept whole, read without the rest of the conversation. {@link #findConversationIds()} lists the

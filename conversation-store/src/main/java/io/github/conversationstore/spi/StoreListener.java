@@ -10,6 +10,27 @@ import java.util.concurrent.Callable;
  * on the builders ({@code listener(...)}); the Micrometer and OpenTelemetry bindings of the
  * {@code conversation-store-observability} module are listeners.
  *
+ * <p>For example, one listener on a store and on a turn service:
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/TurnExamplesTest.java" region="store-listener" -->
+ * <pre>{@code
+ * StoreListener listener = new StoreListener() {
+ *     @Override
+ *     public void onAppend(Append event) {
+ *         if (event.duplicate()) {
+ *             duplicates.increment(); // a repeated append id: nothing was written
+ *         }
+ *     }
+ *
+ *     @Override
+ *     public void onProviderCall(ProviderCall event) {
+ *         outputTokens.add(event.usage().outputTokens());
+ *     }
+ * };
+ * ConversationStore store = InMemoryConversationStore.builder().listener(listener).build();
+ * TurnService turns = TurnService.builder(store).provider(provider).listener(listener).build();
+ * }</pre>
+ *
  * <p>Events never carry content: no message text, part, attribute or metadata value, no header
  * attribute, no exception message (only its class's simple name). The session id is given only when
  * the builder was told to ({@code exposeSessionIds(true)}: session ids can be personal data);
