@@ -191,21 +191,7 @@ public final class MongoConversationStore implements ConversationStore {
      */
     @Override
     public List<String> listConversationIds(String afterSessionId, int limit) {
-        Limits.readLimit(limit);
-        Bson filter = Filters.or(Filters.gt(HeadDocument.MESSAGE_COUNT, 0), Filters.exists(MESSAGES + ".0"));
-        if (afterSessionId != null) {
-            filter = Filters.and(Filters.gt(SESSION_ID, afterSessionId), filter);
-        }
-        Bson query = filter;
-        return ctx.call("list", null, "list conversations", deadline -> {
-            List<String> ids = new ArrayList<>(Math.min(limit, 1024));
-            deadline.heads().find(query)
-                    .projection(Projections.fields(Projections.include(SESSION_ID), Projections.excludeId()))
-                    .sort(Sorts.ascending(SESSION_ID))
-                    .limit(limit)
-                    .forEach(doc -> ids.add(doc.getString(SESSION_ID)));
-            return List.copyOf(ids);
-        });
+        return new MongoListing(ctx).list(afterSessionId, limit);
     }
 
     @Override
@@ -286,9 +272,10 @@ public final class MongoConversationStore implements ConversationStore {
      * while its session was being deleted. A chunk is deleted only when the primary shows that its
      * generation is dead, never because of a timestamp, so a session re-created and archived while
      * the sweep runs keeps every message. Run it periodically (for example hourly) when retention is
-     * on; it costs one indexed query per archived session and generation, one query per 256
-     * sessions for their heads, and one delete per dead generation, and holds at most 256 sessions
-     * in memory, however large the archive.
+     * on; it reads the archive in pages of 1,000 chunk entries (one covered range read, one read of
+     * the page's heads, one delete per dead generation), about one page per 1,000 chunks, and holds
+     * one page in memory, however large the archive; its fan-out on a sharded cluster is in
+     * {@code docs/SHARDING.md}.
      *
      * @return how many chunks were deleted
      * @throws ConversationStoreUnavailableException if the database did not answer
