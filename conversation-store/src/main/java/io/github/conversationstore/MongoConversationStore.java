@@ -537,8 +537,9 @@ public final class MongoConversationStore implements ConversationStore {
         }
 
         /**
-         * Sets how many times one operation is tried before it fails (default 8): covers lost
-         * creation races and network failures.
+         * Sets how many times one operation is tried before it fails (default 8): covers network
+         * failures and failovers. An append that loses races to other writers of its session tries
+         * again, backing off with jitter, until its operation timeout instead.
          *
          * @param attempts 1 or more
          * @return this builder
