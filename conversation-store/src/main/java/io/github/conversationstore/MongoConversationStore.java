@@ -46,7 +46,8 @@ import org.bson.conversions.Bson;
  *
  * <p>Every read goes to the primary, with read concern {@code majority} when writes use it (the
  * default); leases and timestamps use the server's time. Works on standalone servers, replica sets
- * and sharded clusters (shard keys {@code {sessionId: 1}} for both collections). Thread-safe.
+ * and sharded clusters (shard keys {@code {sessionId: 1}} for heads and {@code {sessionId: 1, _id: 1}}
+ * for the archive; see docs/SHARDING.md). Thread-safe.
  *
  * @since 0.1.0
  */
