@@ -1,9 +1,10 @@
 package io.github.conversationstore;
 
 /**
- * Other writers of the same session kept winning, or the session kept being deleted, through every
- * bounded retry of an append. Nothing of this append was written; repeating it with the same append
- * id is safe.
+ * The session kept being deleted under an append, through every bounded retry. Nothing of this
+ * append was written; repeating it with the same append id is safe. (Since 0.3 the Mongo store no
+ * longer gives up on writers that keep winning races: it retries those until the operation timeout,
+ * and fails then with {@link ConversationStoreUnavailableException}.)
  *
  * @since 0.1.0
  */

@@ -142,8 +142,9 @@ public interface ConversationStore extends AutoCloseable {
      * @throws ConversationTooLargeException if the conversation's document cannot take the batch
      * @throws ConversationStoreUnavailableException if the database did not answer; retry with the
      *     same request
-     * @throws ConcurrentAppendException if concurrent writers won every bounded retry; retry with
-     *     the same request
+     * @throws ConcurrentAppendException if the session kept being deleted under the append through
+     *     every bounded retry; retry with the same request (races lost to other writers are retried
+     *     until the operation timeout)
      * @throws AppendConflictException if the append id was applied before with other messages
      * @throws LeaseLostException if the request is fenced and its holder no longer holds the lease
      *     (checked before the append id: also when the append id is stored already)

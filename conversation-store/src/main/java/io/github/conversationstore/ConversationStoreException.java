@@ -10,7 +10,7 @@ package io.github.conversationstore;
  *   <li>{@link ConversationTooLargeException}: the write can never succeed as it is; do not retry;</li>
  *   <li>{@link ConversationStoreUnavailableException}: the database could not be reached or did not
  *       answer in time; {@linkplain #isRetryable() retry} with the same append id;</li>
- *   <li>{@link ConcurrentAppendException}: other writers of the same session won every bounded retry;
+ *   <li>{@link ConcurrentAppendException}: the session kept being deleted under an append through every bounded retry;
  *       retry with the same append id.</li>
  * </ul>
  *

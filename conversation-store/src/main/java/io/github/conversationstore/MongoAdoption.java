@@ -37,7 +37,7 @@ final class MongoAdoption {
             return;
         }
         List<Document> messages = messages(legacy);
-        deadline.heads().updateOne(new Document("_id", legacy.get("_id"))
+        deadline.heads().updateOne(new Document(SESSION_ID, sessionId).append("_id", legacy.get("_id"))
                         .append(HEAD_BYTES, new Document("$exists", false))
                         .append(MESSAGES, new Document("$size", messages.size())),
                 new Document("$set", new Document(HEAD_SEQ, 0L)

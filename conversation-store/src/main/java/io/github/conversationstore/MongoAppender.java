@@ -93,7 +93,13 @@ final class MongoAppender {
                 "append " + request.appendId() + " to session '" + request.sessionId() + "'");
         boolean outcomeUnknown = false;
         RuntimeException last = null;
-        for (int attempt = 1; attempt <= ctx.maxAttempts; attempt++) {
+        // transient failures (network, failover) and heads that vanish under the append are tried
+        // maxAttempts times in all; races lost to writers that made progress (the head exists: it
+        // was created, filled, moved or revived by another) are tried again until the deadline,
+        // backing off longer with each, with jitter: under contention an append never starves
+        int[] bounded = new int[1];
+        int races = 0;
+        for (int attempt = 1; bounded[0] < ctx.maxAttempts; attempt++) {
             attempts[0] = attempt;
             try {
                 BeyondWindow seen = request.dedupBeyondWindow() ? lookUpBeyondWindow(request, deadline) : BeyondWindow.NONE;
@@ -109,9 +115,9 @@ final class MongoAppender {
                 MongoFailure failure = MongoFailure.of(e);
                 if (failure == MongoFailure.TRANSIENT && !(e instanceof ConversationStoreException)) {
                     outcomeUnknown = true;
-                    if (attempt < ctx.maxAttempts) {
+                    if (++bounded[0] < ctx.maxAttempts) {
                         ctx.retrying(deadline, attempt, e);
-                        ctx.backOff(attempt, true, deadline);
+                        ctx.backOff(bounded[0], true, deadline);
                     }
                     continue;
                 }
@@ -121,7 +127,7 @@ final class MongoAppender {
                 ctx.raceAbsorbed(deadline);
             }
             try {
-                Optional<AppendResult> resolved = resolve(batch, outcomeUnknown, deadline);
+                Optional<AppendResult> resolved = resolve(batch, outcomeUnknown, ++races, bounded, deadline);
                 if (resolved.isPresent()) {
                     return resolved.get();
                 }
@@ -131,14 +137,16 @@ final class MongoAppender {
                     throw MongoContext.translate(deadline.what, resolveFailure);
                 }
                 last = resolveFailure;
+                bounded[0]++;
                 ctx.retrying(deadline, attempt, resolveFailure);
-                ctx.backOff(attempt, true, deadline);
+                ctx.backOff(bounded[0], true, deadline);
             }
         }
-        MongoContext.gaveUp(deadline, ctx.maxAttempts, last);
-        String what = deadline.what + " failed after " + ctx.maxAttempts + " attempts";
-        if (last == null || MongoFailure.of(last) == MongoFailure.DUPLICATE_KEY) {
-            throw new ConcurrentAppendException(what + ": concurrent writers won every attempt; retry with the same append id", last);
+        MongoContext.gaveUp(deadline, attempts[0], last);
+        String what = deadline.what + " failed after " + attempts[0] + " attempts";
+        if (!outcomeUnknown && (last == null || MongoFailure.of(last) == MongoFailure.DUPLICATE_KEY)) {
+            // nothing was written: every attempt was refused, and its head found gone
+            throw new ConcurrentAppendException(what + ": the session kept being deleted under it; retry with the same append id", last);
         }
         throw new ConversationStoreUnavailableException(what + "; the outcome is unknown: retry with the same append id", last);
     }
@@ -318,9 +326,12 @@ final class MongoAppender {
     }
 
     /**
-     * After a refused update, finds out why (see the class comment). Empty means: try again.
+     * After a refused update, finds out why (see the class comment). Empty means: try again; the
+     * {@code race}-th lost race of this append backs off longer (with jitter) than the one before;
+     * a head found gone counts in {@code vanished[0]}.
      */
-    private Optional<AppendResult> resolve(Batch batch, boolean ownAttemptMayHaveApplied, Deadline deadline) {
+    private Optional<AppendResult> resolve(Batch batch, boolean ownAttemptMayHaveApplied, int race, int[] vanished,
+            Deadline deadline) {
         AppendRequest request = batch.request();
         Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
                 .projection(Projections.fields(Projections.include(APPEND_KEYS, APPEND_KEY_BLOCKS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
@@ -331,7 +342,8 @@ final class MongoAppender {
             if (request.isFenced()) {
                 throw LeaseLostException.refused(request, "the session was deleted");
             }
-            ctx.backOff(1, false, deadline); // the head was deleted in between: create it again
+            vanished[0]++; // the head was deleted in between: create it again (a bounded number of times)
+            ctx.backOff(race, false, deadline);
             return Optional.empty();
         }
         if (!adopted(head)) {
@@ -357,7 +369,7 @@ final class MongoAppender {
             }
             Optional<AppendResult> revived = revive(batch, head, deadline);
             if (revived.isEmpty()) {
-                ctx.backOff(1, false, deadline); // another writer revived it first, or erased it again
+                ctx.backOff(race, false, deadline); // another writer revived it first, or erased it again
             }
             return revived;
         }
@@ -393,8 +405,11 @@ final class MongoAppender {
         }
         if (longField(head, HEAD_BYTES) > batch.room()) {
             mover.move(request.sessionId(), Math.min(ctx.maxHeadBytes / 2, batch.room()), deadline);
+            if (race > 1) {
+                ctx.backOff(race, false, deadline); // still full after a move: another mover is at work
+            }
         } else {
-            ctx.backOff(1, false, deadline); // another writer created the head first, or the state moved on
+            ctx.backOff(race, false, deadline); // another writer created the head first, or the state moved on
         }
         return Optional.empty();
     }

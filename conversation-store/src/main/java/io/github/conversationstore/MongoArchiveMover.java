@@ -192,7 +192,7 @@ final class MongoArchiveMover {
                 throw e;
             }
             // an interrupted move copied this chunk already: trim exactly what it holds
-            Document existing = deadline.archive().find(new Document("_id", chunkId))
+            Document existing = deadline.archive().find(new Document(SESSION_ID, sessionId).append("_id", chunkId))
                     .projection(Projections.include(END_SEQ)).first();
             return existing == null ? -1 : (int) (longField(existing, END_SEQ) - firstSeq);
         }

@@ -30,7 +30,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Every read goes to the primary, with read concern {@code majority} when writes use it (the
  * default); leases and timestamps use the server's time. Works on standalone servers, replica sets
- * and sharded clusters (shard keys {@code {sessionId: 1}} for both collections). Thread-safe.
+ * and sharded clusters (shard keys {@code {sessionId: 1}} for heads and {@code {sessionId: 1, _id: 1}}
+ * for the archive; see docs/SHARDING.md). Thread-safe.
  *
  * <h2>What each operation costs</h2>
  * <ul>
@@ -70,6 +71,7 @@ public final class MongoConversationStore extends StoreGate {
     private final MongoAppender appender;
     private final MongoLeases leases;
     private final MongoErasure erasure;
+    private final MongoListing listing;
 
     private MongoConversationStore(MongoSettings settings, MongoClient client, MongoDatabase database,
             boolean ownsClient) {
@@ -80,6 +82,7 @@ public final class MongoConversationStore extends StoreGate {
         this.appender = new MongoAppender(ctx, new MongoArchiveMover(ctx), reader);
         this.leases = new MongoLeases(ctx);
         this.erasure = new MongoErasure(ctx);
+        this.listing = new MongoListing(ctx);
         if (settings.createIndexes()) {
             MongoIndexes.create(ctx, settings.expireAfterInactivity());
             try {
@@ -134,7 +137,7 @@ public final class MongoConversationStore extends StoreGate {
 
     @Override
     List<String> list(String afterSessionId, int limit) {
-        return ctx.call("list", null, "list conversations", deadline -> reader.sessionIds(afterSessionId, limit, deadline));
+        return listing.list(afterSessionId, limit);
     }
 
     @Override
@@ -179,9 +182,10 @@ public final class MongoConversationStore extends StoreGate {
      * while its session was being deleted. A chunk is deleted only when the primary shows that its
      * generation is dead, never because of a timestamp, so a session re-created and archived while
      * the sweep runs keeps every message. Run it periodically (for example hourly) when retention is
-     * on; it costs one indexed query per archived session and generation, one query per 256
-     * sessions for their heads, and one delete per dead generation, and holds at most 256 sessions
-     * in memory, however large the archive.
+     * on; it reads the archive in pages of 1,000 chunk entries (one covered range read, one read of
+     * the page's heads, one delete per dead generation), about one page per 1,000 chunks, and holds
+     * one page in memory, however large the archive; its fan-out on a sharded cluster is in
+     * {@code docs/SHARDING.md}.
      *
      * @return how many chunks were deleted
      * @throws ConversationStoreUnavailableException if the database did not answer
@@ -334,8 +338,9 @@ public final class MongoConversationStore extends StoreGate {
         }
 
         /**
-         * Sets how many times one operation is tried before it fails (default 8): covers lost
-         * creation races and network failures.
+         * Sets how many times one operation is tried before it fails (default 8): covers network
+         * failures and failovers. An append that loses races to other writers of its session tries
+         * again, backing off with jitter, until its operation timeout instead.
          *
          * @param attempts 1 or more
          * @return this builder

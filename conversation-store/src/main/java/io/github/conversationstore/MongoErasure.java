@@ -56,8 +56,8 @@ import org.bson.types.ObjectId;
  * taken from a timestamp, a clock or a secondary.
  */
 final class MongoErasure {
-    /** Sessions whose heads are looked up together by the sweep. */
-    private static final int SWEEP_BATCH = 256;
+    /** Chunk entries read per page of the sweep. */
+    static final int SWEEP_PAGE = 1000;
     /** What counting a head's messages needs, its own and an original backend's. */
     private static final org.bson.conversions.Bson COUNTED = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
             GENERATION, MESSAGES + "." + MessageCodec.ROLE, HeadDocument.OWNER, ERASED_OWNER);
@@ -86,7 +86,8 @@ final class MongoErasure {
             // the head as counted: a head re-created meanwhile has another _id, and a retry after a lost
             // reply finds the tombstone's new generation: both are left alone
             Document deleted = ctx.call(overall, deadline -> deadline.heads()
-                    .findOneAndUpdate(new Document("_id", counted.get("_id")).append(GENERATION, counted.get(GENERATION)),
+                    .findOneAndUpdate(new Document(SESSION_ID, sessionId).append("_id", counted.get("_id"))
+                                    .append(GENERATION, counted.get(GENERATION)),
                             tombstone(), COUNTED_BEFORE));
             // no reply document: an attempt whose reply was lost deleted it, or a concurrent call did
             deletedMessages = HeadDocument.messageCount(deleted != null ? deleted : counted);
@@ -124,6 +125,7 @@ final class MongoErasure {
         List<String> ids = new ArrayList<>();
         deadline.heads().find(new Document(ERASED_OWNER, HeadDocument.ownerDocument(owner)))
                 .projection(Projections.fields(Projections.include(SESSION_ID), Projections.excludeId()))
+                .sort(Sorts.ascending(SESSION_ID))
                 .limit(limit)
                 .forEach(doc -> ids.add(doc.getString(SESSION_ID)));
         return ids;
@@ -153,32 +155,40 @@ final class MongoErasure {
     }
 
     /**
-     * Deletes the chunks of dead generations in the whole archive. Walks the distinct
-     * {@code (sessionId, generation)} pairs of the archive in index order, one indexed query per
-     * pair (so the cost does not depend on how many chunks a session has, and no reply holds more
-     * than one pair), looks the heads of {@value #SWEEP_BATCH} sessions up at once, and deletes the
-     * chunks of each pair whose head is gone or has another generation.
+     * Deletes the chunks of dead generations in the whole archive, one page at a time. A page is
+     * one range read of at most {@value #SWEEP_PAGE} chunk entries ({@code sessionId} and
+     * {@code generation} only, covered by the index {@code sessionId_1_generation_1_endSeq_1}) in
+     * index order after the last pair seen, one read of the heads of the page's sessions
+     * ({@code $in} on the shard key), and one delete per dead pair (equality on the session).
+     * A pair whose chunks outlast the page is skipped to its end by the next page's filter, so every
+     * chunk entry is read at most once: a sweep costs about chunks / {@value #SWEEP_PAGE} pages,
+     * never a query per pair, and holds one page in memory.
+     *
+     * <p>On a sharded cluster (docs/SHARDING.md) the range read goes to the shards owning sessions
+     * after the last one seen, each answering at most one page of index entries; the heads read goes
+     * only to the shards owning the page's sessions (mongos routes each {@code $in} value), and
+     * every delete to the shards of one session.
      */
     long sweep() {
         long removed = 0;
         String lastSession = null;
         ObjectId lastGeneration = null;
         while (true) {
-            Map<String, List<ObjectId>> pairs = new LinkedHashMap<>();
-            int count = 0;
-            while (count < SWEEP_BATCH) {
-                Document next = nextPair(lastSession, lastGeneration);
-                if (next == null) {
-                    break;
-                }
-                lastSession = next.getString(SESSION_ID);
-                lastGeneration = next.getObjectId(GENERATION);
-                pairs.computeIfAbsent(lastSession, s -> new ArrayList<>()).add(lastGeneration);
-                count++;
-            }
-            if (pairs.isEmpty()) {
+            List<Document> page = page(lastSession, lastGeneration);
+            if (page.isEmpty()) {
                 return removed;
             }
+            Map<String, List<ObjectId>> pairs = new LinkedHashMap<>();
+            for (Document entry : page) {
+                List<ObjectId> generations = pairs.computeIfAbsent(entry.getString(SESSION_ID), s -> new ArrayList<>());
+                ObjectId generation = entry.getObjectId(GENERATION);
+                if (!generations.contains(generation)) {
+                    generations.add(generation);
+                }
+            }
+            Document last = page.get(page.size() - 1);
+            lastSession = last.getString(SESSION_ID);
+            lastGeneration = last.getObjectId(GENERATION);
             Map<String, Object> live = liveGenerations(new ArrayList<>(pairs.keySet()));
             for (Map.Entry<String, List<ObjectId>> e : pairs.entrySet()) {
                 List<ObjectId> dead = new ArrayList<>(e.getValue());
@@ -189,22 +199,23 @@ final class MongoErasure {
                                     .append(GENERATION, new Document("$in", dead))).getDeletedCount());
                 }
             }
-            if (count < SWEEP_BATCH) {
+            if (page.size() < SWEEP_PAGE) {
                 return removed;
             }
         }
     }
 
-    /** The first pair after {@code (session, generation)} in index order, or null. */
-    private Document nextPair(String session, ObjectId generation) {
+    /** Up to {@value #SWEEP_PAGE} chunk entries after the pair {@code (session, generation)} in index order. */
+    private List<Document> page(String session, ObjectId generation) {
         Document filter = session == null ? new Document() : new Document("$or", List.of(
                 new Document(SESSION_ID, session).append(GENERATION, new Document("$gt", generation)),
                 new Document(SESSION_ID, new Document("$gt", session))));
         return ctx.call("sweep", null, "list archived sessions", deadline -> deadline.archive().find(filter)
                 .projection(Projections.fields(Projections.include(SESSION_ID, GENERATION), Projections.excludeId()))
                 .sort(Sorts.ascending(SESSION_ID, GENERATION))
-                .limit(1)
-                .first());
+                .limit(SWEEP_PAGE)
+                .batchSize(SWEEP_PAGE)
+                .into(new ArrayList<>()));
     }
 
     private Map<String, Object> liveGenerations(List<String> sessions) {

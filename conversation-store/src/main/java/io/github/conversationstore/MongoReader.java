@@ -52,24 +52,6 @@ final class MongoReader {
     }
 
     /**
-     * The ids of sessions holding messages after {@code after} (null: from the first), in order: a
-     * head counts when its counters or its array (an original backend's document) hold a message.
-     */
-    List<String> sessionIds(String after, int limit, Deadline deadline) {
-        Bson filter = Filters.or(Filters.gt(MESSAGE_COUNT, 0), Filters.exists(MESSAGES + ".0"));
-        if (after != null) {
-            filter = Filters.and(Filters.gt(SESSION_ID, after), filter);
-        }
-        List<String> ids = new ArrayList<>(Math.min(limit, 1024));
-        deadline.heads().find(filter)
-                .projection(Projections.fields(Projections.include(SESSION_ID), Projections.excludeId()))
-                .sort(Sorts.ascending(SESSION_ID))
-                .limit(limit)
-                .forEach(doc -> ids.add(doc.getString(SESSION_ID)));
-        return List.copyOf(ids);
-    }
-
-    /**
      * The headers of one owner's conversations after {@code after} (null: from the first), in
      * order, from the index {@code {owner: 1, sessionId: 1}}. With other writers (the original
      * backend) the count comes from the array, one small field per message.
@@ -89,6 +71,7 @@ final class MongoReader {
                 .projection(projection)
                 .sort(Sorts.ascending(SESSION_ID))
                 .limit(limit)
+                .batchSize(Math.min(limit, MongoListing.BATCH))
                 .forEach(head -> {
                     long count = derivesCount(head) ? longField(head, HEAD_SEQ) + messages(head).size()
                             : longField(head, MESSAGE_COUNT);

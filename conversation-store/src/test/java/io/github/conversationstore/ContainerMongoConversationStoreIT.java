@@ -16,7 +16,9 @@ import org.testcontainers.mongodb.MongoDBContainer;
  *       {@code mongodb/mongodb-community-server} or {@code mongodb/mongodb-enterprise-server} tag);
  *   <li>{@code mongodb.topology}: {@code replicaset} (default: a single-node replica set),
  *       {@code sharded} (Testcontainers' sharding mode: one config server, one shard, and a
- *       {@code mongos} the test connects to, all in one container) or {@code standalone}.
+ *       {@code mongos} the test connects to, all in one container; no collection is sharded there:
+ *       the sharded cluster of two shards, with both collections sharded, is {@link ShardedClusterIT})
+ *       or {@code standalone}.
  * </ul>
  * For example {@code ./mvnw verify -Dmongodb.image=mongo:8.0 -Dmongodb.topology=sharded}.
  */

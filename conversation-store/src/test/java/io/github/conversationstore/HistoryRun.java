@@ -115,6 +115,14 @@ final class HistoryRun {
         /** The same on the original backend's collection, with the old backend writing too. */
         ORIGINAL_BACKEND,
         /**
+         * {@link #EMBEDDED} under high contention: appends are most of the operations, and an
+         * operation that fails with {@link ConcurrentAppendException} (a race reported to the
+         * caller) is a violation: a contended append must keep trying until its deadline. The
+         * stores try an operation 2 times (not 8) after transient failures, so an append that gives
+         * up on races after a bounded number of attempts shows within seconds.
+         */
+        CONTENDED,
+        /**
          * The in-memory store, the reference implementation, with an unbounded dedup window, used
          * directly and through a wrapper that fails calls before or after they took effect:
          * calibrates the checker (it must find nothing).
@@ -231,8 +239,12 @@ final class HistoryRun {
             run.stepped = new SteppableClock(skew);
             run.targets.add(target("skewed", builder(config, database).client(direct)
                     .clock(run.stepped).createIndexes(false).build()));
-            proxy.startRandom(new RandomFaults(random.nextLong(), 0.005, 0.008, 0.005, 0.0002,
-                    Duration.ofMillis(1_500), Duration.ofMillis(4_000), Duration.ofSeconds(3)));
+            proxy.startRandom(config.backend() == Backend.CONTENDED
+                    // more lost replies and resets, shorter holds: failed attempts beside lost races
+                    ? new RandomFaults(random.nextLong(), 0.03, 0.004, 0.03, 0.0002,
+                            Duration.ofMillis(300), Duration.ofMillis(1_500), Duration.ofSeconds(1))
+                    : new RandomFaults(random.nextLong(), 0.005, 0.008, 0.005, 0.0002,
+                            Duration.ofMillis(1_500), Duration.ofMillis(4_000), Duration.ofSeconds(3)));
             int opsPerWorker = run.runWorkers(proxy::stopRandom);
             return run.finish(proxy.injectedByKind(), skew, opsPerWorker);
         } finally {
@@ -294,6 +306,9 @@ final class HistoryRun {
     private static MongoConversationStore.Builder builder(Config config, String database) {
         MongoConversationStore.Builder b = MongoConversationStore.builder().database(database)
                 .maxHeadMessages(4).maxHeadBytes(600);
+        if (config.backend() == Backend.CONTENDED) {
+            b.maxAttempts(2); // few attempts: an append that gives up on lost races shows within seconds
+        }
         return config.backend() == Backend.ORIGINAL_BACKEND ? b.forOriginalBackend() : b;
     }
 
@@ -406,7 +421,8 @@ final class HistoryRun {
                 outcome = Outcome.UNKNOWN;
                 failure = e.getClass().getSimpleName() + ": " + e.getMessage();
                 // an append id applied before an erasure: the caller learns it, nothing is written
-                unexpected = !retryable(e) && !(e instanceof AppendErasedException);
+                unexpected = !retryable(e) && !(e instanceof AppendErasedException)
+                        || config.backend() == Backend.CONTENDED && e instanceof ConcurrentAppendException;
             }
             Op op = new Op(id(name), kind, session, store, invoked, history.tick(), outcome, failure, unexpected, effect);
             history.add(op);
@@ -454,6 +470,14 @@ final class HistoryRun {
             if (heads != null) {
                 weigh(Kind.EXPIRE, 1);
                 weigh(Kind.SWEEP, 1);
+            }
+            if (config.backend() == Backend.CONTENDED) {
+                // appends racing to create, fill and revive heads that deletes keep removing
+                weigh(Kind.APPEND, 120);
+                weigh(Kind.DELETE, 20);
+                if (heads != null) {
+                    weigh(Kind.EXPIRE, 10);
+                }
             }
             if (config.backend() == Backend.ORIGINAL_BACKEND) {
                 weigh(Kind.OLD_FIXED, 8);

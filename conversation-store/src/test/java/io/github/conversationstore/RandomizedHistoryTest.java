@@ -31,10 +31,12 @@ import org.junit.jupiter.api.Test;
  * {@code ./mvnw -B -pl conversation-store test -Dtest=RandomizedHistoryTest -Dhistory.seconds=300}),
  * {@code history.seed} (default random, printed), {@code history.workers} and {@code history.sessions}
  * (default 6 each), {@code history.ops} (operations per worker, default unbounded) and
- * {@code history.shrinkSeconds} (time for shrinking a failure, default 30).
+ * {@code history.shrinkSeconds} (time for shrinking a failure, default 30); the high-contention run
+ * has its own budget, {@code history.contendedSeconds} (default 12).
  */
 class RandomizedHistoryTest extends EmbeddedMongoTestBase {
     private static final Duration BUDGET = Duration.ofSeconds(Long.getLong("history.seconds", 45));
+    private static final Duration CONTENDED_BUDGET = Duration.ofSeconds(Long.getLong("history.contendedSeconds", 12));
     private static final Duration SHRINK_BUDGET = Duration.ofSeconds(Long.getLong("history.shrinkSeconds", 30));
     /** What setup, the final reads, operations still under way at the deadline and the checker take. */
     private static final Duration RESERVE = Duration.ofSeconds(4);
@@ -64,6 +66,20 @@ class RandomizedHistoryTest extends EmbeddedMongoTestBase {
     @Test
     void randomHistoryWithOriginalBackendWriting_keepsEveryGuarantee() throws Exception {
         check(config(HistoryRun.Backend.ORIGINAL_BACKEND, 0.3));
+    }
+
+    /**
+     * High contention: 8 workers on 6 sessions, appends most of the operations, tiny heads, faults
+     * and the skewed clock; no append may fail because other writers kept winning (issue 21: one
+     * gave up with {@code ConcurrentAppendException} after its 8 attempts). Its own budget,
+     * {@code history.contendedSeconds} (default 12).
+     */
+    @Test
+    void randomHistoryUnderHighContention_noAppendGivesUpOnARace() throws Exception {
+        Duration duration = CONTENDED_BUDGET.minus(RESERVE);
+        check(new HistoryRun.Config(seed, duration.isNegative() ? Duration.ofSeconds(1) : duration,
+                Integer.getInteger("history.contendedWorkers", 8), Integer.getInteger("history.contendedSessions", 6),
+                Integer.getInteger("history.ops", Integer.MAX_VALUE), HistoryRun.Backend.CONTENDED));
     }
 
     /** The reference implementation passes: the checker raises no false alarm on a correct store. */

@@ -1,0 +1,200 @@
+package io.github.conversationstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import io.github.conversationstore.testing.EmbeddedMongo;
+import io.github.conversationstore.testing.ShardKeyChecker;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.bson.Document;
+import org.bson.types.ObjectId;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every command of every public operation carries the documented shard key of its collection
+ * (docs/SHARDING.md), so that on a sharded cluster each one goes to the shards of one session.
+ * A {@link ShardKeyChecker} on the client sees every command while the workload drives both store
+ * paths (the library's own heads and an original backend's collection), erasure, the sweep,
+ * leases, archive moves on tiny heads (also an interrupted one, resumed), and the turn service with
+ * a tool turn. Any command outside the short allow-list fails the test. The adapters run the same
+ * checker in their own modules.
+ */
+class ShardKeyTargetingTest {
+    private static EmbeddedMongo server;
+    private static MongoClient plain;
+
+    @BeforeAll
+    static void start() {
+        server = new EmbeddedMongo();
+        plain = server.client();
+    }
+
+    @AfterAll
+    static void stop() {
+        plain.close();
+        server.close();
+    }
+
+    @Test
+    void everyCommandOfEveryOperation_carriesTheShardKeyOrIsAllowed() throws Exception {
+        ShardKeyChecker checker = new ShardKeyChecker();
+        String database = "targeting" + System.nanoTime();
+        try (MongoClient recorded = server.client(checker)) {
+            drive(recorded, plain, database, "conversations");
+            driveOriginalBackend(recorded, plain, database + "_old");
+        }
+        System.out.println("Commands seen, by verdict:\n" + checker.report());
+        assertThat(checker.violations()).isEmpty();
+        // the workload reached every path it is meant to check
+        assertThat(checker.summary().keySet()).anyMatch(k -> k.startsWith("targeted: findAndModify (update) heads"))
+                .anyMatch(k -> k.startsWith("targeted: insert archive"))
+                .anyMatch(k -> k.startsWith("targeted: find archive"))
+                .anyMatch(k -> k.startsWith("targeted: deleteMany archive"))
+                .anyMatch(k -> k.startsWith("targeted: updateOne (upsert) heads"))
+                .anyMatch(k -> k.contains("(sweep)"))
+                .anyMatch(k -> k.contains("(listing)"));
+    }
+
+    /** Every public operation of the store on its own heads, then the turn service. */
+    static void drive(MongoClient recorded, MongoClient plain, String database, String collection) throws Exception {
+        MongoConversationStore store = MongoConversationStore.builder().client(recorded).database(database)
+                .collection(collection).maxHeadMessages(4).maxHeadBytes(4096)
+                .expireAfterInactivity(Duration.ofDays(30)).build();
+        // appends: new, repeated, conflicting, beyond the window, fenced with renewal; moves on tiny heads
+        for (int i = 0; i < 12; i++) {
+            store.appendMessages(AppendRequest.builder("s1", "es").appendId("a" + i)
+                    .messages(Message.user("hola " + i), Message.assistant("buenas " + i)).build());
+        }
+        assertThat(store.appendMessages(AppendRequest.builder("s1", "es").appendId("a3")
+                .messages(Message.user("hola 3"), Message.assistant("buenas 3")).build()).duplicate()).isTrue();
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "es").appendId("a3")
+                .messages(Message.user("other")).build())).isInstanceOf(AppendConflictException.class);
+        store.appendMessages(AppendRequest.builder("s1", "es").appendId("a1").dedupBeyondWindow(true)
+                .messages(Message.user("hola 1"), Message.assistant("buenas 1")).build());
+        store.appendMessages(AppendRequest.builder("s1", "es").appendId("b1").dedupBeyondWindow(true)
+                .messages(Message.user("new")).build());
+        assertThat(store.tryAcquireLease("s1", "es", "me", Duration.ofSeconds(30))).isTrue();
+        assertThat(store.tryAcquireLease("s1", "es", "other", Duration.ofSeconds(30))).isFalse();
+        assertThat(store.tryAcquireLease("s1", "es", "me", "turn-1", Duration.ofSeconds(30))).isTrue();
+        store.appendMessages(AppendRequest.builder("s1", "es").appendId("f1").leaseHolder("me")
+                .renewLease(Duration.ofSeconds(30)).messages(Message.user("fenced")).build());
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "es").appendId("f2")
+                .leaseHolder("intruder").messages(Message.user("fenced out")).build()))
+                .isInstanceOf(LeaseLostException.class);
+        assertThat(store.renewLease("s1", "me", Duration.ofSeconds(30))).isTrue();
+        store.releaseLease("s1", "me");
+        assertThat(store.tryAcquireLease("s-new", "es", "me", Duration.ofSeconds(30))).isTrue(); // creates a head
+        // an interrupted move, resumed: the chunk is there, the trim is not
+        AtomicBoolean crash = new AtomicBoolean(true);
+        store.onMoveStep(step -> {
+            if (step.equals("copied") && crash.getAndSet(false)) {
+                throw new IllegalStateException("mover dies after copying");
+            }
+        });
+        for (int i = 0; i < 6; i++) {
+            store.appendMessages("s2", "es", List.of(Message.user("q " + i), Message.assistant("r " + i)));
+        }
+        store.onMoveStep(step -> { });
+        assertThat(crash).isFalse();
+        // reads: window, pages from head and archive, header, listing
+        assertThat(store.recentMessages("s1", 3)).hasSize(3);
+        assertThat(store.recentMessages("s1", 20)).hasSize(20);
+        assertThat(store.readMessages("s1", 0, 5)).hasSize(5);
+        assertThat(store.readMessages("s1", 3, 30)).isNotEmpty();
+        assertThat(store.readMessages("s2", 0, 100)).hasSize(12);
+        assertThat(store.findConversation("s1")).isPresent();
+        assertThat(store.findConversation("nobody")).isEmpty();
+        assertThat(store.listConversationIds(null, 10)).contains("s1", "s2");
+        assertThat(store.listConversationIds("s1", 1)).containsExactly("s2");
+        assertThat(store.listConversationIds(null, 10_000)).contains("s1", "s2"); // a page as large as Spring AI's
+        // erasure, a retry of an erased append, a revive
+        assertThat(store.deleteConversation("s2")).isEqualTo(12);
+        assertThat(store.deleteConversation("s2")).isZero();
+        store.deleteConversation("s1");
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "es").appendId("a11")
+                .messages(Message.user("hola 11"), Message.assistant("buenas 11")).build()))
+                .isInstanceOf(AppendErasedException.class);
+        store.appendMessages("s1", "es", List.of(Message.user("again")));
+        // owners: appends naming one, a refused other owner, listing pages, erasing an owner (one interrupted)
+        Owner ana = Owner.of("tutor", "ana");
+        for (int i = 0; i < 6; i++) {
+            store.appendMessages(AppendRequest.builder("o" + (i % 3), "es").owner(ana)
+                    .messages(Message.user("q " + i), Message.assistant("r " + i)).build());
+        }
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("o1", "es").owner(Owner.of("ben"))
+                .messages(Message.user("not yours")).build())).isInstanceOf(OwnerMismatchException.class);
+        assertThat(store.listConversations(ana, null, 2)).hasSize(2);
+        assertThat(store.listConversations(ana, "o1", 10_000)).hasSize(1);
+        AtomicBoolean eraseCrash = new AtomicBoolean(true);
+        store.onMoveStep(step -> {
+            if (step.equals("erase:tombstone") && eraseCrash.getAndSet(false)) {
+                throw new IllegalStateException("dies between tombstone and archive");
+            }
+        });
+        assertThatThrownBy(() -> store.eraseOwner(ana)).hasMessageContaining("dies");
+        store.onMoveStep(step -> { });
+        assertThat(store.eraseOwner(ana).conversations()).isEqualTo(2);
+        // retention: the TTL monitor removes heads (done here by hand), the sweep removes their chunks
+        for (int s = 0; s < 5; s++) {
+            for (int i = 0; i < 6; i++) {
+                store.appendMessages("r" + s, "es", List.of(Message.user("q " + i), Message.assistant("r " + i)));
+            }
+        }
+        plain.getDatabase(database).getCollection(collection).deleteMany(new Document("sessionId",
+                new Document("$in", List.of("r0", "r2", "r4"))));
+        assertThat(store.removeOrphanedArchives()).isPositive();
+        assertThat(store.removeOrphanedArchives()).isZero();
+        // the turn service with a tool turn
+        AbstractToolTurnTest.CountingTool conjugate = AbstractToolTurnTest.conjugate();
+        AbstractToolTurnTest.ToolModel model = new AbstractToolTurnTest.ToolModel(1, List.of("conjugate"), "{\"verb\":\"ir\"}");
+        try (TurnService turns = TurnService.builder(store).provider(model).tools(conjugate)
+                .replyTimeout(Duration.ofSeconds(5)).toolTimeout(Duration.ofSeconds(5)).build()) {
+            assertThat(turns.respond("t", "es", "conjugate ir", "turn-1").reply().text()).startsWith("done:");
+            assertThat(turns.respond("t", "es", "conjugate ir", "turn-1").replayed()).isTrue();
+            assertThat(turns.respond("t", "es", "and now?").reply().text()).startsWith("done:");
+        }
+        store.close();
+    }
+
+    /** The original backend's documents, adopted on first touch, then every operation on them. */
+    static void driveOriginalBackend(MongoClient recorded, MongoClient plain, String database) {
+        MongoCollection<Document> old = plain.getDatabase(database).getCollection("conversations");
+        old.createIndex(Indexes.ascending("sessionId"), new IndexOptions().unique(true).name("sessionId_1"));
+        for (String session : List.of("old-1", "old-2", "old-3")) {
+            List<Document> messages = new ArrayList<>();
+            for (int i = 0; i < 9; i++) {
+                messages.add(new Document("_id", new ObjectId()).append("role", i % 2 == 0 ? "user" : "bot")
+                        .append("text", "old " + i).append("timestamp", Date.from(Instant.parse("2025-06-01T10:00:00Z"))));
+            }
+            old.insertOne(new Document("sessionId", session).append("language", "es").append("messages", messages)
+                    .append("createdAt", Date.from(Instant.parse("2025-06-01T09:59:00Z"))).append("__v", 0));
+        }
+        MongoConversationStore store = MongoConversationStore.builder().client(recorded).database(database)
+                .forOriginalBackend().maxHeadMessages(4).maxHeadBytes(4096).build();
+        assertThat(store.recentMessages("old-1", 3)).hasSize(3);
+        assertThat(store.findConversation("old-2")).isPresent();
+        assertThat(store.readMessages("old-2", 0, 4)).hasSize(4);
+        store.appendMessages("old-1", "es", List.of(Message.user("new"), Message.assistant("nuevo")));
+        store.appendMessages("old-1", "es", List.of(Message.user("newer")));
+        assertThat(store.readMessages("old-1", 0, 100)).hasSize(12);
+        store.appendMessages(AppendRequest.builder("old-3", "es").appendId("x").dedupBeyondWindow(true)
+                .messages(Message.user("beyond")).build());
+        assertThat(store.listConversationIds(null, 10)).containsExactly("old-1", "old-2", "old-3");
+        assertThat(store.tryAcquireLease("old-2", "es", "me", Duration.ofSeconds(30))).isTrue();
+        store.releaseLease("old-2", "me");
+        assertThat(store.deleteConversation("old-1")).isEqualTo(12);
+        store.removeOrphanedArchives();
+        store.close();
+    }
+}
