@@ -15,6 +15,7 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
     private final java.util.List<io.github.conversationstore.spi.StoreListener> listeners = new java.util.ArrayList<>();
     private boolean exposeSessionIds;
     boolean requireOwner;
+    io.github.conversationstore.spi.KeyProvider keyProvider;
 
     StoreBuilder() {}
 
@@ -101,6 +102,24 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
      */
     public B requireOwner(boolean value) {
         this.requireOwner = value;
+        return self();
+    }
+
+    /**
+     * Encrypts message content on the client with a data key per conversation, wrapped by
+     * {@code provider} (default: off, messages in clear). Texts, parts (tool calls' arguments, tool
+     * results, media), message attributes and metadata are encrypted with AES-256-GCM; ids,
+     * sequence numbers, roles, timestamps, sizes and the header stay in clear. Deleting a
+     * conversation (and erasing its owner) destroys its data key first. See {@code docs/ENCRYPTION.md}
+     * for what is in clear, rotation, and what each store does.
+     *
+     * @param provider the key provider, for example {@link io.github.conversationstore.LocalKeyProvider}
+     *     or one backed by a KMS
+     * @return this builder
+     * @since 0.3
+     */
+    public B encryption(io.github.conversationstore.spi.KeyProvider provider) {
+        this.keyProvider = Objects.requireNonNull(provider, "provider");
         return self();
     }
 
