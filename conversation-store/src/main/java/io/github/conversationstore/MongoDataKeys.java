@@ -123,7 +123,7 @@ final class MongoDataKeys {
             DataKey stored = head == null || head.get(ERASED_AT) != null ? null : storedKey(sessionId, head);
             key = stored != null ? stored : keys.create(sessionId);
             checkDeadline(deadline);
-            bySession.put(sessionId, key.stored());
+            remember(sessionId, key);
         }
         return new Sealed(sessionId, plain, key);
     }
@@ -148,7 +148,7 @@ final class MongoDataKeys {
             DataKey fresh = keys.create(sealed.sessionId);
             checkDeadline(deadline);
             sealed.reseal(fresh);
-            bySession.put(sealed.sessionId, fresh.stored());
+            remember(sealed.sessionId, fresh);
         }
     }
 
@@ -178,7 +178,7 @@ final class MongoDataKeys {
             DataKey stored = storedKey(sessionId, head);
             checkDeadline(deadline);
             sealed.reseal(stored);
-            bySession.put(sessionId, stored);
+            remember(sessionId, stored);
             return true;
         }
         // a head without a key (created by a lease, or before encryption was turned on): give it one
@@ -192,6 +192,12 @@ final class MongoDataKeys {
         // whether this update or a concurrent writer's gave the head its key, the next attempt finds out
         sealed.key = fresh.stored();
         return true;
+    }
+
+    /** Caches a key for appends to the session and for opening what it sealed. */
+    private void remember(String sessionId, DataKey key) {
+        bySession.put(sessionId, key.stored());
+        byId.put(key.id(), key.key());
     }
 
     /** The fields a tombstone loses: the data key goes in the update that deletes the conversation. */
