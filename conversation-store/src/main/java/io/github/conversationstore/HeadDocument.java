@@ -107,11 +107,18 @@ final class HeadDocument {
         return longField(head, HEAD_SEQ) + messages(head).size();
     }
 
-    static ConversationHeader header(Document doc, long messageCount) {
+    /** Opens a header attribute's value sealed with the head's data key (see MongoDataKeys). */
+    @FunctionalInterface
+    interface AttributeOpener {
+        String open(Document head, String key, org.bson.types.Binary sealed);
+    }
+
+    static ConversationHeader header(Document doc, long messageCount, AttributeOpener opener) {
         Map<String, String> attributes = new HashMap<>();
         Object attrs = doc.get(ATTRIBUTES);
         if (attrs instanceof Document document) {
-            document.forEach((k, v) -> attributes.put(k, String.valueOf(v)));
+            document.forEach((k, v) -> attributes.put(k, v instanceof org.bson.types.Binary sealed
+                    ? opener.open(doc, k, sealed) : String.valueOf(v)));
         }
         Instant createdAt = toInstant(doc.get(CREATED_AT));
         Object updated = doc.get(UPDATED_AT);

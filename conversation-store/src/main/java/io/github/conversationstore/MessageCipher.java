@@ -61,6 +61,51 @@ final class MessageCipher {
         return new ObjectId(id);
     }
 
+    /** The id of the data key that sealed a value; null if it is not of a known version. */
+    static ObjectId keyIdOf(byte[] data) {
+        if (data.length < HEADER || data[0] != VERSION) {
+            return null;
+        }
+        byte[] id = new byte[12];
+        System.arraycopy(data, 1, id, 0, 12);
+        return new ObjectId(id);
+    }
+
+    /**
+     * Seals one header attribute's value (the same layout as a message's sealed field; the
+     * associated data names the session and the attribute's key).
+     */
+    static byte[] sealValue(String sessionId, DataKey key, String name, String value) {
+        byte[] keyId = key.id().toByteArray();
+        try {
+            byte[] sealed = Aead.seal(key.key(), value.getBytes(StandardCharsets.UTF_8), valueAad(sessionId, name, keyId), HEADER);
+            sealed[0] = VERSION;
+            System.arraycopy(keyId, 0, sealed, 1, keyId.length);
+            return sealed;
+        } catch (GeneralSecurityException e) {
+            throw new EncryptionException("could not encrypt a header attribute of session '" + sessionId + "'", e);
+        }
+    }
+
+    static String openValue(String sessionId, SecretKey key, String name, byte[] sealed) {
+        byte[] keyId = new byte[12];
+        System.arraycopy(sealed, 1, keyId, 0, 12);
+        try {
+            return new String(Aead.open(key, sealed, HEADER, valueAad(sessionId, name, keyId)), StandardCharsets.UTF_8);
+        } catch (GeneralSecurityException e) {
+            throw new EncryptionException("a header attribute of session '" + sessionId
+                    + "' does not authenticate under its data key: it was altered, or copied from elsewhere", e);
+        }
+    }
+
+    private static byte[] valueAad(String sessionId, String name, byte[] keyId) {
+        byte[] text = ("conversation-store/header/1\0" + sessionId + "\0" + name + "\0").getBytes(StandardCharsets.UTF_8);
+        byte[] out = new byte[text.length + keyId.length];
+        System.arraycopy(text, 0, out, 0, text.length);
+        System.arraycopy(keyId, 0, out, text.length, keyId.length);
+        return out;
+    }
+
     /** Seals every message of a batch; the documents given stay as they are. */
     static List<Document> seal(String sessionId, DataKey key, List<Document> plain) {
         List<Document> out = new ArrayList<>(plain.size());

@@ -306,7 +306,8 @@ final class MongoAppender {
         AppendRequest request = batch.request();
         Date now = Date.from(ctx.time.now());
         Document set = new Document(UPDATED_AT, now);
-        request.headerAttributes().forEach((k, v) -> set.append(ATTRIBUTES + "." + k, v));
+        request.headerAttributes().forEach((k, v) -> set.append(ATTRIBUTES + "." + k,
+                MongoDataKeys.sealAttribute(batch.sealed(), request.sessionId(), k, v)));
         if (request.owner() != null) {
             set.append(OWNER, HeadDocument.ownerDocument(request.owner()));
         }

@@ -38,7 +38,7 @@ import org.bson.types.ObjectId;
  * before its archive chunks are deleted: from then on nothing the store holds opens them (see
  * {@code docs/ENCRYPTION.md}).
  */
-final class MongoDataKeys {
+final class MongoDataKeys implements HeadDocument.AttributeOpener {
     static final String KEY_ID = "dataKeyId";
     static final String DATA_KEY = "dataKey";
     static final String KEK = "kek";
@@ -198,6 +198,35 @@ final class MongoDataKeys {
     private void remember(String sessionId, DataKey key) {
         bySession.put(sessionId, key.stored());
         byId.put(key.id(), key.key());
+    }
+
+    /** A header attribute's value as written: sealed with the batch's key when encryption is on. */
+    static Object sealAttribute(Sealed sealed, String sessionId, String key, String value) {
+        return sealed.key() == null ? value : new Binary(MessageCipher.sealValue(sessionId, sealed.key(), key, value));
+    }
+
+    /** Opens a sealed header attribute with the data key of the head it was read from. */
+    @Override
+    public String open(Document head, String key, Binary value) {
+        String sessionId = head.getString(SESSION_ID);
+        if (keys == null) {
+            throw new EncryptionException("a header attribute of session '" + sessionId + "' is encrypted, and the store has"
+                    + " no key provider: build it with encryption(KeyProvider)", null);
+        }
+        ObjectId keyId = MessageCipher.keyIdOf(value.getData());
+        if (keyId == null || !keyId.equals(head.get(KEY_ID))) {
+            throw new EncryptionException("a header attribute of session '" + sessionId
+                    + "' is sealed with another key than the conversation's", null);
+        }
+        SecretKey secret = byId.get(keyId);
+        if (secret == null) {
+            DataKey stored = storedKey(sessionId, head);
+            if (stored == null) {
+                throw new EncryptionException("the head of session '" + sessionId + "' holds no wrapped data key", null);
+            }
+            secret = stored.key();
+        }
+        return MessageCipher.openValue(sessionId, secret, key, value.getData());
     }
 
     /** The fields a tombstone loses: the data key goes in the update that deletes the conversation. */

@@ -108,8 +108,9 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
     /**
      * Encrypts message content on the client with a data key per conversation, wrapped by
      * {@code provider} (default: off, messages in clear). Texts, parts (tool calls' arguments, tool
-     * results, media), message attributes and metadata are encrypted with AES-256-GCM; ids,
-     * sequence numbers, roles, timestamps, sizes and the header stay in clear. Deleting a
+     * results, media), message attributes, metadata and header attribute values are encrypted with
+     * AES-256-GCM; ids, sequence numbers, roles, timestamps, sizes, owners and the rest of the header
+     * stay in clear. Deleting a
      * conversation (and erasing its owner) destroys its data key first. See {@code docs/ENCRYPTION.md}
      * for what is in clear, rotation, and what each store does.
      *

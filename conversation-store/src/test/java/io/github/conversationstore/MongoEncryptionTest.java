@@ -39,7 +39,7 @@ class MongoEncryptionTest extends EmbeddedMongoTestBase {
     private static final AtomicInteger DATABASES = new AtomicInteger();
     private static final List<String> CANARIES = List.of("CANARY-TEXT-7f3a", "CANARY-ARGS-91bc", "CANARY-RESULT-55de",
             "CANARY-ATTR-0a1b", "CANARY-META-c0de", "CANARY-REASON-beef", "CANARY-MEDIA-d00d", "CANARY-MKEY-f00d",
-            "CANARY-ERASED-aa11");
+            "CANARY-ERASED-aa11", "CANARY-HEADER-4242");
 
     private static String newDatabase() {
         return "crypt" + DATABASES.incrementAndGet() + "_" + System.nanoTime();
@@ -90,6 +90,7 @@ class MongoEncryptionTest extends EmbeddedMongoTestBase {
                 Message media = Message.of(Role.USER, Part.Media.inline("text/plain",
                         CANARIES.get(6).getBytes(StandardCharsets.UTF_8)), Part.Media.of("image/png", URI.create("https://example.com/x.png")));
                 store.appendMessages(AppendRequest.builder(session, "en").owner(s == 2 ? bob : alice)
+                        .headerAttribute("topic", CANARIES.get(9) + " " + i)
                         .messages(user, call, result, media).build());
             }
         }
@@ -105,6 +106,9 @@ class MongoEncryptionTest extends EmbeddedMongoTestBase {
         assertThat(all.get(0).message().attributes()).containsEntry("grammarSuggestion", CANARIES.get(3));
         assertThat(all.get(1).message().parts()).contains(new Part.ToolCall("c0", "lookup", "{\"q\":\"" + CANARIES.get(1) + "\"}"));
         assertThat(store.readMessages("w2", 0, 10)).isEmpty();
+        assertThat(store.findConversation("w0").orElseThrow().attributes()).containsEntry("topic", CANARIES.get(9) + " 5");
+        assertThat(store.listConversations(Owner.of("app", "alice"), null, 10))
+                .allSatisfy(h -> assertThat(h.attributes().get("topic")).startsWith(CANARIES.get(9)));
         return true;
     }
 
@@ -556,6 +560,28 @@ class MongoEncryptionTest extends EmbeddedMongoTestBase {
                             .append("messages.1." + MessageCipher.SEALED, first)));
             assertThatThrownBy(() -> store.readMessages("s", 0, 10)).isInstanceOf(EncryptionException.class)
                     .hasMessageContaining("does not authenticate");
+        }
+    }
+
+    @Test
+    void headerAttributes_areSealed_andReadBackByAnotherStoreInstance() {
+        String database = newDatabase();
+        try (MongoConversationStore store = store(database, TestKeys.provider()).build()) {
+            store.appendMessages(AppendRequest.builder("s", "en").owner(Owner.of("u")).headerAttribute("title", "secret title")
+                    .messages(Message.user("one")).build());
+            store.appendMessages(AppendRequest.builder("s", "en").headerAttribute("mood", "calm").messages(Message.user("two")).build());
+        }
+        Document attributes = heads(database).find().first().get("attributes", Document.class);
+        assertThat(attributes.get("title")).isInstanceOf(Binary.class);
+        try (MongoConversationStore fresh = store(database, TestKeys.provider()).createIndexes(false).build()) {
+            assertThat(fresh.findConversation("s").orElseThrow().attributes())
+                    .isEqualTo(Map.of("title", "secret title", "mood", "calm"));
+            assertThat(fresh.listConversations(Owner.of("u"), null, 10)).singleElement()
+                    .satisfies(h -> assertThat(h.attributes()).containsEntry("title", "secret title"));
+        }
+        try (MongoConversationStore plain = store(database, null).createIndexes(false).build()) {
+            assertThatThrownBy(() -> plain.findConversation("s")).isInstanceOf(EncryptionException.class)
+                    .hasMessageContaining("header attribute");
         }
     }
 
