@@ -17,6 +17,34 @@ import java.util.UUID;
  * twice. Use {@link #builder(String, String)} to set it; {@link #of(String, String, List)} generates
  * a random one, which protects the library's own retries but not the caller's.
  *
+ * <p>A request with an append id, applied once however often it is sent:
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/StoreExamplesTest.java" region="append-request" -->
+ * <pre>{@code
+ * AppendRequest request = AppendRequest.builder("session-42", "es")
+ *         .appendId("request-7")          // the idempotency key: applied once per session
+ *         .messages(Message.user("¿Y mañana?"), Message.assistant("Mañana es sábado."))
+ *         .headerAttribute("level", "A2") // merged into the header in the same atomic step
+ *         .build();
+ * AppendResult first = store.appendMessages(request);
+ * AppendResult again = store.appendMessages(request); // a retry after a timeout: nothing written
+ * // again.duplicate() is true, and again.firstSequence() is first.firstSequence()
+ * }</pre>
+ *
+ * <p>An append fenced by the session's lease, as the turn service makes them:
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/StoreExamplesTest.java" region="fenced-append" -->
+ * <pre>{@code
+ * if (store.tryAcquireLease("session-42", "es", "worker-1", Duration.ofSeconds(30))) {
+ *     store.appendMessages(AppendRequest.builder("session-42", "es")
+ *             .leaseHolder("worker-1")            // written only while worker-1 holds the lease,
+ *             .renewLease(Duration.ofSeconds(30)) // which lasts 30 s more from then on
+ *             .messages(Message.assistant("Hola."))
+ *             .build());
+ *     store.releaseLease("session-42", "worker-1");
+ * }
+ * }</pre>
+ *
  * <p>The constructor throws {@link NullPointerException} naming a null component, and
  * {@link IllegalArgumentException} naming the component and the rule it breaks.
  *

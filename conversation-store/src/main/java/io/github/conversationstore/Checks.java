@@ -1,6 +1,7 @@
 package io.github.conversationstore;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.IllformedLocaleException;
 import java.util.List;
 import java.util.Locale;
@@ -151,7 +152,7 @@ final class Checks {
         if (wellFormed) {
             return Map.copyOf(attributes);
         }
-        Map<String, String> copy = new java.util.HashMap<>();
+        Map<String, String> copy = new HashMap<>();
         attributes.forEach((k, v) -> copy.put(k, wellFormed(v)));
         return Map.copyOf(copy);
     }
@@ -175,7 +176,7 @@ final class Checks {
             throw new IllegalArgumentException("parts must hold at least one part");
         }
         List<Part> copy = List.copyOf(parts);
-        Map<String, Integer> callIds = new java.util.HashMap<>();
+        Map<String, Integer> callIds = new HashMap<>();
         int results = 0;
         for (int i = 0; i < copy.size(); i++) {
             Part part = copy.get(i);

@@ -31,6 +31,26 @@ import java.util.Optional;
  *       {@link AppendErasedException} (within the dedup window's count of appends).</li>
  * </ul>
  *
+ * <p>For example, with any implementation ({@link InMemoryConversationStore}, {@link MongoConversationStore}):
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/StoreExamplesTest.java" region="conversation-store" -->
+ * <pre>{@code
+ * // One atomic append: both messages or neither, numbered 0 and 1
+ * store.appendMessages("session-42", "en", List.of(
+ *         Message.user("What is the capital of Peru?"),
+ *         Message.assistant("Lima.")));
+ *
+ * // The prompt window: the last 20 messages, oldest first, tool calls kept with their results
+ * List<StoredMessage> window = store.promptWindow("session-42", 20);
+ *
+ * // The whole history, a page at a time, however long it grew
+ * List<StoredMessage> page = store.readMessages("session-42", 0, 100);
+ * ConversationHeader header = store.findConversation("session-42").orElseThrow();
+ *
+ * // Erasure: the messages and the header are gone, and the append ids stay refused
+ * long erased = store.deleteConversation("session-42");
+ * }</pre>
+ *
  * <p>Implementations are thread-safe. Close a store to release what it owns (a store built on a
  * caller's {@code MongoClient} leaves that client open).
  *

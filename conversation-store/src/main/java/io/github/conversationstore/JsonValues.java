@@ -3,6 +3,7 @@ package io.github.conversationstore;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Date;
@@ -144,7 +145,7 @@ final class JsonValues {
             return ((ObjectId) value).toHexString();
         }
         if (value instanceof Binary) {
-            return java.util.Base64.getEncoder().encodeToString(((Binary) value).getData());
+            return Base64.getEncoder().encodeToString(((Binary) value).getData());
         }
         return value.toString();
     }

@@ -29,8 +29,8 @@ import java.util.UUID;
  * {@link Part.ToolResult} per call.
  *
  * <p>The timestamp is kept to the millisecond (what MongoDB stores), so a message reads back equal
- * to the one written. Attributes carry extra text fields such as {@value #GRAMMAR_SUGGESTION} and
- * {@value #TRANSLATION}; their keys must be safe as MongoDB field names (not empty, no leading
+ * to the one written. Attributes carry extra text fields (such as the tutor example's grammar
+ * suggestion and translation), read with {@link #attribute(String)}; their keys must be safe as MongoDB field names (not empty, no leading
  * {@code $}, no {@code .}, no NUL) and must not be one of {@code _id}, {@code id}, {@code role},
  * {@code text}, {@code timestamp}, {@code appendId}, {@code parts}, {@code metadata}. Metadata holds
  * what JSON can say (strings, numbers, booleans, null, lists and maps, at most
@@ -75,9 +75,21 @@ public record Message(
         @JsonProperty("attributes") @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> attributes,
         @JsonProperty("metadata") @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, Object> metadata) {
 
-    /** Attribute key of the tutor's grammar suggestion for a user message. */
+    /**
+     * Attribute key of the tutor's grammar suggestion for a user message.
+     *
+     * @deprecated the tutor's own key, not the library's: define it in the application (the
+     *     examples' {@code TutorAttributes}) and read it with {@link #attribute(String)}
+     */
+    @Deprecated(since = "0.3")
     public static final String GRAMMAR_SUGGESTION = "grammarSuggestion";
-    /** Attribute key of a translation of the message text. */
+    /**
+     * Attribute key of a translation of the message text.
+     *
+     * @deprecated the tutor's own key, not the library's: define it in the application (the
+     *     examples' {@code TutorAttributes}) and read it with {@link #attribute(String)}
+     */
+    @Deprecated(since = "0.3")
     public static final String TRANSLATION = "translation";
     /** Metadata key of the model that wrote a reply (a string). */
     public static final String MODEL = "model";
@@ -319,7 +331,9 @@ public record Message(
      * Returns the {@value #GRAMMAR_SUGGESTION} attribute.
      *
      * @return the grammar suggestion, or empty if absent
+     * @deprecated use {@code attribute("grammarSuggestion")} with the application's own key
      */
+    @Deprecated(since = "0.3")
     public Optional<String> grammarSuggestion() {
         return attribute(GRAMMAR_SUGGESTION);
     }
@@ -328,7 +342,9 @@ public record Message(
      * Returns the {@value #TRANSLATION} attribute.
      *
      * @return the translation, or empty if absent
+     * @deprecated use {@code attribute("translation")} with the application's own key
      */
+    @Deprecated(since = "0.3")
     public Optional<String> translation() {
         return attribute(TRANSLATION);
     }

@@ -2,6 +2,7 @@ package io.github.conversationstore;
 
 import static io.github.conversationstore.HeadDocument.toInstant;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
@@ -9,9 +10,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.bson.Document;
 import org.bson.types.Binary;
 import org.bson.types.Decimal128;
-import org.bson.Document;
 import org.bson.types.ObjectId;
 
 /**
@@ -192,7 +193,7 @@ final class MessageCodec {
         if (value instanceof ObjectId) {
             return 12;
         }
-        if (value instanceof Decimal128 || value instanceof java.math.BigDecimal) {
+        if (value instanceof Decimal128 || value instanceof BigDecimal) {
             return 16;
         }
         if (value instanceof Binary) {

@@ -6,6 +6,7 @@ import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoDatabase;
+import io.github.conversationstore.spi.StoreListener;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -108,12 +109,12 @@ final class MongoContext {
 
     /** A transient failure of the operation is about to be retried: an event and a debug line. */
     void retrying(Deadline deadline, int attempt, Throwable failure) {
-        String reason = io.github.conversationstore.spi.StoreListener.outcome(failure);
+        String reason = StoreListener.outcome(failure);
         Observers.LOG.log(System.Logger.Level.DEBUG, () -> deadline.operation + ": attempt " + attempt
                 + " failed with " + reason + "; retrying");
         if (observers.active()) {
             String session = observers.session(deadline.sessionId);
-            observers.emit(l -> l.onRetry(new io.github.conversationstore.spi.StoreListener.Retry(
+            observers.emit(l -> l.onRetry(new StoreListener.Retry(
                     session, deadline.operation, attempt, reason)));
         }
     }
@@ -122,7 +123,7 @@ final class MongoContext {
     void raceAbsorbed(Deadline deadline) {
         if (observers.active()) {
             String session = observers.session(deadline.sessionId);
-            observers.emit(l -> l.onRaceAbsorbed(new io.github.conversationstore.spi.StoreListener.RaceAbsorbed(
+            observers.emit(l -> l.onRaceAbsorbed(new StoreListener.RaceAbsorbed(
                     session, deadline.operation)));
         }
     }
@@ -130,7 +131,7 @@ final class MongoContext {
     /** The operation ran out of attempts: a warning (the caller gets an exception too). */
     static void gaveUp(Deadline deadline, int attempts, Throwable last) {
         Observers.LOG.log(System.Logger.Level.WARNING, () -> deadline.operation + " gave up after " + attempts
-                + " attempts; last failure: " + io.github.conversationstore.spi.StoreListener.outcome(last));
+                + " attempts; last failure: " + StoreListener.outcome(last));
     }
 
     /** Runs an idempotent operation, retrying transient failures within the deadline. */

@@ -221,28 +221,34 @@ public final class MongoConversationStore extends StoreGate {
     /**
      * Configures a {@link MongoConversationStore}. Not thread-safe.
      *
+     * <p>For example, a store on the application's own client:
+     *
+     * <!-- snippet file="io/github/conversationstore/examples/StoreExamplesTest.java" region="mongo-builder" -->
+     * <pre>{@code
+     * MongoConversationStore store = MongoConversationStore.builder()
+     *         .client(mongoClient)                         // the application's: closing the store leaves it open
+     *         .database("tutor")                           // required
+     *         .collection("chats")                         // the heads; the archive: chats_archive
+     *         .operationTimeout(Duration.ofSeconds(5))     // one deadline per call, retries included
+     *         .expireAfterInactivity(Duration.ofDays(90))  // retention: a TTL index on the heads
+     *         .listener(listener)                          // metrics, traces: see StoreListener
+     *         .build();
+     * }</pre>
+     *
      * @since 0.1.0
      */
-    public static final class Builder extends StoreBuilder<Builder> {
+    public static final class Builder extends MongoLayoutBuilder<Builder> {
         private MongoClient client;
         private String connectionString;
         private MongoClientSettings clientSettings;
         private String databaseName;
         private MongoDatabase database;
         private Duration operationTimeout = Duration.ofSeconds(10);
-        private boolean foreignWriters;
-        private String collection = "conversations";
         private WriteConcern writeConcern = WriteConcern.MAJORITY;
         private int maxAttempts = 8;
         private boolean createIndexes = true;
-        private String archiveCollection;
-        private int maxHeadMessages = 128;
-        private int maxHeadBytes = 256 * 1024;
-        private int maxDocumentBytes = 8 * 1024 * 1024;
-        private Duration expireAfterInactivity;
         /** Test seam: the monotonic clock the server's time is extrapolated with. */
         private LongSupplier nanoTime = System::nanoTime;
-        private String assistantRoleName = Role.ASSISTANT.wireName();
 
         private Builder() {}
 
@@ -333,113 +339,6 @@ public final class MongoConversationStore extends StoreGate {
          */
         public Builder operationTimeout(Duration value) {
             this.operationTimeout = Checks.atLeast("operationTimeout", value, Duration.ofMillis(1));
-            return this;
-        }
-
-        /**
-         * Sets the collection of head documents (default {@code conversations}).
-         *
-         * @param value the collection name
-         * @return this builder
-         */
-        public Builder collection(String value) {
-            this.collection = Objects.requireNonNull(value, "collection");
-            return this;
-        }
-
-        /**
-         * Sets the collection of archive chunks (default: the head collection's name followed by
-         * {@code _archive}).
-         *
-         * @param value the collection name
-         * @return this builder
-         */
-        public Builder archiveCollection(String value) {
-            this.archiveCollection = Objects.requireNonNull(value, "archiveCollection");
-            return this;
-        }
-
-        /**
-         * Sets how many messages a head may hold before the oldest move to the archive (default 128);
-         * a move leaves at most half of them. The prompt window ({@code recentMessages}) is read in
-         * one round trip while it is at most half this bound.
-         *
-         * @param messages at least 2
-         * @return this builder
-         * @throws IllegalArgumentException if {@code messages} is below 2
-         */
-        public Builder maxHeadMessages(int messages) {
-            if (messages < 2) {
-                throw new IllegalArgumentException("maxHeadMessages must be at least 2, was " + messages);
-            }
-            this.maxHeadMessages = messages;
-            return this;
-        }
-
-        /**
-         * Sets how many bytes of messages a head may hold before the oldest move to the archive
-         * (default 256 KiB); a move leaves at most half. Small heads keep appends fast: MongoDB
-         * rewrites the whole document on every update.
-         *
-         * @param bytes positive
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes} is not positive
-         */
-        public Builder maxHeadBytes(int bytes) {
-            this.maxHeadBytes = Checks.positive("maxHeadBytes", bytes);
-            return this;
-        }
-
-        /**
-         * Sets the hard bound on any document of the store (default 8 MiB, at most 16 MiB): a head
-         * never takes an append that would pass it (older messages move out first), and a batch
-         * that could never fit is rejected with {@link ConversationTooLargeException}.
-         *
-         * @param bytes between 1 MiB and 16 MiB
-         * @return this builder
-         * @throws IllegalArgumentException if {@code bytes} is outside that range
-         */
-        public Builder maxDocumentBytes(int bytes) {
-            if (bytes < 1024 * 1024 || bytes > 16 * 1024 * 1024) {
-                throw new IllegalArgumentException("maxDocumentBytes must be between 1 MiB and 16 MiB, was " + bytes);
-            }
-            this.maxDocumentBytes = bytes;
-            return this;
-        }
-
-        /**
-         * Turns on retention: a session with no append for this long is deleted by MongoDB's TTL
-         * monitor (a TTL index on the head's {@code updatedAt}, never per message, so an active
-         * conversation keeps its beginning). The monitor runs about once a minute; the session's
-         * archive chunks are then removed by {@link MongoConversationStore#removeOrphanedArchives()}.
-         *
-         * @param idle at least one second
-         * @return this builder
-         * @throws IllegalArgumentException if {@code idle} is shorter than one second
-         */
-        public Builder expireAfterInactivity(Duration idle) {
-            this.expireAfterInactivity = Checks.atLeast("expireAfterInactivity", idle, Duration.ofSeconds(1));
-            return this;
-        }
-
-        /**
-         * Preset for a collection shared with the original chat backend (documents
-         * {@code {sessionId, language, messages: [{role: 'user'|'bot', text, timestamp,
-         * grammarSuggestion, translation}], createdAt}} with the unique index {@code sessionId_1}):
-         * collection {@code conversations}, and assistant messages stored with role {@code bot}, so
-         * the old backend still reads the recent messages of every document this store touches.
-         * Its documents are adopted on first touch; no migration script is needed. The old backend
-         * may keep writing during a rolling migration: the messages it pushes get sequence numbers
-         * in array order, and the store derives counts from the array instead of trusting its own
-         * counters (appends then return the head's message markers, a few bytes per message in the
-         * head, instead of a reply of constant size).
-         *
-         * @return this builder
-         */
-        public Builder forOriginalBackend() {
-            this.collection = "conversations";
-            this.assistantRoleName = "bot";
-            this.foreignWriters = true;
             return this;
         }
 

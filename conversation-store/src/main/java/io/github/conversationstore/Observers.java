@@ -5,7 +5,12 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 
 /**
  * The listeners of a store or turn service, and its log. Events are built only when someone
@@ -67,11 +72,11 @@ final class Observers {
      * A task to run on the turn service's threads, wrapped by every listener (so that a tracing
      * binding carries the caller's context to the provider and the tools).
      */
-    <T> java.util.concurrent.Callable<T> wrap(java.util.concurrent.Callable<T> task) {
-        java.util.concurrent.Callable<T> wrapped = task;
+    <T> Callable<T> wrap(Callable<T> task) {
+        Callable<T> wrapped = task;
         for (StoreListener listener : listeners) {
             try {
-                java.util.concurrent.Callable<T> next = listener.wrap(wrapped);
+                Callable<T> next = listener.wrap(wrapped);
                 if (next != null) {
                     wrapped = next;
                 }
@@ -96,7 +101,7 @@ final class Observers {
      * Runs an operation and, when someone listens, tells {@code ending} how it went: the one place
      * where operations are timed and their outcome (success or the exception's class) reported.
      */
-    <T> T observe(java.util.function.Supplier<T> work, Ending<T> ending) {
+    <T> T observe(Supplier<T> work, Ending<T> ending) {
         if (!active()) {
             return work.get();
         }
@@ -113,7 +118,7 @@ final class Observers {
     }
 
     /** Runs an append, and tells the listeners how it went; {@code attempts[0]} is set by the append. */
-    AppendResult append(AppendRequest request, java.util.function.Function<int[], AppendResult> append) {
+    AppendResult append(AppendRequest request, Function<int[], AppendResult> append) {
         int[] attempts = {1};
         String session = session(request.sessionId());
         int messages = request.messages().size();
@@ -123,21 +128,21 @@ final class Observers {
     }
 
     /** Runs a read, and tells the listeners how it went; {@code count} says how many messages it returned. */
-    <T> T read(String sessionId, String kind, java.util.function.Supplier<T> read, java.util.function.ToIntFunction<T> count) {
+    <T> T read(String sessionId, String kind, Supplier<T> read, ToIntFunction<T> count) {
         String session = session(sessionId);
         return observe(read, (result, start, outcome) -> emit(l -> l.onRead(new StoreListener.Read(session, kind,
                 result == null ? 0 : count.applyAsInt(result), startOf(start), since(start), outcome))));
     }
 
     /** Runs an erasure, and tells the listeners how many messages it deleted. */
-    long erase(String sessionId, java.util.function.LongSupplier delete) {
+    long erase(String sessionId, LongSupplier delete) {
         String session = session(sessionId);
         return observe(delete::getAsLong, (deleted, start, outcome) -> emit(l -> l.onErasure(new StoreListener.Erasure(
                 session, deleted == null ? 0 : deleted, startOf(start), since(start), outcome))));
     }
 
     /** Runs a sweep, and tells the listeners how many chunks it removed. */
-    long sweep(java.util.function.LongSupplier sweep) {
+    long sweep(LongSupplier sweep) {
         long removed = observe(sweep::getAsLong, (chunks, start, outcome) -> emit(l -> l.onSweep(new StoreListener.Sweep(
                 chunks == null ? 0 : chunks, startOf(start), since(start), outcome))));
         LOG.log(Level.DEBUG, () -> "retention sweep removed " + removed + " archive chunks");

@@ -14,6 +14,30 @@ import java.util.Set;
  * returned, in a {@link Role#TOOL} message), {@link Media} (an image or document, by URI or as small
  * inline bytes) and {@link Reasoning} (a model's thinking, with the provider's signature kept exactly).
  *
+ * <p>A tool call and its result, stored and read back part by part:
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/StoreExamplesTest.java" region="parts" -->
+ * <pre>{@code
+ * Message call = Message.of(Role.ASSISTANT,
+ *         Part.text("Let me look that up."),
+ *         new Part.ToolCall("call-1", "weather", "{\"city\":\"Lima\"}"));
+ * Message result = Message.tool(Part.ToolResult.json("call-1", "weather", "{\"sky\":\"sunny\"}"));
+ * store.appendMessages("session-42", "en", List.of(Message.user("Weather in Lima?"), call, result));
+ *
+ * List<String> seen = new ArrayList<>();
+ * for (StoredMessage stored : store.recentMessages("session-42", 20)) {
+ *     for (Part part : stored.message().parts()) {
+ *         if (part instanceof Part.Text text) {
+ *             seen.add(stored.role() + " says " + text.text());
+ *         } else if (part instanceof Part.ToolCall toolCall) {
+ *             seen.add(stored.role() + " calls " + toolCall.name() + " with " + toolCall.arguments());
+ *         } else if (part instanceof Part.ToolResult toolResult) {
+ *             seen.add(stored.role() + " answers " + toolResult.content());
+ *         }
+ *     }
+ * }
+ * }</pre>
+ *
  * <p>The set is open: a part of a type written by a newer version of the library reads back as an
  * {@link Unknown} part with all its fields, and is written again unchanged.
  *

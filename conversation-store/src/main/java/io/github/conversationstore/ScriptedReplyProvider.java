@@ -33,7 +33,7 @@ public final class ScriptedReplyProvider implements ReplyProvider {
      */
     public static ScriptedReplyProvider echo() {
         return new ScriptedReplyProvider(request -> Reply.of("echo: " + request.userMessage().text())
-                .withTranslation("[" + request.language() + "] " + request.userMessage().text()));
+                .withAttribute("translation", "[" + request.language() + "] " + request.userMessage().text()));
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.spi.StoreListener;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -12,7 +15,7 @@ import java.util.Objects;
 abstract class StoreBuilder<B extends StoreBuilder<B>> {
     Limits limits = Limits.DEFAULTS;
     Clock clock = Clock.systemUTC();
-    private final java.util.List<io.github.conversationstore.spi.StoreListener> listeners = new java.util.ArrayList<>();
+    private final List<StoreListener> listeners = new ArrayList<>();
     private boolean exposeSessionIds;
     boolean requireOwner;
     io.github.conversationstore.spi.KeyProvider keyProvider;
@@ -73,8 +76,8 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
      * @return this builder
      * @since 0.2.0
      */
-    public B listener(io.github.conversationstore.spi.StoreListener listener) {
-        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+    public B listener(StoreListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
         return self();
     }
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Makes a window of messages safe to send to a model: no tool call without its result, no result
@@ -80,7 +81,7 @@ public final class ToolPairs {
     }
 
     /** Adds the message with only the parts {@code keep} accepts, unless none of its content is left. */
-    private static void addIfNotEmpty(List<StoredMessage> out, StoredMessage stored, java.util.function.Predicate<Part> keep) {
+    private static void addIfNotEmpty(List<StoredMessage> out, StoredMessage stored, Predicate<Part> keep) {
         Message message = stored.message();
         List<Part> kept = new ArrayList<>(message.parts().size());
         boolean content = false;

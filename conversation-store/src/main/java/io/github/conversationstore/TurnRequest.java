@@ -1,5 +1,7 @@
 package io.github.conversationstore;
 
+import java.util.Objects;
+
 /**
  * One turn of a conversation: a user message to store and answer.
  *
@@ -27,7 +29,7 @@ public record TurnRequest(String sessionId, String language, String userText, St
     public TurnRequest {
         sessionId = Checks.sessionId(sessionId);
         language = Checks.language(language);
-        java.util.Objects.requireNonNull(userText, "userText");
+        Objects.requireNonNull(userText, "userText");
         turnId = Checks.identifier("turnId", turnId, MAX_TURN_ID_LENGTH);
     }
 

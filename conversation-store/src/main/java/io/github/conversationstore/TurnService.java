@@ -10,9 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.ServiceLoader;
 import java.util.function.Consumer;
@@ -20,6 +18,24 @@ import java.util.function.Consumer;
 /**
  * Runs conversation turns: store the user's message, ask a {@link ReplyProvider} for the reply,
  * store the reply.
+ *
+ * <p>For example:
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/TurnExamplesTest.java" region="turn-service" -->
+ * <pre>{@code
+ * TurnService turns = TurnService.builder(store)
+ *         .provider(provider)                   // your language model: see the spi package
+ *         .replyTimeout(Duration.ofSeconds(30)) // per attempt; retryable failures are retried
+ *         .windowMessages(20)                   // the last 20 messages go with the user's
+ *         .build();                             // one per application: close it when it stops
+ *
+ * TurnResult turn = turns.respond("session-42", "es", "¿Qué hora es?", "turn-8");
+ * String reply = turn.reply().text();
+ *
+ * // A retry with the same turn id (a timeout, a double click, another process) stores nothing
+ * TurnResult again = turns.respond("session-42", "es", "¿Qué hora es?", "turn-8");
+ * // again.replayed() is true, and again.reply() is turn.reply()
+ * }</pre>
  *
  * <p>A turn, under the session's lease (see {@link ConversationStore#tryAcquireLease}):
  * <ol>
@@ -168,7 +184,7 @@ public final class TurnService implements AutoCloseable {
      *
      * @since 0.1.0
      */
-    public static final class Builder {
+    public static final class Builder extends ToolLoopBuilder<Builder> {
         private final ConversationStore store;
         private ReplyProvider provider;
         private String discoverName;
@@ -182,16 +198,17 @@ public final class TurnService implements AutoCloseable {
         private Duration busyTimeout = Duration.ofSeconds(30);
         private String mode = ReplyRequest.CONVERSATION;
         private Clock clock = Clock.systemUTC();
-        private final Map<String, Tool> tools = new LinkedHashMap<>();
-        private Duration toolTimeout = Duration.ofSeconds(30);
-        private int maxToolAttempts = 3;
-        private int maxSteps = 8;
         private Consumer<String> hook = step -> { };
         private final List<StoreListener> listeners = new ArrayList<>();
         private boolean exposeSessionIds;
 
         private Builder(ConversationStore store) {
             this.store = Objects.requireNonNull(store, "store");
+        }
+
+        @Override
+        Builder self() {
+            return this;
         }
 
         /**
@@ -343,70 +360,6 @@ public final class TurnService implements AutoCloseable {
          */
         public Builder clock(Clock value) {
             this.clock = Objects.requireNonNull(value, "clock");
-            return this;
-        }
-
-        /**
-         * Offers these tools to the model, in addition to those offered before.
-         *
-         * @param values the tools
-         * @return this builder
-         * @throws IllegalArgumentException if two tools have the same name
-         * @since 0.2.0
-         */
-        public Builder tools(Tool... values) {
-            for (Tool tool : values) {
-                Objects.requireNonNull(tool, "tool");
-                String name = Objects.requireNonNull(tool.spec(), "spec").name();
-                if (tools.putIfAbsent(name, tool) != null) {
-                    throw new IllegalArgumentException("tools must have distinct names; '" + name + "' is offered twice");
-                }
-            }
-            return this;
-        }
-
-        /**
-         * Sets how long one run of a tool may take (default 30 s); a run that takes longer is
-         * interrupted and counts as a retryable failure (it may have had an effect: it is run again
-         * with the same idempotency key).
-         *
-         * @param value positive
-         * @return this builder
-         * @since 0.2.0
-         */
-        public Builder toolTimeout(Duration value) {
-            this.toolTimeout = Checks.positive("toolTimeout", value);
-            return this;
-        }
-
-        /**
-         * Sets how many times one call is run at most in one {@code respond} (default 3): retryable
-         * failures and timeouts are retried with the provider's backoff; when the last attempt
-         * fails, the turn fails with a retryable {@link ReplyFailedException} and resumes by its id.
-         *
-         * @param attempts 1 or more
-         * @return this builder
-         * @since 0.2.0
-         */
-        public Builder maxToolAttempts(int attempts) {
-            this.maxToolAttempts = Checks.positive("maxToolAttempts", attempts);
-            return this;
-        }
-
-        /**
-         * Sets how many provider calls one turn may make (default 8): a model that still asks for
-         * tools after that many ends the turn with a {@link ReplyFailedException} that is not
-         * retryable, every call answered.
-         *
-         * @param steps 1 to 99
-         * @return this builder
-         * @since 0.2.0
-         */
-        public Builder maxSteps(int steps) {
-            if (steps < 1 || steps > 99) {
-                throw new IllegalArgumentException("maxSteps must be between 1 and 99, was " + steps);
-            }
-            this.maxSteps = steps;
             return this;
         }
 

@@ -24,8 +24,8 @@
  *     AppendResult result = store.appendMessages("session-42", "es", List.of(
  *             Message.user("Yo soy cansado"),
  *             Message.assistant("¡Casi! Se dice: estoy cansado.")
- *                     .withAttribute(Message.GRAMMAR_SUGGESTION, "estar for states: estoy cansado")
- *                     .withAttribute(Message.TRANSLATION, "Almost! You say: I am tired.")));
+ *                     .withAttribute("grammarSuggestion", "estar for states: estoy cansado")
+ *                     .withAttribute("translation", "Almost! You say: I am tired.")));
  *
  *     // An idempotency key makes a retried request harmless.
  *     AppendRequest retryable = AppendRequest.builder("session-42", "es")
@@ -45,6 +45,38 @@
  * rule it breaks (a null one throws {@link java.lang.NullPointerException} naming it); every other
  * failure is a {@link io.github.conversationstore.ConversationStoreException}, never a driver
  * exception.
+ *
+ * <h2>A map of the classes, for contributors</h2>
+ * <ul>
+ *   <li><b>The API</b>: {@code ConversationStore} (with its public limits), {@code AppendRequest},
+ *       {@code AppendResult}, {@code Message}, {@code Part}, {@code Role}, {@code StoredMessage},
+ *       {@code ConversationHeader}, {@code Owner}, {@code OwnerErasure}, {@code ToolPairs},
+ *       {@code MetadataKeys}, and the exceptions under {@code ConversationStoreException}.</li>
+ *   <li><b>Both stores</b>: {@code StoreGate} (package-private) owns every public operation: argument
+ *       checks ({@code Checks}), limits ({@code Limits}), observation ({@code Observers}), listing
+ *       and erasing by owner; it calls each store's hooks. {@code StoreBuilder} holds the settings
+ *       both builders share.</li>
+ *   <li><b>The in-memory store</b>: {@code InMemoryConversationStore}, one class.</li>
+ *   <li><b>The MongoDB store</b>: {@code MongoConversationStore} (hooks and builder, with
+ *       {@code MongoLayoutBuilder} and the checked {@code MongoSettings}), {@code MongoContext}
+ *       (collections, deadlines, retries, error translation, with {@code MongoFailure} classifying
+ *       driver errors), {@code MongoAppender} (the one-command
+ *       append and its resolution), {@code MongoArchiveMover} (head to archive),
+ *       {@code MongoReader} (windows, pages, headers, listings), {@code MongoLeases},
+ *       {@code MongoErasure} (tombstones, the sweep), {@code MongoAdoption} (the original backend's
+ *       documents), {@code MongoIndexes}, {@code ServerClock} (the server's time); the documents'
+ *       fields in {@code HeadDocument}, messages as BSON in {@code MessageCodec}, {@code PartForm}
+ *       and {@code JsonValues}, append-id fingerprints in {@code AppendKeys}.</li>
+ *   <li><b>Turns</b>: {@code TurnService} (the public face and its builder, with
+ *       {@code ToolLoopBuilder}, building {@code TurnSettings}), {@code TurnRun} (one turn in
+ *       progress), {@code CallRunner} (a timed, retried call of the provider or a tool),
+ *       {@code StepIds} (the step-id scheme), {@code PromptChars}, {@code ProviderDiscovery},
+ *       {@code AbandonedLeases}, {@code ScriptedReplyProvider} (a provider for tests and demos);
+ *       {@code TurnRequest}, {@code TurnResult} and their exceptions are
+ *       API.</li>
+ *   <li><b>Internal</b>: {@code io.github.conversationstore.internal} holds what the adapters share
+ *       (exported only to them); the SPIs are in {@code io.github.conversationstore.spi}.</li>
+ * </ul>
  *
  * @since 0.1.0
  */

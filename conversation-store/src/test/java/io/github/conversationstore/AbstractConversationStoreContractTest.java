@@ -31,6 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The behaviour every {@link ConversationStore} must have. Subclasses supply a fresh, empty store
  * for each test: in memory, on the embedded server, on Testcontainers, on {@code MONGODB_URI}.
  */
+@SuppressWarnings("deprecation") // the tutor attributes, deprecated in 0.3, keep working
 abstract class AbstractConversationStoreContractTest implements MessageModelContract, OwnerContract {
 
     protected ConversationStore store;

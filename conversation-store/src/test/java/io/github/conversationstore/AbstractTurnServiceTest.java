@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * Turns against every store. {@link #first} and {@link #second} are two stores over the same data:
  * for MongoDB two clients (standing for two processes), in memory the same store.
  */
+@SuppressWarnings("deprecation") // the tutor attributes, deprecated in 0.3, keep working
 abstract class AbstractTurnServiceTest extends AbstractTwoStoreTest {
 
     private TurnService.Builder turns(ConversationStore store, ReplyProvider provider) {

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * A collection written by the original Node backend (Mongoose): the store adopts its documents on
  * first touch, with no migration script, and the old backend can still read them.
  */
+@SuppressWarnings("deprecation") // the tutor attributes, deprecated in 0.3, keep working
 class OriginalBackendAdoptionTest extends EmbeddedMongoTestBase {
     private MongoCollection<Document> conversations;
     private String database;

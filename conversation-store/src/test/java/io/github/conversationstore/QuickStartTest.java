@@ -86,8 +86,8 @@ class QuickStartTest {
             AppendResult result = store.appendMessages("session-42", "es", List.of(
                     Message.user("Yo soy cansado"),
                     Message.assistant("¡Casi! Se dice: estoy cansado.")
-                            .withAttribute(Message.GRAMMAR_SUGGESTION, "estar for states: estoy cansado")
-                            .withAttribute(Message.TRANSLATION, "Almost! You say: I am tired.")));
+                            .withAttribute("grammarSuggestion", "estar for states: estoy cansado")
+                            .withAttribute("translation", "Almost! You say: I am tired.")));
 
             // An idempotency key makes a retried request harmless.
             AppendRequest retryable = AppendRequest.builder("session-42", "es")

@@ -228,8 +228,8 @@ public final class ChatServer implements AutoCloseable {
                     .put("sessionId", fields.get("sessionId"))
                     .put("turnId", turn.turnId())
                     .put("reply", turn.reply().text())
-                    .put("grammarSuggestion", turn.reply().message().grammarSuggestion().orElse(""))
-                    .put("translation", turn.reply().message().translation().orElse(""))
+                    .put("grammarSuggestion", turn.reply().message().attribute(TutorAttributes.GRAMMAR_SUGGESTION).orElse(""))
+                    .put("translation", turn.reply().message().attribute(TutorAttributes.TRANSLATION).orElse(""))
                     .put("userSequence", turn.userMessage().sequence())
                     .put("replySequence", turn.reply().sequence());
             send(exchange, 200, reply);

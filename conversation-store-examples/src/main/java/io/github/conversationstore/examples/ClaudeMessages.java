@@ -118,9 +118,9 @@ final class ClaudeMessages {
                     .signature(reasoning.signature()).build());
         }
         Part.Unknown unknown = (Part.Unknown) part;
-        if (unknown.type().startsWith(CLAUDE_BLOCK) && unknown.fields().get(RAW) instanceof String) {
+        if (unknown.type().startsWith(CLAUDE_BLOCK) && unknown.fields().get(RAW) instanceof String raw) {
             try {
-                return JSON.readValue((String) unknown.fields().get(RAW), ContentBlockParam.class);
+                return JSON.readValue(raw, ContentBlockParam.class);
             } catch (JsonProcessingException e) {
                 return null;
             }

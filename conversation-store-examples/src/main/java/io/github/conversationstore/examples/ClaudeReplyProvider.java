@@ -183,11 +183,11 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
         Reply reply = Reply.of(responseText.strip()).withUsage(usage).withModel(model).withFinishReason(finish);
         String grammar = text(structured.get("grammarSuggestion"));
         if (grammar != null && !grammar.isBlank()) {
-            reply = reply.withGrammarSuggestion(grammar.strip());
+            reply = reply.withAttribute(TutorAttributes.GRAMMAR_SUGGESTION, grammar.strip());
         }
         String translation = text(structured.get("translation"));
         if (translation != null && !translation.isBlank()) {
-            reply = reply.withTranslation(translation.strip());
+            reply = reply.withAttribute(TutorAttributes.TRANSLATION, translation.strip());
         }
         return reply;
     }
@@ -241,7 +241,7 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
          * @param env the environment
          * @return this builder
          */
-        public Builder fromEnv(java.util.Map<String, String> env) {
+        public Builder fromEnv(Map<String, String> env) {
             this.apiKey = env.get("ANTHROPIC_API_KEY");
             String envModel = env.get("CLAUDE_MODEL");
             if (envModel != null && !envModel.isBlank()) {

@@ -15,6 +15,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -86,7 +87,7 @@ public final class ConjugationTool implements Tool {
                     continue;
                 }
                 String[] cells = line.split("\t");
-                table.put(cells[0], java.util.Arrays.copyOfRange(cells, 1, cells.length));
+                table.put(cells[0], Arrays.copyOfRange(cells, 1, cells.length));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -11,16 +11,16 @@ import io.github.conversationstore.ConversationHeader;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.MongoConversationStore;
-import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.Part;
 import io.github.conversationstore.ReplyFailedException;
+import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.TurnResult;
-import io.github.conversationstore.spi.Tool;
-import io.github.conversationstore.spi.ToolException;
-import io.github.conversationstore.spi.ToolOutput;
 import io.github.conversationstore.TurnService;
 import io.github.conversationstore.observability.MicrometerStoreListener;
 import io.github.conversationstore.spi.ReplyProvider;
+import io.github.conversationstore.spi.Tool;
+import io.github.conversationstore.spi.ToolException;
+import io.github.conversationstore.spi.ToolOutput;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -183,14 +184,14 @@ public final class Demo {
                         turns++;
                         out.println("   student: " + turn.userMessage().text());
                         out.println("   tutor:   " + turn.reply().text());
-                        turn.reply().message().grammarSuggestion().ifPresent(g -> out.println("            grammar: " + g));
-                        turn.reply().message().translation().ifPresent(t -> out.println("            English: " + t));
+                        turn.reply().message().attribute(TutorAttributes.GRAMMAR_SUGGESTION).ifPresent(g -> out.println("            grammar: " + g));
+                        turn.reply().message().attribute(TutorAttributes.TRANSLATION).ifPresent(t -> out.println("            English: " + t));
                     }
                 }
                 out.println();
                 out.println("4. A tool-using turn, interrupted after the tool ran and resumed by its turn id in another"
                         + " process");
-                List<String> toolKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
+                List<String> toolKeys = new CopyOnWriteArrayList<>();
                 List<String> toolTurnIds = toolTurn(out, store, server.connectionString(), tutor, toolKeys, meters);
                 out.println();
                 out.println("5. The stored conversation 'tutor-demo':");
@@ -256,7 +257,7 @@ public final class Demo {
             TurnResult turn = second.respond("tutor-tools", "es", TOOL_LINE, TOOL_TURN);
             out.println("   second process, same turn id: tutor: " + turn.reply().text());
             out.println("   stored (each step once):");
-            List<String> ids = new java.util.ArrayList<>();
+            List<String> ids = new ArrayList<>();
             for (StoredMessage m : other.readMessages("tutor-tools", 0, 100)) {
                 ids.add(m.message().id());
                 out.printf("     #%d %-9s %-22s %s%n", m.sequence(), m.role().wireName(), m.message().id(), describe(m.message()));
@@ -314,7 +315,7 @@ public final class Demo {
 
     /** A message's parts in one line: text, tool calls with their arguments, tool results. */
     private static String describe(Message message) {
-        List<String> parts = new java.util.ArrayList<>();
+        List<String> parts = new ArrayList<>();
         for (Part part : message.parts()) {
             if (part instanceof Part.Text) {
                 parts.add(((Part.Text) part).text());

@@ -1,9 +1,10 @@
 package io.github.conversationstore.examples;
 
+import io.github.conversationstore.Part;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyRequest;
-import io.github.conversationstore.Part;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -62,9 +63,9 @@ public final class OfflineTutor implements ReplyProvider {
         String language = request.language().split("-")[0].toLowerCase(Locale.ROOT);
         List<Phrase> phrases = PHRASES.getOrDefault(language, PHRASES.get("en"));
         Phrase phrase = phrases.get(request.window().size() / 2 % phrases.size());
-        Reply reply = Reply.of(phrase.text()).withTranslation(phrase.english());
+        Reply reply = Reply.of(phrase.text()).withAttribute(TutorAttributes.TRANSLATION, phrase.english());
         String suggestion = suggestion(request.userMessage().text().strip());
-        return suggestion == null ? reply : reply.withGrammarSuggestion(suggestion);
+        return suggestion == null ? reply : reply.withAttribute(TutorAttributes.GRAMMAR_SUGGESTION, suggestion);
     }
 
     /**
@@ -81,7 +82,7 @@ public final class OfflineTutor implements ReplyProvider {
         Part.ToolResult result = results.get(results.size() - 1);
         if (result.error()) {
             return Reply.of("No tengo la conjugación de «" + verb + "». ¿Probamos con otro verbo?")
-                    .withTranslation("I don't have the conjugation of '" + verb + "'. Shall we try another verb?");
+                    .withAttribute(TutorAttributes.TRANSLATION, "I don't have the conjugation of '" + verb + "'. Shall we try another verb?");
         }
         String forms;
         try {
@@ -91,11 +92,11 @@ public final class OfflineTutor implements ReplyProvider {
                 pairs.add(person + " " + present.get(person).asText());
             }
             forms = String.join(", ", pairs);
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             forms = result.content();
         }
         return Reply.of("Presente de «" + verb + "»: " + forms + ".")
-                .withTranslation("Present tense of '" + verb + "': " + forms + ".");
+                .withAttribute(TutorAttributes.TRANSLATION, "Present tense of '" + verb + "': " + forms + ".");
     }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();

@@ -1,6 +1,7 @@
 package io.github.conversationstore.examples;
 
 import io.github.conversationstore.spi.ReplyProvider;
+import java.util.Map;
 
 /** Picks the tutor: Claude when {@code ANTHROPIC_API_KEY} is set, the offline tutor otherwise. */
 final class Providers {
@@ -10,7 +11,7 @@ final class Providers {
         return from(System.getenv());
     }
 
-    static ReplyProvider from(java.util.Map<String, String> env) {
+    static ReplyProvider from(Map<String, String> env) {
         String key = env.get("ANTHROPIC_API_KEY");
         if (key == null || key.isBlank()) {
             return new OfflineTutor();

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.IllformedLocaleException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -111,8 +112,8 @@ public final class TutorCli {
                 try {
                     TurnResult turn = service.respond(sessionId, language, line);
                     out.println("tutor> " + turn.reply().text());
-                    turn.reply().message().grammarSuggestion().ifPresent(g -> out.println("        grammar: " + g));
-                    turn.reply().message().translation().ifPresent(t -> out.println("        English: " + t));
+                    turn.reply().message().attribute(TutorAttributes.GRAMMAR_SUGGESTION).ifPresent(g -> out.println("        grammar: " + g));
+                    turn.reply().message().attribute(TutorAttributes.TRANSLATION).ifPresent(t -> out.println("        English: " + t));
                 } catch (ConversationStoreException | IllegalArgumentException e) {
                     out.println("error: " + e.getMessage());
                 }
@@ -155,7 +156,7 @@ public final class TutorCli {
                 }
                 return true;
             case "/history":
-                java.util.List<StoredMessage> messages = store.recentMessages(sessionId, 100);
+                List<StoredMessage> messages = store.recentMessages(sessionId, 100);
                 if (messages.isEmpty()) {
                     out.println("(no messages yet in session " + sessionId + ")");
                 }

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** {@link ClaudeReplyProvider} against a local stub of the Messages API (the SDK's base URL points at it). */
+@SuppressWarnings("deprecation") // the tutor attributes, deprecated in 0.3, keep working
 class ClaudeReplyProviderTest {
     private MessagesApiStub api;
 

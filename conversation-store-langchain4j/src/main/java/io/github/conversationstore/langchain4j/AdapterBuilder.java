@@ -3,6 +3,7 @@ package io.github.conversationstore.langchain4j;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
+import io.github.conversationstore.Owner;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
@@ -18,6 +19,7 @@ abstract class AdapterBuilder<B extends AdapterBuilder<B>> {
     String language = "und";
     int window;
     Function<Object, String> sessionIds = String::valueOf;
+    Function<String, Owner> owners = session -> null;
     boolean groupToolCalls = true;
     int maxTextBytes = ConversationStore.DEFAULT_MAX_TEXT_BYTES;
     int maxMessageBytes = ConversationStore.DEFAULT_MAX_MESSAGE_BYTES;
@@ -90,6 +92,23 @@ abstract class AdapterBuilder<B extends AdapterBuilder<B>> {
     }
 
     /**
+     * Sets whom each conversation belongs to: {@code value} maps the store's session id (after
+     * {@link #sessionId(Function)}) to its owner, and every append names it, so that the store can
+     * list an owner's conversations ({@link ConversationStore#listConversations}) and erase them
+     * ({@link ConversationStore#eraseOwner}). The default names no owner. A conversation's owner is
+     * fixed once set: an append naming another fails with
+     * {@link io.github.conversationstore.OwnerMismatchException}.
+     *
+     * @param value the owner of a session id, or null for none
+     * @return this builder
+     * @since 0.3
+     */
+    public B owner(Function<String, Owner> value) {
+        this.owners = Objects.requireNonNull(value, "owner");
+        return self();
+    }
+
+    /**
      * Sets whether an AI message with tool execution requests is held back until every request has
      * its result, then stored together with the results in one atomic append (the default,
      * {@code true}). Concurrent writers to one conversation then never separate a call from its
@@ -150,6 +169,6 @@ abstract class AdapterBuilder<B extends AdapterBuilder<B>> {
         }
         // the core's own check and canonical form (zh-cn becomes zh-CN)
         String canonical = AppendRequest.of("language-check", language, List.of(Message.user(""))).language();
-        return new MemoryEngine(store, canonical, window, sessionIds, groupToolCalls, maxTextBytes, maxMessageBytes);
+        return new MemoryEngine(store, canonical, window, sessionIds, groupToolCalls, maxTextBytes, maxMessageBytes, owners);
     }
 }

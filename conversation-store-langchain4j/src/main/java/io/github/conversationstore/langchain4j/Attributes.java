@@ -3,9 +3,12 @@ package io.github.conversationstore.langchain4j;
 import io.github.conversationstore.MetadataKeys;
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * LangChain4j message attributes as store metadata and back. Values must be what JSON can say;
@@ -18,7 +21,7 @@ final class Attributes {
     static Map<String, Object> encode(String owner, Map<String, Object> attributes) {
         Map<String, Object> out = new LinkedHashMap<>();
         attributes.forEach((k, v) -> {
-            checkAcyclic(owner, k, v, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+            checkAcyclic(owner, k, v, Collections.newSetFromMap(new IdentityHashMap<>()));
             out.put(escape(k), value(owner, k, v));
         });
         return out;
@@ -57,7 +60,7 @@ final class Attributes {
     }
 
     /** Refuses a value that contains itself (which would never end), naming the attribute. */
-    private static void checkAcyclic(String owner, String key, Object value, java.util.Set<Object> path) {
+    private static void checkAcyclic(String owner, String key, Object value, Set<Object> path) {
         if (!(value instanceof Map || value instanceof List)) {
             return;
         }

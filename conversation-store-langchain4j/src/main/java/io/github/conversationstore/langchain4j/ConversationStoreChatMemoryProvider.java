@@ -4,18 +4,31 @@ import dev.langchain4j.memory.chat.ChatMemoryProvider;
 
 /**
  * A LangChain4j {@link ChatMemoryProvider} of {@link ConversationStoreChatMemory} instances, one
- * per memory id, for {@code AiServices}:
+ * per memory id, for {@code AiServices}. An AI service such as
  *
+ * <!-- snippet file="io/github/conversationstore/langchain4j/examples/LangChain4jExamplesTest.java" region="assistant" -->
+ * <pre>{@code
+ * interface Assistant {
+ *     @SystemMessage("You are a Spanish tutor.")
+ *     String chat(@MemoryId String conversationId, @UserMessage String text);
+ * }
+ * }</pre>
+ *
+ * <p>gets its memories from a provider built on the store:
+ *
+ * <!-- snippet file="io/github/conversationstore/langchain4j/examples/LangChain4jExamplesTest.java" region="chat-memory-provider" -->
  * <pre>{@code
  * ChatMemoryProvider memories = ConversationStoreChatMemoryProvider.builder()
- *         .store(conversationStore)
+ *         .store(store)
  *         .language("es")
- *         .window(20)
+ *         .window(20) // the last 20 messages go to the model; the history stays whole
  *         .build();
  * Assistant assistant = AiServices.builder(Assistant.class)
  *         .chatModel(model)
  *         .chatMemoryProvider(memories)
  *         .build();
+ * String answer = assistant.chat("session-42", "¿Qué hora es?");
+ * // stored once each: the system message, the user's message, the answer
  * }</pre>
  *
  * <p>The memories of one provider share its state (which message objects are stored, tool calls

@@ -8,13 +8,17 @@ import java.util.List;
  * A LangChain4j {@link ChatMemoryStore} backed by a {@link io.github.conversationstore.ConversationStore},
  * for applications that keep {@code MessageWindowChatMemory}: change the store bean, keep the rest.
  *
+ * <!-- snippet file="io/github/conversationstore/langchain4j/examples/LangChain4jExamplesTest.java" region="chat-memory-store" -->
  * <pre>{@code
  * ChatMemoryStore memoryStore = ConversationStoreChatMemoryStore.builder()
- *         .store(conversationStore)
+ *         .store(store)
  *         .language("es")
  *         .build();
- * ChatMemoryProvider provider = memoryId -> MessageWindowChatMemory.builder()
- *         .id(memoryId).maxMessages(20).chatMemoryStore(memoryStore).build();
+ * ChatMemoryProvider memories = memoryId -> MessageWindowChatMemory.builder()
+ *         .id(memoryId)
+ *         .maxMessages(20) // evicted messages leave the window, never the store
+ *         .chatMemoryStore(memoryStore)
+ *         .build();
  * }</pre>
  *
  * <p>LangChain4j's interface rewrites the whole window on every write. This store never rewrites

@@ -9,6 +9,7 @@ import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.ConversationHeader;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
+import io.github.conversationstore.Owner;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.internal.Appends;
@@ -18,11 +19,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -94,6 +98,8 @@ final class MemoryEngine {
     private final String language;
     private final int window;
     private final Function<Object, String> sessionIds;
+    /** The owner each session's appends name (null: none). */
+    private final Function<String, Owner> owners;
     private final boolean groupToolCalls;
     private final int maxTextBytes;
     private final int maxMessageBytes;
@@ -116,6 +122,12 @@ final class MemoryEngine {
 
     MemoryEngine(ConversationStore store, String language, int window, Function<Object, String> sessionIds,
             boolean groupToolCalls, int maxTextBytes, int maxMessageBytes) {
+        this(store, language, window, sessionIds, groupToolCalls, maxTextBytes, maxMessageBytes, session -> null);
+    }
+
+    MemoryEngine(ConversationStore store, String language, int window, Function<Object, String> sessionIds,
+            boolean groupToolCalls, int maxTextBytes, int maxMessageBytes, Function<String, Owner> owners) {
+        this.owners = owners;
         this.maxTextBytes = maxTextBytes;
         this.maxMessageBytes = maxMessageBytes;
         this.store = store;
@@ -129,7 +141,7 @@ final class MemoryEngine {
     }
 
     String sessionId(Object memoryId) {
-        java.util.Objects.requireNonNull(memoryId, "memoryId");
+        Objects.requireNonNull(memoryId, "memoryId");
         String session = sessionIds.apply(memoryId);
         if (session == null) {
             throw new IllegalArgumentException("the session id function returned null for memory id " + memoryId);
@@ -182,7 +194,7 @@ final class MemoryEngine {
 
     /** {@code ChatMemoryStore.updateMessages}: appends what follows the last stored message of the list. */
     void update(Object memoryId, List<ChatMessage> messages) {
-        java.util.Objects.requireNonNull(messages, "messages");
+        Objects.requireNonNull(messages, "messages");
         String session = sessionId(memoryId);
         ReentrantLock lock = lock(session);
         lock.lock();
@@ -195,7 +207,7 @@ final class MemoryEngine {
                 }
             }
             List<ChatMessage> segment;
-            Set<ChatMessage> first = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            Set<ChatMessage> first = Collections.newSetFromMap(new IdentityHashMap<>());
             if (!messages.isEmpty() && messages.get(0) instanceof SystemMessage && lastKnown > 0
                     && !isKnown(messages.get(0), session)) {
                 // MessageWindowChatMemory with alwaysKeepSystemMessageFirst(true) puts a new prompt first
@@ -228,7 +240,7 @@ final class MemoryEngine {
         try {
             List<ChatMessage> segment = new ArrayList<>();
             for (ChatMessage m : messages) {
-                if (!isKnown(java.util.Objects.requireNonNull(m, "message"), session)) {
+                if (!isKnown(Objects.requireNonNull(m, "message"), session)) {
                     segment.add(m);
                 }
             }
@@ -260,14 +272,14 @@ final class MemoryEngine {
         List<ChatMessage> objects = new ArrayList<>();
         List<Message> batch = new ArrayList<>();
         // map and check the whole call before writing anything: a refused call stores nothing
-        Map<ChatMessage, Message> mapped = new java.util.IdentityHashMap<>();
+        Map<ChatMessage, Message> mapped = new IdentityHashMap<>();
         for (ChatMessage m : segment) {
             if (!(m instanceof SystemMessage) && !mapped.containsKey(m) && !(status(m, session) instanceof Known)
                     && !(status(m, session) instanceof Pending)) {
                 mapped.put(m, MessageMapper.fit(MessageMapper.toStore(m, conversation.ids), maxTextBytes, maxMessageBytes));
             }
         }
-        Set<ChatMessage> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Set<ChatMessage> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int i = 0; i < segment.size(); i++) {
             ChatMessage m = segment.get(i);
             if (!seen.add(m)) {
@@ -338,7 +350,7 @@ final class MemoryEngine {
         // an older call waiting under an id this one uses again (models number calls per response,
         // and calls without an id get lc4j-call-<index>) can no longer be told apart: it is dropped,
         // as a call whose results never came is (unanswered calls are not stored)
-        conversation.held.removeIf(older -> !java.util.Collections.disjoint(older.outstanding, held.outstanding));
+        conversation.held.removeIf(older -> !Collections.disjoint(older.outstanding, held.outstanding));
         conversation.held.add(held);
         mark(held.objects.get(0), session, Known.HELD);
         if (conversation.held.size() > MAX_HELD_PER_CONVERSATION) {
@@ -369,13 +381,20 @@ final class MemoryEngine {
         }
         long version = header.map(h -> h.attributes().get(SYSTEM_VERSION)).map(Long::parseLong).orElse(0L) + 1;
         // deterministic: instances that store the same system message at the same point store it once
-        AppendRequest request = AppendRequest.builder(session, language)
+        AppendRequest request = builder(session)
                 .appendId(SYSTEM_APPEND_ID + version + "-" + sha256(system.text()))
                 .messages(first ? firstSystem(MessageMapper.toStore(system, null)) : MessageMapper.toStore(system, null))
                 .headerAttribute(SYSTEM_TEXT, system.text())
                 .headerAttribute(SYSTEM_VERSION, Long.toString(version))
                 .build();
         send(session, new Pending(request, List.of(system)), List.of(system));
+    }
+
+    /** An append to {@code session}, naming its owner when the owner function gives one. */
+    private AppendRequest.Builder builder(String session) {
+        AppendRequest.Builder builder = AppendRequest.builder(session, language);
+        Owner owner = owners.apply(session);
+        return owner == null ? builder : builder.owner(owner);
     }
 
     private static Message firstSystem(Message system) {
@@ -392,7 +411,7 @@ final class MemoryEngine {
     }
 
     private void append(String session, List<ChatMessage> objects, List<Message> messages) {
-        AppendRequest request = AppendRequest.builder(session, language)
+        AppendRequest request = builder(session)
                 .appendId("lc4j-" + UUID.randomUUID())
                 .messages(messages)
                 .build();

@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -273,18 +274,18 @@ final class MessageMapper {
             try {
                 data = Base64.getMimeDecoder().decode(base64);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("the " + kind.toLowerCase(java.util.Locale.ROOT)
+                throw new IllegalArgumentException("the " + kind.toLowerCase(Locale.ROOT)
                         + " content's base64Data is not base64", e);
             }
             if (!Base64.getEncoder().encodeToString(data).equals(base64)) {
                 extras.put("base64Data", base64); // kept as written (line breaks, missing padding...)
             }
         } else {
-            throw new IllegalArgumentException("the " + kind.toLowerCase(java.util.Locale.ROOT)
+            throw new IllegalArgumentException("the " + kind.toLowerCase(Locale.ROOT)
                     + " content has neither a url nor data");
         }
         if (data.length > Part.Media.MAX_INLINE_BYTES) {
-            throw new IllegalArgumentException("the " + kind.toLowerCase(java.util.Locale.ROOT) + " content holds "
+            throw new IllegalArgumentException("the " + kind.toLowerCase(Locale.ROOT) + " content holds "
                     + data.length + " bytes inline; at most " + Part.Media.MAX_INLINE_BYTES
                     + " bytes can be stored inline: keep the media elsewhere and give its url");
         }

@@ -19,10 +19,22 @@ import java.util.Objects;
  * {@code conversation.store}; tags have low cardinality only (outcomes, kinds, provider, model and
  * tool names), never a session id.
  *
+ * <!-- snippet file="io/github/conversationstore/observability/examples/ObservabilityExamplesTest.java" region="micrometer" -->
  * <pre>{@code
- * MicrometerStoreListener meters = MicrometerStoreListener.builder(registry).tag("store", "tutor").build();
- * MongoConversationStore store = MongoConversationStore.builder()...listener(meters).build();
- * TurnService turns = TurnService.builder(store).provider(provider).listener(meters).build();
+ * MicrometerStoreListener meters = MicrometerStoreListener.builder(registry)
+ *         .tag("store", "tutor") // on every meter, to tell stores apart
+ *         .build();
+ * ConversationStore store = MongoConversationStore.builder()
+ *         .connectionString(connectionString)
+ *         .database("tutor")
+ *         .listener(meters)      // appends, reads, races, retries, moves, erasures
+ *         .build();
+ * TurnService turns = TurnService.builder(store)
+ *         .provider(provider)
+ *         .listener(meters)      // the same instance: turns, provider and tool calls
+ *         .build();
+ * turns.respond("session-42", "es", "¿Qué hora es?", "turn-8");
+ * // conversation.store.turn counts one turn, conversation.store.append two appends
  * }</pre>
  *
  * <p>The meters (see the project's {@code docs/OBSERVABILITY.md} for the full table):

@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 
 /**
  * A {@link StoreListener} that records OpenTelemetry spans: one per append, read, erasure, sweep,
@@ -27,10 +28,17 @@ import java.util.Objects;
  * {@code gen_ai.usage.input_tokens}, {@code gen_ai.usage.output_tokens}, {@code gen_ai.tool.name},
  * {@code gen_ai.conversation.id} when exposed).
  *
+ * <!-- snippet file="io/github/conversationstore/observability/examples/ObservabilityExamplesTest.java" region="opentelemetry" -->
  * <pre>{@code
  * OpenTelemetryStoreListener spans = OpenTelemetryStoreListener.builder(openTelemetry).build();
- * MongoConversationStore store = MongoConversationStore.builder()...listener(spans).build();
+ * ConversationStore store = MongoConversationStore.builder()
+ *         .connectionString(connectionString)
+ *         .database("tutor")
+ *         .listener(spans)
+ *         .build();
  * TurnService turns = TurnService.builder(store).provider(provider).listener(spans).build();
+ * turns.respond("session-42", "es", "¿Qué hora es?", "turn-8");
+ * // an invoke_agent span, with the turn's appendMessages and chat spans among its children
  * }</pre>
  *
  * <p>Events arrive after the fact, with their start and duration: spans get those as explicit
@@ -357,7 +365,7 @@ public final class OpenTelemetryStoreListener implements StoreListener {
      * @since 0.2.0
      */
     @Override
-    public <T> java.util.concurrent.Callable<T> wrap(java.util.concurrent.Callable<T> task) {
+    public <T> Callable<T> wrap(Callable<T> task) {
         return io.opentelemetry.context.Context.current().wrap(task);
     }
 

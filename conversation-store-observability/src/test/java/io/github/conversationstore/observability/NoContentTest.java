@@ -40,6 +40,7 @@ import org.junit.jupiter.api.Test;
  * texts, parts, attributes, header attributes, metadata, tool arguments and results, a tool name the
  * model made up, exception messages) appears in no meter, no span and no log line.
  */
+@SuppressWarnings("deprecation") // the tutor attributes, deprecated in 0.3, keep working
 class NoContentTest {
     private static final String CANARY = "CANARY-9c2e";
 

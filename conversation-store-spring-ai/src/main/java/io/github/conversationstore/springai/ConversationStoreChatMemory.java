@@ -3,6 +3,7 @@ package io.github.conversationstore.springai;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreException;
+import io.github.conversationstore.Role;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -42,6 +43,25 @@ import org.springframework.ai.chat.messages.Message;
  *       {@link Builder#maxMessageBytes(int) maxMessageBytes} is stored cut to fit, with a marker,
  *       and logged as a WARNING; the read window holds only the latest system message.</li>
  * </ul>
+ *
+ * <p>For example, as the memory of a {@code ChatClient}'s {@code MessageChatMemoryAdvisor}:
+ *
+ * <!-- snippet file="io/github/conversationstore/springai/examples/SpringAiExamplesTest.java" region="chat-memory" -->
+ * <pre>{@code
+ * ChatMemory chatMemory = ConversationStoreChatMemory.builder(store)
+ *         .language("en")
+ *         .maxMessages(20) // get reads the last 20 messages; the history stays whole
+ *         .build();
+ * ChatClient chatClient = ChatClient.builder(chatModel)
+ *         .defaultAdvisors(MessageChatMemoryAdvisor.builder(chatMemory).build())
+ *         .build();
+ * String reply = chatClient.prompt()
+ *         .user("How do I say 'I am tired' in Spanish?")
+ *         .advisors(advisor -> advisor.param(ChatMemory.CONVERSATION_ID, "session-42"))
+ *         .call()
+ *         .content();
+ * // stored, in one atomic append each: the user's message, then the reply
+ * }</pre>
  *
  * <p>Every Spring AI message type round-trips: system, user (with media), assistant (with tool calls,
  * media and metadata) and tool response messages read back equal to the messages added (how is told
@@ -143,7 +163,7 @@ public final class ConversationStoreChatMemory implements ChatMemory {
                         }
                         continue;
                     }
-                    if (stored.role() == io.github.conversationstore.Role.ASSISTANT) {
+                    if (stored.role() == Role.ASSISTANT) {
                         // an answer from this thread: the rounds it held without their results are over
                         waiting.removeIf(round -> round.thread == Thread.currentThread());
                     }

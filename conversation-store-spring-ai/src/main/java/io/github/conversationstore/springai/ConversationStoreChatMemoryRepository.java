@@ -1,7 +1,9 @@
 package io.github.conversationstore.springai;
 
+import io.github.conversationstore.ConversationHeader;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreException;
+import io.github.conversationstore.Owner;
 import io.github.conversationstore.StoredMessage;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -44,6 +46,21 @@ import org.springframework.ai.chat.messages.Message;
  * to the next user message and, when none follows, drops the messages being added before they
  * reach {@code saveAll}.
  *
+ * <p>For example:
+ *
+ * <!-- snippet file="io/github/conversationstore/springai/examples/SpringAiExamplesTest.java" region="chat-memory-repository" -->
+ * <pre>{@code
+ * ChatMemory chatMemory = MessageWindowChatMemory.builder()
+ *         .chatMemoryRepository(ConversationStoreChatMemoryRepository.builder(store)
+ *                 .maxMessages(20) // what findByConversationId reads
+ *                 .build())
+ *         .maxMessages(40)         // above the repository's, so that the memory never trims
+ *         .build();
+ * chatMemory.add("session-42", new UserMessage("¿Qué hora es?"));
+ * chatMemory.add("session-42", new AssistantMessage("Son las tres."));
+ * List<Message> window = chatMemory.get("session-42"); // both; each was appended once
+ * }</pre>
+ *
  * <p>{@link #findByConversationId(String)} returns a bounded window: the last
  * {@link Builder#maxMessages(int) maxMessages} messages (default 20) with tool calls and results
  * kept whole, read without the rest of the conversation. {@link #findConversationIds()} lists the
@@ -64,7 +81,8 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
 
     private ConversationStoreChatMemoryRepository(Builder builder) {
         memory = builder.memory();
-        conversationIds = builder.conversationIds != null ? builder.conversationIds : () -> allIds(builder.store);
+        conversationIds = builder.conversationIds != null ? builder.conversationIds
+                : builder.owner != null ? () -> ownedIds(builder.store, builder.owner) : () -> allIds(builder.store);
     }
 
     /**
@@ -81,7 +99,8 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
     }
 
     /**
-     * Lists the ids of the stored conversations, sorted.
+     * Lists the ids of the stored conversations, sorted: those of the builder's
+     * {@link Builder#owner(Owner) owner} when it names one (since 0.3), otherwise all.
      *
      * @return the ids, a new list
      * @throws UnsupportedOperationException if the builder was given no source of ids
@@ -104,6 +123,20 @@ public final class ConversationStoreChatMemoryRepository implements ChatMemoryRe
                 return ids;
             }
             after = page.get(page.size() - 1);
+        }
+    }
+
+    /** The conversation ids of one owner, a page of the store's listing at a time. */
+    private static List<String> ownedIds(ConversationStore store, Owner owner) {
+        List<String> ids = new ArrayList<>();
+        String after = null;
+        while (true) {
+            List<ConversationHeader> page = store.listConversations(owner, after, ConversationStore.MAX_READ_LIMIT);
+            page.forEach(header -> ids.add(header.sessionId()));
+            if (page.size() < ConversationStore.MAX_READ_LIMIT) {
+                return ids;
+            }
+            after = ids.get(ids.size() - 1);
         }
     }
 

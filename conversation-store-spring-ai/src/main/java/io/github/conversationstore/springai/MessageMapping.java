@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.Collections;
@@ -345,7 +346,7 @@ final class MessageMapping {
             return ((Number) value).intValue();
         }
         if (value instanceof byte[]) {
-            return java.util.Base64.getEncoder().encodeToString((byte[]) value);
+            return Base64.getEncoder().encodeToString((byte[]) value);
         }
         if (value instanceof Double || value instanceof Float) {
             double d = ((Number) value).doubleValue();
@@ -361,7 +362,7 @@ final class MessageMapping {
                 return copy;
             }
             List<Object> copy = new ArrayList<>();
-            for (Object element : value instanceof Object[] array ? java.util.Arrays.asList(array) : (Collection<?>) value) {
+            for (Object element : value instanceof Object[] array ? Arrays.asList(array) : (Collection<?>) value) {
                 copy.add(jsonLike(element, depth + 1));
             }
             return copy;

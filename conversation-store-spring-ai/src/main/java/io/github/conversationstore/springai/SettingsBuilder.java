@@ -1,6 +1,8 @@
 package io.github.conversationstore.springai;
 
 import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.Owner;
+import java.util.Objects;
 
 /**
  * The settings the chat memory and the repository share. Package-private: its public methods
@@ -15,6 +17,7 @@ abstract class SettingsBuilder<B extends SettingsBuilder<B>> {
     boolean omitLargeMedia;
     int maxTextBytes = ConversationStore.DEFAULT_MAX_TEXT_BYTES;
     int maxMessageBytes = ConversationStore.DEFAULT_MAX_MESSAGE_BYTES;
+    Owner owner;
 
     SettingsBuilder(ConversationStore store) {
         this.store = store;
@@ -25,7 +28,24 @@ abstract class SettingsBuilder<B extends SettingsBuilder<B>> {
     /** What one stored window reads, for the memory that {@code build()} makes. */
     StoreMemory memory() {
         return new StoreMemory(store, language, maxMessages,
-                new MessageMapping.Limits(omitLargeMedia, maxTextBytes, maxMessageBytes));
+                new MessageMapping.Limits(omitLargeMedia, maxTextBytes, maxMessageBytes), owner);
+    }
+
+    /**
+     * Sets whom the conversations belong to: every append names this owner (see
+     * {@link io.github.conversationstore.AppendRequest#owner()}), so that the store can list and
+     * erase an owner's conversations; the repository's {@code findConversationIds} then lists only
+     * this owner's. The default names no owner. A conversation's owner is fixed once set: saving to
+     * another owner's conversation fails with {@link io.github.conversationstore.OwnerMismatchException}.
+     *
+     * @param value the owner
+     * @return this builder
+     * @throws NullPointerException if {@code value} is null
+     * @since 0.3
+     */
+    public B owner(Owner value) {
+        this.owner = Objects.requireNonNull(value, "owner");
+        return self();
     }
 
     /**

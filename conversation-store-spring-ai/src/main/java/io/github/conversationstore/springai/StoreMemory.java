@@ -1,6 +1,7 @@
 package io.github.conversationstore.springai;
 
 import io.github.conversationstore.AppendRequest;
+import io.github.conversationstore.Owner;
 import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Role;
@@ -34,6 +35,8 @@ final class StoreMemory {
     final String language;
     final int maxMessages;
     final MessageMapping.Limits limits;
+    /** The owner every append names, or null. */
+    final Owner owner;
 
     private final Ledger<Message, Object> ledger = new Ledger<>();
 
@@ -50,6 +53,11 @@ final class StoreMemory {
     }
 
     StoreMemory(ConversationStore store, String language, int maxMessages, MessageMapping.Limits limits) {
+        this(store, language, maxMessages, limits, null);
+    }
+
+    StoreMemory(ConversationStore store, String language, int maxMessages, MessageMapping.Limits limits, Owner owner) {
+        this.owner = owner;
         this.store = Objects.requireNonNull(store, "store");
         this.language = language;
         this.maxMessages = maxMessages;
@@ -178,10 +186,10 @@ final class StoreMemory {
         for (int from = 0, chunk = 0; from < fresh.size(); from += MAX_BATCH, chunk++) {
             int to = Math.min(fresh.size(), from + MAX_BATCH);
             List<io.github.conversationstore.Message> batch = stored.subList(from, to);
-            AppendRequest request = AppendRequest.builder(conversationId, language)
+            AppendRequest.Builder builder = AppendRequest.builder(conversationId, language)
                     .appendId(appendIds.of(batch, chunk))
-                    .messages(batch)
-                    .build();
+                    .messages(batch);
+            AppendRequest request = (owner == null ? builder : builder.owner(owner)).build();
             for (int j = from; j < to; j++) {
                 ledger.put(fresh.get(j), conversationId, new Sent(request, j - from));
             }

@@ -4,6 +4,7 @@ import io.github.conversationstore.Message;
 import io.github.conversationstore.Part;
 import io.github.conversationstore.Role;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.Optional;
 
 /**
  * A provider's reply: its content as parts, optional extra fields (stored as attributes of the
- * assistant message, such as {@link Message#GRAMMAR_SUGGESTION} and {@link Message#TRANSLATION}),
+ * assistant message, such as the tutor example's grammar suggestion and translation),
  * token usage and structured metadata such as the {@linkplain #withModel(String) model} and the
  * {@linkplain #withFinishReason(String) finish reason}. The turn service stores the metadata, and
  * the usage under {@link Message#USAGE}, in the assistant message's metadata.
@@ -32,6 +33,9 @@ import java.util.Optional;
  * @since 0.1.0
  */
 public record Reply(List<Part> parts, Map<String, String> attributes, TokenUsage usage, Map<String, Object> metadata) {
+    /** The tutor's attribute keys, kept for the deprecated accessors. */
+    private static final String GRAMMAR_SUGGESTION = "grammarSuggestion";
+    private static final String TRANSLATION = "translation";
 
     /**
      * Validates and copies the components.
@@ -100,7 +104,7 @@ public record Reply(List<Part> parts, Map<String, String> attributes, TokenUsage
      * @since 0.2.0
      */
     public List<Part.ToolCall> toolCalls() {
-        List<Part.ToolCall> calls = new java.util.ArrayList<>();
+        List<Part.ToolCall> calls = new ArrayList<>();
         for (Part part : parts) {
             if (part instanceof Part.ToolCall) {
                 calls.add((Part.ToolCall) part);
@@ -124,9 +128,12 @@ public record Reply(List<Part> parts, Map<String, String> attributes, TokenUsage
      *
      * @param suggestion the suggestion for the user's message
      * @return the new reply
+     * @deprecated the tutor's own attribute: use {@link #withAttribute(String, String)} with the
+     *     application's own key
      */
+    @Deprecated(since = "0.3")
     public Reply withGrammarSuggestion(String suggestion) {
-        return withAttribute(Message.GRAMMAR_SUGGESTION, suggestion);
+        return withAttribute(GRAMMAR_SUGGESTION, suggestion);
     }
 
     /**
@@ -134,9 +141,12 @@ public record Reply(List<Part> parts, Map<String, String> attributes, TokenUsage
      *
      * @param translation the translation
      * @return the new reply
+     * @deprecated the tutor's own attribute: use {@link #withAttribute(String, String)} with the
+     *     application's own key
      */
+    @Deprecated(since = "0.3")
     public Reply withTranslation(String translation) {
-        return withAttribute(Message.TRANSLATION, translation);
+        return withAttribute(TRANSLATION, translation);
     }
 
     /**
@@ -203,17 +213,21 @@ public record Reply(List<Part> parts, Map<String, String> attributes, TokenUsage
      * Returns the grammar suggestion.
      *
      * @return the suggestion, or empty
+     * @deprecated the tutor's own attribute: read {@link #attributes()} with the application's own key
      */
+    @Deprecated(since = "0.3")
     public Optional<String> grammarSuggestion() {
-        return Optional.ofNullable(attributes.get(Message.GRAMMAR_SUGGESTION));
+        return Optional.ofNullable(attributes.get(GRAMMAR_SUGGESTION));
     }
 
     /**
      * Returns the translation.
      *
      * @return the translation, or empty
+     * @deprecated the tutor's own attribute: read {@link #attributes()} with the application's own key
      */
+    @Deprecated(since = "0.3")
     public Optional<String> translation() {
-        return Optional.ofNullable(attributes.get(Message.TRANSLATION));
+        return Optional.ofNullable(attributes.get(TRANSLATION));
     }
 }

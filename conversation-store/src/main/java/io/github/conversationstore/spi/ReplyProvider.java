@@ -3,6 +3,32 @@ package io.github.conversationstore.spi;
 /**
  * Produces the assistant's reply to a user message. Implementations must be thread-safe.
  *
+ * <p>For example, a provider on the application's language model client, which marks a timeout
+ * retryable (the turn service then calls it again, with backoff):
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/TurnExamplesTest.java" region="reply-provider" -->
+ * <pre>{@code
+ * // Asks the application's language model for the reply
+ * final class TutorProvider implements ReplyProvider {
+ *     private final LanguageModel model;
+ *
+ *     TutorProvider(LanguageModel model) {
+ *         this.model = model;
+ *     }
+ *
+ *     @Override
+ *     public Reply reply(ReplyRequest request) {
+ *         try {
+ *             // the window, the user's message, then the turn's tool steps, oldest first
+ *             String text = model.complete(request.conversation());
+ *             return Reply.of(text).withModel(model.name());
+ *         } catch (TimeoutException e) {
+ *             throw new ReplyProviderException("the model did not answer in time", true, e); // retried
+ *         }
+ *     }
+ * }
+ * }</pre>
+ *
  * @since 0.1.0
  */
 @FunctionalInterface

@@ -2,6 +2,7 @@ package io.github.conversationstore.spi;
 
 import io.github.conversationstore.Message;
 import io.github.conversationstore.StoredMessage;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -75,7 +76,7 @@ public record ReplyRequest(String sessionId, String language, List<StoredMessage
      * @since 0.2.0
      */
     public List<Message> conversation() {
-        List<Message> all = new java.util.ArrayList<>(window.size() + 1 + steps.size());
+        List<Message> all = new ArrayList<>(window.size() + 1 + steps.size());
         window.forEach(m -> all.add(m.message()));
         all.add(userMessage);
         steps.forEach(m -> all.add(m.message()));

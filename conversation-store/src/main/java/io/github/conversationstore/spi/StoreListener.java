@@ -2,12 +2,34 @@ package io.github.conversationstore.spi;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.Callable;
 
 /**
  * Hears what a store and a turn service do: appends, reads, races absorbed, retries, moves to the
  * archive, erasures, sweeps, lease waits, provider calls, tool calls and turns. Register listeners
  * on the builders ({@code listener(...)}); the Micrometer and OpenTelemetry bindings of the
  * {@code conversation-store-observability} module are listeners.
+ *
+ * <p>For example, one listener on a store and on a turn service:
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/TurnExamplesTest.java" region="store-listener" -->
+ * <pre>{@code
+ * StoreListener listener = new StoreListener() {
+ *     @Override
+ *     public void onAppend(Append event) {
+ *         if (event.duplicate()) {
+ *             duplicates.increment(); // a repeated append id: nothing was written
+ *         }
+ *     }
+ *
+ *     @Override
+ *     public void onProviderCall(ProviderCall event) {
+ *         outputTokens.add(event.usage().outputTokens());
+ *     }
+ * };
+ * ConversationStore store = InMemoryConversationStore.builder().listener(listener).build();
+ * TurnService turns = TurnService.builder(store).provider(provider).listener(listener).build();
+ * }</pre>
  *
  * <p>Events never carry content: no message text, part, attribute or metadata value, no header
  * attribute, no exception message (only its class's simple name). The session id is given only when
@@ -281,7 +303,7 @@ public interface StoreListener {
      * @param task the task
      * @return the task to run instead (never null)
      */
-    default <T> java.util.concurrent.Callable<T> wrap(java.util.concurrent.Callable<T> task) {
+    default <T> Callable<T> wrap(Callable<T> task) {
         return task;
     }
 }

@@ -7,6 +7,25 @@ import java.util.function.Function;
  * A tool the model may ask to run during a turn: its {@link ToolSpec} (name, description, JSON
  * schema of its input) goes to the provider, and {@link #run(ToolInvocation)} runs a call.
  *
+ * <p>For example, a tool made of a spec and a function, offered to the turn service:
+ *
+ * <!-- snippet file="io/github/conversationstore/examples/TurnExamplesTest.java" region="tool" -->
+ * <pre>{@code
+ * Tool bookLesson = Tool.of(
+ *         new ToolSpec("book_lesson", "Books a lesson with the tutor on a weekday.",
+ *                 "{\"type\":\"object\",\"properties\":{\"day\":{\"type\":\"string\"}},\"required\":[\"day\"]}"),
+ *         call -> {
+ *             // at least once per call: the key lets the calendar apply a call run again once
+ *             String booking = calendar.book(call.idempotencyKey(), call.arguments());
+ *             return ToolOutput.json("{\"booking\":\"" + booking + "\"}");
+ *         });
+ * TurnService turns = TurnService.builder(store)
+ *         .provider(model)                     // asks for tools, then answers
+ *         .tools(bookLesson)
+ *         .toolTimeout(Duration.ofSeconds(10)) // per run; retried with the same key
+ *         .build();
+ * }</pre>
+ *
  * <p>A tool runs <em>at least once</em> per call the model makes: when a process dies after the
  * tool ran but before its result was stored, the turn resumed by its id runs the call again, with
  * the same {@linkplain ToolInvocation#idempotencyKey() idempotency key}. Pass that key on to the

@@ -1,8 +1,28 @@
 /**
- * The reply-provider SPI: how a {@link io.github.conversationstore.TurnService} obtains the
- * assistant's reply to a user message (from an LLM, a rules engine, a script).
+ * The service-provider interfaces: what an application or an integration implements to plug into
+ * the store and the turn service.
  *
- * <h2>Writing a provider</h2>
+ * <ul>
+ *   <li>{@link io.github.conversationstore.spi.ReplyProvider}: how a
+ *       {@link io.github.conversationstore.TurnService} obtains the assistant's reply to a user
+ *       message (from an LLM, a rules engine, a script); it reads a
+ *       {@link io.github.conversationstore.spi.ReplyRequest}, answers with a
+ *       {@link io.github.conversationstore.spi.Reply} (with its
+ *       {@link io.github.conversationstore.spi.TokenUsage}) and reports failures with
+ *       {@link io.github.conversationstore.spi.ReplyProviderException}.</li>
+ *   <li>{@link io.github.conversationstore.spi.Tool}: a tool the model may call in a turn, described
+ *       by its {@link io.github.conversationstore.spi.ToolSpec}, run with a
+ *       {@link io.github.conversationstore.spi.ToolInvocation}, answering with a
+ *       {@link io.github.conversationstore.spi.ToolOutput} or a
+ *       {@link io.github.conversationstore.spi.ToolException}; its arguments are parsed with
+ *       {@link io.github.conversationstore.spi.StrictJson}.</li>
+ *   <li>{@link io.github.conversationstore.spi.StoreListener}: hears what the stores and the turn
+ *       service do (appends, reads, retries, moves, erasures, sweeps, turns, provider and tool
+ *       calls), for metrics, traces and logs; the {@code conversation-store-observability} module
+ *       binds it to Micrometer and OpenTelemetry.</li>
+ * </ul>
+ *
+ * <h2>Writing a reply provider</h2>
  * <ol>
  *   <li>Implement {@link io.github.conversationstore.spi.ReplyProvider#reply(ReplyRequest)}: read the
  *       language, the recent window of the conversation and the new user message from the

@@ -1,34 +1,24 @@
 package io.github.conversationstore.issues;
 
 import io.github.conversationstore.ConversationStore;
-import io.github.conversationstore.InMemoryConversationStore;
-import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.testing.EmbeddedMongo;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
 
-/** Store factories for the review tests: in memory and MongoDB (embedded wire-protocol server). */
+/** Store factories for the regression tests: those of {@link io.github.conversationstore.testing.BothStores}. */
 final class BothStores {
-    private static EmbeddedMongo server;
-
     private BothStores() {}
 
-    static synchronized EmbeddedMongo server() {
-        if (server == null) {
-            server = new EmbeddedMongo();
-        }
-        return server;
+    static EmbeddedMongo server() {
+        return io.github.conversationstore.testing.BothStores.server();
     }
 
     static ConversationStore mongo(String collection) {
-        return MongoConversationStore.builder().connectionString(server().connectionString()).database("review")
-                .collection(collection).build();
+        return io.github.conversationstore.testing.BothStores.mongo(collection);
     }
 
     static Stream<Named<Supplier<ConversationStore>>> both() {
-        return Stream.of(
-                Named.of("in-memory", InMemoryConversationStore::create),
-                Named.of("mongo", () -> mongo("c" + System.nanoTime())));
+        return io.github.conversationstore.testing.BothStores.both();
     }
 }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * {@code Date} prints in the JVM's time zone (108 bytes under UTC, 114 under Etc/GMT-5), so JVMs in
  * different zones drifted the head's byte counter. Sizes are estimated by BSON type now.
  */
+@SuppressWarnings("deprecation") // the tutor attributes, deprecated in 0.3, keep working
 class TimeZoneSizeEstimateTest extends EmbeddedMongoTestBase {
 
     private long headBytesOfOneAppendUnder(String zone, String collection, String session) {

@@ -6,6 +6,7 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.DoublePredicate;
 
 /** Renders {@code BENCHMARKS.md} from the results of one run. */
 final class Markdown {
@@ -146,7 +147,7 @@ final class Markdown {
                 .append(wire.isEmpty() ? "not measured" : one ? "**met**" : "**not met**").append(" |\n");
     }
 
-    private static void row(StringBuilder md, String target, Double value, java.util.function.DoublePredicate ok) {
+    private static void row(StringBuilder md, String target, Double value, DoublePredicate ok) {
         md.append("| ").append(target).append(" | ").append(value == null ? "not measured" : ratio(value)).append(" | ")
                 .append(value == null ? "not measured" : ok.test(value) ? "**met**" : "**not met**").append(" |\n");
     }

@@ -9,6 +9,8 @@ import com.mongodb.event.CommandStartedEvent;
 import com.mongodb.event.CommandSucceededEvent;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bson.BsonDocument;
 import org.bson.RawBsonDocument;
@@ -54,13 +56,13 @@ final class WireStats {
             commands.set(0);
             sent.set(0);
             received.set(0);
-            java.util.Map<Long, Integer> histogram = new java.util.HashMap<>();
+            Map<Long, Integer> histogram = new HashMap<>();
             for (int i = 0; i < appends; i++) {
                 long before = commands.get();
                 writer.append(AppendBenchmark.session(i % sessions));
                 histogram.merge(commands.get() - before, 1, Integer::sum);
             }
-            long steady = histogram.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
+            long steady = histogram.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
             return new PerAppend((double) commands.get() / appends, steady, (double) sent.get() / appends,
                     (double) received.get() / appends);
         } finally {

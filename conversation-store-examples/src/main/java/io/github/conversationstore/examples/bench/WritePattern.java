@@ -17,6 +17,7 @@ import io.github.conversationstore.Message;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.StoredMessage;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
 import java.util.List;
 import java.util.Locale;
@@ -234,7 +235,7 @@ public enum WritePattern {
         public List<Document> readLast(String sessionId, int n) {
             List<Document> last = messages.find(new Document("sessionId", sessionId)).sort(Sorts.descending("_id"))
                     .limit(n).into(new ArrayList<>());
-            java.util.Collections.reverse(last);
+            Collections.reverse(last);
             return last;
         }
     }

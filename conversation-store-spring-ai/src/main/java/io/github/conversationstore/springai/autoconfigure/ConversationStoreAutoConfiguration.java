@@ -4,6 +4,8 @@ import com.mongodb.ConnectionString;
 import com.mongodb.client.MongoClient;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.MongoConversationStore;
+import io.github.conversationstore.observability.MicrometerStoreListener;
+import io.github.conversationstore.observability.OpenTelemetryStoreListener;
 import io.github.conversationstore.spi.StoreListener;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -12,8 +14,8 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -63,7 +65,7 @@ public class ConversationStoreAutoConfiguration {
         @ConditionalOnMissingBean(type = "io.github.conversationstore.observability.MicrometerStoreListener")
         AutoConfiguredListener conversationStoreMeters(io.micrometer.core.instrument.MeterRegistry registry) {
             return new AutoConfiguredListener(
-                    io.github.conversationstore.observability.MicrometerStoreListener.builder(registry).build());
+                    MicrometerStoreListener.builder(registry).build());
         }
     }
 
@@ -81,7 +83,7 @@ public class ConversationStoreAutoConfiguration {
         @ConditionalOnMissingBean(type = "io.github.conversationstore.observability.OpenTelemetryStoreListener")
         AutoConfiguredListener conversationStoreSpans(io.opentelemetry.api.OpenTelemetry openTelemetry) {
             return new AutoConfiguredListener(
-                    io.github.conversationstore.observability.OpenTelemetryStoreListener.builder(openTelemetry).build());
+                    OpenTelemetryStoreListener.builder(openTelemetry).build());
         }
     }
 

@@ -1,15 +1,9 @@
-package io.github.conversationstore.issues;
+package io.github.conversationstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.conversationstore.AppendConflictException;
-import io.github.conversationstore.AppendRequest;
-import io.github.conversationstore.AppendResult;
-import io.github.conversationstore.ConversationStore;
-import io.github.conversationstore.InMemoryConversationStore;
-import io.github.conversationstore.Message;
-import io.github.conversationstore.MongoConversationStore;
+import io.github.conversationstore.testing.BothStores;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;

@@ -1,11 +1,8 @@
-package io.github.conversationstore.issues;
+package io.github.conversationstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.conversationstore.AppendResult;
-import io.github.conversationstore.ConversationStore;
-import io.github.conversationstore.Message;
-import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.testing.BothStores;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;

@@ -1,14 +1,9 @@
-package io.github.conversationstore.issues;
+package io.github.conversationstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.conversationstore.AppendErasedException;
-import io.github.conversationstore.AppendRequest;
-import io.github.conversationstore.ConversationStore;
-import io.github.conversationstore.LeaseLostException;
-import io.github.conversationstore.Message;
-import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.testing.BothStores;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;

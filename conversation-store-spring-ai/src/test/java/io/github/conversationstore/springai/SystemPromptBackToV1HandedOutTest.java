@@ -1,9 +1,8 @@
-package io.github.conversationstore.springai.issues;
+package io.github.conversationstore.springai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.conversationstore.InMemoryConversationStore;
-import io.github.conversationstore.springai.ConversationStoreChatMemoryRepository;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.ai.chat.memory.ChatMemory;

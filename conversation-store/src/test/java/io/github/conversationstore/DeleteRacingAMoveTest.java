@@ -1,14 +1,9 @@
-package io.github.conversationstore.issues;
+package io.github.conversationstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.client.MongoClient;
-import io.github.conversationstore.AppendErasedException;
-import io.github.conversationstore.AppendRequest;
-import io.github.conversationstore.Message;
-import io.github.conversationstore.MongoConversationStore;
-import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.testing.CommandHooks;
 import io.github.conversationstore.testing.EmbeddedMongoTestBase;
 import java.util.ArrayList;

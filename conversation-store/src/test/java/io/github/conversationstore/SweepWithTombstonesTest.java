@@ -1,11 +1,8 @@
-package io.github.conversationstore.issues;
+package io.github.conversationstore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.mongodb.client.MongoCollection;
-import io.github.conversationstore.Message;
-import io.github.conversationstore.MongoConversationStore;
-import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.testing.EmbeddedMongoTestBase;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,10 +1,9 @@
-package io.github.conversationstore.springai.issues;
+package io.github.conversationstore.springai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.conversationstore.InMemoryConversationStore;
 import io.github.conversationstore.StoredMessage;
-import io.github.conversationstore.springai.ConversationStoreChatMemoryRepository;
 import io.github.conversationstore.springai.testing.LostReplyStore;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,0 +1,81 @@
+package io.github.conversationstore.springai.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.InMemoryConversationStore;
+import io.github.conversationstore.MongoConversationStore;
+import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.springai.ConversationStoreChatMemory;
+import io.github.conversationstore.springai.ConversationStoreChatMemoryRepository;
+import io.github.conversationstore.springai.testing.SpringAiLine.ScriptedChatModel;
+import io.github.conversationstore.testing.EmbeddedMongo;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor;
+import org.springframework.ai.chat.memory.ChatMemory;
+import org.springframework.ai.chat.memory.MessageWindowChatMemory;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.UserMessage;
+import org.springframework.ai.chat.model.ChatModel;
+
+/**
+ * The javadoc examples of the Spring AI adapter, compiled and run (on Spring AI 1.1 here, on 2.0
+ * in conversation-store-spring-ai-2-test). {@code JavadocSnippetsTest} keeps the javadoc equal to
+ * the regions.
+ */
+class SpringAiExamplesTest {
+
+    /** {@code ConversationStoreChatMemory}: the memory behind a ChatClient's advisor. */
+    @Test
+    void chatMemory_behindTheAdvisor() {
+        try (EmbeddedMongo server = new EmbeddedMongo();
+                ConversationStore store = MongoConversationStore.builder()
+                        .connectionString(server.connectionString()).database("chat").build()) {
+            ChatModel chatModel = new ScriptedChatModel();
+            // @start region="chat-memory"
+            ChatMemory chatMemory = ConversationStoreChatMemory.builder(store)
+                    .language("en")
+                    .maxMessages(20) // get reads the last 20 messages; the history stays whole
+                    .build();
+            ChatClient chatClient = ChatClient.builder(chatModel)
+                    .defaultAdvisors(MessageChatMemoryAdvisor.builder(chatMemory).build())
+                    .build();
+            String reply = chatClient.prompt()
+                    .user("How do I say 'I am tired' in Spanish?")
+                    .advisors(advisor -> advisor.param(ChatMemory.CONVERSATION_ID, "session-42"))
+                    .call()
+                    .content();
+            // stored, in one atomic append each: the user's message, then the reply
+            // @end
+
+            assertThat(reply).isEqualTo("echo: How do I say 'I am tired' in Spanish?");
+            assertThat(store.readMessages("session-42", 0, 10)).extracting(StoredMessage::text)
+                    .containsExactly("How do I say 'I am tired' in Spanish?", reply);
+            assertThat(chatMemory.get("session-42")).hasSize(2);
+        }
+    }
+
+    /** {@code ConversationStoreChatMemoryRepository}: kept MessageWindowChatMemory, append-only store. */
+    @Test
+    void repository_underMessageWindowChatMemory() {
+        try (ConversationStore store = InMemoryConversationStore.create()) {
+            // @start region="chat-memory-repository"
+            ChatMemory chatMemory = MessageWindowChatMemory.builder()
+                    .chatMemoryRepository(ConversationStoreChatMemoryRepository.builder(store)
+                            .maxMessages(20) // what findByConversationId reads
+                            .build())
+                    .maxMessages(40)         // above the repository's, so that the memory never trims
+                    .build();
+            chatMemory.add("session-42", new UserMessage("¿Qué hora es?"));
+            chatMemory.add("session-42", new AssistantMessage("Son las tres."));
+            List<Message> window = chatMemory.get("session-42"); // both; each was appended once
+            // @end
+
+            assertThat(window).extracting(Message::getText).containsExactly("¿Qué hora es?", "Son las tres.");
+            assertThat(store.readMessages("session-42", 0, 10)).hasSize(2);
+        }
+    }
+}
