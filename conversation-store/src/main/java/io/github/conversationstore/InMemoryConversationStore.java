@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.spi.WrappedKey;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -226,7 +227,7 @@ public final class InMemoryConversationStore extends StoreGate {
         for (Map.Entry<String, Session> e : sessions.entrySet()) {
             Session session = e.getValue();
             synchronized (session) {
-                io.github.conversationstore.spi.WrappedKey next = keys.rewrap(e.getKey(), session.dataKey.wrapped());
+                WrappedKey next = keys.rewrap(e.getKey(), session.dataKey.wrapped());
                 if (next != null) {
                     session.dataKey = new DataKey(session.dataKey.id(), session.dataKey.key(), next, false);
                     rewrapped++;

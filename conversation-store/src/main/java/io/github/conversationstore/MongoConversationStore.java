@@ -6,6 +6,7 @@ import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+import io.github.conversationstore.spi.KeyProvider;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -176,7 +177,7 @@ public final class MongoConversationStore extends StoreGate {
 
     /**
      * Wraps every conversation's data key that is not wrapped under the key provider's
-     * {@linkplain io.github.conversationstore.spi.KeyProvider#currentKeyId() current key} again
+     * {@linkplain KeyProvider#currentKeyId() current key} again
      * under it, after a rotation of the key-encryption key; messages are not rewritten (see
      * {@code docs/ENCRYPTION.md}). Pages through the heads 256 at a time, one unwrap, one wrap and
      * one update per data key; idempotent and resumable (a call interrupted by a failure is simply

@@ -1,6 +1,7 @@
 package io.github.conversationstore;
 
 import com.mongodb.WriteConcern;
+import io.github.conversationstore.spi.KeyProvider;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.LongSupplier;
@@ -49,7 +50,7 @@ record MongoSettings(
         Clock clock,
         LongSupplier nanoTime,
         Observers observers,
-        io.github.conversationstore.spi.KeyProvider keyProvider) {
+        KeyProvider keyProvider) {
 
     /**
      * Checks what only the settings together can break.

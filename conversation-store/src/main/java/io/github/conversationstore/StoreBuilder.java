@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.spi.KeyProvider;
 import io.github.conversationstore.spi.StoreListener;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
     private final List<StoreListener> listeners = new ArrayList<>();
     private boolean exposeSessionIds;
     boolean requireOwner;
-    io.github.conversationstore.spi.KeyProvider keyProvider;
+    KeyProvider keyProvider;
 
     StoreBuilder() {}
 
@@ -117,12 +118,12 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
      * conversation (and erasing its owner) destroys its data key first. See {@code docs/ENCRYPTION.md}
      * for what is in clear, rotation, and what each store does.
      *
-     * @param provider the key provider, for example {@link io.github.conversationstore.LocalKeyProvider}
+     * @param provider the key provider, for example {@link LocalKeyProvider}
      *     or one backed by a KMS
      * @return this builder
      * @since 0.3
      */
-    public B encryption(io.github.conversationstore.spi.KeyProvider provider) {
+    public B encryption(KeyProvider provider) {
         this.keyProvider = Objects.requireNonNull(provider, "provider");
         return self();
     }
