@@ -51,14 +51,7 @@ final class MessageCipher {
 
     /** The id of the data key that sealed {@code stored}; null if it is not sealed or not of a known version. */
     static ObjectId keyIdOf(Document stored) {
-        Object value = stored.get(SEALED);
-        if (!(value instanceof Binary binary) || binary.getData().length < HEADER || binary.getData()[0] != VERSION) {
-            return null;
-        }
-        byte[] data = binary.getData();
-        byte[] id = new byte[12];
-        System.arraycopy(data, 1, id, 0, 12);
-        return new ObjectId(id);
+        return stored.get(SEALED) instanceof Binary binary ? keyIdOf(binary.getData()) : null;
     }
 
     /** The id of the data key that sealed a value; null if it is not of a known version. */
