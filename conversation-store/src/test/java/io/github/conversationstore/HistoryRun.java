@@ -112,6 +112,8 @@ final class HistoryRun {
     enum Backend {
         /** Three MongoDB stores on the embedded server: direct, through the faulty proxy, with a skewed clock. */
         EMBEDDED,
+        /** {@link #EMBEDDED} with encryption on: every store seals with the same key provider, each caching its own keys. */
+        EMBEDDED_ENCRYPTED,
         /** The same on the original backend's collection, with the old backend writing too. */
         ORIGINAL_BACKEND,
         /**
@@ -294,6 +296,9 @@ final class HistoryRun {
     private static MongoConversationStore.Builder builder(Config config, String database) {
         MongoConversationStore.Builder b = MongoConversationStore.builder().database(database)
                 .maxHeadMessages(4).maxHeadBytes(600);
+        if (config.backend() == Backend.EMBEDDED_ENCRYPTED) {
+            b.encryption(TestKeys.provider());
+        }
         return config.backend() == Backend.ORIGINAL_BACKEND ? b.forOriginalBackend() : b;
     }
 
