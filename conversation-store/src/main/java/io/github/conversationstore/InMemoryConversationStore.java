@@ -13,8 +13,10 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.stream.Collectors;
 
 /**
@@ -91,6 +93,9 @@ public final class InMemoryConversationStore extends StoreGate {
             synchronized (target) {
                 result[0] = target.append(request, now, limits.appendIdWindow());
             }
+            if (request.owner() != null) {
+                byOwner.computeIfAbsent(request.owner(), o -> new ConcurrentSkipListSet<>(UTF8)).add(id);
+            }
             if (session == null) {
                 tombstones.remove(id); // the new conversation's window holds the erased ids now
             }
@@ -133,22 +138,33 @@ public final class InMemoryConversationStore extends StoreGate {
 
     @Override
     List<String> list(String afterSessionId, int limit) {
-        return sessionsAfter(afterSessionId, null, limit);
+        return sessionsAfter(afterSessionId, limit);
     }
+
+    /** Each owner's session ids, in order: a listing reads its owner's ids only. */
+    private final ConcurrentHashMap<Owner, NavigableSet<String>> byOwner = new ConcurrentHashMap<>();
+    private static final NavigableSet<String> EMPTY = new ConcurrentSkipListSet<>(UTF8);
 
     @Override
     List<ConversationHeader> owned(Owner owner, String afterSessionId, int limit) {
-        return sessionsAfter(afterSessionId, owner, limit).stream()
-                .map(this::header).flatMap(Optional::stream).collect(Collectors.toUnmodifiableList());
+        NavigableSet<String> ids = byOwner.getOrDefault(owner, EMPTY);
+        List<ConversationHeader> page = new ArrayList<>(Math.min(limit, 1024));
+        for (String id : afterSessionId == null ? ids : ids.tailSet(afterSessionId, false)) {
+            header(id).filter(h -> owner.equals(h.owner())).ifPresent(page::add);
+            if (page.size() == limit) {
+                break;
+            }
+        }
+        return List.copyOf(page);
     }
 
-    /** The ids of sessions holding messages (of {@code owner}, unless null) after {@code afterSessionId}. */
-    private List<String> sessionsAfter(String afterSessionId, Owner owner, int limit) {
+    /** The ids of sessions holding messages after {@code afterSessionId}. */
+    private List<String> sessionsAfter(String afterSessionId, int limit) {
         return sessions.entrySet().stream()
                 .filter(e -> afterSessionId == null || UTF8.compare(e.getKey(), afterSessionId) > 0)
                 .filter(e -> {
                     synchronized (e.getValue()) {
-                        return !e.getValue().messages.isEmpty() && (owner == null || owner.equals(e.getValue().owner));
+                        return !e.getValue().messages.isEmpty();
                     }
                 })
                 .map(Map.Entry::getKey)
@@ -203,6 +219,9 @@ public final class InMemoryConversationStore extends StoreGate {
             synchronized (removed) {
                 deleted[0] = removed.messages.size();
                 tombstones.put(id, removed.rememberedIds());
+                if (removed.owner != null) {
+                    byOwner.getOrDefault(removed.owner, EMPTY).remove(id);
+                }
             }
             return null;
         });
