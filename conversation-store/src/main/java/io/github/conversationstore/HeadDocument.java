@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.bson.Document;
+import org.bson.types.Binary;
 
 /**
  * Field names of the two document kinds, and reading the header. See {@code docs/ARCHITECTURE.md}.
@@ -107,11 +108,18 @@ final class HeadDocument {
         return longField(head, HEAD_SEQ) + messages(head).size();
     }
 
-    static ConversationHeader header(Document doc, long messageCount) {
+    /** Opens a header attribute's value sealed with the head's data key (see MongoDataKeys). */
+    @FunctionalInterface
+    interface AttributeOpener {
+        String open(Document head, String key, Binary sealed);
+    }
+
+    static ConversationHeader header(Document doc, long messageCount, AttributeOpener opener) {
         Map<String, String> attributes = new HashMap<>();
         Object attrs = doc.get(ATTRIBUTES);
         if (attrs instanceof Document document) {
-            document.forEach((k, v) -> attributes.put(k, String.valueOf(v)));
+            document.forEach((k, v) -> attributes.put(k, v instanceof Binary sealed
+                    ? opener.open(doc, k, sealed) : String.valueOf(v)));
         }
         Instant createdAt = toInstant(doc.get(CREATED_AT));
         Object updated = doc.get(UPDATED_AT);

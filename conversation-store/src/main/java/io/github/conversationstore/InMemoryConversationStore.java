@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.spi.WrappedKey;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,10 +36,13 @@ public final class InMemoryConversationStore extends StoreGate {
      */
     private final ConcurrentHashMap<String, List<String>> tombstones = new ConcurrentHashMap<>();
     private final Clock clock;
+    /** The key provider's calls, when encryption is on (see docs/ENCRYPTION.md); null otherwise. */
+    private final DataKeys keys;
 
     private InMemoryConversationStore(Builder builder) {
         super(builder.limits, builder.observers(), builder.requireOwner);
         this.clock = builder.clock;
+        this.keys = builder.keyProvider == null ? null : new DataKeys(builder.keyProvider);
     }
 
     /**
@@ -81,8 +85,11 @@ public final class InMemoryConversationStore extends StoreGate {
         AppendResult[] result = new AppendResult[1];
         sessions.compute(request.sessionId(), (id, session) -> {
             Instant now = clock.instant();
+            // a new conversation life draws its data key first: a provider failure leaves nothing written
             Session target = session == null
-                    ? new Session(request.language(), now, tombstones.getOrDefault(id, List.of())) : session;
+                    ? new Session(request.language(), now, tombstones.getOrDefault(id, List.of()),
+                            keys == null ? null : keys.create(id).stored())
+                    : session;
             synchronized (target) {
                 result[0] = target.append(request, now, limits.appendIdWindow());
             }
@@ -221,6 +228,45 @@ public final class InMemoryConversationStore extends StoreGate {
         return deleted[0];
     }
 
+    /**
+     * Wraps every conversation's data key that is not wrapped under the key provider's current
+     * key again under it, as {@link MongoConversationStore#rewrapDataKeys()} does.
+     *
+     * @return how many data keys were rewrapped
+     * @throws IllegalStateException if the store was built without {@code encryption(KeyProvider)}
+     * @throws ConversationStoreUnavailableException if the key provider failed, retryably
+     * @throws EncryptionException if the key provider cannot unwrap a data key
+     * @since 0.3
+     */
+    public long rewrapDataKeys() {
+        if (keys == null) {
+            throw new IllegalStateException("the store has no key provider: build it with encryption(KeyProvider)");
+        }
+        long rewrapped = 0;
+        for (Map.Entry<String, Session> e : sessions.entrySet()) {
+            Session session = e.getValue();
+            synchronized (session) {
+                WrappedKey next = keys.rewrap(e.getKey(), session.dataKey.wrapped());
+                if (next != null) {
+                    session.dataKey = new DataKey(session.dataKey.id(), session.dataKey.key(), next, false);
+                    rewrapped++;
+                }
+            }
+        }
+        return rewrapped;
+    }
+
+    /** Test seam: the id of the key-encryption key the session's data key is wrapped under, if it has one. */
+    Optional<String> dataKeyWrappedUnder(String sessionId) {
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            return Optional.empty();
+        }
+        synchronized (session) {
+            return session.dataKey == null ? Optional.empty() : Optional.of(session.dataKey.wrapped().keyId());
+        }
+    }
+
     /** Does nothing: the store holds no resources. */
     @Override
     public void close() {
@@ -239,8 +285,11 @@ public final class InMemoryConversationStore extends StoreGate {
         final ArrayDeque<AppendEntry> recentAppends = new ArrayDeque<>();
         /** Every append, for requests deduplicated beyond the window. */
         final Map<String, AppendEntry> allAppends = new HashMap<>();
+        /** The life's data key when encryption is on, dropped with the session on delete. */
+        DataKey dataKey;
 
-        Session(String language, Instant createdAt, List<String> erasedIds) {
+        Session(String language, Instant createdAt, List<String> erasedIds, DataKey dataKey) {
+            this.dataKey = dataKey;
             this.language = language;
             this.createdAt = createdAt;
             this.updatedAt = createdAt;

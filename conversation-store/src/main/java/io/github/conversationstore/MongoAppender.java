@@ -80,17 +80,18 @@ final class MongoAppender {
 
     /** Appends; {@code attempts[0]} tells how many times the database was tried. */
     AppendResult append(AppendRequest request, int[] attempts) {
-        List<Document> encoded = ctx.codec.encode(request.messages(), request.appendId());
-        long batchBytes = MessageCodec.estimateBytes(encoded);
+        Deadline deadline = ctx.deadline("append", request.sessionId(),
+                "append " + request.appendId() + " to session '" + request.sessionId() + "'");
+        MongoDataKeys.Sealed encoded = ctx.keys.seal(request.sessionId(),
+                ctx.codec.encode(request.messages(), request.appendId()), deadline);
+        long batchBytes = MessageCodec.estimateBytes(encoded.documents());
         long room = ctx.maxDocumentBytes - HEAD_OVERHEAD_BYTES - batchBytes;
         if (room < 0) {
-            throw new ConversationTooLargeException("the batch of " + encoded.size() + " messages for session '"
+            throw new ConversationTooLargeException("the batch of " + encoded.documents().size() + " messages for session '"
                     + request.sessionId() + "' takes about " + batchBytes + " bytes; a conversation document holds at most "
                     + (ctx.maxDocumentBytes - HEAD_OVERHEAD_BYTES) + " bytes of messages (maxDocumentBytes)", null);
         }
         Batch batch = new Batch(request, encoded, batchBytes, AppendKeys.key(request.appendId()), room);
-        Deadline deadline = ctx.deadline("append", request.sessionId(),
-                "append " + request.appendId() + " to session '" + request.sessionId() + "'");
         boolean outcomeUnknown = false;
         RuntimeException last = null;
         // transient failures (network, failover) and heads that vanish under the append are tried
@@ -177,9 +178,14 @@ final class MongoAppender {
     }
 
     /** One append's fixed parts. */
-    private record Batch(AppendRequest request, List<Document> encoded, long bytes, int key, long room) {
+    private record Batch(AppendRequest request, MongoDataKeys.Sealed sealed, long bytes, int key, long room) {
+        /** The messages as written: sealed with the conversation's data key when encryption is on. */
+        List<Document> encoded() {
+            return sealed.documents();
+        }
+
         int size() {
-            return encoded.size();
+            return encoded().size();
         }
     }
 
@@ -217,7 +223,8 @@ final class MongoAppender {
             // the owner is set by the first append naming one, and fixed from then on
             filter.append(OWNER, new Document("$in", Arrays.asList(HeadDocument.ownerDocument(request.owner()), null)));
         }
-        return apply(batch, filter, update(batch), guard == null && !request.isFenced(), deadline);
+        MongoDataKeys.guard(filter, batch.sealed());
+        return apply(batch, filter, update(batch), guard == null && !request.isFenced() && batch.sealed().mayCreate(), deadline);
     }
 
     /**
@@ -246,6 +253,7 @@ final class MongoAppender {
                 .append(CREATED_AT, inserted.get(CREATED_AT))
                 .append(APPEND_KEY_BLOCKS, erased)
                 .append(ERASED_KEY_BLOCKS, erased);
+        MongoDataKeys.onRevive(update.get("$set", Document.class), batch.sealed());
         update.append("$unset", new Document(ERASED_AT, "").append(ERASED_KEYS, "").append(HeadDocument.ERASED_OWNER, ""));
         return apply(batch, filter, update, false, deadline);
     }
@@ -306,7 +314,8 @@ final class MongoAppender {
         AppendRequest request = batch.request();
         Date now = Date.from(ctx.time.now());
         Document set = new Document(UPDATED_AT, now);
-        request.headerAttributes().forEach((k, v) -> set.append(ATTRIBUTES + "." + k, v));
+        request.headerAttributes().forEach((k, v) -> set.append(ATTRIBUTES + "." + k,
+                MongoDataKeys.sealAttribute(batch.sealed(), request.sessionId(), k, v)));
         if (request.owner() != null) {
             set.append(OWNER, HeadDocument.ownerDocument(request.owner()));
         }
@@ -314,11 +323,13 @@ final class MongoAppender {
             // fenced: the filter names the holder, so the lease this extends is the request's own
             set.append(LEASE + "." + LEASE_EXPIRES_AT, Date.from(ctx.time.now().plus(request.renewLease())));
         }
-        return new Document("$setOnInsert", new Document(LANGUAGE, request.language())
-                        .append(CREATED_AT, now)
-                        .append(HEAD_SEQ, 0L)
-                        // a new head always gets a new generation, also when a retry re-creates it
-                        .append(GENERATION, new ObjectId()))
+        Document onInsert = new Document(LANGUAGE, request.language())
+                .append(CREATED_AT, now)
+                .append(HEAD_SEQ, 0L)
+                // a new head always gets a new generation, also when a retry re-creates it
+                .append(GENERATION, new ObjectId());
+        MongoDataKeys.onInsert(onInsert, batch.sealed());
+        return new Document("$setOnInsert", onInsert)
                 .append("$set", set)
                 .append("$inc", new Document(MESSAGE_COUNT, (long) batch.size()).append(HEAD_BYTES, batch.bytes()))
                 .append("$push", new Document(MESSAGES, new Document("$each", batch.encoded()))
@@ -336,13 +347,14 @@ final class MongoAppender {
         Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
                 .projection(Projections.fields(Projections.include(APPEND_KEYS, APPEND_KEY_BLOCKS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
                         HEAD_BYTES, GENERATION, LEASE, MESSAGES + "." + MessageCodec.APPEND_ID, ERASED_AT, ERASED_KEYS,
-                        ERASED_KEY_BLOCKS, OWNER), Projections.excludeId()))
+                        ERASED_KEY_BLOCKS, OWNER, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY), Projections.excludeId()))
                 .first();
         if (head == null) {
             if (request.isFenced()) {
                 throw LeaseLostException.refused(request, "the session was deleted");
             }
             vanished[0]++; // the head was deleted in between: create it again (a bounded number of times)
+            ctx.keys.renew(batch.sealed(), deadline); // a new head gets a new data key
             ctx.backOff(race, false, deadline);
             return Optional.empty();
         }
@@ -367,11 +379,15 @@ final class MongoAppender {
             if (AppendKeys.erasedIn(head, batch.key())) {
                 throw AppendErasedException.of(request);
             }
+            ctx.keys.renew(batch.sealed(), deadline); // a new life gets a new data key
             Optional<AppendResult> revived = revive(batch, head, deadline);
             if (revived.isEmpty()) {
                 ctx.backOff(race, false, deadline); // another writer revived it first, or erased it again
             }
             return revived;
+        }
+        if (ctx.keys.settle(head, batch.sealed(), deadline)) {
+            return Optional.empty(); // sealed with another key than the head's: sealed again, try again
         }
         Owner owner = HeadDocument.owner(head);
         if (request.owner() != null && owner != null && !owner.equals(request.owner())) {
@@ -412,6 +428,16 @@ final class MongoAppender {
             ctx.backOff(race, false, deadline); // another writer created the head first, or the state moved on
         }
         return Optional.empty();
+    }
+
+    /** A stored message of this session in clear; its data key is the head's, settled before. */
+    private Document opened(String sessionId, Document doc, Deadline deadline) {
+        Document opened = ctx.keys.open(sessionId, doc, deadline);
+        if (opened == null) {
+            throw new ConversationStoreUnavailableException("could not read a stored message of session '" + sessionId
+                    + "': the session was deleted meanwhile; retry with the same append id", null);
+        }
+        return opened;
     }
 
     private static boolean holds(Document head, String holder) {
@@ -533,7 +559,8 @@ final class MongoAppender {
             Document doc = stored.get(i);
             String marker = MessageCodec.appendIdOf(doc);
             same = (!marked || (i == 0 ? request.appendId().equals(marker) : marker == null))
-                    && MessageCodec.sameContent(MessageCodec.decode(doc), request.messages().get(i));
+                    && MessageCodec.sameContent(MessageCodec.decode(opened(request.sessionId(), doc, deadline)),
+                            request.messages().get(i));
         }
         if (!same) {
             throw AppendConflictException.of(request, first);

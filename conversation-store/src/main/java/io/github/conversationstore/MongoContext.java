@@ -29,6 +29,8 @@ final class MongoContext {
     final MongoDatabase database;
     final Limits limits;
     final MessageCodec codec;
+    /** The data keys, when messages are encrypted (see MongoDataKeys); a no-op otherwise. */
+    final MongoDataKeys keys;
     final int maxAttempts;
     final int maxHeadMessages;
     final long maxHeadBytes;
@@ -65,6 +67,7 @@ final class MongoContext {
                 .withReadConcern(readConcern);
         this.limits = settings.limits();
         this.codec = new MessageCodec(settings.assistantRoleName());
+        this.keys = new MongoDataKeys(this, settings.keyProvider());
         this.maxAttempts = settings.maxAttempts();
         this.maxHeadMessages = settings.maxHeadMessages();
         this.maxHeadBytes = settings.maxHeadBytes();

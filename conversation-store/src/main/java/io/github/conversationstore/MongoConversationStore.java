@@ -6,6 +6,7 @@ import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
+import io.github.conversationstore.spi.KeyProvider;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -126,13 +127,13 @@ public final class MongoConversationStore extends StoreGate {
     @Override
     List<StoredMessage> recent(String sessionId, int limit) {
         return ctx.call("read", sessionId, "read session '" + sessionId + "'",
-                deadline -> reader.recent(sessionId, limit, deadline).toStored());
+                deadline -> ctx.keys.open(sessionId, reader.recent(sessionId, limit, deadline), deadline));
     }
 
     @Override
     List<StoredMessage> page(String sessionId, long fromSequence, int limit) {
         return ctx.call("read", sessionId, "read session '" + sessionId + "'",
-                deadline -> reader.read(sessionId, fromSequence, limit, deadline).toStored());
+                deadline -> ctx.keys.open(sessionId, reader.read(sessionId, fromSequence, limit, deadline), deadline));
     }
 
     @Override
@@ -173,7 +174,27 @@ public final class MongoConversationStore extends StoreGate {
 
     @Override
     long delete(String sessionId) {
+        ctx.keys.forget(sessionId);
         return erasure.delete(sessionId);
+    }
+
+    /**
+     * Wraps every conversation's data key that is not wrapped under the key provider's
+     * {@linkplain KeyProvider#currentKeyId() current key} again
+     * under it, after a rotation of the key-encryption key; messages are not rewritten (see
+     * {@code docs/ENCRYPTION.md}). Pages through the heads 256 at a time, one unwrap, one wrap and
+     * one update per data key; idempotent and resumable (a call interrupted by a failure is simply
+     * run again).
+     *
+     * @return how many data keys were rewrapped
+     * @throws IllegalStateException if the store was built without {@code encryption(KeyProvider)}
+     * @throws ConversationStoreUnavailableException if the database or the key provider did not answer
+     * @throws EncryptionException if the key provider cannot unwrap a data key (a key-encryption key
+     *     it no longer holds)
+     * @since 0.3
+     */
+    public long rewrapDataKeys() {
+        return ctx.keys.rewrap();
     }
 
     /**
@@ -394,7 +415,8 @@ public final class MongoConversationStore extends StoreGate {
             MongoSettings settings = new MongoSettings(collection,
                     archiveCollection == null ? collection + "_archive" : archiveCollection, writeConcern, limits,
                     assistantRoleName, maxAttempts, maxHeadMessages, maxHeadBytes, maxDocumentBytes, foreignWriters,
-                    operationTimeout, expireAfterInactivity, createIndexes, requireOwner, clock, nanoTime, observers());
+                    operationTimeout, expireAfterInactivity, createIndexes, requireOwner, clock, nanoTime, observers(),
+                    keyProvider);
             if (client != null) {
                 return new MongoConversationStore(settings, client, databaseOf(client), false);
             }

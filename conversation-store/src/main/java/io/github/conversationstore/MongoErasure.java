@@ -134,6 +134,9 @@ final class MongoErasure {
     /** The update that turns a head into a tombstone, in one atomic step. */
     private Document tombstone() {
         Date now = Date.from(ctx.time.now());
+        Document unset = new Document(LEASE, "").append(ATTRIBUTES, "").append(RECENT_APPENDS, "")
+                .append(MongoArchiveMover.MOVER_UNTIL, "").append(LANGUAGE, "").append(CREATED_AT, "");
+        MongoDataKeys.destroy(unset); // crypto-erase: the data key goes first, in the very update that deletes the head
         return new Document("$set", new Document(GENERATION, new ObjectId())
                         .append(HEAD_SEQ, 0L)
                         .append(MESSAGE_COUNT, 0L)
@@ -144,8 +147,7 @@ final class MongoErasure {
                 // a tombstone's own fields are absent, so a second erasure keeps the first one's
                 .append("$rename", new Document(APPEND_KEYS, ERASED_KEYS).append(APPEND_KEY_BLOCKS, ERASED_KEY_BLOCKS)
                         .append(HeadDocument.OWNER, ERASED_OWNER))
-                .append("$unset", new Document(LEASE, "").append(ATTRIBUTES, "").append(RECENT_APPENDS, "")
-                        .append(MongoArchiveMover.MOVER_UNTIL, "").append(LANGUAGE, "").append(CREATED_AT, ""));
+                .append("$unset", unset);
     }
 
     private static Object liveGeneration(String sessionId, Deadline deadline) {

@@ -75,7 +75,7 @@ final class MongoReader {
                 .forEach(head -> {
                     long count = derivesCount(head) ? longField(head, HEAD_SEQ) + messages(head).size()
                             : longField(head, MESSAGE_COUNT);
-                    headers.add(HeadDocument.header(head, count));
+                    headers.add(HeadDocument.header(head, count, ctx.keys));
                 });
         return List.copyOf(headers);
     }
@@ -322,7 +322,7 @@ final class MongoReader {
             }
             if (adopted(head)) {
                 long count = longField(head, MESSAGE_COUNT);
-                return count == 0 ? Optional.empty() : Optional.of(HeadDocument.header(head, count));
+                return count == 0 ? Optional.empty() : Optional.of(HeadDocument.header(head, count, ctx.keys));
             }
         }
         // the count comes from the array: read one small field of every message
@@ -335,6 +335,6 @@ final class MongoReader {
         }
         long count = derivesCount(head) ? longField(head, HEAD_SEQ) + messages(head).size() : longField(head, MESSAGE_COUNT);
         // a head created by a lease alone holds no conversation yet
-        return count == 0 ? Optional.empty() : Optional.of(HeadDocument.header(head, count));
+        return count == 0 ? Optional.empty() : Optional.of(HeadDocument.header(head, count, ctx.keys));
     }
 }

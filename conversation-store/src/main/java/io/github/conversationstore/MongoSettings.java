@@ -1,6 +1,7 @@
 package io.github.conversationstore;
 
 import com.mongodb.WriteConcern;
+import io.github.conversationstore.spi.KeyProvider;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.function.LongSupplier;
@@ -29,6 +30,7 @@ import java.util.function.LongSupplier;
  * @param clock the clock of timestamps
  * @param nanoTime the monotonic clock the server's time is extrapolated with
  * @param observers the listeners and the log
+ * @param keyProvider the key provider of encrypted messages (null: messages in clear)
  */
 record MongoSettings(
         String collection,
@@ -47,7 +49,8 @@ record MongoSettings(
         boolean requireOwner,
         Clock clock,
         LongSupplier nanoTime,
-        Observers observers) {
+        Observers observers,
+        KeyProvider keyProvider) {
 
     /**
      * Checks what only the settings together can break.
@@ -59,6 +62,10 @@ record MongoSettings(
         if (maxHeadBytes >= maxDocumentBytes - MongoAppender.HEAD_OVERHEAD_BYTES) {
             throw new IllegalStateException("maxHeadBytes (" + maxHeadBytes + ") must be below maxDocumentBytes ("
                     + maxDocumentBytes + ") minus " + MongoAppender.HEAD_OVERHEAD_BYTES + " bytes of head overhead");
+        }
+        if (keyProvider != null && foreignWriters) {
+            throw new IllegalStateException("encryption cannot be combined with forOriginalBackend(): the original backend"
+                    + " reads and writes messages in clear");
         }
     }
 }

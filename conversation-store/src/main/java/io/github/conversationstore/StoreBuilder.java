@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.spi.KeyProvider;
 import io.github.conversationstore.spi.StoreListener;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
     private final List<StoreListener> listeners = new ArrayList<>();
     private boolean exposeSessionIds;
     boolean requireOwner;
+    KeyProvider keyProvider;
 
     StoreBuilder() {}
 
@@ -104,6 +106,25 @@ abstract class StoreBuilder<B extends StoreBuilder<B>> {
      */
     public B requireOwner(boolean value) {
         this.requireOwner = value;
+        return self();
+    }
+
+    /**
+     * Encrypts message content on the client with a data key per conversation, wrapped by
+     * {@code provider} (default: off, messages in clear). Texts, parts (tool calls' arguments, tool
+     * results, media), message attributes, metadata and header attribute values are encrypted with
+     * AES-256-GCM; ids, sequence numbers, roles, timestamps, sizes, owners and the rest of the header
+     * stay in clear. Deleting a
+     * conversation (and erasing its owner) destroys its data key first. See {@code docs/ENCRYPTION.md}
+     * for what is in clear, rotation, and what each store does.
+     *
+     * @param provider the key provider, for example {@link LocalKeyProvider}
+     *     or one backed by a KMS
+     * @return this builder
+     * @since 0.3
+     */
+    public B encryption(KeyProvider provider) {
+        this.keyProvider = Objects.requireNonNull(provider, "provider");
         return self();
     }
 

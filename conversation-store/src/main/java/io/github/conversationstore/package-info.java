@@ -67,6 +67,12 @@
  *       documents), {@code MongoIndexes}, {@code ServerClock} (the server's time); the documents'
  *       fields in {@code HeadDocument}, messages as BSON in {@code MessageCodec}, {@code PartForm}
  *       and {@code JsonValues}, append-id fingerprints in {@code AppendKeys}.</li>
+ *   <li><b>Encryption</b> (both stores): {@code MessageCipher} seals and opens a stored message
+ *       document (the one place that encrypts content), over {@code Aead} (AES-256-GCM);
+ *       {@code DataKeys} calls the key provider and translates its failures; {@code DataKey} is
+ *       one conversation life's key; {@code MongoDataKeys} keeps the MongoDB store's keys in the
+ *       heads (created once per life, guarded in every append, destroyed by the tombstone);
+ *       {@code LocalKeyProvider} and {@code EncryptionException} are API.</li>
  *   <li><b>Turns</b>: {@code TurnService} (the public face and its builder, with
  *       {@code ToolLoopBuilder}, building {@code TurnSettings}), {@code TurnRun} (one turn in
  *       progress), {@code CallRunner} (a timed, retried call of the provider or a tool),

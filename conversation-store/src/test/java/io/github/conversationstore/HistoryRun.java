@@ -112,6 +112,8 @@ final class HistoryRun {
     enum Backend {
         /** Three MongoDB stores on the embedded server: direct, through the faulty proxy, with a skewed clock. */
         EMBEDDED,
+        /** {@link #EMBEDDED} with encryption on: every store seals with the same key provider, each caching its own keys. */
+        EMBEDDED_ENCRYPTED,
         /** The same on the original backend's collection, with the old backend writing too. */
         ORIGINAL_BACKEND,
         /**
@@ -308,6 +310,9 @@ final class HistoryRun {
                 .maxHeadMessages(4).maxHeadBytes(600);
         if (config.backend() == Backend.CONTENDED) {
             b.maxAttempts(2); // few attempts: an append that gives up on lost races shows within seconds
+        }
+        if (config.backend() == Backend.EMBEDDED_ENCRYPTED) {
+            b.encryption(TestKeys.provider());
         }
         return config.backend() == Backend.ORIGINAL_BACKEND ? b.forOriginalBackend() : b;
     }

@@ -7,10 +7,12 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.InMemoryConversationStore;
+import io.github.conversationstore.LocalKeyProvider;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.springai.autoconfigure.ConversationStoreAutoConfiguration;
 import io.github.conversationstore.springai.autoconfigure.ConversationStoreChatMemoryAutoConfiguration;
 import io.github.conversationstore.springai.autoconfigure.ConversationStoreProperties;
+import io.github.conversationstore.spi.KeyProvider;
 import io.github.conversationstore.testing.EmbeddedMongo;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,6 +75,21 @@ class AutoConfigurationTest {
                     assertThat(head).isNotNull();
                     assertThat(head.getString("language")).isEqualTo("fr");
                     assertThat(context.getBean(ChatMemoryRepository.class).findConversationIds()).containsExactly("auto-1");
+                });
+    }
+
+    @Test
+    void keyProviderBean_turnsEncryptionOn() {
+        byte[] kek = new byte[LocalKeyProvider.KEY_BYTES];
+        withMongoClient().withBean(KeyProvider.class, () -> LocalKeyProvider.of("boot", kek))
+                .withPropertyValues("conversation-store.database=encrypted").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    ChatMemory memory = context.getBean(ChatMemory.class);
+                    memory.add("enc-1", List.of(new UserMessage("a secret"), new AssistantMessage("kept")));
+                    assertThat(memory.get("enc-1")).extracting(m -> m.getText()).containsExactly("a secret", "kept");
+                    Document head = context.getBean(MongoClient.class).getDatabase("encrypted")
+                            .getCollection("conversations").find(new Document("sessionId", "enc-1")).first();
+                    assertThat(head.toJson()).doesNotContain("a secret").contains("dataKeyId");
                 });
     }
 

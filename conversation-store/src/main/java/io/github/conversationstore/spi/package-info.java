@@ -20,6 +20,12 @@
  *       service do (appends, reads, retries, moves, erasures, sweeps, turns, provider and tool
  *       calls), for metrics, traces and logs; the {@code conversation-store-observability} module
  *       binds it to Micrometer and OpenTelemetry.</li>
+ *   <li>{@link io.github.conversationstore.spi.KeyProvider}: wraps and unwraps the data keys of
+ *       encrypted conversations under a key-encryption key (a KMS, or
+ *       {@link io.github.conversationstore.LocalKeyProvider}), as a
+ *       {@link io.github.conversationstore.spi.WrappedKey}, reporting failures with
+ *       {@link io.github.conversationstore.spi.KeyProviderException}; see its documentation for
+ *       rotation and how a KMS plugs in.</li>
  * </ul>
  *
  * <h2>Writing a reply provider</h2>

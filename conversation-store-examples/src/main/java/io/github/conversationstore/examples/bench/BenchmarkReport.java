@@ -57,6 +57,8 @@ public final class BenchmarkReport {
         final Map<WritePattern, Map<Integer, WireStats.PerAppend>> wire = new EnumMap<>(WritePattern.class);
         /** Side-by-side measurements for the targets whose ratios are close to 1. */
         final List<Interleaved.Result> interleaved = new ArrayList<>();
+        /** Encryption on against off, side by side. */
+        EncryptionOverhead.Result encryption;
 
         Double append(String mode, WritePattern p, int length) {
             return append.getOrDefault(mode, Map.of()).getOrDefault(p, Map.of()).get(length);
@@ -127,6 +129,7 @@ public final class BenchmarkReport {
                 results.interleaved.add(Interleaved.measure(WritePattern.LIBRARY, length, other, length, rounds));
             }
         }
+        results.encryption = EncryptionOverhead.measure(Math.max(200, rounds));
         Files.createDirectories(outDir);
         Files.writeString(outDir.resolve("benchmark-latency.svg"), Chart.svg(results.append.get("single"), plan.lengths()),
                 StandardCharsets.UTF_8);

@@ -107,6 +107,9 @@ final class Markdown {
         }
         md.append("\n## Latency against session length\n\n![append latency against session length, 1 thread]"
                 + "(benchmark-latency.svg)\n");
+        if (r.encryption != null) {
+            md.append('\n').append(r.encryption.markdown());
+        }
         return md.toString();
     }
 

@@ -9,6 +9,7 @@ import io.github.conversationstore.observability.OpenTelemetryStoreListener;
 import io.github.conversationstore.spi.StoreListener;
 import java.util.List;
 import java.util.stream.Collectors;
+import io.github.conversationstore.spi.KeyProvider;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -29,7 +30,9 @@ import org.springframework.core.env.Environment;
  * {@code MongoClient} bean. The store leaves the client open when it is closed. Every
  * {@link StoreListener} bean listens to it; with {@code conversation-store-observability} on the
  * class path, a Micrometer {@code MeterRegistry} bean gets the store's meters and an
- * {@code OpenTelemetry} bean its spans.
+ * {@code OpenTelemetry} bean its spans. A single {@link KeyProvider} bean turns encryption on
+ * ({@code MongoConversationStore.Builder#encryption}: message content sealed with a data key per
+ * conversation, see the core's {@code docs/ENCRYPTION.md}).
  *
  * @since 0.2.0
  */
@@ -112,7 +115,7 @@ public class ConversationStoreAutoConfiguration {
         @Bean
         MongoConversationStore conversationStore(MongoClient client, ConversationStoreProperties properties,
                 ObjectProvider<StoreListener> listeners, ObjectProvider<AutoConfiguredListener> bindings,
-                Environment environment) {
+                ObjectProvider<KeyProvider> keyProviders, Environment environment) {
             MongoConversationStore.Builder builder = MongoConversationStore.builder()
                     .client(client)
                     .database(database(environment, properties))
@@ -126,6 +129,7 @@ public class ConversationStoreAutoConfiguration {
             bindings.orderedStream().map(AutoConfiguredListener::listener)
                     .filter(binding -> own.stream().noneMatch(l -> l.getClass() == binding.getClass()))
                     .forEach(builder::listener);
+            keyProviders.ifUnique(builder::encryption);
             if (!properties.expireAfterInactivity().isZero()) {
                 builder.expireAfterInactivity(properties.expireAfterInactivity());
             }
