@@ -1,12 +1,8 @@
 package io.github.conversationstore.examples.bench;
 
-import com.mongodb.ConnectionString;
 import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
-import com.mongodb.event.CommandListener;
-import com.mongodb.event.CommandStartedEvent;
-import com.mongodb.event.CommandSucceededEvent;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.github.conversationstore.AppendRequest;
@@ -18,8 +14,6 @@ import io.github.conversationstore.Owner;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicLong;
-import org.bson.RawBsonDocument;
 
 /**
  * Listing one owner's page of conversations while other owners hold few or many: two stores side by
@@ -124,31 +118,16 @@ public final class OwnerListing {
 
     /** Commands and reply bytes of one page on the embedded server, beside {@code others} conversations. */
     private static long[] mongoPage(int others) {
-        AtomicLong commands = new AtomicLong();
-        AtomicLong bytes = new AtomicLong();
         MongoServer server = new MongoServer(new MemoryBackend());
         server.bind("127.0.0.1", 0);
-        MongoClientSettings settings = MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + server.getLocalAddress().getPort()))
-                .addCommandListener(new CommandListener() {
-                    @Override
-                    public void commandStarted(CommandStartedEvent event) {
-                        commands.incrementAndGet();
-                    }
-
-                    @Override
-                    public void commandSucceeded(CommandSucceededEvent event) {
-                        bytes.addAndGet(new RawBsonDocument(event.getResponse(), new org.bson.codecs.BsonDocumentCodec())
-                                .getByteBuffer().remaining());
-                    }
-                }).build();
+        WireStats.Counter counter = new WireStats.Counter();
+        MongoClientSettings settings = counter.settings(server);
         try (MongoClient client = MongoClients.create(settings);
                 MongoConversationStore store = MongoConversationStore.builder().client(client).database("owners").build()) {
             fill(store, others);
-            commands.set(0);
-            bytes.set(0);
+            counter.reset();
             store.listConversations(LISTED, null, PAGE);
-            return new long[] {commands.get(), bytes.get()};
+            return new long[] {counter.commands.get(), counter.received.get()};
         } finally {
             server.shutdownNow();
         }

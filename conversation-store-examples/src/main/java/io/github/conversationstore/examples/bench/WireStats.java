@@ -27,26 +27,13 @@ final class WireStats {
     private WireStats() {}
 
     static PerAppend measure(WritePattern pattern, int length, int appends) {
-        AtomicLong commands = new AtomicLong();
-        AtomicLong sent = new AtomicLong();
-        AtomicLong received = new AtomicLong();
         MongoServer server = new MongoServer(new MemoryBackend());
         server.bind("127.0.0.1", 0);
-        MongoClientSettings settings = MongoClientSettings.builder()
-                .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + server.getLocalAddress().getPort()))
-                .addCommandListener(new CommandListener() {
-                    @Override
-                    public void commandStarted(CommandStartedEvent event) {
-                        commands.incrementAndGet();
-                        sent.addAndGet(size(event.getCommand()));
-                    }
-
-                    @Override
-                    public void commandSucceeded(CommandSucceededEvent event) {
-                        received.addAndGet(size(event.getResponse()));
-                    }
-                })
-                .build();
+        Counter counter = new Counter();
+        AtomicLong commands = counter.commands;
+        AtomicLong sent = counter.sent;
+        AtomicLong received = counter.received;
+        MongoClientSettings settings = counter.settings(server);
         try (MongoClient client = MongoClients.create(settings)) {
             WritePattern.Writer writer = pattern.open(client, "wire");
             int sessions = 4;
@@ -67,6 +54,38 @@ final class WireStats {
                     (double) received.get() / appends);
         } finally {
             server.shutdownNow();
+        }
+    }
+
+    /** Counts the commands a client sends, their bytes and their replies' bytes. */
+    static final class Counter implements CommandListener {
+        final AtomicLong commands = new AtomicLong();
+        final AtomicLong sent = new AtomicLong();
+        final AtomicLong received = new AtomicLong();
+
+        @Override
+        public void commandStarted(CommandStartedEvent event) {
+            commands.incrementAndGet();
+            sent.addAndGet(size(event.getCommand()));
+        }
+
+        @Override
+        public void commandSucceeded(CommandSucceededEvent event) {
+            received.addAndGet(size(event.getResponse()));
+        }
+
+        /** Client settings for the embedded {@code server}, counted by this. */
+        MongoClientSettings settings(MongoServer server) {
+            return MongoClientSettings.builder()
+                    .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + server.getLocalAddress().getPort()))
+                    .addCommandListener(this)
+                    .build();
+        }
+
+        void reset() {
+            commands.set(0);
+            sent.set(0);
+            received.set(0);
         }
     }
 
