@@ -29,8 +29,8 @@ final class MongoListing {
         this.ctx = ctx;
     }
 
+    /** A page of ids; {@code limit} was checked by the store's gate. */
     List<String> list(String afterSessionId, int limit) {
-        Limits.readLimit(limit);
         Bson filter = Filters.or(Filters.gt(HeadDocument.MESSAGE_COUNT, 0), Filters.exists(MESSAGES + ".0"));
         if (afterSessionId != null) {
             filter = Filters.and(Filters.gt(SESSION_ID, afterSessionId), filter);

@@ -44,6 +44,12 @@ final class MongoReader {
     /** Page reads relocated this often by concurrent moves fall back to one read of the whole head. */
     private static final int MAX_RELOCATIONS = 2;
     private static final Bson COUNTERS = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, GENERATION);
+    /** A header read where the counters hold the count: everything but the messages and fingerprints. */
+    private static final Bson HEADER_FIELDS = Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS,
+            HeadDocument.APPEND_KEY_BLOCKS, HeadDocument.RECENT_APPENDS);
+    /** A header read where the count comes from the array: the header's fields and one small field per message. */
+    private static final Bson HEADER_AND_ROLES = Projections.include(SESSION_ID, LANGUAGE, CREATED_AT, UPDATED_AT,
+            ATTRIBUTES, HeadDocument.OWNER, MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.ROLE);
 
     private final MongoContext ctx;
 
@@ -62,10 +68,8 @@ final class MongoReader {
             filter.append(SESSION_ID, new Document("$gt", after));
         }
         Bson projection = ctx.foreignWriters
-                ? Projections.include(SESSION_ID, LANGUAGE, CREATED_AT, UPDATED_AT, ATTRIBUTES, HeadDocument.OWNER,
-                        MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.ROLE)
-                : Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS,
-                        HeadDocument.RECENT_APPENDS);
+                ? HEADER_AND_ROLES
+                : HEADER_FIELDS;
         List<ConversationHeader> headers = new ArrayList<>(Math.min(limit, 1024));
         deadline.heads().find(filter.append(MESSAGE_COUNT, new Document("$gt", 0)))
                 .projection(projection)
@@ -73,11 +77,14 @@ final class MongoReader {
                 .limit(limit)
                 .batchSize(Math.min(limit, MongoListing.BATCH))
                 .forEach(head -> {
-                    long count = derivesCount(head) ? longField(head, HEAD_SEQ) + messages(head).size()
-                            : longField(head, MESSAGE_COUNT);
-                    headers.add(HeadDocument.header(head, count, ctx.keys));
+                    headers.add(HeadDocument.header(head, count(head), ctx.keys));
                 });
         return List.copyOf(headers);
+    }
+
+    /** The message count of a head read with {@link #HEADER_FIELDS} or {@link #HEADER_AND_ROLES}. */
+    private long count(Document head) {
+        return derivesCount(head) ? longField(head, HEAD_SEQ) + messages(head).size() : longField(head, MESSAGE_COUNT);
     }
 
     /** Stored messages starting at sequence number {@code first}, in order. */
@@ -314,8 +321,7 @@ final class MongoReader {
     Optional<ConversationHeader> header(String sessionId, Deadline deadline) {
         if (!ctx.foreignWriters) {
             Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
-                    .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS,
-                            HeadDocument.RECENT_APPENDS))
+                    .projection(HEADER_FIELDS)
                     .first();
             if (head == null) {
                 return Optional.empty();
@@ -327,13 +333,12 @@ final class MongoReader {
         }
         // the count comes from the array: read one small field of every message
         Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
-                .projection(Projections.include(SESSION_ID, LANGUAGE, CREATED_AT, UPDATED_AT, ATTRIBUTES, HeadDocument.OWNER,
-                        MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.ROLE))
+                .projection(HEADER_AND_ROLES)
                 .first();
         if (head == null) {
             return Optional.empty();
         }
-        long count = derivesCount(head) ? longField(head, HEAD_SEQ) + messages(head).size() : longField(head, MESSAGE_COUNT);
+        long count = count(head);
         // a head created by a lease alone holds no conversation yet
         return count == 0 ? Optional.empty() : Optional.of(HeadDocument.header(head, count, ctx.keys));
     }

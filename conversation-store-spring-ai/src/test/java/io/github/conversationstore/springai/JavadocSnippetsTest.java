@@ -18,13 +18,7 @@ class JavadocSnippetsTest {
 
     @Test
     void javadocExamples_equalTheirCompiledRegions() {
-        Path main = MODULE.resolve("src/main/java");
-        Path test = MODULE.resolve("src/test/java");
-        if (Boolean.getBoolean("snippets.update")) {
-            JavadocSnippets.update(main, test);
-        }
-
-        assertThat(JavadocSnippets.problems(main, test, List.of(
+        assertThat(JavadocSnippets.check(MODULE, List.of(
                 "io.github.conversationstore.springai.ConversationStoreChatMemory",
                 "io.github.conversationstore.springai.ConversationStoreChatMemoryRepository"))).isEmpty();
     }

@@ -61,6 +61,23 @@ public final class JavadocSnippets {
     public record Marker(Path source, int line, String file, String region, List<String> shown, int endLine) {}
 
     /**
+     * What a module's javadoc examples get wrong: its blocks are first rewritten from their regions
+     * when {@code -Dsnippets.update=true} is set, then checked (see {@link #problems}).
+     *
+     * @param module the module's directory ({@code src/main/java} and {@code src/test/java} below it)
+     * @param requiredTypes the types whose class comment must show an example
+     * @return the problems, empty when every example is in order
+     */
+    public static List<String> check(Path module, Collection<String> requiredTypes) {
+        Path main = module.resolve("src/main/java");
+        Path test = module.resolve("src/test/java");
+        if (Boolean.getBoolean("snippets.update")) {
+            update(main, test);
+        }
+        return problems(main, test, requiredTypes);
+    }
+
+    /**
      * Everything wrong with the examples of one module.
      *
      * @param mainSources the module's {@code src/main/java}

@@ -3,7 +3,6 @@ package io.github.conversationstore.examples.bench;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,8 +54,7 @@ public class AppendBenchmark {
 
         @Setup(Level.Trial)
         public void setUp() {
-            server = new MongoServer(new MemoryBackend());
-            server.bind("127.0.0.1", 0);
+            server = EmbeddedServer.start();
             InetSocketAddress address = server.getLocalAddress();
             client = MongoClients.create("mongodb://127.0.0.1:" + address.getPort());
             poolSize = poolSize(length, poolMessages);

@@ -3,7 +3,6 @@ package io.github.conversationstore.examples.bench;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.github.conversationstore.LocalKeyProvider;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.MongoConversationStore;
@@ -94,11 +93,10 @@ public final class EncryptionOverhead {
     }
 
     static Result measure(int rounds) {
-        MongoServer server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
+        MongoServer server = EmbeddedServer.start();
         byte[] kek = new byte[LocalKeyProvider.KEY_BYTES];
         new SecureRandom().nextBytes(kek);
-        try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort());
+        try (MongoClient client = MongoClients.create(EmbeddedServer.uri(server));
                 MongoConversationStore off = MongoConversationStore.builder().client(client).database("off").build();
                 MongoConversationStore on = MongoConversationStore.builder().client(client).database("on")
                         .encryption(LocalKeyProvider.of("bench", kek)).build()) {

@@ -3,7 +3,6 @@ package io.github.conversationstore.examples.bench;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.util.Arrays;
 
 /**
@@ -28,9 +27,8 @@ final class Interleaved {
     private Interleaved() {}
 
     static Result measure(WritePattern a, int lengthA, WritePattern b, int lengthB, int rounds) {
-        MongoServer server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
-        try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort())) {
+        MongoServer server = EmbeddedServer.start();
+        try (MongoClient client = MongoClients.create(EmbeddedServer.uri(server))) {
             Side sideA = new Side(a.open(client, "a"), lengthA, rounds);
             Side sideB = new Side(b.open(client, "b"), lengthB, rounds);
             for (int i = 0; i < rounds / 4; i++) { // warm-up, discarded

@@ -3,7 +3,6 @@ package io.github.conversationstore.examples.bench;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.observability.MicrometerStoreListener;
 import io.github.conversationstore.spi.StoreListener;
@@ -70,9 +69,8 @@ public final class ListenerOverhead {
     }
 
     static Result measure(int rounds) {
-        MongoServer server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
-        try (MongoClient client = MongoClients.create("mongodb://127.0.0.1:" + server.getLocalAddress().getPort())) {
+        MongoServer server = EmbeddedServer.start();
+        try (MongoClient client = MongoClients.create(EmbeddedServer.uri(server))) {
             int sessions = Math.max(1, Math.min(50, rounds / 20));
             Config[] configs = Config.values();
             MongoConversationStore[] stores = new MongoConversationStore[configs.length];

@@ -10,7 +10,6 @@ import com.mongodb.client.model.ReturnDocument;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.Part;
 import io.github.conversationstore.ScriptedReplyProvider;
@@ -121,8 +120,7 @@ public final class NetworkLatency {
                 .append("for an insert). Medians, because the machine's pauses swamp means; a pattern's moves and other ")
                 .append("occasional commands show in means, not here (the command counts are under \"On the wire\").\n\n");
         for (long delay : DELAYS_MICROS) {
-            MongoServer server = new MongoServer(new MemoryBackend());
-            server.bind("127.0.0.1", 0);
+            MongoServer server = EmbeddedServer.start();
             int port = server.getLocalAddress().getPort();
             try (DelayingProxy proxy = new DelayingProxy(port, delay);
                     MongoClient direct = MongoClients.create("mongodb://127.0.0.1:" + port);

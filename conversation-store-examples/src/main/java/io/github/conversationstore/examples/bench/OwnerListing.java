@@ -4,7 +4,6 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.InMemoryConversationStore;
@@ -118,8 +117,7 @@ public final class OwnerListing {
 
     /** Commands and reply bytes of one page on the embedded server, beside {@code others} conversations. */
     private static long[] mongoPage(int others) {
-        MongoServer server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
+        MongoServer server = EmbeddedServer.start();
         WireStats.Counter counter = new WireStats.Counter();
         MongoClientSettings settings = counter.settings(server);
         try (MongoClient client = MongoClients.create(settings);

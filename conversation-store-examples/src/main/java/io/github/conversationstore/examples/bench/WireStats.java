@@ -8,7 +8,6 @@ import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import com.mongodb.event.CommandSucceededEvent;
 import de.bwaldvogel.mongo.MongoServer;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,8 +26,7 @@ final class WireStats {
     private WireStats() {}
 
     static PerAppend measure(WritePattern pattern, int length, int appends) {
-        MongoServer server = new MongoServer(new MemoryBackend());
-        server.bind("127.0.0.1", 0);
+        MongoServer server = EmbeddedServer.start();
         Counter counter = new Counter();
         AtomicLong commands = counter.commands;
         AtomicLong sent = counter.sent;
@@ -77,7 +75,7 @@ final class WireStats {
         /** Client settings for the embedded {@code server}, counted by this. */
         MongoClientSettings settings(MongoServer server) {
             return MongoClientSettings.builder()
-                    .applyConnectionString(new ConnectionString("mongodb://127.0.0.1:" + server.getLocalAddress().getPort()))
+                    .applyConnectionString(new ConnectionString(EmbeddedServer.uri(server)))
                     .addCommandListener(this)
                     .build();
         }
