@@ -3,7 +3,6 @@ package io.github.conversationstore;
 import static io.github.conversationstore.HeadDocument.APPEND_ID;
 import static io.github.conversationstore.HeadDocument.APPEND_KEYS;
 import static io.github.conversationstore.HeadDocument.ATTRIBUTES;
-import static io.github.conversationstore.HeadDocument.CHUNK_FIRST_SEQ;
 import static io.github.conversationstore.HeadDocument.CREATED_AT;
 import static io.github.conversationstore.HeadDocument.ERASED_AT;
 import static io.github.conversationstore.HeadDocument.ERASED_KEYS;
@@ -47,7 +46,7 @@ import org.bson.types.ObjectId;
  * records the fingerprint and sets the header in one atomic document update, and returns only the
  * counters. A refused update (E11000 from the upsert, or no match for a fenced append) is explained
  * by reading the head on the primary: the append id was applied (find its messages, compare their
- * content, report a duplicate or a conflict), the head is the original backend's (adopt it), full
+ * content, report a duplicate or a conflict: {@link MongoRepeats}), the head is the original backend's (adopt it), full
  * (move messages out), fenced by another holder (fail), or created by a concurrent writer (retry).
  */
 final class MongoAppender {
@@ -56,8 +55,8 @@ final class MongoAppender {
 
     private final MongoContext ctx;
     private final MongoArchiveMover mover;
-    private final MongoReader reader;
     private final MongoAdoption adoption;
+    private final MongoRepeats repeats;
     private final FindOneAndUpdateOptions upsertBefore;
     private final FindOneAndUpdateOptions updateBefore;
     private final FindOneAndUpdateOptions upsertAfter;
@@ -66,8 +65,8 @@ final class MongoAppender {
     MongoAppender(MongoContext ctx, MongoArchiveMover mover, MongoReader reader) {
         this.ctx = ctx;
         this.mover = mover;
-        this.reader = reader;
         this.adoption = new MongoAdoption(ctx);
+        this.repeats = new MongoRepeats(ctx, reader);
         Bson counters = Projections.fields(Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES), Projections.excludeId());
         // with other writers the array's length is the truth: return one tiny field per message
         Bson lengths = Projections.fields(Projections.include(HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.APPEND_ID),
@@ -178,7 +177,7 @@ final class MongoAppender {
     }
 
     /** One append's fixed parts. */
-    private record Batch(AppendRequest request, MongoDataKeys.Sealed sealed, long bytes, int key, long room) {
+    record Batch(AppendRequest request, MongoDataKeys.Sealed sealed, long bytes, int key, long room) {
         /** The messages as written: sealed with the conversation's data key when encryption is on. */
         List<Document> encoded() {
             return sealed.documents();
@@ -366,7 +365,7 @@ final class MongoAppender {
         if (request.isFenced() && !holds(head, request.leaseHolder())) {
             // the fence first: a stale holder learns that it lost the lease, whatever its append id holds
             if (ownAttemptMayHaveApplied) {
-                Optional<AppendResult> own = appliedByThisCall(batch, head, deadline);
+                Optional<AppendResult> own = repeats.appliedByThisCall(batch, head, deadline);
                 if (own.isPresent()) {
                     return own;
                 }
@@ -393,12 +392,12 @@ final class MongoAppender {
         if (request.owner() != null && owner != null && !owner.equals(request.owner())) {
             throw OwnerMismatchException.of(request);
         }
-        Optional<Long> legacy = legacyLocate(head, request.appendId());
+        Optional<Long> legacy = MongoRepeats.legacyLocate(head, request.appendId());
         boolean fingerprinted = AppendKeys.heldBy(head, batch.key());
         if (legacy.isPresent() || fingerprinted || request.dedupBeyondWindow()) {
-            Optional<Long> first = locate(head, request, deadline);
+            Optional<Long> first = repeats.locate(head, request, deadline);
             if (first.isPresent() || legacy.isPresent()) {
-                Optional<AppendResult> result = repeated(batch, first.orElse(legacy.orElse(0L)), first.isPresent(),
+                Optional<AppendResult> result = repeats.repeated(batch, first.orElse(legacy.orElse(0L)), first.isPresent(),
                         ownAttemptMayHaveApplied, head.get(GENERATION), deadline);
                 if (result.isPresent() && result.get().duplicate() && request.renewLease() != null) {
                     renew(request, deadline);
@@ -430,41 +429,9 @@ final class MongoAppender {
         return Optional.empty();
     }
 
-    /** A stored message of this session in clear; its data key is the head's, settled before. */
-    private Document opened(String sessionId, Document doc, Deadline deadline) {
-        Document opened = ctx.keys.open(sessionId, doc, deadline);
-        if (opened == null) {
-            throw new ConversationStoreUnavailableException("could not read a stored message of session '" + sessionId
-                    + "': the session was deleted meanwhile; retry with the same append id", null);
-        }
-        return opened;
-    }
-
     private static boolean holds(Document head, String holder) {
         Document lease = head.get(LEASE, Document.class);
         return lease != null && holder.equals(lease.getString(LEASE_HOLDER));
-    }
-
-    /**
-     * For a fenced append whose holder lost the lease after this call's own attempt may have been
-     * applied: the result of that attempt, if its batch is stored (its first message's element id
-     * is this call's); otherwise empty.
-     */
-    private Optional<AppendResult> appliedByThisCall(Batch batch, Document head, Deadline deadline) {
-        AppendRequest request = batch.request();
-        if (!AppendKeys.heldBy(head, batch.key()) && !request.dedupBeyondWindow()) {
-            return Optional.empty();
-        }
-        Optional<Long> first = locate(head, request, deadline);
-        if (first.isEmpty()) {
-            return Optional.empty();
-        }
-        MongoReader.Page page = reader.read(request.sessionId(), first.get(), 1, head.get(GENERATION), deadline);
-        if (page == null || page.documents().isEmpty()
-                || !batch.encoded().get(0).get(MessageCodec.ELEMENT_ID).equals(page.documents().get(0).get(MessageCodec.ELEMENT_ID))) {
-            return Optional.empty();
-        }
-        return Optional.of(new AppendResult(request.appendId(), first.get(), batch.size(), first.get() == 0, false));
     }
 
     /** Extends the lease of a fenced duplicate that asked for it, if its holder still holds it. */
@@ -472,104 +439,5 @@ final class MongoAppender {
         deadline.heads().updateOne(new Document(SESSION_ID, request.sessionId()).append(LEASE + "." + LEASE_HOLDER,
                 request.leaseHolder()), new Document("$set", new Document(LEASE + "." + LEASE_EXPIRES_AT,
                         Date.from(ctx.time.now().plus(request.renewLease())))));
-    }
-
-    /**
-     * Finds where the messages of an applied append id start: in the head (whose messages were
-     * read as their append id markers only), or in an archive chunk of the head's generation.
-     */
-    private Optional<Long> locate(Document head, AppendRequest request, Deadline deadline) {
-        List<Document> markers = messages(head);
-        for (int i = markers.size() - 1; i >= 0; i--) {
-            if (request.appendId().equals(MessageCodec.appendIdOf(markers.get(i)))) {
-                return Optional.of(longField(head, HEAD_SEQ) + i);
-            }
-        }
-        Document chunk = deadline.archive().find(new Document(SESSION_ID, request.sessionId())
-                        .append(GENERATION, head.get(GENERATION))
-                        .append(MESSAGES + "." + MessageCodec.APPEND_ID, request.appendId()))
-                .projection(Projections.include("_id", MESSAGES + "." + MessageCodec.APPEND_ID))
-                .first();
-        if (chunk == null) {
-            return Optional.empty();
-        }
-        List<Document> chunkMarkers = messages(chunk);
-        for (int i = 0; i < chunkMarkers.size(); i++) {
-            if (request.appendId().equals(MessageCodec.appendIdOf(chunkMarkers.get(i)))) {
-                return Optional.of(longField(chunk.get("_id", Document.class), CHUNK_FIRST_SEQ) + i);
-            }
-        }
-        return Optional.empty();
-    }
-
-    /**
-     * Where a version 0.1 head's {@code recentAppends} entry {@code {id, n}} for this append id puts
-     * its messages: the entries are contiguous and end where the first message written by a later
-     * version (the first with an append id marker) starts, or at the message count.
-     */
-    private static Optional<Long> legacyLocate(Document head, String appendId) {
-        List<Document> entries = head.getList(RECENT_APPENDS, Document.class, List.of());
-        if (entries.isEmpty()) {
-            return Optional.empty();
-        }
-        long end = longField(head, MESSAGE_COUNT);
-        List<Document> markers = messages(head);
-        for (int i = 0; i < markers.size(); i++) {
-            if (MessageCodec.appendIdOf(markers.get(i)) != null) {
-                end = longField(head, HEAD_SEQ) + i;
-                break;
-            }
-        }
-        for (int i = entries.size() - 1; i >= 0; i--) {
-            long first = end - ((Number) entries.get(i).get("n")).longValue();
-            if (appendId.equals(entries.get(i).getString(APPEND_ID))) {
-                return Optional.of(Math.max(0, first));
-            }
-            end = first;
-        }
-        return Optional.empty();
-    }
-
-    /**
-     * The result of a repeated append id whose messages start at {@code first} in the life
-     * {@code generation}: a duplicate if the stored batch says what the request says, otherwise
-     * {@link AppendConflictException}. Batches written by this version also have to start and end
-     * where the request's would (append id markers); those of version 0.1 have none. Whether the
-     * batch was written by this very call (an attempt whose reply was lost) or by an earlier call is
-     * told by its first message's element id, drawn once per call. Empty if the session was deleted
-     * since the batch was found: the append is then tried again in the new life.
-     */
-    private Optional<AppendResult> repeated(Batch batch, long first, boolean marked, boolean ownAttemptMayHaveApplied,
-            Object generation, Deadline deadline) {
-        AppendRequest request = batch.request();
-        MongoReader.Page page = reader.read(request.sessionId(), first, batch.size() + 1, generation, deadline);
-        if (page == null) {
-            return Optional.empty();
-        }
-        List<Document> stored = page.documents();
-        if (marked && !stored.isEmpty()
-                && batch.encoded().get(0).get(MessageCodec.ELEMENT_ID).equals(stored.get(0).get(MessageCodec.ELEMENT_ID))) {
-            // this call's own attempt, whose reply was lost: nothing to compare (the element id is drawn per call)
-            return Optional.of(new AppendResult(request.appendId(), first, batch.size(), first == 0, false));
-        }
-        boolean same = stored.size() >= batch.size()
-                && (!marked || stored.size() == batch.size() || MessageCodec.appendIdOf(stored.get(batch.size())) != null
-                        || ctx.foreignWriters);
-        for (int i = 0; same && i < batch.size(); i++) {
-            Document doc = stored.get(i);
-            String marker = MessageCodec.appendIdOf(doc);
-            same = (!marked || (i == 0 ? request.appendId().equals(marker) : marker == null))
-                    && MessageCodec.sameContent(MessageCodec.decode(opened(request.sessionId(), doc, deadline)),
-                            request.messages().get(i));
-        }
-        if (!same) {
-            throw AppendConflictException.of(request, first);
-        }
-        boolean byThisCall = marked
-                ? batch.encoded().get(0).get(MessageCodec.ELEMENT_ID).equals(stored.get(0).get(MessageCodec.ELEMENT_ID))
-                : ownAttemptMayHaveApplied;
-        return Optional.of(byThisCall
-                ? new AppendResult(request.appendId(), first, batch.size(), first == 0, false)
-                : new AppendResult(request.appendId(), first, batch.size(), false, true));
     }
 }
