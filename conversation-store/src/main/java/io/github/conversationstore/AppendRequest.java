@@ -68,6 +68,13 @@ import java.util.UUID;
  *     that names an owner sets it, and every later append that names one must name the same (else
  *     {@link OwnerMismatchException}, nothing written); an append naming none writes to any
  *     conversation, unless the store requires owners (since 0.3)
+ * @param expectedSequence the sequence number the caller expects the batch's first message to get
+ *     (the session's message count: 0 for a session not written yet, or written again after its
+ *     deletion), checked in the same atomic step as the write; if the session has moved on, the
+ *     append is refused with {@link SequenceMismatchException}, which carries the actual next
+ *     sequence, and nothing is written. A repeat of an applied append id is still reported as a
+ *     duplicate, whatever the session holds now. {@code null} to append wherever the session ends;
+ *     not negative (since 0.3)
  * @since 0.1.0
  */
 public record AppendRequest(
@@ -79,7 +86,8 @@ public record AppendRequest(
         String leaseHolder,
         Duration renewLease,
         boolean dedupBeyondWindow,
-        Owner owner) {
+        Owner owner,
+        Long expectedSequence) {
 
     /**
      * Validates and normalizes the components (see the class comment for the rules).
@@ -93,8 +101,9 @@ public record AppendRequest(
      * @param renewLease see the class comment; may be null
      * @param dedupBeyondWindow see the class comment
      * @param owner see the class comment; may be null
-     * @throws NullPointerException if a component other than {@code leaseHolder}, {@code renewLease}
-     *     or {@code owner} is null
+     * @param expectedSequence see the class comment; may be null
+     * @throws NullPointerException if a component other than {@code leaseHolder}, {@code renewLease},
+     *     {@code owner} or {@code expectedSequence} is null
      * @throws IllegalArgumentException if a component breaks its rule, or {@code renewLease} is
      *     given without {@code leaseHolder}
      * @since 0.3
@@ -114,6 +123,34 @@ public record AppendRequest(
             }
             Checks.atLeast("renewLease", renewLease, Duration.ofMillis(1));
         }
+        if (expectedSequence != null && expectedSequence < 0) {
+            throw new IllegalArgumentException("expectedSequence must not be negative: it is the sequence number the"
+                    + " batch's first message is to get (0 for a new session), got " + expectedSequence);
+        }
+    }
+
+    /**
+     * Creates a request that expects no sequence.
+     *
+     * @param sessionId see the class comment
+     * @param language see the class comment
+     * @param messages see the class comment
+     * @param appendId see the class comment
+     * @param headerAttributes see the class comment
+     * @param leaseHolder see the class comment; may be null
+     * @param renewLease see the class comment; may be null
+     * @param dedupBeyondWindow see the class comment
+     * @param owner see the class comment; may be null
+     * @throws NullPointerException if a component other than {@code leaseHolder}, {@code renewLease}
+     *     or {@code owner} is null
+     * @throws IllegalArgumentException if a component breaks its rule
+     * @since 0.3
+     */
+    public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
+            Map<String, String> headerAttributes, String leaseHolder, Duration renewLease, boolean dedupBeyondWindow,
+            Owner owner) {
+        this(sessionId, language, messages, appendId, headerAttributes, leaseHolder, renewLease, dedupBeyondWindow,
+                owner, null);
     }
 
     /**
@@ -131,7 +168,7 @@ public record AppendRequest(
      */
     public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
             Map<String, String> headerAttributes, String leaseHolder) {
-        this(sessionId, language, messages, appendId, headerAttributes, leaseHolder, null, false, null);
+        this(sessionId, language, messages, appendId, headerAttributes, leaseHolder, null, false, null, null);
     }
 
     /**
@@ -147,7 +184,7 @@ public record AppendRequest(
      */
     public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
             Map<String, String> headerAttributes) {
-        this(sessionId, language, messages, appendId, headerAttributes, null, null, false, null);
+        this(sessionId, language, messages, appendId, headerAttributes, null, null, false, null, null);
     }
 
     /**
@@ -208,6 +245,7 @@ public record AppendRequest(
         private Duration renewLease;
         private boolean dedupBeyondWindow;
         private Owner owner;
+        private Long expectedSequence;
 
         private Builder(String sessionId, String language) {
             this.sessionId = sessionId;
@@ -311,6 +349,22 @@ public record AppendRequest(
         }
 
         /**
+         * Makes the append conditional on where the session ends (see
+         * {@link AppendRequest#expectedSequence()}): it is written only if its first message gets
+         * sequence number {@code sequence}, else refused with {@link SequenceMismatchException} and
+         * nothing written. This is optimistic concurrency for callers that read a conversation,
+         * decide, and must not write if someone else wrote in between.
+         *
+         * @param sequence the expected sequence number of the batch's first message, not negative
+         * @return this builder
+         * @since 0.3
+         */
+        public Builder expectedSequence(long sequence) {
+            this.expectedSequence = sequence;
+            return this;
+        }
+
+        /**
          * Sets a header attribute, written in the same atomic step as the messages.
          *
          * @param key the attribute key (no leading {@code $}, no {@code .}, no NUL)
@@ -332,7 +386,7 @@ public record AppendRequest(
         public AppendRequest build() {
             return new AppendRequest(sessionId, language, messages,
                     appendId == null ? newAppendId() : appendId, headerAttributes, leaseHolder, renewLease,
-                    dedupBeyondWindow, owner);
+                    dedupBeyondWindow, owner, expectedSequence);
         }
     }
 }

@@ -150,6 +150,8 @@ public interface ConversationStore extends AutoCloseable {
      *     (checked before the append id: also when the append id is stored already)
      * @throws AppendErasedException if the append id was applied before the conversation was
      *     deleted (since 0.3)
+     * @throws SequenceMismatchException if the request expects a sequence and the session's next
+     *     is another; nothing is stored (since 0.3)
      */
     AppendResult appendMessages(AppendRequest request);
 

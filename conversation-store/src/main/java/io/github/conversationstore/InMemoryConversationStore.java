@@ -327,6 +327,9 @@ public final class InMemoryConversationStore extends StoreGate {
                 return new AppendResult(repeated.appendId, repeated.firstSequence, repeated.count, false, true);
             }
             long first = messages.size();
+            if (request.expectedSequence() != null && request.expectedSequence() != first) {
+                throw SequenceMismatchException.of(request, first);
+            }
             if (request.owner() != null) {
                 owner = request.owner();
             }

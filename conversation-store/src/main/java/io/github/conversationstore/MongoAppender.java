@@ -102,7 +102,8 @@ final class MongoAppender {
         for (int attempt = 1; bounded[0] < ctx.maxAttempts; attempt++) {
             attempts[0] = attempt;
             try {
-                BeyondWindow seen = request.dedupBeyondWindow() ? lookUpBeyondWindow(request, deadline) : BeyondWindow.NONE;
+                MongoRepeats.BeyondWindow seen = request.dedupBeyondWindow() ? MongoRepeats.lookUpBeyondWindow(request, deadline)
+                        : MongoRepeats.BeyondWindow.NONE;
                 if (!seen.archived()) {
                     Optional<AppendResult> done = attempt(batch, null, seen.headSeq(), deadline);
                     if (done.isPresent()) {
@@ -151,31 +152,6 @@ final class MongoAppender {
         throw new ConversationStoreUnavailableException(what + "; the outcome is unknown: retry with the same append id", last);
     }
 
-    /** What an append deduplicated beyond the window saw before its update. */
-    private record BeyondWindow(Object headSeq, boolean archived) {
-        static final BeyondWindow NONE = new BeyondWindow(null, false);
-    }
-
-    /**
-     * For an append id looked up beyond the window: the head's headSeq and generation, then one
-     * indexed read of that generation's archive. The update is then guarded on that headSeq, so a
-     * move between the reads and the update (carrying the id out of the head unseen by both) makes
-     * it refused, and the next attempt looks again.
-     */
-    private static BeyondWindow lookUpBeyondWindow(AppendRequest request, Deadline deadline) {
-        Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
-                .projection(Projections.fields(Projections.include(HEAD_SEQ, GENERATION), Projections.excludeId()))
-                .first();
-        if (head == null || head.get(GENERATION) == null) {
-            return BeyondWindow.NONE; // no conversation (or one of the original backend's): no archive to look in
-        }
-        boolean archived = deadline.archive().find(new Document(SESSION_ID, request.sessionId())
-                        .append(GENERATION, head.get(GENERATION))
-                        .append(MESSAGES + "." + MessageCodec.APPEND_ID, request.appendId()))
-                .projection(Projections.include("_id")).first() != null;
-        return new BeyondWindow(head.get(HEAD_SEQ), archived);
-    }
-
     /** One append's fixed parts. */
     record Batch(AppendRequest request, MongoDataKeys.Sealed sealed, long bytes, int key, long room) {
         /** The messages as written: sealed with the conversation's data key when encryption is on. */
@@ -222,8 +198,32 @@ final class MongoAppender {
             // the owner is set by the first append naming one, and fixed from then on
             filter.append(OWNER, new Document("$in", Arrays.asList(HeadDocument.ownerDocument(request.owner()), null)));
         }
+        if (request.expectedSequence() != null) {
+            expectNext(filter, request.expectedSequence());
+        }
         MongoDataKeys.guard(filter, batch.sealed());
-        return apply(batch, filter, update(batch), guard == null && !request.isFenced() && batch.sealed().mayCreate(), deadline);
+        // a head is created only where the expected sequence (if any) is a new session's
+        boolean upsert = guard == null && !request.isFenced() && batch.sealed().mayCreate()
+                && (request.expectedSequence() == null || request.expectedSequence() == 0);
+        return apply(batch, filter, update(batch), upsert, deadline);
+    }
+
+    /**
+     * Guards an update on the session's next sequence: the message count, or with other writers
+     * (whose pushes do not count) the head's first sequence plus its array's length.
+     */
+    private void expectNext(Document filter, long next) {
+        if (ctx.foreignWriters) {
+            filter.append("$expr", new Document("$eq", Arrays.asList(
+                    new Document("$add", Arrays.asList("$" + HEAD_SEQ, new Document("$size", "$" + MESSAGES))), next)));
+        } else {
+            filter.append(MESSAGE_COUNT, next);
+        }
+    }
+
+    /** The session's next sequence in a head read by {@link #resolve}. */
+    private long next(Document head) {
+        return ctx.foreignWriters ? longField(head, HEAD_SEQ) + messages(head).size() : longField(head, MESSAGE_COUNT);
     }
 
     /**
@@ -288,25 +288,11 @@ final class MongoAppender {
             lengthBefore = first - longField(reply, HEAD_SEQ);
             bytesBefore = longField(reply, HEAD_BYTES);
         }
-        if (crossed(lengthBefore, lengthBefore + n, ctx.maxHeadMessages)
-                || crossed(bytesBefore, bytesBefore + batch.bytes(), ctx.maxHeadBytes)) {
+        if (MongoArchiveMover.crossed(lengthBefore, lengthBefore + n, ctx.maxHeadMessages)
+                || MongoArchiveMover.crossed(bytesBefore, bytesBefore + batch.bytes(), ctx.maxHeadBytes)) {
             mover.moveQuietly(request.sessionId(), deadline);
         }
         return Optional.of(new AppendResult(request.appendId(), first, n, first == 0, false));
-    }
-
-    /**
-     * Whether growing from {@code before} to {@code after} passes a move threshold: the bound, then
-     * every half bound above it. Only the append that crosses one moves, so concurrent appenders do
-     * not all move at once; if that move fails, the next threshold tries again.
-     */
-    static boolean crossed(long before, long after, long bound) {
-        long step = Math.max(1, bound / 2);
-        return thresholdsBelow(after, bound, step) > thresholdsBelow(before, bound, step);
-    }
-
-    private static long thresholdsBelow(long value, long bound, long step) {
-        return value > bound ? (value - bound - 1) / step + 1 : 0;
     }
 
     private Document update(Batch batch) {
@@ -352,6 +338,9 @@ final class MongoAppender {
             if (request.isFenced()) {
                 throw LeaseLostException.refused(request, "the session was deleted");
             }
+            if (request.expectedSequence() != null && request.expectedSequence() != 0) {
+                throw SequenceMismatchException.of(request, 0); // no session: its next sequence is 0
+            }
             vanished[0]++; // the head was deleted in between: create it again (a bounded number of times)
             ctx.keys.renew(batch.sealed(), deadline); // a new head gets a new data key
             ctx.backOff(race, false, deadline);
@@ -377,6 +366,9 @@ final class MongoAppender {
             // a tombstone: a retry of an append applied before the erasure must never write after it
             if (AppendKeys.erasedIn(head, batch.key())) {
                 throw AppendErasedException.of(request);
+            }
+            if (request.expectedSequence() != null && request.expectedSequence() != 0) {
+                throw SequenceMismatchException.of(request, 0); // a deleted session starts again at 0
             }
             ctx.keys.renew(batch.sealed(), deadline); // a new life gets a new data key
             Optional<AppendResult> revived = revive(batch, head, deadline);
@@ -407,6 +399,9 @@ final class MongoAppender {
         }
         if (fingerprinted && AppendKeys.erasedIn(head, batch.key())) {
             throw AppendErasedException.of(request); // applied in the erased conversation, not stored in this one
+        }
+        if (request.expectedSequence() != null && request.expectedSequence() != next(head)) {
+            throw SequenceMismatchException.of(request, next(head)); // not a repeat: the session moved on
         }
         if (fingerprinted) {
             // another append id with the same fingerprint: apply against the exact state just read

@@ -253,4 +253,18 @@ final class MongoArchiveMover {
         }
         return false;
     }
+
+    /**
+     * Whether growing from {@code before} to {@code after} passes a move threshold: the bound, then
+     * every half bound above it. Only the append that crosses one moves, so concurrent appenders do
+     * not all move at once; if that move fails, the next threshold tries again.
+     */
+    static boolean crossed(long before, long after, long bound) {
+        long step = Math.max(1, bound / 2);
+        return thresholdsBelow(after, bound, step) > thresholdsBelow(before, bound, step);
+    }
+
+    private static long thresholdsBelow(long value, long bound, long step) {
+        return value > bound ? (value - bound - 1) / step + 1 : 0;
+    }
 }

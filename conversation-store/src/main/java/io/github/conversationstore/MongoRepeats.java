@@ -32,6 +32,31 @@ final class MongoRepeats {
         this.reader = reader;
     }
 
+    /** What an append deduplicated beyond the window saw before its update. */
+    record BeyondWindow(Object headSeq, boolean archived) {
+        static final BeyondWindow NONE = new BeyondWindow(null, false);
+    }
+
+    /**
+     * For an append id looked up beyond the window: the head's headSeq and generation, then one
+     * indexed read of that generation's archive. The update is then guarded on that headSeq, so a
+     * move between the reads and the update (carrying the id out of the head unseen by both) makes
+     * it refused, and the next attempt looks again.
+     */
+    static BeyondWindow lookUpBeyondWindow(AppendRequest request, Deadline deadline) {
+        Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
+                .projection(Projections.fields(Projections.include(HEAD_SEQ, GENERATION), Projections.excludeId()))
+                .first();
+        if (head == null || head.get(GENERATION) == null) {
+            return BeyondWindow.NONE; // no conversation (or one of the original backend's): no archive to look in
+        }
+        boolean archived = deadline.archive().find(new Document(SESSION_ID, request.sessionId())
+                        .append(GENERATION, head.get(GENERATION))
+                        .append(MESSAGES + "." + MessageCodec.APPEND_ID, request.appendId()))
+                .projection(Projections.include("_id")).first() != null;
+        return new BeyondWindow(head.get(HEAD_SEQ), archived);
+    }
+
     /** A stored message of this session in clear; its data key is the head's, settled before. */
     private Document opened(String sessionId, Document doc, Deadline deadline) {
         Document opened = ctx.keys.open(sessionId, doc, deadline);

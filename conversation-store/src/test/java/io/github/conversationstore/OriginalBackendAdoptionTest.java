@@ -3,6 +3,7 @@ package io.github.conversationstore;
 import io.github.conversationstore.testing.EmbeddedMongoTestBase;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
@@ -107,6 +108,28 @@ class OriginalBackendAdoptionTest extends EmbeddedMongoTestBase {
         assertThat(messages.get(0).get("_id")).isInstanceOf(ObjectId.class);
         assertThat(raw.getString("language")).isEqualTo("es");
         assertThat(raw.get("__v")).isEqualTo(0);
+    }
+
+    @Test
+    void expectedSequence_countsTheOldBackendsPushes() {
+        try (MongoConversationStore store = store(client)) {
+            store.appendMessages(AppendRequest.builder("old-1", "es").appendId("e1").expectedSequence(6)
+                    .messages(Message.user("nuevo")).build());
+            // the old backend pushes a message beside the store, without the store's counters
+            conversations.updateOne(new Document("sessionId", "old-1"), new Document("$push",
+                    new Document("messages", new Document("_id", new ObjectId()).append("role", "bot").append("text", "old push")
+                            .append("timestamp", new Date()))));
+
+            assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("old-1", "es").appendId("e2")
+                    .expectedSequence(7).messages(Message.user("stale")).build()))
+                    .isInstanceOfSatisfying(SequenceMismatchException.class,
+                            e -> assertThat(e.actualNextSequence()).isEqualTo(8));
+            AppendResult result = store.appendMessages(AppendRequest.builder("old-1", "es").appendId("e3")
+                    .expectedSequence(8).messages(Message.user("after the push")).build());
+            assertThat(result.firstSequence()).isEqualTo(8);
+            assertThat(store.readMessages("old-1", 0, 100)).extracting(StoredMessage::text)
+                    .endsWith("nuevo", "old push", "after the push");
+        }
     }
 
     @Test
