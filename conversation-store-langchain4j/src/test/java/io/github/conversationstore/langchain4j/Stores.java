@@ -4,6 +4,9 @@ import io.github.conversationstore.testing.EmbeddedMongo;
 
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.InMemoryConversationStore;
+import io.github.conversationstore.LocalKeyProvider;
+import io.github.conversationstore.MongoConversationStore;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -42,7 +45,17 @@ final class Stores {
     static Stream<Kind> all() {
         return Stream.of(
                 new Kind("in-memory", InMemoryConversationStore::create),
-                new Kind("mongodb (embedded server)", () -> io.github.conversationstore.MongoConversationStore.builder()
-                        .connectionString(server().connectionString()).database(newDatabase()).build()));
+                new Kind("mongodb (embedded server)", () -> MongoConversationStore.builder()
+                        .connectionString(server().connectionString()).database(newDatabase()).build()),
+                new Kind("in-memory, encrypted", () -> InMemoryConversationStore.builder().encryption(keys()).build()),
+                new Kind("mongodb (embedded server), encrypted", () -> MongoConversationStore.builder()
+                        .connectionString(server().connectionString()).database(newDatabase()).encryption(keys()).build()));
+    }
+
+    /** A key-encryption key for the encrypted kinds: fixed bytes, so that a failure can be replayed. */
+    static LocalKeyProvider keys() {
+        byte[] kek = new byte[LocalKeyProvider.KEY_BYTES];
+        Arrays.fill(kek, (byte) 9);
+        return LocalKeyProvider.of("lc4j-kek", kek);
     }
 }
