@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.bson.Document;
 import org.bson.types.ObjectId;
@@ -51,10 +52,12 @@ class ShardKeyTargetingTest {
         ShardKeyChecker checker = new ShardKeyChecker();
         String database = "targeting" + System.nanoTime();
         try (MongoClient recorded = server.client(checker)) {
-            drive(recorded, plain, database, "conversations");
+            drive(recorded, plain, database, "conversations", checker::operation);
+            checker.operation("original backend's documents: read, adopt, append, list, lease, delete, sweep");
             driveOriginalBackend(recorded, plain, database + "_old");
         }
         System.out.println("Commands seen, by verdict:\n" + checker.report());
+        System.out.println("Commands seen, by operation:\n" + checker.reportByOperation());
         assertThat(checker.violations()).isEmpty();
         // the workload reached every path it is meant to check
         assertThat(checker.summary().keySet()).anyMatch(k -> k.startsWith("targeted: findAndModify (update) heads"))
@@ -68,9 +71,17 @@ class ShardKeyTargetingTest {
 
     /** Every public operation of the store on its own heads, then the turn service. */
     static void drive(MongoClient recorded, MongoClient plain, String database, String collection) throws Exception {
+        drive(recorded, plain, database, collection, operation -> { });
+    }
+
+    /** The same, naming each operation to {@code operation} before it runs. */
+    static void drive(MongoClient recorded, MongoClient plain, String database, String collection,
+            Consumer<String> operation) throws Exception {
+        operation.accept("build (index creation)");
         MongoConversationStore store = MongoConversationStore.builder().client(recorded).database(database)
                 .collection(collection).maxHeadMessages(4).maxHeadBytes(4096)
                 .expireAfterInactivity(Duration.ofDays(30)).build();
+        operation.accept("append (new, repeated, conflicting; moves on tiny heads)");
         // appends: new, repeated, conflicting, beyond the window, fenced with renewal; moves on tiny heads
         for (int i = 0; i < 12; i++) {
             store.appendMessages(AppendRequest.builder("s1", "es").appendId("a" + i)
@@ -80,10 +91,19 @@ class ShardKeyTargetingTest {
                 .messages(Message.user("hola 3"), Message.assistant("buenas 3")).build()).duplicate()).isTrue();
         assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "es").appendId("a3")
                 .messages(Message.user("other")).build())).isInstanceOf(AppendConflictException.class);
+        operation.accept("append beyond the dedup window");
         store.appendMessages(AppendRequest.builder("s1", "es").appendId("a1").dedupBeyondWindow(true)
                 .messages(Message.user("hola 1"), Message.assistant("buenas 1")).build());
         store.appendMessages(AppendRequest.builder("s1", "es").appendId("b1").dedupBeyondWindow(true)
                 .messages(Message.user("new")).build());
+        operation.accept("append expecting a sequence (matching, then refused)");
+        long next = store.findConversation("s1").orElseThrow().messageCount();
+        store.appendMessages(AppendRequest.builder("s1", "es").appendId("e1").expectedSequence(next)
+                .messages(Message.user("expected")).build());
+        assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("s1", "es").appendId("e2")
+                .expectedSequence(next).messages(Message.user("stale")).build()))
+                .isInstanceOf(SequenceMismatchException.class);
+        operation.accept("leases and fenced appends (acquire, refuse, renew, release)");
         assertThat(store.tryAcquireLease("s1", "es", "me", Duration.ofSeconds(30))).isTrue();
         assertThat(store.tryAcquireLease("s1", "es", "other", Duration.ofSeconds(30))).isFalse();
         assertThat(store.tryAcquireLease("s1", "es", "me", "turn-1", Duration.ofSeconds(30))).isTrue();
@@ -95,6 +115,7 @@ class ShardKeyTargetingTest {
         assertThat(store.renewLease("s1", "me", Duration.ofSeconds(30))).isTrue();
         store.releaseLease("s1", "me");
         assertThat(store.tryAcquireLease("s-new", "es", "me", Duration.ofSeconds(30))).isTrue(); // creates a head
+        operation.accept("archive move interrupted after its copy, resumed");
         // an interrupted move, resumed: the chunk is there, the trim is not
         AtomicBoolean crash = new AtomicBoolean(true);
         store.onMoveStep(step -> {
@@ -107,6 +128,7 @@ class ShardKeyTargetingTest {
         }
         store.onMoveStep(step -> { });
         assertThat(crash).isFalse();
+        operation.accept("reads (window, pages from head and archive, header)");
         // reads: window, pages from head and archive, header, listing
         assertThat(store.recentMessages("s1", 3)).hasSize(3);
         assertThat(store.recentMessages("s1", 20)).hasSize(20);
@@ -115,9 +137,11 @@ class ShardKeyTargetingTest {
         assertThat(store.readMessages("s2", 0, 100)).hasSize(12);
         assertThat(store.findConversation("s1")).isPresent();
         assertThat(store.findConversation("nobody")).isEmpty();
+        operation.accept("listConversationIds");
         assertThat(store.listConversationIds(null, 10)).contains("s1", "s2");
         assertThat(store.listConversationIds("s1", 1)).containsExactly("s2");
         assertThat(store.listConversationIds(null, 10_000)).contains("s1", "s2"); // a page as large as Spring AI's
+        operation.accept("deleteConversation, a retry of an erased append, a revive");
         // erasure, a retry of an erased append, a revive
         assertThat(store.deleteConversation("s2")).isEqualTo(12);
         assertThat(store.deleteConversation("s2")).isZero();
@@ -126,6 +150,7 @@ class ShardKeyTargetingTest {
                 .messages(Message.user("hola 11"), Message.assistant("buenas 11")).build()))
                 .isInstanceOf(AppendErasedException.class);
         store.appendMessages("s1", "es", List.of(Message.user("again")));
+        operation.accept("owners: appends naming one, a refused other owner");
         // owners: appends naming one, a refused other owner, listing pages, erasing an owner (one interrupted)
         Owner ana = Owner.of("tutor", "ana");
         for (int i = 0; i < 6; i++) {
@@ -134,8 +159,10 @@ class ShardKeyTargetingTest {
         }
         assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("o1", "es").owner(Owner.of("ben"))
                 .messages(Message.user("not yours")).build())).isInstanceOf(OwnerMismatchException.class);
+        operation.accept("listConversations(owner)");
         assertThat(store.listConversations(ana, null, 2)).hasSize(2);
         assertThat(store.listConversations(ana, "o1", 10_000)).hasSize(1);
+        operation.accept("eraseOwner (one interrupted, then finished)");
         AtomicBoolean eraseCrash = new AtomicBoolean(true);
         store.onMoveStep(step -> {
             if (step.equals("erase:tombstone") && eraseCrash.getAndSet(false)) {
@@ -145,6 +172,7 @@ class ShardKeyTargetingTest {
         assertThatThrownBy(() -> store.eraseOwner(ana)).hasMessageContaining("dies");
         store.onMoveStep(step -> { });
         assertThat(store.eraseOwner(ana).conversations()).isEqualTo(2);
+        operation.accept("retention: appends, then the sweep (removeOrphanedArchives)");
         // retention: the TTL monitor removes heads (done here by hand), the sweep removes their chunks
         for (int s = 0; s < 5; s++) {
             for (int i = 0; i < 6; i++) {
@@ -155,6 +183,7 @@ class ShardKeyTargetingTest {
                 new Document("$in", List.of("r0", "r2", "r4"))));
         assertThat(store.removeOrphanedArchives()).isPositive();
         assertThat(store.removeOrphanedArchives()).isZero();
+        operation.accept("turn service: a tool turn, its replay, a plain turn");
         // the turn service with a tool turn
         AbstractToolTurnTest.CountingTool conjugate = AbstractToolTurnTest.conjugate();
         AbstractToolTurnTest.ToolModel model = new AbstractToolTurnTest.ToolModel(1, List.of("conjugate"), "{\"verb\":\"ir\"}");

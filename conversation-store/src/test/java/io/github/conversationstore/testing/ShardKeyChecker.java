@@ -3,6 +3,7 @@ package io.github.conversationstore.testing;
 import com.mongodb.event.CommandListener;
 import com.mongodb.event.CommandStartedEvent;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,12 +54,16 @@ public final class ShardKeyChecker implements CommandListener {
 
     private final List<String> violations = new CopyOnWriteArrayList<>();
     private final Map<String, AtomicInteger> seen = new TreeMap<>();
+    private final Map<String, Map<String, AtomicInteger>> byOperation = new LinkedHashMap<>();
+    private volatile String operation = "(unnamed)";
 
     @Override
     public void commandStarted(CommandStartedEvent event) {
         String verdict = judge(event.getCommandName(), event.getCommand());
         synchronized (seen) {
             seen.computeIfAbsent(verdict, v -> new AtomicInteger()).incrementAndGet();
+            byOperation.computeIfAbsent(operation, o -> new TreeMap<>())
+                    .computeIfAbsent(verdict, v -> new AtomicInteger()).incrementAndGet();
         }
         if (verdict.startsWith("UNTARGETED")) {
             violations.add(verdict + ": " + event.getCommand().toJson());
@@ -83,6 +88,28 @@ public final class ShardKeyChecker implements CommandListener {
     public String report() {
         StringBuilder out = new StringBuilder();
         summary().forEach((k, v) -> out.append(String.format("%6d  %s%n", v, k)));
+        return out.toString();
+    }
+
+    /**
+     * Names the public operation the workload runs from now on, so that {@link #reportByOperation()}
+     * tells which commands each operation sent.
+     *
+     * @param name the operation, say "append (new session)"
+     */
+    public void operation(String name) {
+        this.operation = name;
+    }
+
+    /** Every command seen, by operation (in the order the operations ran), then by verdict. */
+    public String reportByOperation() {
+        StringBuilder out = new StringBuilder();
+        synchronized (seen) {
+            byOperation.forEach((op, verdicts) -> {
+                out.append(op).append('\n');
+                verdicts.forEach((k, v) -> out.append(String.format("%6d  %s%n", v.get(), k)));
+            });
+        }
         return out.toString();
     }
 
