@@ -261,6 +261,40 @@ public interface ConversationStore extends AutoCloseable {
     }
 
     /**
+     * Stores a summary of a range of the conversation's current life, beside its messages (nothing
+     * is deleted). Writing a summary is idempotent: its id is derived from the session, the life and
+     * the range, so a second write of the same range (a retry, or another process summarizing the
+     * same range) stores nothing and returns the summary stored first.
+     *
+     * <p>A new range starts at 0 or where the newest stored summary ends, and ends after it.
+     *
+     * @param sessionId the conversation
+     * @param summary the summary to store
+     * @return the summary stored for that range: {@code summary}, or the one stored before it
+     * @throws IllegalArgumentException if the range goes beyond the stored messages, or overlaps the
+     *     stored summaries otherwise than described above (nothing is written)
+     * @throws java.util.NoSuchElementException if the session holds no messages
+     * @throws UnsupportedOperationException if the store keeps no summaries (the default)
+     * @since 0.3
+     */
+    default Summary writeSummary(String sessionId, Summary summary) {
+        throw new UnsupportedOperationException(getClass().getName() + " keeps no summaries");
+    }
+
+    /**
+     * The summaries of the conversation's current life, ordered by range ({@code fromSequence}, then
+     * {@code toSequence}); empty if there are none or the session holds no messages.
+     *
+     * @param sessionId the conversation
+     * @return the summaries, oldest first
+     * @throws UnsupportedOperationException if the store keeps no summaries (the default)
+     * @since 0.3
+     */
+    default List<Summary> summaries(String sessionId) {
+        throw new UnsupportedOperationException(getClass().getName() + " keeps no summaries");
+    }
+
+    /**
      * Reads a conversation's header.
      *
      * @param sessionId the conversation's key
