@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.spi.TokenCounter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -258,6 +259,40 @@ public interface ConversationStore extends AutoCloseable {
      */
     default OwnerErasure eraseOwner(Owner owner) {
         throw new UnsupportedOperationException(getClass().getName() + " cannot erase by owner");
+    }
+
+    /**
+     * The context that fits a token budget, counted by {@link TokenCounter#approximate()}.
+     *
+     * @param sessionId the conversation
+     * @param budget the budget in tokens, positive
+     * @return the window
+     * @throws IllegalArgumentException if {@code budget} is zero or negative
+     * @throws UnsupportedOperationException if the store keeps no summaries
+     * @since 0.3
+     * @see #contextWindow(String, int, TokenCounter)
+     */
+    default ContextWindow contextWindow(String sessionId, int budget) {
+        return contextWindow(sessionId, budget, TokenCounter.approximate());
+    }
+
+    /**
+     * The context that fits a token budget: the newest summary whose token count fits, then the
+     * messages after it, newest first while they fit (a tool call with its results as one item, taken
+     * whole or not at all), returned oldest first with each message's token count. Without a summary
+     * that fits, the messages come from the whole tail. It reads the summaries and the recent messages
+     * only, never the history before the summary, so its cost does not grow with the conversation.
+     *
+     * @param sessionId the conversation
+     * @param budget the budget in tokens, positive
+     * @param counter counts a message's tokens
+     * @return the window; empty if the session holds no messages
+     * @throws IllegalArgumentException if {@code budget} is zero or negative
+     * @throws UnsupportedOperationException if the store keeps no summaries
+     * @since 0.3
+     */
+    default ContextWindow contextWindow(String sessionId, int budget, TokenCounter counter) {
+        return ContextWindows.build(this, sessionId, budget, counter);
     }
 
     /**

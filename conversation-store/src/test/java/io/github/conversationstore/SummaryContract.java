@@ -139,4 +139,80 @@ interface SummaryContract {
         store().writeSummary("s7", Summary.of(0, 2, "new life", 1));
         assertThat(store().summaries("s7")).extracting(s -> s.message().text()).containsExactly("new life");
     }
+
+    /** Counts one token per message: makes budgets in tests exact. */
+    io.github.conversationstore.spi.TokenCounter ONE_EACH = message -> 1;
+
+    @Test
+    default void contextWindow_takesTheNewestSummaryThatFits_andTheMessagesAfterIt() {
+        appendPairs("w1", 10);
+        store().writeSummary("w1", Summary.of(0, 8, "small", 2));
+        store().writeSummary("w1", Summary.of(0, 14, "too big", 50));
+
+        ContextWindow window = store().contextWindow("w1", 10, ONE_EACH);
+
+        assertThat(window.summary()).map(Summary::toSequence).contains(8L);
+        assertThat(window.messages()).extracting(c -> c.message().sequence()).containsExactly(12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L);
+        assertThat(window.messages()).allSatisfy(c -> assertThat(c.tokens()).isEqualTo(1));
+        assertThat(window.tokens()).isEqualTo(10).isLessThanOrEqualTo(window.budget());
+    }
+
+    @Test
+    default void contextWindow_neverRepeatsWhatTheSummaryCovers() {
+        appendPairs("w2", 3);
+        store().writeSummary("w2", Summary.of(0, 4, "first two pairs", 3));
+
+        ContextWindow window = store().contextWindow("w2", 1000, ONE_EACH);
+
+        assertThat(window.summary()).isPresent();
+        assertThat(window.storedMessages()).extracting(StoredMessage::sequence).containsExactly(4L, 5L);
+        assertThat(store().readMessages("w2", 0, 100)).hasSize(6);
+    }
+
+    @Test
+    default void contextWindow_withoutSummaries_isTheNewestMessagesWithinTheBudget_byTheDefaultCounter() {
+        appendPairs("w3", 50);
+        ContextWindow window = store().contextWindow("w3", 60);
+
+        assertThat(window.summary()).isEmpty();
+        assertThat(window.tokens()).isPositive().isLessThanOrEqualTo(60);
+        assertThat(window.storedMessages()).isNotEmpty();
+        assertThat(window.storedMessages().get(window.storedMessages().size() - 1).sequence()).isEqualTo(99L);
+        for (ContextWindow.Counted c : window.messages()) {
+            assertThat(c.tokens()).isEqualTo(io.github.conversationstore.spi.TokenCounter.approximate().count(c.message().message()));
+        }
+    }
+
+    @Test
+    default void contextWindow_keepsAToolCallWithItsResults_orLeavesBothOut() {
+        store().appendMessages("w4", "en", List.of(Message.user("weather?")));
+        store().appendMessages("w4", "en", List.of(
+                Message.of(Role.ASSISTANT, new Part.ToolCall("c1", "weather", "{}"), new Part.ToolCall("c2", "time", "{}")),
+                Message.tool(new Part.ToolResult("c1", "weather", "sunny", false, false)),
+                Message.tool(new Part.ToolResult("c2", "time", "noon", false, false))));
+        store().appendMessages("w4", "en", List.of(Message.assistant("It is sunny.")));
+
+        assertThat(store().contextWindow("w4", 2, ONE_EACH).storedMessages()).extracting(StoredMessage::sequence)
+                .containsExactly(4L); // the exchange (3 messages) does not fit in what is left: none of it
+        assertThat(store().contextWindow("w4", 4, ONE_EACH).storedMessages()).extracting(StoredMessage::sequence)
+                .containsExactly(1L, 2L, 3L, 4L);
+    }
+
+    @Test
+    default void contextWindow_badBudget_isRefused() {
+        appendPairs("w5", 1);
+        assertThatThrownBy(() -> store().contextWindow("w5", 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("budget");
+        assertThatThrownBy(() -> store().contextWindow("w5", -3)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("budget");
+    }
+
+    @Test
+    default void tokenCounter_approximate_countsCjkPerCharacterAndOtherTextPerFourBytes() {
+        assertThat(io.github.conversationstore.spi.TokenCounter.approximate("abcdefgh")).isEqualTo(2);
+        assertThat(io.github.conversationstore.spi.TokenCounter.approximate("abcde")).isEqualTo(2);
+        assertThat(io.github.conversationstore.spi.TokenCounter.approximate("日本語")).isEqualTo(3);
+        assertThat(io.github.conversationstore.spi.TokenCounter.approximate("")).isZero();
+        assertThat(io.github.conversationstore.spi.TokenCounter.approximate().count(Message.user("abcd"))).isEqualTo(5);
+    }
 }
