@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.spi.TokenCounter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -260,6 +261,74 @@ public interface ConversationStore extends AutoCloseable {
      */
     default OwnerErasure eraseOwner(Owner owner) {
         throw new UnsupportedOperationException(getClass().getName() + " cannot erase by owner");
+    }
+
+    /**
+     * The context that fits a token budget, counted by {@link TokenCounter#approximate()}.
+     *
+     * @param sessionId the conversation
+     * @param budget the budget in tokens, positive
+     * @return the window
+     * @throws IllegalArgumentException if {@code budget} is zero or negative
+     * @throws UnsupportedOperationException if the store keeps no summaries
+     * @since 0.3
+     * @see #contextWindow(String, int, TokenCounter)
+     */
+    default ContextWindow contextWindow(String sessionId, int budget) {
+        return contextWindow(sessionId, budget, TokenCounter.approximate());
+    }
+
+    /**
+     * The context that fits a token budget: the newest summary whose token count fits, then the
+     * messages after it, newest first while they fit (a tool call with its results as one item, taken
+     * whole or not at all), returned oldest first with each message's token count. Without a summary
+     * that fits, the messages come from the whole tail. It reads the summaries and the recent messages
+     * only, never the history before the summary, so its cost does not grow with the conversation.
+     *
+     * @param sessionId the conversation
+     * @param budget the budget in tokens, positive
+     * @param counter counts a message's tokens
+     * @return the window; empty if the session holds no messages
+     * @throws IllegalArgumentException if {@code budget} is zero or negative
+     * @throws UnsupportedOperationException if the store keeps no summaries
+     * @since 0.3
+     */
+    default ContextWindow contextWindow(String sessionId, int budget, TokenCounter counter) {
+        return ContextWindows.build(this, sessionId, budget, counter);
+    }
+
+    /**
+     * Stores a summary of a range of the conversation's current life, beside its messages (nothing
+     * is deleted). Writing a summary is idempotent: its id is derived from the session, the life and
+     * the range, so a second write of the same range (a retry, or another process summarizing the
+     * same range) stores nothing and returns the summary stored first.
+     *
+     * <p>A new range starts at 0 or where the newest stored summary ends, and ends after it.
+     *
+     * @param sessionId the conversation
+     * @param summary the summary to store
+     * @return the summary stored for that range: {@code summary}, or the one stored before it
+     * @throws IllegalArgumentException if the range goes beyond the stored messages, or overlaps the
+     *     stored summaries otherwise than described above (nothing is written)
+     * @throws java.util.NoSuchElementException if the session holds no messages
+     * @throws UnsupportedOperationException if the store keeps no summaries (the default)
+     * @since 0.3
+     */
+    default Summary writeSummary(String sessionId, Summary summary) {
+        throw new UnsupportedOperationException(getClass().getName() + " keeps no summaries");
+    }
+
+    /**
+     * The summaries of the conversation's current life, ordered by range ({@code fromSequence}, then
+     * {@code toSequence}); empty if there are none or the session holds no messages.
+     *
+     * @param sessionId the conversation
+     * @return the summaries, oldest first
+     * @throws UnsupportedOperationException if the store keeps no summaries (the default)
+     * @since 0.3
+     */
+    default List<Summary> summaries(String sessionId) {
+        throw new UnsupportedOperationException(getClass().getName() + " keeps no summaries");
     }
 
     /**

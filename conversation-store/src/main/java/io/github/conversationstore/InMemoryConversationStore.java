@@ -174,6 +174,43 @@ public final class InMemoryConversationStore extends StoreGate {
     }
 
     @Override
+    Summary storeSummary(String sessionId, Summary summary) {
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            throw new java.util.NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
+        }
+        synchronized (session) {
+            for (Summary stored : session.summaries) {
+                if (stored.fromSequence() == summary.fromSequence() && stored.toSequence() == summary.toSequence()) {
+                    return stored;
+                }
+            }
+            long newestEnd = session.summaries.isEmpty() ? 0 : session.summaries.get(session.summaries.size() - 1).toSequence();
+            Summary.checkRange(sessionId, summary, session.messages.size(), newestEnd);
+            session.summaries.add(summary);
+            session.summaries.sort(SUMMARY_ORDER);
+            return summary;
+        }
+    }
+
+    /** Summaries by where they end, the newest last. */
+    static final java.util.Comparator<Summary> SUMMARY_ORDER =
+            java.util.Comparator.comparingLong(Summary::toSequence).thenComparingLong(Summary::fromSequence);
+
+    @Override
+    List<Summary> readSummaries(String sessionId) {
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            return List.of();
+        }
+        synchronized (session) {
+            List<Summary> out = new ArrayList<>(session.summaries);
+            out.sort(java.util.Comparator.comparingLong(Summary::fromSequence).thenComparingLong(Summary::toSequence));
+            return List.copyOf(out);
+        }
+    }
+
+    @Override
     Optional<ConversationHeader> header(String sessionId) {
         Session session = sessions.get(sessionId);
         if (session == null) {
@@ -287,6 +324,8 @@ public final class InMemoryConversationStore extends StoreGate {
         final Map<String, AppendEntry> allAppends = new HashMap<>();
         /** The life's data key when encryption is on, dropped with the session on delete. */
         DataKey dataKey;
+        /** The life's summaries ordered by toSequence (the newest last), dropped with the session on delete. */
+        final List<Summary> summaries = new ArrayList<>();
 
         Session(String language, Instant createdAt, List<String> erasedIds, DataKey dataKey) {
             this.dataKey = dataKey;

@@ -42,6 +42,7 @@ final class MongoContext {
     final Observers observers;
     private final MongoCollection<Document> heads;
     private final MongoCollection<Document> archive;
+    private final MongoCollection<Document> summaries;
     private volatile MoveStepHook moveStepHook = step -> { };
     private volatile Duration moveClaim = Duration.ofSeconds(5);
 
@@ -63,6 +64,10 @@ final class MongoContext {
         // chunks are always written with majority: a trim must never survive its chunk's rollback
         this.archive = database.getCollection(settings.archiveCollection())
                 .withWriteConcern(WriteConcern.MAJORITY)
+                .withReadPreference(ReadPreference.primary())
+                .withReadConcern(readConcern);
+        this.summaries = database.getCollection(settings.collection() + MongoSummaries.SUMMARY_SUFFIX)
+                .withWriteConcern(writeConcern)
                 .withReadPreference(ReadPreference.primary())
                 .withReadConcern(readConcern);
         this.limits = settings.limits();
@@ -234,6 +239,10 @@ final class MongoContext {
 
         MongoCollection<Document> archive() {
             return archive.withTimeout(remainingMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        MongoCollection<Document> summaries() {
+            return summaries.withTimeout(remainingMillis(), TimeUnit.MILLISECONDS);
         }
 
         MongoDatabase database() {

@@ -73,6 +73,7 @@ public final class MongoConversationStore extends StoreGate {
     private final MongoLeases leases;
     private final MongoErasure erasure;
     private final MongoListing listing;
+    private final MongoSummaries summaries;
 
     private MongoConversationStore(MongoSettings settings, MongoClient client, MongoDatabase database,
             boolean ownsClient) {
@@ -84,6 +85,7 @@ public final class MongoConversationStore extends StoreGate {
         this.leases = new MongoLeases(ctx);
         this.erasure = new MongoErasure(ctx);
         this.listing = new MongoListing(ctx);
+        this.summaries = new MongoSummaries(ctx);
         if (settings.createIndexes()) {
             MongoIndexes.create(ctx, settings.expireAfterInactivity());
             try {
@@ -150,6 +152,16 @@ public final class MongoConversationStore extends StoreGate {
     @Override
     List<String> erasureLeftovers(Owner owner, int limit) {
         return ctx.call("list", null, "list interrupted erasures of an owner", deadline -> erasure.leftovers(owner, limit, deadline));
+    }
+
+    @Override
+    Summary storeSummary(String sessionId, Summary summary) {
+        return summaries.write(sessionId, summary);
+    }
+
+    @Override
+    List<Summary> readSummaries(String sessionId) {
+        return summaries.read(sessionId);
     }
 
     @Override

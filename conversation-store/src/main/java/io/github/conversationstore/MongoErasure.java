@@ -107,6 +107,10 @@ final class MongoErasure {
             return generations.isEmpty() ? 0L : deadline.archive().deleteMany(new Document(SESSION_ID, sessionId)
                     .append(GENERATION, new Document("$in", generations))).getDeletedCount();
         });
+        // the summaries of every life but the live head's (one created after the tombstone keeps its own)
+        ctx.call(overall, deadline -> deadline.summaries().deleteMany(new Document(SESSION_ID, sessionId)
+                .append(GENERATION, new Document("$nin", java.util.Arrays.asList(liveGeneration(sessionId, deadline)))))
+                .getDeletedCount());
         if (counted != null && (counted.get(HeadDocument.OWNER) != null || counted.get(ERASED_OWNER) != null)) {
             // every chunk is gone: the owner's id leaves the tombstone (eraseOwner looks for it there)
             ctx.call(overall, deadline -> deadline.heads().updateOne(new Document(SESSION_ID, sessionId)

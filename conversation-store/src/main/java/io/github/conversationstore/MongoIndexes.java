@@ -32,6 +32,10 @@ final class MongoIndexes {
         ctx.call(overall, deadline -> deadline.archive().createIndex(
                 Indexes.ascending(SESSION_ID, GENERATION, END_SEQ),
                 new IndexOptions().name(SESSION_ID + "_1_" + GENERATION + "_1_" + END_SEQ + "_1")));
+        // a life's summaries by range (the shard key, sessionId, first)
+        ctx.call(overall, deadline -> deadline.summaries().createIndex(
+                Indexes.ascending(SESSION_ID, GENERATION, MongoSummaries.TO),
+                new IndexOptions().name(SESSION_ID + "_1_" + GENERATION + "_1_" + MongoSummaries.TO + "_1")));
         // finds an append id in the archive, for appends deduplicated beyond the window
         String appendIds = MESSAGES + "." + MessageCodec.APPEND_ID;
         ctx.call(overall, deadline -> deadline.archive().createIndex(Indexes.ascending(SESSION_ID, appendIds),

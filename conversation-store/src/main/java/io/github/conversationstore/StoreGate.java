@@ -53,6 +53,12 @@ abstract class StoreGate implements ConversationStore {
         return List.of();
     }
 
+    /** Stores a checked summary unless its range is stored; returns the one stored. */
+    abstract Summary storeSummary(String sessionId, Summary summary);
+
+    /** The summaries of the session's current life, ordered by range. */
+    abstract List<Summary> readSummaries(String sessionId);
+
     /** A session's header, if it holds messages. */
     abstract Optional<ConversationHeader> header(String sessionId);
 
@@ -131,6 +137,19 @@ abstract class StoreGate implements ConversationStore {
             }
         }
         return new OwnerErasure(owner, conversations, messages);
+    }
+
+    @Override
+    public final Summary writeSummary(String sessionId, Summary summary) {
+        Checks.sessionId(sessionId);
+        Objects.requireNonNull(summary, "summary");
+        return storeSummary(sessionId, summary);
+    }
+
+    @Override
+    public final List<Summary> summaries(String sessionId) {
+        Checks.sessionId(sessionId);
+        return observers.read(sessionId, "summaries", () -> readSummaries(sessionId), List::size);
     }
 
     @Override

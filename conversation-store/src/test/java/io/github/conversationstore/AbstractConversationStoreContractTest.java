@@ -32,7 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * for each test: in memory, on the embedded server, on Testcontainers, on {@code MONGODB_URI}.
  */
 @SuppressWarnings("deprecation") // the tutor attributes, deprecated in 0.3, keep working
-abstract class AbstractConversationStoreContractTest implements MessageModelContract, OwnerContract, ExpectedSequenceContract {
+abstract class AbstractConversationStoreContractTest implements MessageModelContract, OwnerContract,
+        ExpectedSequenceContract, SummaryContract {
 
     protected ConversationStore store;
 

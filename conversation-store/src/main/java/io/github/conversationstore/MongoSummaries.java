@@ -1,0 +1,121 @@
+package io.github.conversationstore;
+
+import static io.github.conversationstore.HeadDocument.ERASED_AT;
+import static io.github.conversationstore.HeadDocument.GENERATION;
+import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
+import static io.github.conversationstore.HeadDocument.SESSION_ID;
+
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.Sorts;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.bson.Document;
+
+/**
+ * The summaries of the Mongo store, in a collection of their own named after the heads collection
+ * ({@code <heads>_summaries}). One immutable document per summary:
+ *
+ * <pre>
+ * { _id: {s: sessionId, g: generation, f: fromSequence, t: toSequence},
+ *   sessionId, generation, from, to, tokens, summary: {message as stored}, createdAt }
+ * </pre>
+ *
+ * <p>The {@code _id} is derived from the session, its life (the head's generation) and the range,
+ * so writing a summary twice stores it once (E11000 on the second insert: the stored one is the
+ * answer). Every command names {@code sessionId}, the shard key, with equality. A deleted head
+ * gets a new generation, so the summaries of an erased life are never read again; the erasure
+ * also deletes them.
+ */
+final class MongoSummaries {
+    static final String SUMMARY_SUFFIX = "_summaries";
+    static final String FROM = "from";
+    static final String TO = "to";
+    static final String TOKENS = "tokens";
+    static final String SUMMARY = "summary";
+    static final String CREATED_AT = "createdAt";
+
+    private final MongoContext ctx;
+
+    MongoSummaries(MongoContext ctx) {
+        this.ctx = ctx;
+    }
+
+    Summary write(String sessionId, Summary summary) {
+        MongoContext.Deadline overall = ctx.deadline("summary", sessionId, "write a summary of session '" + sessionId + "'");
+        Document head = ctx.call(overall, deadline -> deadline.heads().find(new Document(SESSION_ID, sessionId))
+                .projection(Projections.include(GENERATION, MESSAGE_COUNT, ERASED_AT)).first());
+        if (head == null || head.get(ERASED_AT) != null || head.get(GENERATION) == null) {
+            throw new NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
+        }
+        Object generation = head.get(GENERATION);
+        Document id = id(sessionId, generation, summary.fromSequence(), summary.toSequence());
+        Document newest = ctx.call(overall, deadline -> deadline.summaries()
+                .find(new Document(SESSION_ID, sessionId).append(GENERATION, generation))
+                .sort(Sorts.descending(TO)).limit(1).first());
+        if (newest != null && id.equals(newest.get("_id"))) {
+            return decode(newest);
+        }
+        long newestEnd = newest == null ? 0 : newest.getLong(TO);
+        try {
+            Summary.checkRange(sessionId, summary, HeadDocument.longField(head, MESSAGE_COUNT), newestEnd);
+        } catch (IllegalArgumentException e) {
+            Document same = ctx.call(overall, deadline -> deadline.summaries()
+                    .find(new Document("_id", id).append(SESSION_ID, sessionId)).first());
+            if (same != null) {
+                return decode(same);
+            }
+            throw e;
+        }
+        Document doc = new Document("_id", id)
+                .append(SESSION_ID, sessionId)
+                .append(GENERATION, generation)
+                .append(FROM, summary.fromSequence())
+                .append(TO, summary.toSequence())
+                .append(TOKENS, summary.tokenCount())
+                .append(SUMMARY, ctx.codec.encode(summary.message()))
+                .append(CREATED_AT, Date.from(ctx.time.now()));
+        boolean inserted = ctx.call(overall, deadline -> {
+            try {
+                deadline.summaries().insertOne(doc);
+                return true;
+            } catch (RuntimeException e) {
+                if (MongoFailure.of(e) == MongoFailure.DUPLICATE_KEY) {
+                    return false; // stored by another writer, or by an attempt whose reply was lost
+                }
+                throw e;
+            }
+        });
+        if (inserted) {
+            return summary;
+        }
+        Document stored = ctx.call(overall, deadline -> deadline.summaries()
+                .find(new Document("_id", id).append(SESSION_ID, sessionId)).first());
+        return stored == null ? summary : decode(stored);
+    }
+
+    List<Summary> read(String sessionId) {
+        return ctx.call("summaries", sessionId, "read the summaries of session '" + sessionId + "'", deadline -> {
+            Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
+                    .projection(Projections.include(GENERATION, ERASED_AT)).first();
+            if (head == null || head.get(ERASED_AT) != null || head.get(GENERATION) == null) {
+                return List.<Summary>of();
+            }
+            List<Summary> out = new ArrayList<>();
+            deadline.summaries().find(new Document(SESSION_ID, sessionId).append(GENERATION, head.get(GENERATION)))
+                    .sort(Sorts.ascending(FROM, TO))
+                    .forEach(doc -> out.add(decode(doc)));
+            return List.copyOf(out);
+        });
+    }
+
+    private static Document id(String sessionId, Object generation, long from, long to) {
+        return new Document("s", sessionId).append("g", generation).append("f", from).append("t", to);
+    }
+
+    private static Summary decode(Document doc) {
+        Message message = MessageCodec.decode(doc.get(SUMMARY, Document.class));
+        return new Summary(doc.getLong(FROM), doc.getLong(TO), message, doc.getInteger(TOKENS));
+    }
+}
