@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -11,6 +12,29 @@ import java.util.Map;
  */
 final class PromptChars {
     private PromptChars() {}
+
+    /** The last messages before {@code userSequence}, within the message count and character budget. */
+    static List<StoredMessage> window(ConversationStore store, String sessionId, long userSequence, int windowMessages,
+            int windowChars) {
+        if (windowMessages == 0 || userSequence == 0) {
+            return List.of();
+        }
+        long from = Math.max(0, userSequence - windowMessages);
+        List<StoredMessage> recent = store.readMessages(sessionId, from, (int) (userSequence - from));
+        // the latest messages whose parts fit the budget together; a message that does not fit ends
+        // the window (it and everything older are left out): a window never exceeds its budget
+        long chars = 0;
+        int start = recent.size();
+        while (start > 0) {
+            long next = PromptChars.of(recent.get(start - 1).message());
+            if (chars + next > windowChars) {
+                break;
+            }
+            chars += next;
+            start--;
+        }
+        return ToolPairs.keepWhole(recent.subList(start, recent.size()));
+    }
 
     static long of(Message message) {
         long chars = 0;

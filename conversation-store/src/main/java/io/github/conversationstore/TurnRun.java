@@ -12,9 +12,9 @@ import io.github.conversationstore.spi.ToolOutput;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -32,6 +32,8 @@ final class TurnRun {
 
     private final TurnSettings settings;
     private final CallRunner runner;
+    /** Null without compaction. */
+    private final Compactor compactor;
     private final TurnRequest turn;
     private final ConversationStore store;
     private final AbandonedLeases abandoned;
@@ -44,8 +46,9 @@ final class TurnRun {
     /** Whether the store did not answer: then the lease is left to expire. */
     private boolean storeUnreachable;
 
-    TurnRun(TurnSettings settings, CallRunner runner, AbandonedLeases abandoned, TurnRequest turn) {
+    TurnRun(TurnSettings settings, CallRunner runner, Compactor compactor, AbandonedLeases abandoned, TurnRequest turn) {
         this.settings = settings;
+        this.compactor = compactor;
         this.runner = runner;
         this.turn = turn;
         this.store = settings.store();
@@ -137,7 +140,7 @@ final class TurnRun {
             Message message;
             try {
                 message = new Message(id, Role.ASSISTANT, reply.parts(), settings.clock().instant(), reply.attributes(),
-                        replyMetadata(reply));
+                        reply.storedMetadata());
             } catch (IllegalArgumentException e) {
                 throw providerFailed(request, 1, false, "it returned an unusable reply: " + e.getMessage(), e);
             }
@@ -153,6 +156,9 @@ final class TurnRun {
             }
             settings.hook().accept(last ? TurnService.STEP_REPLY_STORED : TurnService.STEP_CALLS_STORED);
             if (last) {
+                if (compactor != null) {
+                    compact(true);
+                }
                 return new TurnResult(turn.turnId(), storedUser, stored.message(), stored.duplicate(), usage, steps);
             }
             steps.add(stored.message());
@@ -307,37 +313,33 @@ final class TurnRun {
                 + failure.getMessage());
     }
 
-    /** The reply's metadata, with its token usage under {@link Message#USAGE} when the provider reported it. */
-    private static Map<String, Object> replyMetadata(Reply reply) {
-        if (reply.usage().equals(TokenUsage.UNKNOWN)) {
-            return reply.metadata();
-        }
-        Map<String, Object> metadata = new LinkedHashMap<>(reply.metadata());
-        metadata.put(Message.USAGE, Map.of("inputTokens", reply.usage().inputTokens(),
-                "outputTokens", reply.usage().outputTokens()));
-        return metadata;
+    /** What the provider sees before the user message: the token window, or the count and character window. */
+    private List<StoredMessage> window(long userSequence) {
+        return compactor != null ? compactor.window(turn.sessionId(), userSequence)
+                : PromptChars.window(store, turn.sessionId(), userSequence, settings.windowMessages(), settings.windowChars());
     }
 
-    /** The last messages before {@code userSequence}, within the message count and character budget. */
-    private List<StoredMessage> window(long userSequence) {
-        if (settings.windowMessages() == 0 || userSequence == 0) {
-            return List.of();
-        }
-        long from = Math.max(0, userSequence - settings.windowMessages());
-        List<StoredMessage> recent = store.readMessages(turn.sessionId(), from, (int) (userSequence - from));
-        // the latest messages whose parts fit the budget together; a message that does not fit ends
-        // the window (it and everything older are left out): a window never exceeds its budget
-        long chars = 0;
-        int start = recent.size();
-        while (start > 0) {
-            long next = PromptChars.of(recent.get(start - 1).message());
-            if (chars + next > settings.windowChars()) {
-                break;
+    /** Compacts if due, under the lease; with {@code quietly} a failure is left for the next turn. */
+    private Optional<Summary> compact(boolean quietly) {
+        try {
+            return compactor.compact(turn.sessionId(), turn.language(), attempt -> coverAttempt(compactor.timeout()));
+        } catch (RuntimeException e) {
+            settings.hook().accept(TurnService.STEP_COMPACTION_FAILED);
+            if (quietly) {
+                return Optional.empty();
             }
-            chars += next;
-            start--;
+            throw e;
         }
-        return ToolPairs.keepWhole(recent.subList(start, recent.size()));
+    }
+
+    /** Takes the lease, compacts if due, and gives the lease back (for {@link TurnService#compact}). */
+    Optional<Summary> compact() {
+        acquireLease();
+        try {
+            return compact(false);
+        } finally {
+            release();
+        }
     }
 
     private Reply callProvider(ReplyRequest request) {

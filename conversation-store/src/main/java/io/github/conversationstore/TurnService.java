@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.function.Consumer;
 
@@ -85,14 +86,19 @@ public final class TurnService implements AutoCloseable {
     static final String STEP_TOOL_RAN = "tool ran";
     static final String STEP_RESULT_STORED = "result stored";
     static final String STEP_REPLY_STORED = "reply stored";
+    static final String STEP_SUMMARIZED = "summarized";
+    static final String STEP_COMPACTION_FAILED = "compaction failed";
 
     private final TurnSettings settings;
     private final CallRunner runner;
     private final AbandonedLeases abandonedLeases = new AbandonedLeases();
+    /** Null without compaction. */
+    private final Compactor compactor;
 
     private TurnService(TurnSettings settings) {
         this.settings = settings;
         this.runner = new CallRunner(settings.retryBackoff(), settings.observers());
+        this.compactor = settings.compaction() == null ? null : new Compactor(settings, runner);
     }
 
     /**
@@ -160,10 +166,36 @@ public final class TurnService implements AutoCloseable {
             observers.emit(l -> l.onTurnStart(new StoreListener.TurnStart(session, Instant.now())));
         }
         // the end of what the start opened goes to the listeners in reverse order (scopes close last-in first-out)
-        return observers.observe(() -> new TurnRun(settings, runner, abandonedLeases, turn).run(), (result, start, outcome) ->
+        return observers.observe(() -> new TurnRun(settings, runner, compactor, abandonedLeases, turn).run(), (result, start, outcome) ->
                 observers.emitReversed(l -> l.onTurn(new StoreListener.Turn(session, result == null ? 0 : toolSteps(result),
                         result != null && result.replayed(), result == null ? TokenUsage.UNKNOWN : result.usage(),
                         Observers.startOf(start), Observers.since(start), outcome))));
+    }
+
+    /**
+     * Compacts a conversation now, under its lease, if the {@linkplain Builder#compaction compaction
+     * policy} says it is due: what a turn does after storing its reply, for an application that
+     * rather runs it on its own schedule (a turn still compacts too). Unlike in a turn, a failure is
+     * thrown; nothing is stored then, and the conversation stays valid.
+     *
+     * @param sessionId the conversation's key
+     * @return the summary stored (or the one found stored for the same range), or empty if none was due
+     * @throws IllegalStateException if the service has no compaction policy, or the summarizer
+     *     failed, timed out, or gave an empty or oversized summary
+     * @throws java.util.NoSuchElementException if the conversation does not exist
+     * @throws ConversationBusyException if a turn of the session kept its lease too long
+     * @throws ConversationStoreException if the store failed
+     * @since 0.3
+     */
+    public Optional<Summary> compact(String sessionId) {
+        if (compactor == null) {
+            throw new IllegalStateException("compact needs a compaction policy: set Builder#compaction");
+        }
+        ConversationHeader header = settings.store().findConversation(Checks.sessionId(sessionId)).orElseThrow(
+                () -> new java.util.NoSuchElementException("session '" + sessionId + "' does not exist"));
+        TurnRequest request = new TurnRequest(sessionId, header.language(), "compaction",
+                "compaction-" + java.util.UUID.randomUUID());
+        return new TurnRun(settings, runner, compactor, abandonedLeases, request).compact();
     }
 
     private static int toolSteps(TurnResult result) {
@@ -184,7 +216,7 @@ public final class TurnService implements AutoCloseable {
      *
      * @since 0.1.0
      */
-    public static final class Builder extends ToolLoopBuilder<Builder> {
+    public static final class Builder extends WindowBuilder<Builder> {
         private final ConversationStore store;
         private ReplyProvider provider;
         private String discoverName;
@@ -192,8 +224,6 @@ public final class TurnService implements AutoCloseable {
         private Duration replyTimeout = Duration.ofSeconds(60);
         private int maxProviderAttempts = 3;
         private Duration retryBackoff = Duration.ofMillis(500);
-        private int windowMessages = 20;
-        private int windowChars = Integer.MAX_VALUE;
         private Duration leaseDuration;
         private Duration busyTimeout = Duration.ofSeconds(30);
         private String mode = ReplyRequest.CONVERSATION;
@@ -277,42 +307,6 @@ public final class TurnService implements AutoCloseable {
          */
         public Builder retryBackoff(Duration value) {
             this.retryBackoff = Checks.notNegative("retryBackoff", value);
-            return this;
-        }
-
-        /**
-         * Sets how many of the latest messages before the user's are given to the provider
-         * (default 20).
-         *
-         * @param messages 0 to {@value ConversationStore#MAX_READ_LIMIT}
-         * @return this builder
-         */
-        public Builder windowMessages(int messages) {
-            if (messages < 0 || messages > ConversationStore.MAX_READ_LIMIT) {
-                throw new IllegalArgumentException("windowMessages must be between 0 and "
-                        + ConversationStore.MAX_READ_LIMIT + ", was " + messages);
-            }
-            this.windowMessages = messages;
-            return this;
-        }
-
-        /**
-         * Sets a budget of characters for the window (default: no budget): the window is the latest
-         * messages whose parts fit the budget together. Every part counts, not only text: tool calls
-         * (id, name, arguments), tool results (id, name, content), reasoning (text, signature),
-         * media (MIME type, name, URI or inline data in Base64) and parts of unknown types. A
-         * message that does not fit ends the window: it, and everything older, is left out, even
-         * when it alone is larger than the budget (it is never passed whole, nor cut). The turn's
-         * own steps are given whole, outside the budget.
-         *
-         * @param chars zero or more
-         * @return this builder
-         */
-        public Builder windowChars(int chars) {
-            if (chars < 0) {
-                throw new IllegalArgumentException("windowChars must not be negative, was " + chars);
-            }
-            this.windowChars = chars;
             return this;
         }
 
@@ -407,7 +401,10 @@ public final class TurnService implements AutoCloseable {
             if (chosen == null) {
                 throw new IllegalStateException("provider is required: call provider(...) or discoverProvider()");
             }
+            checkWindow();
             Duration longest = tools.isEmpty() || replyTimeout.compareTo(toolTimeout) >= 0 ? replyTimeout : toolTimeout;
+            Duration summarizing = compaction == null ? Duration.ZERO : compaction.timeout().orElse(replyTimeout);
+            longest = longest.compareTo(summarizing) >= 0 ? longest : summarizing;
             Duration lease = leaseDuration != null ? leaseDuration : longest.plusSeconds(30);
             if (lease.compareTo(longest) <= 0) {
                 throw new IllegalStateException("leaseDuration (" + lease + ") must exceed replyTimeout (" + replyTimeout
@@ -416,7 +413,7 @@ public final class TurnService implements AutoCloseable {
             return new TurnService(new TurnSettings(store, chosen, replyTimeout, maxProviderAttempts, retryBackoff,
                     windowMessages, windowChars, lease, busyTimeout, mode, clock, tools,
                     tools.values().stream().map(Tool::spec).toList(), toolTimeout, maxToolAttempts, maxSteps, hook,
-                    listeners.isEmpty() ? Observers.NONE : new Observers(listeners, exposeSessionIds)));
+                    listeners.isEmpty() ? Observers.NONE : new Observers(listeners, exposeSessionIds), compaction));
         }
     }
 }

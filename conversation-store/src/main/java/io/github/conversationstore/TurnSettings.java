@@ -15,6 +15,7 @@ import java.util.function.Consumer;
  * @param tools the tools by name, in the order they were offered
  * @param toolSpecs the tools' specs, in that order
  * @param hook test seam called after each step of a turn
+ * @param compaction the compaction policy, or null for none
  */
 record TurnSettings(
         ConversationStore store,
@@ -34,7 +35,8 @@ record TurnSettings(
         int maxToolAttempts,
         int maxSteps,
         Consumer<String> hook,
-        Observers observers) {
+        Observers observers,
+        Compaction compaction) {
 
     TurnSettings {
         tools = Map.copyOf(tools);

@@ -210,6 +210,22 @@ public record Reply(List<Part> parts, Map<String, String> attributes, TokenUsage
     }
 
     /**
+     * The metadata as the turn service stores it with the message: {@link #metadata()}, plus the
+     * usage under {@link Message#USAGE} ({@code inputTokens}, {@code outputTokens}) when it is known.
+     *
+     * @return the metadata to store, immutable
+     * @since 0.3
+     */
+    public Map<String, Object> storedMetadata() {
+        if (usage.equals(TokenUsage.UNKNOWN)) {
+            return metadata;
+        }
+        Map<String, Object> stored = new LinkedHashMap<>(metadata);
+        stored.put(Message.USAGE, Map.of("inputTokens", usage.inputTokens(), "outputTokens", usage.outputTokens()));
+        return java.util.Collections.unmodifiableMap(stored);
+    }
+
+    /**
      * Returns the grammar suggestion.
      *
      * @return the suggestion, or empty

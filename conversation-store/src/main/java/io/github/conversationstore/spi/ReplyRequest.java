@@ -12,7 +12,10 @@ import java.util.Objects;
  * @param sessionId the conversation's key
  * @param language the conversation's language (BCP 47 tag)
  * @param window the most recent messages before the user message, oldest first, as configured on
- *     the turn service (a message count and/or a character budget); immutable
+ *     the turn service (a message count and/or a character budget); immutable. With
+ *     {@linkplain io.github.conversationstore.Compaction compaction} it is the token window: it
+ *     starts with the newest summary, a {@link io.github.conversationstore.Role#SYSTEM} message (at
+ *     the summary's first sequence number) standing for everything before the messages after it
  * @param userMessage the new user message, already stored
  * @param mode what kind of reply is wanted, for example {@value #CONVERSATION}
  * @param turnId the turn's id: the same for every retry of the same turn
