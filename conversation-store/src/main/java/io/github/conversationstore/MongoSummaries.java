@@ -45,7 +45,7 @@ final class MongoSummaries {
     Summary write(String sessionId, Summary summary) {
         MongoContext.Deadline overall = ctx.deadline("summary", sessionId, "write a summary of session '" + sessionId + "'");
         Document head = ctx.call(overall, deadline -> deadline.heads().find(new Document(SESSION_ID, sessionId))
-                .projection(Projections.include(GENERATION, MESSAGE_COUNT, ERASED_AT)).first());
+                .projection(Projections.include(GENERATION, MESSAGE_COUNT, ERASED_AT, MongoDataKeys.KEY_ID)).first());
         if (head == null || head.get(ERASED_AT) != null || head.get(GENERATION) == null) {
             throw new NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
         }
@@ -55,7 +55,7 @@ final class MongoSummaries {
                 .find(new Document(SESSION_ID, sessionId).append(GENERATION, generation))
                 .sort(Sorts.descending(TO)).limit(1).first());
         if (newest != null && id.equals(newest.get("_id"))) {
-            return decode(newest);
+            return stored(sessionId, newest, overall);
         }
         long newestEnd = newest == null ? 0 : newest.getLong(TO);
         try {
@@ -64,7 +64,7 @@ final class MongoSummaries {
             Document same = ctx.call(overall, deadline -> deadline.summaries()
                     .find(new Document("_id", id).append(SESSION_ID, sessionId)).first());
             if (same != null) {
-                return decode(same);
+                return stored(sessionId, same, overall);
             }
             throw e;
         }
@@ -74,7 +74,7 @@ final class MongoSummaries {
                 .append(FROM, summary.fromSequence())
                 .append(TO, summary.toSequence())
                 .append(TOKENS, summary.tokenCount())
-                .append(SUMMARY, ctx.codec.encode(summary.message()))
+                .append(SUMMARY, content(sessionId, head, summary, overall))
                 .append(CREATED_AT, Date.from(ctx.time.now()));
         boolean inserted = ctx.call(overall, deadline -> {
             try {
@@ -92,7 +92,7 @@ final class MongoSummaries {
         }
         Document stored = ctx.call(overall, deadline -> deadline.summaries()
                 .find(new Document("_id", id).append(SESSION_ID, sessionId)).first());
-        return stored == null ? summary : decode(stored);
+        return stored == null ? summary : stored(sessionId, stored, overall);
     }
 
     List<Summary> read(String sessionId) {
@@ -103,9 +103,14 @@ final class MongoSummaries {
                 return List.<Summary>of();
             }
             List<Summary> out = new ArrayList<>();
-            deadline.summaries().find(new Document(SESSION_ID, sessionId).append(GENERATION, head.get(GENERATION)))
-                    .sort(Sorts.ascending(FROM, TO))
-                    .forEach(doc -> out.add(decode(doc)));
+            for (Document doc : deadline.summaries().find(new Document(SESSION_ID, sessionId)
+                    .append(GENERATION, head.get(GENERATION))).sort(Sorts.ascending(FROM, TO))) {
+                Summary summary = decode(sessionId, doc, deadline);
+                if (summary == null) {
+                    return List.<Summary>of(); // the conversation was deleted under the read: its key is gone
+                }
+                out.add(summary);
+            }
             return List.copyOf(out);
         });
     }
@@ -114,8 +119,33 @@ final class MongoSummaries {
         return new Document("s", sessionId).append("g", generation).append("f", from).append("t", to);
     }
 
-    private static Summary decode(Document doc) {
-        Message message = MessageCodec.decode(doc.get(SUMMARY, Document.class));
-        return new Summary(doc.getLong(FROM), doc.getLong(TO), message, doc.getInteger(TOKENS));
+    /**
+     * The summary's content as stored: sealed with the conversation's data key when the head has
+     * one (as its messages are), in clear otherwise.
+     */
+    private Document content(String sessionId, Document head, Summary summary, MongoContext.Deadline deadline) {
+        Document plain = ctx.codec.encode(summary.message());
+        if (!ctx.keys.enabled() || head.get(MongoDataKeys.KEY_ID) == null) {
+            return plain;
+        }
+        return ctx.keys.seal(sessionId, List.of(plain), deadline).documents().get(0);
+    }
+
+    /** A summary found stored by a write, opened. */
+    private Summary stored(String sessionId, Document doc, MongoContext.Deadline deadline) {
+        Summary summary = decode(sessionId, doc, deadline);
+        if (summary == null) {
+            throw new NoSuchElementException("session '" + sessionId + "' was deleted while its summary was written");
+        }
+        return summary;
+    }
+
+    /** A stored summary, opened; null if it is sealed under a key destroyed with its conversation. */
+    private Summary decode(String sessionId, Document doc, MongoContext.Deadline deadline) {
+        Document content = ctx.keys.open(sessionId, doc.get(SUMMARY, Document.class), deadline);
+        if (content == null) {
+            return null;
+        }
+        return new Summary(doc.getLong(FROM), doc.getLong(TO), MessageCodec.decode(content), doc.getInteger(TOKENS));
     }
 }

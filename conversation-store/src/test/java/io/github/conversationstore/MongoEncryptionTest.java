@@ -39,7 +39,7 @@ class MongoEncryptionTest extends EmbeddedMongoTestBase {
     private static final AtomicInteger DATABASES = new AtomicInteger();
     private static final List<String> CANARIES = List.of("CANARY-TEXT-7f3a", "CANARY-ARGS-91bc", "CANARY-RESULT-55de",
             "CANARY-ATTR-0a1b", "CANARY-META-c0de", "CANARY-REASON-beef", "CANARY-MEDIA-d00d", "CANARY-MKEY-f00d",
-            "CANARY-ERASED-aa11", "CANARY-HEADER-4242");
+            "CANARY-ERASED-aa11", "CANARY-HEADER-4242", "CANARY-SUMMARY-5a5a", "CANARY-ERASED-SUMMARY-bb22");
 
     private static String newDatabase() {
         return "crypt" + DATABASES.incrementAndGet() + "_" + System.nanoTime();
@@ -71,7 +71,8 @@ class MongoEncryptionTest extends EmbeddedMongoTestBase {
             workload(store);
         }
         assertThat(canariesIn(client.getDatabase(database)))
-                .containsAll(CANARIES.stream().filter(c -> !c.startsWith("CANARY-ERASED")).toList());
+                .containsAll(CANARIES.stream().filter(c -> !c.startsWith("CANARY-ERASED")).toList())
+                .as("summaries of a deleted conversation and of an erased owner's").doesNotContain(CANARIES.get(11));
     }
 
     /** Appends with parts, attributes and metadata to two owners' conversations, moves, deletes, erases an owner. */
@@ -94,7 +95,11 @@ class MongoEncryptionTest extends EmbeddedMongoTestBase {
                         .messages(user, call, result, media).build());
             }
         }
+        store.writeSummary("w0", new Summary(0, 4, Message.system("so far: " + CANARIES.get(10))
+                .withMetadata("topics", List.of(CANARIES.get(10))), 12));
+        store.writeSummary("w2", Summary.of(0, 4, CANARIES.get(11), 12));
         store.appendMessages(AppendRequest.builder("gone", "en").owner(alice).messages(Message.user(CANARIES.get(8))).build());
+        store.writeSummary("gone", Summary.of(0, 1, CANARIES.get(11), 12));
         store.deleteConversation("gone");
         store.eraseOwner(bob);
     }
@@ -106,6 +111,11 @@ class MongoEncryptionTest extends EmbeddedMongoTestBase {
         assertThat(all.get(0).message().attributes()).containsEntry("grammarSuggestion", CANARIES.get(3));
         assertThat(all.get(1).message().parts()).contains(new Part.ToolCall("c0", "lookup", "{\"q\":\"" + CANARIES.get(1) + "\"}"));
         assertThat(store.readMessages("w2", 0, 10)).isEmpty();
+        assertThat(store.summaries("w0")).singleElement().satisfies(summary -> {
+            assertThat(summary.message().text()).isEqualTo("so far: " + CANARIES.get(10));
+            assertThat(summary.message().metadata()).containsEntry("topics", List.of(CANARIES.get(10)));
+        });
+        assertThat(store.summaries("w2")).isEmpty();
         assertThat(store.findConversation("w0").orElseThrow().attributes()).containsEntry("topic", CANARIES.get(9) + " 5");
         assertThat(store.listConversations(Owner.of("app", "alice"), null, 10))
                 .allSatisfy(h -> assertThat(h.attributes().get("topic")).startsWith(CANARIES.get(9)));
@@ -116,7 +126,7 @@ class MongoEncryptionTest extends EmbeddedMongoTestBase {
     private static Set<String> canariesIn(MongoDatabase database) {
         Set<String> found = new HashSet<>();
         List<String> names = database.listCollectionNames().into(new ArrayList<>());
-        assertThat(names).contains("conversations", "conversations_archive");
+        assertThat(names).contains("conversations", "conversations_archive", "conversations_summaries");
         int documents = 0;
         for (String name : names) {
             for (RawBsonDocument raw : database.getCollection(name, RawBsonDocument.class).find()) {
