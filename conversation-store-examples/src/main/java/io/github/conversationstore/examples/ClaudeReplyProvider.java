@@ -16,10 +16,13 @@ import com.anthropic.models.messages.ToolChoiceAny;
 import com.anthropic.models.messages.ToolChoiceAuto;
 import com.anthropic.models.messages.ToolChoiceTool;
 import io.github.conversationstore.Part;
+import io.github.conversationstore.Role;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyProviderException;
 import io.github.conversationstore.spi.ReplyRequest;
+import io.github.conversationstore.spi.Summarizer;
+import io.github.conversationstore.spi.TokenCounter;
 import io.github.conversationstore.spi.TokenUsage;
 import io.github.conversationstore.spi.ToolSpec;
 import java.time.Duration;
@@ -95,11 +98,22 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
     }
 
     MessageCreateParams params(ReplyRequest request) {
+        // system messages of the window (a summary of the earlier conversation, with compaction)
+        // go to the system prompt: the messages Claude gets are user and assistant turns
+        StringBuilder system = new StringBuilder(Summarizer.MODE.equals(request.mode())
+                ? "You summarize conversations between a language student and a tutor, for the tutor's later use."
+                : TutorPrompt.system(request.language()));
+        request.window().stream().filter(m -> m.role() == Role.SYSTEM)
+                .forEach(m -> system.append("\n\nSummary of the conversation before the messages below:\n").append(m.text()));
         MessageCreateParams.Builder params = MessageCreateParams.builder()
                 .model(model)
                 .maxTokens(maxTokens)
-                .system(TutorPrompt.system(request.language()))
-                .addTool(tutorTool());
+                .system(system.toString());
+        ClaudeMessages.toParams(request.conversation()).forEach(params::addMessage);
+        if (Summarizer.MODE.equals(request.mode())) {
+            return params.build(); // plain text, no tools
+        }
+        params.addTool(tutorTool());
         for (ToolSpec spec : request.tools()) {
             params.addTool(claudeTool(spec));
         }
@@ -112,8 +126,6 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
             // a real tool, or the final reply through tutor_reply
             params.toolChoice(ToolChoiceAny.builder().build());
         }
-        // the window, the user's message, then this turn's tool calls and results
-        ClaudeMessages.toParams(request.conversation()).forEach(params::addMessage);
         return params.build();
     }
 
@@ -361,6 +373,11 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
     }
 
     /** For log lines: the model in use. */
+    /** Claude's own token count for windows and compaction (see {@link ClaudeTokenCounter}). */
+    TokenCounter tokenCounter() {
+        return new ClaudeTokenCounter(client, model);
+    }
+
     String model() {
         return model.toLowerCase(Locale.ROOT);
     }

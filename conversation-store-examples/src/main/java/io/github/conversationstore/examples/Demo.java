@@ -7,6 +7,8 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
+import io.github.conversationstore.Compaction;
+import io.github.conversationstore.ContextWindow;
 import io.github.conversationstore.ConversationHeader;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
@@ -18,6 +20,7 @@ import io.github.conversationstore.TurnResult;
 import io.github.conversationstore.TurnService;
 import io.github.conversationstore.observability.MicrometerStoreListener;
 import io.github.conversationstore.spi.ReplyProvider;
+import io.github.conversationstore.spi.TokenCounter;
 import io.github.conversationstore.spi.Tool;
 import io.github.conversationstore.spi.ToolException;
 import io.github.conversationstore.spi.ToolOutput;
@@ -60,7 +63,19 @@ public final class Demo {
     /** What a run found. */
     record Summary(int sent, int naiveDuplicateKeyErrors, int naiveOtherErrors, long naiveStored,
             int libraryErrors, long libraryStored, boolean libraryInOrder, int tutorTurns, List<String> toolKeys,
-            List<String> toolTurnIds, Metered metered) {}
+            List<String> toolTurnIds, Metered metered, Compacted compacted) {}
+
+    /**
+     * What the compaction step shows: the messages stored (all still readable), the summaries'
+     * ranges, and the window the next turn sends: its tokens within the budget.
+     */
+    record Compacted(long messages, long readable, List<String> ranges, int windowTokens, int budget,
+            boolean windowStartsWithSummary) {}
+
+    /** The compaction step's session, how long its history is, and its policy's trigger budget. */
+    static final String LONG_SESSION = "long-practice";
+    static final int LONG_HISTORY = 120;
+    static final int BUDGET = 400;
 
     /** What the meters saw (the Micrometer binding of the store's and the turn services' events). */
     record Metered(long appends, double meanAppendMillis, long racesAbsorbed, long retries, long moves, long movedMessages,
@@ -205,17 +220,74 @@ public final class Demo {
                 Metered metered = Metered.of(registry);
                 metered.print(out);
                 out.println();
+                Compacted compacted = compaction(out, store, tutor);
+                out.println();
                 Summary summary = new Summary(sent, duplicateKey.get(), otherErrors.get(), naiveStored,
-                        libraryErrors.get(), libraryStored, inOrder, turns, List.copyOf(toolKeys), toolTurnIds, metered);
+                        libraryErrors.get(), libraryStored, inOrder, turns, List.copyOf(toolKeys), toolTurnIds, metered,
+                        compacted);
                 out.printf("Summary: original code: %d E11000 errors, %d of %d messages lost."
                         + " conversation-store: %d errors, %d of %d messages stored once and in order."
                         + " Tutor: %d turns stored; the tool turn holds each of its %d steps once, its tool ran %d"
-                        + " time(s) under one idempotency key.%n", summary.naiveDuplicateKeyErrors(), sent - naiveStored, sent,
+                        + " time(s) under one idempotency key. Compaction: %d messages kept, %d summaries, a window of"
+                        + " %d of %d tokens.%n", summary.naiveDuplicateKeyErrors(), sent - naiveStored, sent,
                         summary.libraryErrors(), libraryStored, sent, turns, toolTurnIds.size(),
-                        toolKeys.size());
+                        toolKeys.size(), compacted.readable(), compacted.ranges().size(), compacted.windowTokens(),
+                        compacted.budget());
                 return summary;
             }
         }
+    }
+
+    /**
+     * A long practice session compacted: {@value #LONG_HISTORY} earlier messages, then three turns
+     * through a turn service with compaction ({@value #BUDGET} tokens): the first turn summarizes
+     * the oldest messages (the tutor writes the summary), the window of the next turns is the
+     * summary and the newest messages, and every message is still stored.
+     */
+    private static Compacted compaction(PrintStream out, ConversationStore store, ReplyProvider tutor) {
+        out.println("7. A long conversation compacted: " + LONG_HISTORY + " earlier messages, then turns with a"
+                + " window of at most " + BUDGET + " tokens");
+        for (int i = 0; i < LONG_HISTORY; i += 2) {
+            store.appendMessages(LONG_SESSION, "es", List.of(Message.user("Frase de práctica número " + (i / 2)
+                    + ": ayer fui al mercado y compré fruta."), Message.assistant("¡Muy bien! La frase " + (i / 2)
+                    + " es correcta. ¿Qué más compraste?")));
+        }
+        TokenCounter counter = Providers.tokenCounter(tutor);
+        Compaction policy = Compaction.builder().triggerTokens(BUDGET).keepTokens(150).summaryTokens(200)
+                .tokenCounter(counter).build();
+        try (TurnService service = TurnService.builder(store).provider(tutor).compaction(policy)
+                .replyTimeout(Duration.ofSeconds(60)).build()) {
+            for (String line : List.of("Hoy voy a la playa.", "¿Qué me recomiendas leer?", "gracias")) {
+                service.respond(LONG_SESSION, "es", line);
+            }
+        }
+        List<String> ranges = new ArrayList<>();
+        for (io.github.conversationstore.Summary s : store.summaries(LONG_SESSION)) {
+            ranges.add("[" + s.fromSequence() + ", " + s.toSequence() + ")");
+            out.printf("   summary of messages [%d, %d), %d tokens: %s%n", s.fromSequence(), s.toSequence(),
+                    s.tokenCount(), s.message().text());
+        }
+        ContextWindow window = store.contextWindow(LONG_SESSION, BUDGET, counter);
+        out.printf("   the next turn's window: %d of %d tokens%n", window.tokens(), window.budget());
+        window.summary().ifPresent(s -> out.printf("     %4d tokens  the summary of [%d, %d)%n", s.tokenCount(),
+                s.fromSequence(), s.toSequence()));
+        for (ContextWindow.Counted c : window.messages()) {
+            out.printf("     %4d tokens  #%d %-9s %s%n", c.tokens(), c.message().sequence(), c.message().role().wireName(),
+                    c.message().text());
+        }
+        long messages = store.findConversation(LONG_SESSION).orElseThrow().messageCount();
+        long readable = 0;
+        for (long from = 0; ; ) {
+            List<StoredMessage> page = store.readMessages(LONG_SESSION, from, 100);
+            readable += page.size();
+            if (page.size() < 100) {
+                break;
+            }
+            from += page.size();
+        }
+        out.printf("   the whole history is still there: readMessages returns %d of %d messages%n", readable, messages);
+        return new Compacted(messages, readable, List.copyOf(ranges), window.tokens(), window.budget(),
+                window.summary().isPresent());
     }
 
     /**

@@ -4,6 +4,7 @@ import io.github.conversationstore.Part;
 import io.github.conversationstore.spi.Reply;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyRequest;
+import io.github.conversationstore.spi.Summarizer;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +56,9 @@ public final class OfflineTutor implements ReplyProvider {
 
     @Override
     public Reply reply(ReplyRequest request) {
+        if (Summarizer.MODE.equals(request.mode())) {
+            return summary(request);
+        }
         Matcher asked = CONJUGATE.matcher(request.userMessage().text());
         boolean hasTool = request.tools().stream().anyMatch(t -> t.name().equals(ConjugationTool.NAME));
         if (asked.find() && hasTool) {
@@ -66,6 +70,30 @@ public final class OfflineTutor implements ReplyProvider {
         Reply reply = Reply.of(phrase.text()).withAttribute(TutorAttributes.TRANSLATION, phrase.english());
         String suggestion = suggestion(request.userMessage().text().strip());
         return suggestion == null ? reply : reply.withAttribute(TutorAttributes.GRAMMAR_SUGGESTION, suggestion);
+    }
+
+    /**
+     * An extractive summary (compaction asks for one in {@link Summarizer#MODE}): the earlier
+     * summary's text, how many messages the range holds, and the student's first and last lines.
+     */
+    private static Reply summary(ReplyRequest request) {
+        List<String> student = new ArrayList<>();
+        String earlier = "";
+        int messages = 0;
+        for (var m : request.window()) {
+            if (m.role() == io.github.conversationstore.Role.SYSTEM) {
+                earlier = (m.text().length() > 200 ? m.text().substring(0, 200) + "…" : m.text()) + " ";
+            } else {
+                messages++;
+                if (m.role() == io.github.conversationstore.Role.USER) {
+                    student.add(m.text());
+                }
+            }
+        }
+        String lines = student.isEmpty() ? "" : " The student wrote «" + student.get(0) + "»"
+                + (student.size() > 1 ? " first and «" + student.get(student.size() - 1) + "» last." : ".");
+        return Reply.of(earlier + "Then " + messages + " messages (" + student.size() + " by the student)." + lines)
+                .withModel("offline-summarizer");
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.github.conversationstore.examples;
 
 import io.github.conversationstore.spi.ReplyProvider;
+import io.github.conversationstore.spi.TokenCounter;
 import java.util.Map;
 
 /** Picks the tutor: Claude when {@code ANTHROPIC_API_KEY} is set, the offline tutor otherwise. */
@@ -17,6 +18,11 @@ final class Providers {
             return new OfflineTutor();
         }
         return ClaudeReplyProvider.builder().fromEnv(env).build();
+    }
+
+    /** Claude's own token count with Claude, else the offline approximation. */
+    static TokenCounter tokenCounter(ReplyProvider provider) {
+        return provider instanceof ClaudeReplyProvider claude ? claude.tokenCounter() : TokenCounter.approximate();
     }
 
     static String describe(ReplyProvider provider) {

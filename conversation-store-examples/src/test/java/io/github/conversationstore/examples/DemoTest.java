@@ -57,6 +57,15 @@ class DemoTest {
         assertThat(metered.moves()).isPositive();
         assertThat(metered.movedMessages()).isPositive();
         assertThat(metered.meanAppendMillis()).isPositive();
+        // compaction: the oldest messages summarized, the window within its budget, every message kept
+        Demo.Compacted compacted = summary.compacted();
+        assertThat(compacted.messages()).isEqualTo(Demo.LONG_HISTORY + 6L);
+        assertThat(compacted.readable()).isEqualTo(compacted.messages());
+        assertThat(compacted.ranges()).isNotEmpty().first().asString().startsWith("[0, ");
+        assertThat(compacted.windowStartsWithSummary()).isTrue();
+        assertThat(compacted.windowTokens()).isPositive().isLessThanOrEqualTo(Demo.BUDGET);
+        assertThat(printed).contains("7. A long conversation compacted").contains("summary of messages [0, ")
+                .contains("the whole history is still there: readMessages returns " + compacted.messages());
         assertThat(printed).contains("6. What the meters saw")
                 .containsPattern("\\| appends +\\| +" + metered.appends() + " \\| mean +[0-9.]+ ms")
                 .containsPattern("\\| races absorbed \\(E11000\\) +\\| +" + metered.racesAbsorbed() + " \\|")
