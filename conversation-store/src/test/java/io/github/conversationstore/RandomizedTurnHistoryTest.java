@@ -80,7 +80,14 @@ import org.junit.jupiter.api.Test;
  *       the faults and clock steps;</li>
  *   <li>(k) a turn whose attempt failed because the store did not answer, resumed by its turn id on
  *       the same client before any other turn of the session, is never refused busy (it takes its
- *       own lease back at once).</li>
+ *       own lease back at once);</li>
+ *   <li>(l) client B's turn service compacts (its window is the token window of a budget counted in
+ *       {@link PromptChars}, so (f) holds for it too; its summarizer fails, hangs past its timeout and
+ *       returns oversized summaries now and then): the summaries of a life have distinct ranges, each
+ *       starting at 0 or where the one before ends, within the stored messages, never ending inside a
+ *       tool exchange; a summary once seen is never lost while its range's messages are there, and
+ *       none of an erased life is read again; every summarizer request and every window holds whole
+ *       tool exchanges.</li>
  * </ul>
  * The first violation fails the test with the seed and the step, and the log of the last steps.
  *
@@ -169,6 +176,11 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
     /** The longest lease wait of the running respond, by "client session". */
     private final Map<String, Long> leaseWaits = new ConcurrentHashMap<>();
     private long maxWindowChars;
+    /** Per session: the summaries seen in this life, by message id, with the id of their range's last message. */
+    private final Map<String, Map<String, String>> summariesThisLife = new HashMap<>();
+    private final Set<String> erasedSummaries = new HashSet<>();
+    private final RandomSummarizer summarizer = new RandomSummarizer();
+    private static final Duration SUMMARY_TIMEOUT = Duration.ofMillis(300);
     private long maxRespondMillis;
     private long longestBusyAfterEndMillis = -1;
 
@@ -183,6 +195,7 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
         random = new Random(seed);
         tool.random = new Random(seed ^ 0x5DEECE66DL);
         model.random = new Random(seed * 31 + 7);
+        summarizer.random = new Random(seed * 17 + 3);
         database = "randturn" + System.nanoTime();
         long started = System.nanoTime();
         try {
@@ -258,10 +271,13 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             TurnService.Builder turns = TurnService.builder(store).provider(model).tools(tool.forService(name))
                     .exposeSessionIds(true).listener(waits)
                     .replyTimeout(REPLY_TIMEOUT).toolTimeout(TOOL_TIMEOUT).leaseDuration(LEASE).busyTimeout(BUSY_TIMEOUT)
-                    .maxProviderAttempts(2).maxToolAttempts(2).retryBackoff(Duration.ofMillis(10))
-                    .windowMessages(20).windowChars(WINDOW_CHARS).maxSteps(4);
+                    .maxProviderAttempts(2).maxToolAttempts(2).retryBackoff(Duration.ofMillis(10)).maxSteps(4);
             if (name.equals("B")) {
-                turns.clock(skewed);
+                turns.clock(skewed).compaction(Compaction.builder().triggerTokens(WINDOW_CHARS).keepTokens(600)
+                        .summaryTokens(300).tokenCounter(m -> (int) PromptChars.of(m)).summarizer(summarizer)
+                        .timeout(SUMMARY_TIMEOUT).build());
+            } else {
+                turns.windowMessages(20).windowChars(WINDOW_CHARS);
             }
             clients.add(new Client(name, proxy, mongo, store, turns.build()));
         }
@@ -270,6 +286,7 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             life.put(session, 0);
             erased.put(session, new HashSet<>());
             seenThisLife.put(session, new HashSet<>());
+            summariesThisLife.put(session, new HashMap<>());
             appendsSinceDelete.put(session, new AtomicLong());
         }
     }
@@ -596,6 +613,8 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             before.forEach(m -> erased.get(session).add(m.message().id()));
             erased.get(session).addAll(seenThisLife.get(session));
             seenThisLife.get(session).clear();
+            erasedSummaries.addAll(summariesThisLife.get(session).keySet());
+            summariesThisLife.get(session).clear();
             life.merge(session, 1, Integer::sum);
             appendsSinceDelete.get(session).set(0);
             failedTurns.removeIf(id -> turnsById.get(id) == null || turnsById.get(id).request().sessionId().equals(session)
@@ -674,6 +693,46 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             }
             seenThisLife.get(session).add(id);
         }
+        checkSummaries(session, messages, ids);
+    }
+
+    /** (l): the summaries of the session's life, read twice around the messages so a delete between is seen. */
+    private void checkSummaries(String session, List<StoredMessage> messages, Set<String> ids) {
+        List<Summary> summaries = observer.summaries(session);
+        if (!readAll(session).equals(messages) || !observer.summaries(session).equals(summaries)) {
+            return; // something changed under the check (a tool still running deletes): judged at the next one
+        }
+        Set<String> ranges = new HashSet<>();
+        long end = 0;
+        Map<String, String> seen = summariesThisLife.get(session);
+        Set<String> present = new HashSet<>();
+        for (Summary summary : summaries) {
+            String range = "[" + summary.fromSequence() + ", " + summary.toSequence() + ")";
+            String id = summary.message().id();
+            present.add(id);
+            if (!ranges.add(range)) {
+                fail("(l) session " + session + ": two summaries of " + range);
+            }
+            if (summary.fromSequence() != 0 && summary.fromSequence() != end) {
+                fail("(l) session " + session + ": summary " + range + " does not start at 0 or at " + end);
+            }
+            if (summary.toSequence() > messages.size()) {
+                fail("(l) session " + session + ": summary " + range + " beyond the " + messages.size() + " messages");
+            }
+            if (summary.toSequence() < messages.size() && messages.get((int) summary.toSequence()).role() == Role.TOOL) {
+                fail("(l) session " + session + ": summary " + range + " ends inside a tool exchange");
+            }
+            if (erasedSummaries.contains(id)) {
+                fail("(l) session " + session + ": summary " + range + " of an erased life is readable again");
+            }
+            end = Math.max(end, summary.toSequence());
+            seen.putIfAbsent(id, messages.get((int) summary.toSequence() - 1).message().id());
+        }
+        for (Map.Entry<String, String> e : seen.entrySet()) {
+            if (!present.contains(e.getKey()) && ids.contains(e.getValue())) {
+                fail("(l) session " + session + ": summary " + e.getKey() + " was lost while its messages are there");
+            }
+        }
     }
 
     private void fail(String what) {
@@ -690,7 +749,10 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
         return "RandomizedTurnHistoryTest: seed=" + seed + " steps=" + step + " in " + took.toMillis() + " ms; outcomes "
                 + outcomes + "; faults " + faults + "; tool runs " + tool.runs.get() + " (" + tool.keys.size()
                 + " calls, most runs of one call " + tool.keys.values().stream().mapToInt(AtomicInteger::get).max().orElse(0)
-                + "), provider calls " + model.calls.get() + ", own resumes after an outage " + ownResumes + ", largest window " + maxWindowChars + " of " + WINDOW_CHARS
+                + "), provider calls " + model.calls.get() + ", summarizer calls " + summarizer.calls.get() + " ("
+                + summarizer.refused.get() + " failed, slow or oversized), summaries seen "
+                + summariesThisLife.values().stream().mapToInt(Map::size).sum() + " (this life) + " + erasedSummaries.size()
+                + " (erased lives), own resumes after an outage " + ownResumes + ", largest window " + maxWindowChars + " of " + WINDOW_CHARS
                 + " chars; slowest respond " + maxRespondMillis + " ms; latest busy refusal after a turn ended "
                 + longestBusyAfterEndMillis + " ms; completed turns " + completed.size() + "; violations " + violations.size();
     }
@@ -720,6 +782,13 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
                             + request.window().size() + " messages), budget " + WINDOW_CHARS);
                 }
             }
+            List<StoredMessage> stored = request.window().stream().filter(m -> m.role() != Role.SYSTEM).toList();
+            if (!ToolPairs.keepWhole(stored).equals(stored)) {
+                synchronized (RandomizedTurnHistoryTest.this) {
+                    violations.add("seed=" + seed + " " + stepName + ": (l) turn " + request.turnId() + " of "
+                            + request.sessionId() + ": a window with a tool exchange cut");
+                }
+            }
             int draw;
             synchronized (this) {
                 draw = random.nextInt(100);
@@ -737,6 +806,54 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
             request.steps().forEach(m -> m.message().toolResults().forEach(r -> text.append(' ')
                     .append(r.error() ? "error" : r.content().length())));
             return new Reply(List.of(Part.text(text.toString())), Map.of(), new TokenUsage(10, 5), Map.of());
+        }
+    }
+
+    /**
+     * Client B's summarizer: names the range it covers; now and then fails, runs past its timeout,
+     * or returns a summary over the limit. Checks that every request holds whole tool exchanges,
+     * dense from where its previous summary ends.
+     */
+    private final class RandomSummarizer implements io.github.conversationstore.spi.Summarizer {
+        final AtomicInteger calls = new AtomicInteger();
+        final AtomicInteger refused = new AtomicInteger();
+        Random random;
+
+        @Override
+        public Message summarize(io.github.conversationstore.spi.SummaryRequest request) throws Exception {
+            calls.incrementAndGet();
+            List<StoredMessage> range = request.messages();
+            boolean dense = true;
+            for (int i = 0; i < range.size(); i++) {
+                dense &= range.get(i).sequence() == range.get(0).sequence() + i;
+            }
+            long start = request.previousSummary().map(Summary::toSequence).orElse(0L);
+            if (!dense || range.get(0).sequence() != start || !ToolPairs.keepWhole(range).equals(range)
+                    || range.get(range.size() - 1).role() == Role.ASSISTANT
+                            && !range.get(range.size() - 1).message().toolCalls().isEmpty()) {
+                synchronized (RandomizedTurnHistoryTest.this) {
+                    violations.add("seed=" + seed + " " + stepName + ": (l) summarizer of " + request.sessionId()
+                            + " got [" + request.fromSequence() + ", " + request.toSequence() + ") after a summary ending at "
+                            + start + ", not dense or with a tool exchange cut");
+                }
+            }
+            int draw;
+            synchronized (this) {
+                draw = random.nextInt(100);
+            }
+            if (draw < 10) {
+                refused.incrementAndGet();
+                throw new IllegalStateException("injected: summarizer down");
+            }
+            if (draw < 15) {
+                refused.incrementAndGet();
+                Thread.sleep(SUMMARY_TIMEOUT.toMillis() * 2);
+            }
+            if (draw < 20) {
+                refused.incrementAndGet();
+                return Message.system("x".repeat(400));
+            }
+            return Message.system("summary of [" + request.fromSequence() + ", " + request.toSequence() + ")");
         }
     }
 
