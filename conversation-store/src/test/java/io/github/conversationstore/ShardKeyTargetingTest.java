@@ -9,6 +9,7 @@ import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import io.github.conversationstore.testing.EmbeddedMongo;
 import io.github.conversationstore.testing.ShardKeyChecker;
+import io.github.conversationstore.spi.Reply;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -66,7 +67,10 @@ class ShardKeyTargetingTest {
                 .anyMatch(k -> k.startsWith("targeted: deleteMany archive"))
                 .anyMatch(k -> k.startsWith("targeted: updateOne (upsert) heads"))
                 .anyMatch(k -> k.contains("(sweep)"))
-                .anyMatch(k -> k.contains("(listing)"));
+                .anyMatch(k -> k.contains("(listing)"))
+                .anyMatch(k -> k.startsWith("targeted: insert summaries"))
+                .anyMatch(k -> k.startsWith("targeted: find summaries"))
+                .anyMatch(k -> k.startsWith("targeted: deleteMany summaries"));
     }
 
     /** Every public operation of the store on its own heads, then the turn service. */
@@ -150,6 +154,11 @@ class ShardKeyTargetingTest {
                 .messages(Message.user("hola 11"), Message.assistant("buenas 11")).build()))
                 .isInstanceOf(AppendErasedException.class);
         store.appendMessages("s1", "es", List.of(Message.user("again")));
+        operation.accept("summaries: write, repeat, read, token window");
+        Summary first = store.writeSummary("s1", Summary.of(0, 1, "the start", 3));
+        assertThat(store.writeSummary("s1", Summary.of(0, 1, "the start", 3))).isEqualTo(first);
+        assertThat(store.summaries("s1")).containsExactly(first);
+        assertThat(store.contextWindow("s1", 100).summary()).contains(first);
         operation.accept("owners: appends naming one, a refused other owner");
         // owners: appends naming one, a refused other owner, listing pages, erasing an owner (one interrupted)
         Owner ana = Owner.of("tutor", "ana");
@@ -159,6 +168,7 @@ class ShardKeyTargetingTest {
         }
         assertThatThrownBy(() -> store.appendMessages(AppendRequest.builder("o1", "es").owner(Owner.of("ben"))
                 .messages(Message.user("not yours")).build())).isInstanceOf(OwnerMismatchException.class);
+        store.writeSummary("o0", Summary.of(0, 2, "ana's start", 3)); // erased with its owner
         operation.accept("listConversations(owner)");
         assertThat(store.listConversations(ana, null, 2)).hasSize(2);
         assertThat(store.listConversations(ana, "o1", 10_000)).hasSize(1);
@@ -192,6 +202,16 @@ class ShardKeyTargetingTest {
             assertThat(turns.respond("t", "es", "conjugate ir", "turn-1").reply().text()).startsWith("done:");
             assertThat(turns.respond("t", "es", "conjugate ir", "turn-1").replayed()).isTrue();
             assertThat(turns.respond("t", "es", "and now?").reply().text()).startsWith("done:");
+        }
+        operation.accept("turn service with compaction: turns that summarize");
+        Compaction compaction = Compaction.builder().triggerTokens(60).keepTokens(20).summaryTokens(20)
+                .summarizer(request -> Message.system("summary")).build();
+        try (TurnService turns = TurnService.builder(store).provider(ScriptedReplyProvider.of(request -> Reply.of("ok")))
+                .compaction(compaction).build()) {
+            for (int i = 0; i < 6; i++) {
+                turns.respond("c", "es", "message number " + i + " of a conversation that grows");
+            }
+            assertThat(store.summaries("c")).isNotEmpty();
         }
         store.close();
     }

@@ -147,6 +147,7 @@ class ShardedClusterIT extends AbstractMongoConversationStoreContractTest {
         String archive = heads + "_archive";
         adminDb.runCommand(new Document("shardCollection", heads).append("key", new Document("sessionId", 1)).append("unique", true));
         adminDb.runCommand(new Document("shardCollection", archive).append("key", new Document("sessionId", 1).append("_id", 1)));
+        adminDb.runCommand(new Document("shardCollection", heads + "_summaries").append("key", new Document("sessionId", 1)));
         adminDb.runCommand(new Document("split", heads).append("middle", new Document("sessionId", SPLIT)));
         adminDb.runCommand(new Document("split", archive).append("middle",
                 new Document("sessionId", SPLIT).append("_id", new BsonMinKey())));

@@ -17,7 +17,9 @@ import org.bson.BsonValue;
 /**
  * Records every command a client sends and judges each one against the documented shard keys
  * (docs/SHARDING.md): heads {@code {sessionId: 1}}, archive chunks {@code {sessionId: 1, _id: 1}}.
- * A collection whose name ends with {@code _archive} holds chunks; any other holds heads.
+ * A collection whose name ends with {@code _archive} holds chunks, one ending with
+ * {@code _summaries} summaries (shard key {@code {sessionId: 1}}, judged as heads are); any other
+ * holds heads.
  *
  * <p>A command is <b>targeted</b> when mongos can send it to the shards owning one session:
  * <ul>
@@ -218,12 +220,12 @@ public final class ShardKeyChecker implements CommandListener {
     }
 
     private static String kind(BsonValue collection) {
-        return collection != null && collection.isString() && collection.asString().getValue().endsWith("_archive")
-                ? "archive" : "heads";
+        String name = collection != null && collection.isString() ? collection.asString().getValue() : "";
+        return name.endsWith("_archive") ? "archive" : name.endsWith("_summaries") ? "summaries" : "heads";
     }
 
     private static boolean fullKey(BsonDocument filter, String kind) {
-        return hasEquality(filter, "sessionId") && (kind.equals("heads") || hasEquality(filter, "_id"));
+        return hasEquality(filter, "sessionId") && (!kind.equals("archive") || hasEquality(filter, "_id"));
     }
 
     /** Whether {@code filter} pins {@code field} to one value (top level, {@code $eq}, or in an {@code $and}). */
