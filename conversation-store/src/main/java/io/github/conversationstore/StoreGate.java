@@ -143,6 +143,14 @@ abstract class StoreGate implements ConversationStore {
     public final Summary writeSummary(String sessionId, Summary summary) {
         Checks.sessionId(sessionId);
         Objects.requireNonNull(summary, "summary");
+        // a boundary never splits a tool call from its results: the message after the range must
+        // not be a tool result (one read, before anything is written)
+        List<StoredMessage> next = page(sessionId, summary.toSequence(), 1);
+        if (!next.isEmpty() && next.get(0).role() == Role.TOOL) {
+            throw new IllegalArgumentException("summary range [" + summary.fromSequence() + ", " + summary.toSequence()
+                    + ") of session '" + sessionId + "' ends inside a tool exchange: the message at " + summary.toSequence()
+                    + " is a tool result; end the range before the call or after its results");
+        }
         return storeSummary(sessionId, summary);
     }
 

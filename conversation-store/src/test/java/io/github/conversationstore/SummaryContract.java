@@ -215,4 +215,24 @@ interface SummaryContract {
         assertThat(io.github.conversationstore.spi.TokenCounter.approximate("")).isZero();
         assertThat(io.github.conversationstore.spi.TokenCounter.approximate().count(Message.user("abcd"))).isEqualTo(5);
     }
+
+    @Test
+    default void writeSummary_endingInsideAToolExchange_isRefused_nothingWritten() {
+        store().appendMessages("w6", "en", List.of(Message.user("weather?")));
+        store().appendMessages("w6", "en", List.of(
+                Message.of(Role.ASSISTANT, new Part.ToolCall("c1", "weather", "{}"), new Part.ToolCall("c2", "time", "{}")),
+                Message.tool(new Part.ToolResult("c1", "weather", "sunny", false, false)),
+                Message.tool(new Part.ToolResult("c2", "time", "noon", false, false))));
+        store().appendMessages("w6", "en", List.of(Message.assistant("It is sunny at noon.")));
+
+        for (long inside : new long[] {2, 3}) {
+            assertThatThrownBy(() -> store().writeSummary("w6", Summary.of(0, inside, "cut", 1)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ends inside a tool exchange")
+                    .hasMessageContaining("[0, " + inside + ")");
+        }
+        assertThat(store().summaries("w6")).isEmpty();
+        assertThat(store().writeSummary("w6", Summary.of(0, 1, "before the call", 1)).toSequence()).isEqualTo(1);
+        assertThat(store().writeSummary("w6", Summary.of(1, 4, "after the results", 1)).toSequence()).isEqualTo(4);
+        assertThat(store().writeSummary("w6", Summary.of(4, 5, "to the end", 1)).toSequence()).isEqualTo(5);
+    }
 }
