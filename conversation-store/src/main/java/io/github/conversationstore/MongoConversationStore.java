@@ -218,9 +218,9 @@ public final class MongoConversationStore extends StoreGate {
      * on; it reads the archive in pages of 1,000 chunk entries (one covered range read, one read of
      * the page's heads, one delete per dead generation), about one page per 1,000 chunks, and holds
      * one page in memory, however large the archive; its fan-out on a sharded cluster is in
-     * {@code docs/SHARDING.md}.
+     * {@code docs/SHARDING.md}. Summaries of dead lives are swept the same way, in a second pass.
      *
-     * @return how many chunks were deleted
+     * @return how many chunks and summaries were deleted
      * @throws ConversationStoreUnavailableException if the database did not answer
      */
     public long removeOrphanedArchives() {

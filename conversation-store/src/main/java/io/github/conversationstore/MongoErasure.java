@@ -19,6 +19,7 @@ import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
 import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
 import static io.github.conversationstore.HeadDocument.SESSION_ID;
 
+import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoCursor;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.Projections;
@@ -176,11 +177,16 @@ final class MongoErasure {
      * every delete to the shards of one session.
      */
     long sweep() {
+        return sweep("chunks", MongoContext.Deadline::archive) + sweep("summaries", MongoContext.Deadline::summaries);
+    }
+
+    /** The sweep of one collection of per-life documents ({@code sessionId, generation} first in an index). */
+    private long sweep(String what, java.util.function.Function<MongoContext.Deadline, MongoCollection<Document>> collection) {
         long removed = 0;
         String lastSession = null;
         ObjectId lastGeneration = null;
         while (true) {
-            List<Document> page = page(lastSession, lastGeneration);
+            List<Document> page = page(collection, lastSession, lastGeneration);
             if (page.isEmpty()) {
                 return removed;
             }
@@ -200,8 +206,8 @@ final class MongoErasure {
                 List<ObjectId> dead = new ArrayList<>(e.getValue());
                 dead.removeIf(g -> Objects.equals(g, live.get(e.getKey())));
                 if (!dead.isEmpty()) {
-                    removed += ctx.call("sweep", e.getKey(), "delete orphaned chunks of session '" + e.getKey() + "'",
-                            deadline -> deadline.archive().deleteMany(new Document(SESSION_ID, e.getKey())
+                    removed += ctx.call("sweep", e.getKey(), "delete orphaned " + what + " of session '" + e.getKey() + "'",
+                            deadline -> collection.apply(deadline).deleteMany(new Document(SESSION_ID, e.getKey())
                                     .append(GENERATION, new Document("$in", dead))).getDeletedCount());
                 }
             }
@@ -211,12 +217,13 @@ final class MongoErasure {
         }
     }
 
-    /** Up to {@value #SWEEP_PAGE} chunk entries after the pair {@code (session, generation)} in index order. */
-    private List<Document> page(String session, ObjectId generation) {
+    /** Up to {@value #SWEEP_PAGE} entries after the pair {@code (session, generation)} in index order. */
+    private List<Document> page(java.util.function.Function<MongoContext.Deadline, MongoCollection<Document>> collection,
+            String session, ObjectId generation) {
         Document filter = session == null ? new Document() : new Document("$or", List.of(
                 new Document(SESSION_ID, session).append(GENERATION, new Document("$gt", generation)),
                 new Document(SESSION_ID, new Document("$gt", session))));
-        return ctx.call("sweep", null, "list archived sessions", deadline -> deadline.archive().find(filter)
+        return ctx.call("sweep", null, "list archived sessions", deadline -> collection.apply(deadline).find(filter)
                 .projection(Projections.fields(Projections.include(SESSION_ID, GENERATION), Projections.excludeId()))
                 .sort(Sorts.ascending(SESSION_ID, GENERATION))
                 .limit(SWEEP_PAGE)

@@ -96,6 +96,9 @@ class MongoRetentionTest extends EmbeddedMongoTestBase {
                 store.appendMessages("idle", "en", batch(i, 4));
                 store.appendMessages("active", "en", batch(i, 4));
             }
+            store.writeSummary("idle", Summary.of(0, 20, "what idle said", 5));
+            store.writeSummary("active", Summary.of(0, 20, "what active said", 5));
+            MongoCollection<Document> summaries = client.getDatabase("retention").getCollection(collection + "_summaries");
             // "active" keeps talking, once every 40 minutes, for five hours; "idle" says nothing
             for (int step = 0; step < 8; step++) {
                 clock.advance(Duration.ofMinutes(40));
@@ -108,6 +111,8 @@ class MongoRetentionTest extends EmbeddedMongoTestBase {
             assertThat(store.findConversation("idle")).isEmpty();
             assertThat(heads.countDocuments(new Document(HeadDocument.SESSION_ID, "idle"))).isZero();
             assertThat(archive.countDocuments(new Document(HeadDocument.SESSION_ID, "idle"))).isZero();
+            assertThat(summaries.countDocuments(new Document(HeadDocument.SESSION_ID, "idle"))).as("summaries of idle").isZero();
+            assertThat(store.summaries("active")).extracting(x -> x.message().text()).containsExactly("what active said");
 
             List<StoredMessage> active = store.readMessages("active", 0, 100);
             assertThat(active).hasSize(48);
