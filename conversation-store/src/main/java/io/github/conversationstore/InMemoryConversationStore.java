@@ -29,6 +29,7 @@ import java.util.stream.Collectors;
 public final class InMemoryConversationStore extends StoreGate {
     private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
+    private final DraftStore.InMemory drafts = new DraftStore.InMemory();
     /**
      * The tombstones: per deleted session not yet written again, the append ids its dedup window
      * held (no content). A new conversation of the session starts its window with them, refused with
@@ -249,8 +250,14 @@ public final class InMemoryConversationStore extends StoreGate {
     private record Lease(String holder, Instant expiresAt, String turnKey) {}
 
     @Override
+    DraftStore drafts() {
+        return drafts;
+    }
+
+    @Override
     long delete(String sessionId) {
         leases.remove(sessionId);
+        drafts.erase(sessionId);
         long[] deleted = new long[1];
         sessions.computeIfPresent(sessionId, (id, removed) -> {
             synchronized (removed) {

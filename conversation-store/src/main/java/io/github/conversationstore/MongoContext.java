@@ -43,6 +43,7 @@ final class MongoContext {
     private final MongoCollection<Document> heads;
     private final MongoCollection<Document> archive;
     private final MongoCollection<Document> summaries;
+    private final MongoCollection<Document> drafts;
     private volatile MoveStepHook moveStepHook = step -> { };
     private volatile Duration moveClaim = Duration.ofSeconds(5);
 
@@ -67,6 +68,10 @@ final class MongoContext {
                 .withReadPreference(ReadPreference.primary())
                 .withReadConcern(readConcern);
         this.summaries = database.getCollection(settings.collection() + MongoSummaries.SUMMARY_SUFFIX)
+                .withWriteConcern(writeConcern)
+                .withReadPreference(ReadPreference.primary())
+                .withReadConcern(readConcern);
+        this.drafts = database.getCollection(settings.collection() + MongoDrafts.SUFFIX)
                 .withWriteConcern(writeConcern)
                 .withReadPreference(ReadPreference.primary())
                 .withReadConcern(readConcern);
@@ -243,6 +248,10 @@ final class MongoContext {
 
         MongoCollection<Document> summaries() {
             return summaries.withTimeout(remainingMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        MongoCollection<Document> drafts() {
+            return drafts.withTimeout(remainingMillis(), TimeUnit.MILLISECONDS);
         }
 
         MongoDatabase database() {

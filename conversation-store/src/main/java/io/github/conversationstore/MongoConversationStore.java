@@ -74,6 +74,7 @@ public final class MongoConversationStore extends StoreGate {
     private final MongoErasure erasure;
     private final MongoListing listing;
     private final MongoSummaries summaries;
+    private final MongoDrafts drafts;
 
     private MongoConversationStore(MongoSettings settings, MongoClient client, MongoDatabase database,
             boolean ownsClient) {
@@ -86,6 +87,7 @@ public final class MongoConversationStore extends StoreGate {
         this.erasure = new MongoErasure(ctx);
         this.listing = new MongoListing(ctx);
         this.summaries = new MongoSummaries(ctx);
+        this.drafts = new MongoDrafts(ctx);
         if (settings.createIndexes()) {
             MongoIndexes.create(ctx, settings.expireAfterInactivity());
             try {
@@ -182,6 +184,11 @@ public final class MongoConversationStore extends StoreGate {
     @Override
     void release(String sessionId, String holder) {
         leases.release(sessionId, holder);
+    }
+
+    @Override
+    DraftStore drafts() {
+        return drafts;
     }
 
     @Override

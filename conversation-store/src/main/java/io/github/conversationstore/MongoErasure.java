@@ -112,6 +112,7 @@ final class MongoErasure {
         ctx.call(overall, deadline -> deadline.summaries().deleteMany(new Document(SESSION_ID, sessionId)
                 .append(GENERATION, new Document("$nin", java.util.Arrays.asList(liveGeneration(sessionId, deadline)))))
                 .getDeletedCount());
+        ctx.call(overall, deadline -> deadline.drafts().deleteMany(new Document(SESSION_ID, sessionId)).getDeletedCount());
         if (counted != null && (counted.get(HeadDocument.OWNER) != null || counted.get(ERASED_OWNER) != null)) {
             // every chunk is gone: the owner's id leaves the tombstone (eraseOwner looks for it there)
             ctx.call(overall, deadline -> deadline.heads().updateOne(new Document(SESSION_ID, sessionId)

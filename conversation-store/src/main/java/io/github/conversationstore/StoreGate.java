@@ -72,6 +72,9 @@ abstract class StoreGate implements ConversationStore {
     /** Erases a session; returns how many messages it deleted. */
     abstract long delete(String sessionId);
 
+    /** The store's drafts of streamed replies (used by the turn service). */
+    abstract DraftStore drafts();
+
     @Override
     public final AppendResult appendMessages(AppendRequest request) {
         Objects.requireNonNull(request, "request");

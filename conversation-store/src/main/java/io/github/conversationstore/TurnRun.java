@@ -1,7 +1,6 @@
 package io.github.conversationstore;
 
 import io.github.conversationstore.spi.Reply;
-import io.github.conversationstore.spi.ReplyProviderException;
 import io.github.conversationstore.spi.ReplyRequest;
 import io.github.conversationstore.spi.StoreListener;
 import io.github.conversationstore.spi.TokenUsage;
@@ -34,6 +33,7 @@ final class TurnRun {
     private final CallRunner runner;
     /** Null without compaction. */
     private final Compactor compactor;
+    private final ProviderCall provider;
     private final TurnRequest turn;
     private final ConversationStore store;
     private final AbandonedLeases abandoned;
@@ -54,6 +54,7 @@ final class TurnRun {
         this.store = settings.store();
         this.abandoned = abandoned;
         this.holder = abandoned.holderFor(turn);
+        this.provider = new ProviderCall(settings, runner, holder, attempt -> coverAttempt(settings.replyTimeout()));
     }
 
     /** Takes the session's lease, runs the turn, and gives the lease back. */
@@ -131,7 +132,16 @@ final class TurnRun {
             }
             ReplyRequest request = new ReplyRequest(turn.sessionId(), turn.language(), window, storedUser.message(),
                     settings.mode(), turn.turnId(), steps, settings.toolSpecs());
-            Reply reply = callProvider(request);
+            Reply reply;
+            try {
+                reply = provider.call(request);
+            } catch (ProviderCall.Stopped stopped) {
+                // stopped while it streamed: the text so far is the reply, marked stopped
+                Step stored = appendStep(new Message(replyId, Role.ASSISTANT, List.of(Part.text(stopped.text())),
+                        settings.clock().instant(), Map.of(), Map.of(Message.FINISH_REASON, TurnService.STOPPED)));
+                provider.ended(stored.message().sequence());
+                return new TurnResult(turn.turnId(), storedUser, stored.message(), stored.duplicate(), usage, steps);
+            }
             usage = new TokenUsage(usage.inputTokens() + reply.usage().inputTokens(),
                     usage.outputTokens() + reply.usage().outputTokens());
             step++;
@@ -142,7 +152,7 @@ final class TurnRun {
                 message = new Message(id, Role.ASSISTANT, reply.parts(), settings.clock().instant(), reply.attributes(),
                         reply.storedMetadata());
             } catch (IllegalArgumentException e) {
-                throw providerFailed(request, 1, false, "it returned an unusable reply: " + e.getMessage(), e);
+                throw provider.failed(request, 1, false, "it returned an unusable reply: " + e.getMessage(), e);
             }
             // fenced: if this turn lost its lease (a pause longer than the lease), the write is
             // refused rather than stored after a later turn's messages; a fenced append needs no
@@ -152,10 +162,11 @@ final class TurnRun {
                 stored = appendStep(message);
             } catch (IllegalArgumentException tooLarge) {
                 // over a size limit of the store: nothing was stored, and asking again would not help
-                throw providerFailed(request, 1, false, "its reply could not be stored: " + tooLarge.getMessage(), tooLarge);
+                throw provider.failed(request, 1, false, "its reply could not be stored: " + tooLarge.getMessage(), tooLarge);
             }
             settings.hook().accept(last ? TurnService.STEP_REPLY_STORED : TurnService.STEP_CALLS_STORED);
             if (last) {
+                provider.ended(stored.message().sequence());
                 if (compactor != null) {
                     compact(true);
                 }
@@ -340,43 +351,6 @@ final class TurnRun {
         } finally {
             release();
         }
-    }
-
-    private Reply callProvider(ReplyRequest request) {
-        int[] attempts = {0};
-        Observers observers = settings.observers();
-        String session = observers.session(request.sessionId());
-        return observers.observe(() -> callProvider(request, attempts), (reply, start, outcome) -> {
-            Object model = reply == null ? null : reply.metadata().get(Message.MODEL);
-            observers.emit(l -> l.onProviderCall(new StoreListener.ProviderCall(session, settings.provider().name(),
-                    model instanceof String name ? name : "", attempts[0],
-                    reply == null ? TokenUsage.UNKNOWN : reply.usage(), reply == null ? 0 : reply.toolCalls().size(),
-                    Observers.startOf(start), Observers.since(start), outcome)));
-        });
-    }
-
-    private Reply callProvider(ReplyRequest request, int[] attempts) {
-        CallRunner.Policy policy = new CallRunner.Policy("provider " + settings.provider().name(),
-                settings.maxProviderAttempts(), settings.replyTimeout(), "no reply within " + settings.replyTimeout());
-        CallRunner.Outcome<Reply> called = runner.call(policy, null, attempt -> () -> settings.provider().reply(request),
-                failure -> new CallRunner.Failure(failure,
-                        failure instanceof ReplyProviderException e && e.isRetryable(), String.valueOf(failure.getMessage())),
-                attempt -> coverAttempt(settings.replyTimeout()), attempts);
-        if (called.succeeded()) {
-            if (called.value() == null) {
-                throw providerFailed(request, called.attempts(), false, "it returned null", null);
-            }
-            return called.value();
-        }
-        CallRunner.Failure failure = called.failure();
-        throw providerFailed(request, called.attempts(), failure.retryable(), failure.reason(), failure.cause());
-    }
-
-    private ReplyFailedException providerFailed(ReplyRequest request, int attempts, boolean retryable, String reason,
-            Throwable cause) {
-        return new ReplyFailedException("reply provider '" + settings.provider().name() + "' failed for session '"
-                + request.sessionId() + "', turn " + request.turnId() + " after " + attempts + " attempt(s): " + reason
-                + "; the user's message is stored: retry with the same turn id", request.turnId(), retryable, cause);
     }
 
     private void acquireLease() {

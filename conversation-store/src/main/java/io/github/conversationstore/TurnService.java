@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import io.github.conversationstore.spi.ReplyFollower;
 import io.github.conversationstore.spi.ReplyProvider;
 import io.github.conversationstore.spi.ReplyRequest;
 import io.github.conversationstore.spi.StoreListener;
@@ -87,6 +88,8 @@ public final class TurnService implements AutoCloseable {
     static final String STEP_RESULT_STORED = "result stored";
     static final String STEP_REPLY_STORED = "reply stored";
     static final String STEP_SUMMARIZED = "summarized";
+    /** The {@link Message#FINISH_REASON} of a reply stopped while it streamed ({@link #stop}). */
+    public static final String STOPPED = "stopped";
     static final String STEP_COMPACTION_FAILED = "compaction failed";
 
     private final TurnSettings settings;
@@ -196,6 +199,55 @@ public final class TurnService implements AutoCloseable {
         TurnRequest request = new TurnRequest(sessionId, header.language(), "compaction",
                 "compaction-" + java.util.UUID.randomUUID());
         return new TurnRun(settings, runner, compactor, abandonedLeases, request).compact();
+    }
+
+    /**
+     * Follows a turn's streamed reply from any process: gives {@code follower} the reply's text
+     * after {@code fromOffset} (Unicode code points), then the new text as the turn's draft grows,
+     * until the reply is stored (then the rest of the stored reply) or {@code timeout} passes. A
+     * client that reconnects passes the offset it reached and resumes without gap or repeat; a
+     * provider called again starts over ({@link ReplyFollower#restarted()}).
+     *
+     * @param sessionId the conversation's key
+     * @param turnId the turn
+     * @param fromOffset the code points already shown, 0 or more
+     * @param follower receives the text
+     * @param timeout how long to follow at most
+     * @return the stored reply, or empty if the timeout passed first or the conversation was deleted
+     * @throws IllegalArgumentException if {@code fromOffset} is negative or an id is invalid
+     * @throws IllegalStateException if the store keeps no drafts (it is not one of this library's stores)
+     * @throws ConversationStoreException if the store failed
+     * @since 0.3
+     */
+    public Optional<StoredMessage> followTurn(String sessionId, String turnId, long fromOffset, ReplyFollower follower,
+            Duration timeout) {
+        TurnRequest checked = new TurnRequest(sessionId, "en", "follow", turnId);
+        Checks.notNegative("fromOffset", fromOffset);
+        return TurnFollowing.follow(settings.store(), drafts(), checked.sessionId(), turnId, fromOffset,
+                Objects.requireNonNull(follower, "follower"), Checks.positive("timeout", timeout));
+    }
+
+    /**
+     * Asks a streaming turn to stop, from any process: at its next draft write the stream ends and
+     * the text so far is stored as the reply, with {@link Message#FINISH_REASON} {@value #STOPPED}.
+     *
+     * @param sessionId the conversation's key
+     * @param turnId the turn
+     * @return true if the turn was streaming; false if it is unknown, not streaming, or has ended
+     * @throws IllegalStateException if the store keeps no drafts
+     * @throws ConversationStoreException if the store failed
+     * @since 0.3
+     */
+    public boolean stop(String sessionId, String turnId) {
+        TurnRequest checked = new TurnRequest(sessionId, "en", "stop", turnId);
+        return drafts().stop(checked.sessionId(), turnId);
+    }
+
+    private DraftStore drafts() {
+        if (settings.store() instanceof StoreGate gate) {
+            return gate.drafts();
+        }
+        throw new IllegalStateException("the store keeps no drafts: " + settings.store().getClass().getName());
     }
 
     private static int toolSteps(TurnResult result) {
@@ -413,7 +465,8 @@ public final class TurnService implements AutoCloseable {
             return new TurnService(new TurnSettings(store, chosen, replyTimeout, maxProviderAttempts, retryBackoff,
                     windowMessages, windowChars, lease, busyTimeout, mode, clock, tools,
                     tools.values().stream().map(Tool::spec).toList(), toolTimeout, maxToolAttempts, maxSteps, hook,
-                    listeners.isEmpty() ? Observers.NONE : new Observers(listeners, exposeSessionIds), compaction));
+                    listeners.isEmpty() ? Observers.NONE : new Observers(listeners, exposeSessionIds), compaction,
+                    draftInterval, draftBytes));
         }
     }
 }

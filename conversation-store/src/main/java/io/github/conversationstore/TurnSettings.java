@@ -16,6 +16,8 @@ import java.util.function.Consumer;
  * @param toolSpecs the tools' specs, in that order
  * @param hook test seam called after each step of a turn
  * @param compaction the compaction policy, or null for none
+ * @param draftInterval the shortest time between two draft writes of a streamed reply
+ * @param draftBytes the new text after which a draft is written sooner
  */
 record TurnSettings(
         ConversationStore store,
@@ -36,7 +38,9 @@ record TurnSettings(
         int maxSteps,
         Consumer<String> hook,
         Observers observers,
-        Compaction compaction) {
+        Compaction compaction,
+        Duration draftInterval,
+        int draftBytes) {
 
     TurnSettings {
         tools = Map.copyOf(tools);

@@ -1,0 +1,88 @@
+package io.github.conversationstore;
+
+import java.util.Optional;
+
+/** Where a store keeps drafts (see {@link Draft}); each store's own, behind {@link StoreGate}. */
+interface DraftStore {
+    /**
+     * Starts a new attempt of the turn's draft for {@code holder}: the text empties, the attempt
+     * number goes up by one (1 for a new draft), a stop asked for stays asked for.
+     *
+     * @return the draft as it now is
+     */
+    Draft start(String sessionId, String turnId, String holder);
+
+    /** Stores the text of {@code attempt}, only while {@code holder} owns that attempt and the turn has not ended. */
+    Draft.Write write(String sessionId, String turnId, String holder, int attempt, String text);
+
+    Optional<Draft> read(String sessionId, String turnId);
+
+    /** Replaces the text by the end marker pointing at the stored reply. */
+    void end(String sessionId, String turnId, long replySequence);
+
+    /** Marks a draft that has not ended stopped; false if there is none. */
+    boolean stop(String sessionId, String turnId);
+
+    /** The in-memory drafts of a store, erased with their session. */
+    final class InMemory implements DraftStore {
+        private record Entry(String holder, Draft draft) {}
+
+        private final java.util.Map<String, java.util.Map<String, Entry>> bySession = new java.util.concurrent.ConcurrentHashMap<>();
+
+        private java.util.Map<String, Entry> of(String sessionId) {
+            return bySession.computeIfAbsent(sessionId, s -> new java.util.concurrent.ConcurrentHashMap<>());
+        }
+
+        @Override
+        public Draft start(String sessionId, String turnId, String holder) {
+            return of(sessionId).compute(turnId, (t, e) -> new Entry(holder, new Draft(turnId, e == null ? 1
+                    : e.draft().attempt() + 1, "", e != null && e.draft().stopRequested(), -1))).draft();
+        }
+
+        @Override
+        public Draft.Write write(String sessionId, String turnId, String holder, int attempt, String text) {
+            Draft.Write[] outcome = {Draft.Write.TAKEN_OVER};
+            of(sessionId).computeIfPresent(turnId, (t, e) -> {
+                Draft d = e.draft();
+                if (!e.holder().equals(holder) || d.attempt() != attempt || d.ended()) {
+                    return e;
+                }
+                outcome[0] = d.stopRequested() ? Draft.Write.STOP_REQUESTED : Draft.Write.WRITTEN;
+                return new Entry(holder, new Draft(turnId, attempt, text, d.stopRequested(), -1));
+            });
+            return outcome[0];
+        }
+
+        @Override
+        public Optional<Draft> read(String sessionId, String turnId) {
+            java.util.Map<String, Entry> drafts = bySession.get(sessionId);
+            Entry e = drafts == null ? null : drafts.get(turnId);
+            return e == null ? Optional.empty() : Optional.of(e.draft());
+        }
+
+        @Override
+        public void end(String sessionId, String turnId, long replySequence) {
+            of(sessionId).computeIfPresent(turnId, (t, e) -> new Entry(e.holder(),
+                    new Draft(turnId, e.draft().attempt(), "", e.draft().stopRequested(), replySequence)));
+        }
+
+        @Override
+        public boolean stop(String sessionId, String turnId) {
+            boolean[] marked = {false};
+            of(sessionId).computeIfPresent(turnId, (t, e) -> {
+                if (e.draft().ended()) {
+                    return e;
+                }
+                marked[0] = true;
+                Draft d = e.draft();
+                return new Entry(e.holder(), new Draft(turnId, d.attempt(), d.text(), true, -1));
+            });
+            return marked[0];
+        }
+
+        /** Forgets a deleted session's drafts. */
+        void erase(String sessionId) {
+            bySession.remove(sessionId);
+        }
+    }
+}

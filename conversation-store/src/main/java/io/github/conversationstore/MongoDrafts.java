@@ -1,0 +1,112 @@
+package io.github.conversationstore;
+
+import static io.github.conversationstore.HeadDocument.SESSION_ID;
+
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.ReturnDocument;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.bson.Document;
+
+/**
+ * The drafts of the Mongo store, in {@code <heads>_drafts}, one document per turn:
+ *
+ * <pre>
+ * { _id: {s: sessionId, t: turnId}, sessionId, holder, attempt, content: {message as stored},
+ *   stop, reply, updatedAt }
+ * </pre>
+ *
+ * <p>Every command names {@code sessionId} by equality (the shard key). A write is one
+ * {@code findOneAndUpdate} filtered on the writer's holder and attempt and on the turn not having
+ * ended, so a writer that another process took over (or that comes after the end) changes nothing
+ * and learns it from the empty answer; the answer also carries the stop flag. The text is a message
+ * document sealed with the conversation's data key when the store encrypts. The end marker keeps
+ * the reply's sequence and drops the text; a TTL index on {@code updatedAt} removes markers and
+ * abandoned drafts after a day.
+ */
+final class MongoDrafts implements DraftStore {
+    static final String SUFFIX = "_drafts";
+    static final String UPDATED_AT = "updatedAt";
+
+    private final MongoContext ctx;
+
+    MongoDrafts(MongoContext ctx) {
+        this.ctx = ctx;
+    }
+
+    private static Document id(String sessionId, String turnId) {
+        return new Document("_id", new Document("s", sessionId).append("t", turnId)).append(SESSION_ID, sessionId);
+    }
+
+    @Override
+    public Draft start(String sessionId, String turnId, String holder) {
+        Document doc = ctx.call("draft", sessionId, "start the draft of turn " + turnId, deadline -> deadline.drafts()
+                .findOneAndUpdate(id(sessionId, turnId), new Document("$inc", new Document("attempt", 1))
+                        .append("$set", new Document("holder", holder).append("content", null).append("reply", -1L)
+                                .append(UPDATED_AT, Date.from(ctx.time.now())))
+                        .append("$setOnInsert", new Document("stop", false)),
+                        new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER)));
+        return decode(sessionId, doc);
+    }
+
+    @Override
+    public Draft.Write write(String sessionId, String turnId, String holder, int attempt, String text) {
+        String what = "write the draft of turn " + turnId;
+        Document content = seal(sessionId, turnId, text, what);
+        Document doc = ctx.call("draft", sessionId, what, deadline -> deadline.drafts().findOneAndUpdate(
+                id(sessionId, turnId).append("holder", holder).append("attempt", attempt).append("reply", -1L),
+                new Document("$set", new Document("content", content).append(UPDATED_AT, Date.from(ctx.time.now()))),
+                new FindOneAndUpdateOptions().projection(new Document("stop", 1)).returnDocument(ReturnDocument.AFTER)));
+        if (doc == null) {
+            return Draft.Write.TAKEN_OVER;
+        }
+        return Boolean.TRUE.equals(doc.getBoolean("stop")) ? Draft.Write.STOP_REQUESTED : Draft.Write.WRITTEN;
+    }
+
+    @Override
+    public Optional<Draft> read(String sessionId, String turnId) {
+        Document doc = ctx.call("draft", sessionId, "read the draft of turn " + turnId,
+                deadline -> deadline.drafts().find(id(sessionId, turnId)).first());
+        return doc == null ? Optional.empty() : Optional.of(decode(sessionId, doc));
+    }
+
+    @Override
+    public void end(String sessionId, String turnId, long replySequence) {
+        ctx.call("draft", sessionId, "end the draft of turn " + turnId, deadline -> deadline.drafts().updateOne(
+                id(sessionId, turnId), new Document("$set", new Document("content", null).append("reply", replySequence)
+                        .append(UPDATED_AT, Date.from(ctx.time.now())))));
+    }
+
+    @Override
+    public boolean stop(String sessionId, String turnId) {
+        return ctx.call("draft", sessionId, "stop turn " + turnId, deadline -> deadline.drafts().updateOne(
+                id(sessionId, turnId).append("reply", -1L), new Document("$set", new Document("stop", true))))
+                .getMatchedCount() > 0;
+    }
+
+    /** The text as a message document, sealed with the conversation's key when the head has one. */
+    private Document seal(String sessionId, String turnId, String text, String what) {
+        Document plain = ctx.codec.encode(new Message(StepIds.reply(turnId), Role.ASSISTANT, List.of(Part.text(text)),
+                ctx.time.now(), Map.of(), Map.of()));
+        if (!ctx.keys.enabled()) {
+            return plain;
+        }
+        MongoContext.Deadline deadline = ctx.deadline("draft", sessionId, what);
+        return ctx.keys.seal(sessionId, List.of(plain), deadline).documents().get(0);
+    }
+
+    private Draft decode(String sessionId, Document doc) {
+        String text = "";
+        Document content = doc.get("content", Document.class);
+        if (content != null) {
+            Document open = ctx.keys.open(sessionId, content, ctx.deadline("draft", sessionId, "open a draft"));
+            text = open == null ? "" : MessageCodec.decode(open).text();
+        }
+        Number attempt = (Number) doc.get("attempt");
+        Number reply = (Number) doc.get("reply");
+        return new Draft(doc.get("_id", Document.class).getString("t"), attempt == null ? 1 : attempt.intValue(), text,
+                Boolean.TRUE.equals(doc.getBoolean("stop")), reply == null ? -1 : reply.longValue());
+    }
+}

@@ -1,0 +1,68 @@
+package io.github.conversationstore;
+
+import io.github.conversationstore.spi.ReplyFollower;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Follows a turn's draft by polling it with backoff (10 ms doubling to 250 ms, back to 10 ms after
+ * news), from any process: the draft is in the store. Offsets count Unicode code points of the
+ * reply's text.
+ */
+final class TurnFollowing {
+    private static final long FIRST_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+    private static final long MAX_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    private TurnFollowing() {}
+
+    static Optional<StoredMessage> follow(ConversationStore store, DraftStore drafts, String sessionId, String turnId,
+            long fromOffset, ReplyFollower follower, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long offset = fromOffset;
+        int attempt = -1;
+        long pause = FIRST_NANOS;
+        while (true) {
+            Optional<Draft> read = drafts.read(sessionId, turnId);
+            if (read.isPresent()) {
+                Draft draft = read.get();
+                if (draft.ended()) {
+                    List<StoredMessage> reply = store.readMessages(sessionId, draft.replySequence(), 1);
+                    if (!reply.isEmpty() && reply.get(0).message().id().equals(StepIds.reply(turnId))) {
+                        emit(follower, reply.get(0).text(), offset, attempt != -1 && attempt != draft.attempt());
+                        return Optional.of(reply.get(0));
+                    }
+                    return Optional.empty(); // the session was deleted since
+                }
+                boolean restarted = attempt != -1 && attempt != draft.attempt();
+                attempt = draft.attempt();
+                long before = offset;
+                offset = emit(follower, draft.text(), restarted ? 0 : offset, restarted);
+                pause = offset != before || restarted ? FIRST_NANOS : Math.min(MAX_NANOS, pause * 2);
+            } else {
+                pause = Math.min(MAX_NANOS, pause * 2);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                return Optional.empty();
+            }
+            LockSupport.parkNanos(Math.min(pause, left));
+        }
+    }
+
+    /** Gives the text after {@code offset} code points; returns the offset after it. */
+    private static long emit(ReplyFollower follower, String text, long offset, boolean restarted) {
+        int length = text.codePointCount(0, text.length());
+        if (restarted) {
+            follower.restarted();
+            offset = 0;
+        }
+        if (offset < length) {
+            follower.delta(text.substring(text.offsetByCodePoints(0, (int) offset)));
+            return length;
+        }
+        return offset;
+    }
+}
