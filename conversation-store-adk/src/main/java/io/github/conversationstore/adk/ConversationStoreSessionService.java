@@ -52,8 +52,11 @@ import java.util.concurrent.ConcurrentMap;
  *         .database("agents")
  *         .build();
  * BaseSessionService sessions = ConversationStoreSessionService.builder(store).build();
- * Runner runner = new Runner(agent, "weather-app", new InMemoryArtifactService(), sessions,
- *         new InMemoryMemoryService());
+ * Runner runner = Runner.builder()
+ *         .agent(agent)
+ *         .appName("weather-app")
+ *         .sessionService(sessions)
+ *         .build();
  * }</pre>
  *
  * <p>What it stores and promises:
