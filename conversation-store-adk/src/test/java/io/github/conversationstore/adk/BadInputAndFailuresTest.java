@@ -71,6 +71,10 @@ class BadInputAndFailuresTest {
             assertThatThrownBy(() -> service.appendEvent(session, noId)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("event.id");
 
+            Event longId = Events.user("hi").toBuilder().id("e".repeat(200)).build();
+            assertThatThrownBy(() -> service.appendEvent(session, longId)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("event.id");
+
             Event nonStringKey = Events.withDelta(Map.of("user:x", 1));
             ((Map) nonStringKey.actions().stateDelta()).put(42, "answer");
             assertThatThrownBy(() -> service.appendEvent(session, nonStringKey))
