@@ -50,8 +50,9 @@ import kotlin.coroutines.Continuation;
  *       rewrites or deletes: a message the pre-processors dropped stays stored.</li>
  *   <li>Recognized as stored: every message object {@code load} returned or {@code store} stored,
  *       through this provider (by identity, weakly). A list in which none is recognized is compared
- *       with the stored tail by content: its longest prefix equal to the end of the conversation is
- *       taken as stored.</li>
+ *       with the stored tail by content: its longest prefix found, in order, among the last stored
+ *       messages (and the conversation's first message, a system prompt that {@code load} puts
+ *       first) is taken as stored.</li>
  *   <li>Exactly once: the append id is derived from the conversation, the last message recognized
  *       and the content of the new messages, so a store repeated after a failure is applied once;
  *       two stores of the same messages after the same stored message are one append.</li>
@@ -75,6 +76,9 @@ import kotlin.coroutines.Continuation;
  * @since 0.3
  */
 public final class ConversationStoreChatHistoryProvider implements ChatHistoryProvider {
+    /** How many stored messages beyond the list's length a list never seen is compared with. */
+    private static final int TAIL_SLACK = 64;
+
     private final ConversationStore store;
     private final String language;
     private final int window;
@@ -159,17 +163,32 @@ public final class ConversationStoreChatHistoryProvider implements ChatHistoryPr
             }
         }
         if (last < 0 && !list.isEmpty()) {
-            // nothing recognized: the longest prefix that ends the stored conversation is stored
-            List<StoredMessage> tail = store.recentMessages(sessionId, Math.min(list.size(), ConversationStore.MAX_READ_LIMIT));
-            for (int m = Math.min(list.size(), tail.size()); m > 0; m--) {
-                if (endsWith(tail, list.subList(0, m))) {
-                    last = m - 1;
-                    anchor = tail.get(tail.size() - 1).sequence();
-                    for (int i = 0; i < m; i++) {
-                        known.put(sessionId, list.get(i), tail.get(tail.size() - m + i).sequence());
+            // nothing recognized: the longest prefix of the list found, in order, in the stored tail
+            // (and the first message, a system prompt that load puts first) is taken as stored
+            List<StoredMessage> candidates = new ArrayList<>(store.recentMessages(sessionId,
+                    Math.min(list.size() + TAIL_SLACK, ConversationStore.MAX_READ_LIMIT)));
+            if (!candidates.isEmpty() && candidates.get(0).sequence() > 0) {
+                List<StoredMessage> first = store.readMessages(sessionId, 0, 1);
+                if (!first.isEmpty() && first.get(0).role() == Role.SYSTEM) {
+                    candidates.add(0, first.get(0));
+                }
+            }
+            int at = 0;
+            for (int i = 0; i < list.size() && at < candidates.size(); i++) {
+                int found = -1;
+                for (int j = at; j < candidates.size(); j++) {
+                    if (list.get(i).equals(KoogCodec.toKoog(candidates.get(j).message()))) {
+                        found = j;
+                        break;
                     }
+                }
+                if (found < 0) {
                     break;
                 }
+                known.put(sessionId, list.get(i), candidates.get(found).sequence());
+                last = i;
+                anchor = candidates.get(found).sequence();
+                at = found + 1;
             }
         }
         List<ai.koog.prompt.message.Message> fresh = new ArrayList<>();
@@ -236,16 +255,6 @@ public final class ConversationStoreChatHistoryProvider implements ChatHistoryPr
         List<StoredMessage> first = store.readMessages(sessionId, 0, 1);
         return first.isEmpty() || first.get(0).role() != Role.SYSTEM || first.get(0).sequence() >= before
                 ? Optional.empty() : Optional.of(first.get(0));
-    }
-
-    private static boolean endsWith(List<StoredMessage> tail, List<ai.koog.prompt.message.Message> prefix) {
-        int offset = tail.size() - prefix.size();
-        for (int i = 0; i < prefix.size(); i++) {
-            if (!prefix.get(i).equals(KoogCodec.toKoog(tail.get(offset + i).message()))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static boolean containsSame(List<ai.koog.prompt.message.Message> list, ai.koog.prompt.message.Message m) {

@@ -171,6 +171,29 @@ class ChatHistoryProviderTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void copiesOfALoadedWindow_withTheSystemPromptFirst_areMatchedByContent(Stores.Kind kind) {
+        try (ConversationStore store = kind.open()) {
+            ConversationStoreChatHistoryProvider provider = ConversationStoreChatHistoryProvider.builder(store).window(2)
+                    .build();
+            provider.storeMessages("c", List.of(system("Be brief."), user("u1"), assistant("a1"), user("u2"),
+                    assistant("a2")));
+            List<Message> window = provider.loadMessages("c"); // [system, u2, a2]: not contiguous in the store
+            List<Message> copies = new ArrayList<>();
+            for (Message m : window) {
+                copies.add(KoogCodec.toKoog(KoogCodec.toStored(m)));
+            }
+            copies.add(user("u3"));
+
+            ConversationStoreChatHistoryProvider.builder(store).build().storeMessages("c", copies);
+
+            assertThat(window).hasSize(3);
+            assertThat(store.readMessages("c", 0, 10)).extracting(StoredMessage::text)
+                    .containsExactly("Be brief.", "u1", "a1", "u2", "a2", "u3");
+        }
+    }
+
     /** Loses the reply of the next append, after the write. */
     static final class LosingStore extends ForwardingConversationStore {
         final AtomicInteger lose = new AtomicInteger();
