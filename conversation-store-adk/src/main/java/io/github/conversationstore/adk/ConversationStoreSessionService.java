@@ -352,7 +352,8 @@ public final class ConversationStoreSessionService implements BaseSessionService
     }
 
     private void applyToSession(Session session, Event event, boolean duplicate) {
-        synchronized (session) {
+        // the events list is synchronized on itself (Session's builder makes it so): hold it while checking and adding
+        synchronized (session.events()) {
             if (duplicate && session.events().stream().anyMatch(e -> event.id().equals(e.id()))) {
                 return;
             }
