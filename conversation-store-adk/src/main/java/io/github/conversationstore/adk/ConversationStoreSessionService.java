@@ -68,9 +68,9 @@ import java.util.concurrent.ConcurrentMap;
  *   <li>Each event is one stored message, appended under an append id derived from the event id:
  *       a retried {@code appendEvent} is a duplicate, never a second event, and every reader sees
  *       the events of a session in one order, also when two instances append at once. The event's
- *       content parts become the store's parts (text, tool calls and results), so the store's
- *       windows keep function calls with their responses; the event reads back equal to the one
- *       written.</li>
+ *       content parts become the store's parts (text, tool calls and results), which other
+ *       readers of the store see as such; the event reads back equal to the one written (ADK pairs
+ *       a function response with its call by id when it builds a model request).</li>
  *   <li>Session state is kept in the session's header: an event's session-scoped delta is merged
  *       key by key in the same atomic step as the event, so the state equals the deltas of the
  *       stored events applied in their order, and concurrent events that set different keys both
