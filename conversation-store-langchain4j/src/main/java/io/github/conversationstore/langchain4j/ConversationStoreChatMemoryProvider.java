@@ -71,7 +71,7 @@ public final class ConversationStoreChatMemoryProvider implements ChatMemoryProv
      *
      * @since 0.2.0
      */
-    public static final class Builder extends AdapterBuilder<Builder> {
+    public static final class Builder extends MemoryBuilder<Builder> {
         /** The default {@link #window(int)}: the window a model is sent. */
         public static final int DEFAULT_WINDOW = ConversationStoreChatMemory.Builder.DEFAULT_WINDOW;
 
@@ -83,7 +83,8 @@ public final class ConversationStoreChatMemoryProvider implements ChatMemoryProv
          * Builds the provider.
          *
          * @return the provider
-         * @throws IllegalStateException if no store was given
+         * @throws IllegalStateException if no store was given, if both {@link #window(int) window}
+         *     and {@link #tokenBudget(int) tokenBudget} were set, or a token counter without a budget
          * @throws IllegalArgumentException if the language is not a BCP 47 tag naming a language
          * @since 0.2.0
          */
