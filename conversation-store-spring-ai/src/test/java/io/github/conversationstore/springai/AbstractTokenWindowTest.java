@@ -7,12 +7,15 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.Summary;
 import io.github.conversationstore.spi.TokenCounter;
+import io.github.conversationstore.springai.testing.SpringAiLine;
+import io.github.conversationstore.springai.testing.SpringAiLine.ScriptedChatModel;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
@@ -85,6 +88,29 @@ abstract class AbstractTokenWindowTest {
         // nothing deleted: every message and the summary are still there
         assertThat(store.readMessages(ID, 0, 1_000)).extracting(StoredMessage::text).isEqualTo(texts(0, 100));
         assertThat(store.summaries(ID)).hasSize(1);
+    }
+
+    @Test
+    void chatClient_tokenWindow_modelSeesTheSummaryAndTheTail_andEveryTurnIsStoredOnce() {
+        ChatMemory memory = memory(100);
+        converse(memory, 50);
+        store.writeSummary(ID, Summary.of(0, 90, "The learner asked about verbs.", 30));
+        ScriptedChatModel model = new ScriptedChatModel();
+        ChatClient client = SpringAiLine.client(model, memory);
+
+        String reply = client.prompt().user("one more")
+                .advisors(advisor -> advisor.param(ChatMemory.CONVERSATION_ID, ID))
+                .call().content();
+
+        assertThat(reply).isEqualTo("echo: one more");
+        List<Message> sent = model.prompts.get(0).getInstructions();
+        assertThat(sent).filteredOn(SystemMessage.class::isInstance).extracting(Message::getText)
+                .singleElement().asString().startsWith("Summary of the earlier conversation (its first 90 messages");
+        // the window the advisor read (the summary's 30 tokens, its heading's 10, 6 messages), then the request
+        assertThat(texts(sent).subList(1, sent.size()))
+                .isEqualTo(List.of("q47", "a47", "q48", "a48", "q49", "a49", "one more"));
+        assertThat(store.readMessages(ID, 0, 1_000)).extracting(StoredMessage::text).hasSize(102)
+                .endsWith("one more", "echo: one more");
     }
 
     @Test
