@@ -40,7 +40,8 @@ import java.util.Objects;
  * A system prompt that alone takes the whole budget is returned alone (the only case the window is
  * over the budget: the model's instructions are never dropped). A message that does not fit is left
  * out of the window, never deleted: {@link io.github.conversationstore.ConversationStore#readMessages}
- * still returns every message, and adding the summary message back stores nothing.
+ * still returns every message, and adding the summary message back stores nothing. An example, with
+ * {@code AiServices}, is in the project's docs/ADAPTERS.md.
  *
  * <p>Thread-safe: instances of several threads and processes may add to one conversation.
  *
@@ -138,7 +139,10 @@ public final class ConversationStoreChatMemory implements ChatMemory {
     /**
      * Reads the window: the last {@code window} stored messages, oldest first, tool calls and results
      * kept whole, the latest system message first when it is older than that. Costs one or two reads
-     * of the window's size, whatever the conversation's length.
+     * of the window's size, whatever the conversation's length. With a
+     * {@linkplain Builder#tokenBudget(int) token budget}: the system prompt, the newest summary that
+     * fits and the newest messages after it within the budget (see the class comment); it then reads
+     * the header, the summaries and the tail only.
      *
      * @return the window, a new mutable list
      * @throws io.github.conversationstore.ConversationStoreUnavailableException if the database did not answer

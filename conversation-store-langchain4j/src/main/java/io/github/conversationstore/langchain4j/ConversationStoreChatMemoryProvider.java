@@ -31,6 +31,10 @@ import dev.langchain4j.memory.chat.ChatMemoryProvider;
  * // stored once each: the system message, the user's message, the answer
  * }</pre>
  *
+ * <p>With {@link Builder#tokenBudget(int) tokenBudget(n)} instead of {@code window(20)}, each memory
+ * returns what fits in {@code n} tokens: the system prompt, the newest summary, the newest messages
+ * (see {@link ConversationStoreChatMemory}); nothing is deleted.
+ *
  * <p>The memories of one provider share its state (which message objects are stored, tool calls
  * waiting for their results). Thread-safe.
  *

@@ -97,7 +97,7 @@ import org.springframework.ai.chat.messages.SystemMessage;
  * them, and {@link #add(String, List)} stores nothing for the summary message (it is known, like
  * every message {@code get} returned). The message-count window stays the default; setting both
  * {@link Builder#maxMessages(int) maxMessages} and {@code tokenBudget} is refused by
- * {@link Builder#build()}.
+ * {@link Builder#build()}. An example is in the project's docs/ADAPTERS.md.
  *
  * <p>Every Spring AI message type round-trips: system, user (with media), assistant (with tool calls,
  * media and metadata) and tool response messages read back equal to the messages added (how is told
