@@ -11,6 +11,7 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.memory.ChatMemory;
 import dev.langchain4j.model.TokenCountEstimator;
+import dev.langchain4j.service.AiServices;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.Summary;
@@ -258,6 +259,54 @@ class TokenWindowTest {
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("window and tokenBudget are alternatives");
             assertThatThrownBy(() -> ConversationStoreChatMemoryProvider.builder().store(store).tokenCounter(TEN).build())
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("tokenCounter counts for a token budget");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("stores")
+    void aiServices_toolTurnsUnderATokenBudget_neverSeeACallWithoutItsResult(Stores.Kind kind) {
+        try (ConversationStore store = kind.open()) {
+            Scripted.Model model = new Scripted.Model();
+            Scripted.Assistant assistant = AiServices.builder(Scripted.Assistant.class)
+                    .chatModel(model)
+                    .chatMemoryProvider(ConversationStoreChatMemoryProvider.builder().store(store).tokenBudget(150).build())
+                    .tools(new Scripted.WeatherTools())
+                    .build();
+            for (int i = 0; i < 10; i++) {
+                assertThat(assistant.chat(ID, "city " + i)).isEqualTo("The weather: sunny in city " + i);
+            }
+            // each turn: the user's message, the call with its result (one append), the answer
+            store.writeSummary(ID, Summary.of(0, 33, "Asked the weather of eight cities.", 10));
+            model.requests.clear();
+
+            assertThat(assistant.chat(ID, "Lima")).isEqualTo("The weather: sunny in Lima");
+
+            assertThat(model.requests).hasSize(2);
+            for (dev.langchain4j.model.chat.request.ChatRequest request : model.requests) {
+                List<ChatMessage> sent = request.messages();
+                assertThat(text(sent.get(0))).isEqualTo("You are a helpful assistant.");
+                assertThat(text(sent.get(1))).startsWith("Summary of the earlier conversation (its first 33 messages");
+                for (int i = 0; i < sent.size(); i++) {
+                    if (sent.get(i) instanceof ToolExecutionResultMessage) {
+                        assertThat(sent.get(i - 1)).as("before %s in %s", sent.get(i), sent)
+                                .isInstanceOf(AiMessage.class).matches(m -> ((AiMessage) m).hasToolExecutionRequests());
+                    }
+                }
+                int tokens = 0;
+                for (ChatMessage m : sent.subList(2, sent.size())) {
+                    tokens += TokenCounter.approximate().count(MessageMapper.toStore(m, new MessageMapper.ToolCallIds()));
+                }
+                int prompt = TokenCounter.approximate().count(io.github.conversationstore.Message.system(text(sent.get(0))));
+                int heading = TokenCounter.approximate().count(io.github.conversationstore.Message.system(
+                        "Summary of the earlier conversation (its first 33 messages, not repeated below):"));
+                assertThat(prompt + 10 + heading + tokens).as("%s", sent).isLessThanOrEqualTo(150);
+            }
+            // the second request of the turn holds its call and result
+            List<ChatMessage> second = model.requests.get(1).messages();
+            AiMessage call = (AiMessage) second.get(second.size() - 2);
+            assertThat(texts(second)).endsWith("Lima", "call:" + call.toolExecutionRequests().get(0).id(),
+                    "result:" + call.toolExecutionRequests().get(0).id());
+            assertThat(store.readMessages(ID, 0, 1_000)).hasSize(1 + 11 * 4);
         }
     }
 
