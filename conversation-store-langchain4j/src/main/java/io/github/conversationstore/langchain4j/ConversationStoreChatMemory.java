@@ -146,6 +146,8 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      *
      * @return the window, a new mutable list
      * @throws io.github.conversationstore.ConversationStoreUnavailableException if the database did not answer
+     * @throws UnsupportedOperationException with a token budget, if the store keeps no summaries
+     *     (both of the library's stores keep them)
      * @since 0.2.0
      */
     @Override

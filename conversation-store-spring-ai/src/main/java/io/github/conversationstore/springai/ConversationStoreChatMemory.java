@@ -90,8 +90,8 @@ import org.springframework.ai.chat.messages.SystemMessage;
  * Everything returned counts against the budget: the summary by its {@link Summary#tokenCount()},
  * its heading by the counter's count of the heading as a message of its own, every message and
  * every held call by the counter. A system message stored in the conversation counts as any other
- * message (Spring AI sends the application's system prompt with each request, not through the
- * memory) and, as in a message window, only the latest one in the window is returned: a message
+ * message (Spring AI applications usually send their system prompt with each request rather than
+ * store it) and, as in a message window, only the latest one in the window is returned. A message
  * that does not fit is left out of the window, never deleted. Nothing is ever deleted: the summary
  * stands beside the messages it covers, {@link ConversationStore#readMessages} still returns all of
  * them, and {@link #add(String, List)} stores nothing for the summary message (it is known, like
@@ -240,6 +240,8 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      * @return the window, a new mutable list; empty if the conversation does not exist
      * @throws IllegalArgumentException if the conversation id is invalid
      * @throws ConversationStoreException if the store failed
+     * @throws UnsupportedOperationException with a token budget, if the store keeps no summaries
+     *     (both of the library's stores keep them)
      * @since 0.2.0
      */
     @Override
