@@ -18,6 +18,8 @@ abstract class AdapterBuilder<B extends AdapterBuilder<B>> {
     ConversationStore store;
     String language = "und";
     int window;
+    /** Whether {@link #window(int)} was called (a memory refuses it beside a token budget). */
+    boolean windowSet;
     Function<Object, String> sessionIds = String::valueOf;
     Function<String, Owner> owners = session -> null;
     boolean groupToolCalls = true;
@@ -74,6 +76,7 @@ abstract class AdapterBuilder<B extends AdapterBuilder<B>> {
                     + " messages, was " + messages);
         }
         this.window = messages;
+        this.windowSet = true;
         return self();
     }
 

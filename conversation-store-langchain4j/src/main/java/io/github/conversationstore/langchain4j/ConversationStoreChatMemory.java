@@ -19,6 +19,30 @@ import java.util.Objects;
  * {@code window} stored messages (20 by default) with tool calls and results kept whole, the latest
  * system message first. Nothing is ever deleted except by {@link #clear()}.
  *
+ * <p><b>Token windows and summaries</b> (since 0.3): built with
+ * {@link Builder#tokenBudget(int) tokenBudget(n)}, the memory is a {@code TokenWindowChatMemory}
+ * that deletes nothing. {@link #messages()} returns, within {@code n} tokens counted by the
+ * {@linkplain Builder#tokenCounter token counter} ({@link io.github.conversationstore.spi.TokenCounter#approximate()}
+ * by default, or LangChain4j's own {@linkplain Builder#tokenCountEstimator estimator}):
+ * <ol>
+ *   <li>the conversation's system prompt (its latest system message), kept out of the competition:
+ *       its tokens are set aside first, and it is shown where a message window shows it (first when
+ *       it is older than the window);</li>
+ *   <li>the newest summary that fits ({@link io.github.conversationstore.ConversationStore#writeSummary}),
+ *       as a {@code SystemMessage} whose text is the heading {@code "Summary of the earlier
+ *       conversation (its first N messages, not repeated below):"}, a blank line and the summary's
+ *       text; it counts its {@link io.github.conversationstore.Summary#tokenCount()} plus the
+ *       heading's count, and when all would not fit the messages make room for the heading;</li>
+ *   <li>the newest messages after the summary that fit (without a summary, of the whole
+ *       conversation), oldest first, a tool call and its results taken whole or not at all; older
+ *       system messages cost nothing and are left out, as in a message window.</li>
+ * </ol>
+ * A system prompt that alone takes the whole budget is returned alone (the only case the window is
+ * over the budget: the model's instructions are never dropped). A message that does not fit is left
+ * out of the window, never deleted: {@link io.github.conversationstore.ConversationStore#readMessages}
+ * still returns every message, and adding the summary message back stores nothing. An example, with
+ * {@code AiServices}, is in the project's docs/ADAPTERS.md.
+ *
  * <p>Thread-safe: instances of several threads and processes may add to one conversation.
  *
  * @since 0.2.0
@@ -115,10 +139,15 @@ public final class ConversationStoreChatMemory implements ChatMemory {
     /**
      * Reads the window: the last {@code window} stored messages, oldest first, tool calls and results
      * kept whole, the latest system message first when it is older than that. Costs one or two reads
-     * of the window's size, whatever the conversation's length.
+     * of the window's size, whatever the conversation's length. With a
+     * {@linkplain Builder#tokenBudget(int) token budget}: the system prompt, the newest summary that
+     * fits and the newest messages after it within the budget (see the class comment); it then reads
+     * the header, the summaries and the tail only.
      *
      * @return the window, a new mutable list
      * @throws io.github.conversationstore.ConversationStoreUnavailableException if the database did not answer
+     * @throws UnsupportedOperationException with a token budget, if the store keeps no summaries
+     *     (both of the library's stores keep them)
      * @since 0.2.0
      */
     @Override
@@ -142,7 +171,7 @@ public final class ConversationStoreChatMemory implements ChatMemory {
      *
      * @since 0.2.0
      */
-    public static final class Builder extends AdapterBuilder<Builder> {
+    public static final class Builder extends MemoryBuilder<Builder> {
         /** The default {@link #window(int)}: the window a model is sent. */
         public static final int DEFAULT_WINDOW = 20;
 
@@ -169,7 +198,9 @@ public final class ConversationStoreChatMemory implements ChatMemory {
          * Builds the memory.
          *
          * @return the chat memory
-         * @throws IllegalStateException if no store or id was given
+         * @throws IllegalStateException if no store or id was given, if both {@link #window(int) window}
+         *     and {@link #tokenBudget(int) tokenBudget} were set (a message cap on a token window
+         *     would cut the messages a summary is followed by), or a token counter without a budget
          * @throws IllegalArgumentException if the language or the session id is invalid
          * @since 0.2.0
          */

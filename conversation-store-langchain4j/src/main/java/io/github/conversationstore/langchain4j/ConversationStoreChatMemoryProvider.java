@@ -31,6 +31,10 @@ import dev.langchain4j.memory.chat.ChatMemoryProvider;
  * // stored once each: the system message, the user's message, the answer
  * }</pre>
  *
+ * <p>With {@link Builder#tokenBudget(int) tokenBudget(n)} instead of {@code window(20)}, each memory
+ * returns what fits in {@code n} tokens: the system prompt, the newest summary, the newest messages
+ * (see {@link ConversationStoreChatMemory}); nothing is deleted.
+ *
  * <p>The memories of one provider share its state (which message objects are stored, tool calls
  * waiting for their results). Thread-safe.
  *
@@ -71,7 +75,7 @@ public final class ConversationStoreChatMemoryProvider implements ChatMemoryProv
      *
      * @since 0.2.0
      */
-    public static final class Builder extends AdapterBuilder<Builder> {
+    public static final class Builder extends MemoryBuilder<Builder> {
         /** The default {@link #window(int)}: the window a model is sent. */
         public static final int DEFAULT_WINDOW = ConversationStoreChatMemory.Builder.DEFAULT_WINDOW;
 
@@ -83,7 +87,8 @@ public final class ConversationStoreChatMemoryProvider implements ChatMemoryProv
          * Builds the provider.
          *
          * @return the provider
-         * @throws IllegalStateException if no store was given
+         * @throws IllegalStateException if no store was given, if both {@link #window(int) window}
+         *     and {@link #tokenBudget(int) tokenBudget} were set, or a token counter without a budget
          * @throws IllegalArgumentException if the language is not a BCP 47 tag naming a language
          * @since 0.2.0
          */

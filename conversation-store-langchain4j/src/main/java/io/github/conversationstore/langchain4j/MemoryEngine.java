@@ -6,14 +6,17 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import io.github.conversationstore.AppendRequest;
+import io.github.conversationstore.ContextWindow;
 import io.github.conversationstore.ConversationHeader;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.Owner;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.Summary;
 import io.github.conversationstore.internal.Appends;
 import io.github.conversationstore.internal.Ledger;
+import io.github.conversationstore.spi.TokenCounter;
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -103,6 +106,9 @@ final class MemoryEngine {
     private final boolean groupToolCalls;
     private final int maxTextBytes;
     private final int maxMessageBytes;
+    /** The token budget of a read, or 0 for the message window; set before the engine is shared. */
+    private int tokenBudget;
+    private TokenCounter tokenCounter = TokenCounter.approximate();
     private final Ledger<ChatMessage, Object> known = new Ledger<>();
     private final ReentrantLock[] locks = new ReentrantLock[64];
     private final Map<String, Conversation> conversations = new LinkedHashMap<>(256, 0.75f, true) {
@@ -140,6 +146,13 @@ final class MemoryEngine {
         }
     }
 
+    /** Makes reads token windows of {@code budget} tokens counted by {@code counter}. */
+    MemoryEngine tokenWindow(int budget, TokenCounter counter) {
+        this.tokenBudget = budget;
+        this.tokenCounter = counter;
+        return this;
+    }
+
     String sessionId(Object memoryId) {
         Objects.requireNonNull(memoryId, "memoryId");
         String session = sessionIds.apply(memoryId);
@@ -158,6 +171,9 @@ final class MemoryEngine {
      */
     List<ChatMessage> read(Object memoryId) {
         String session = sessionId(memoryId);
+        if (tokenBudget > 0) {
+            return tokenRead(session);
+        }
         List<StoredMessage> stored = store.promptWindow(session, window);
         int lastSystem = -1;
         for (int i = 0; i < stored.size(); i++) {
@@ -188,6 +204,95 @@ final class MemoryEngine {
         }
         conversation(session).served = true;
         return out;
+    }
+
+    /**
+     * The token window: the conversation's system prompt (the header's latest system message) set
+     * aside first, then the store's context window in what is left, with every stored system
+     * message counted as nothing (the prompt is paid for once, up front). Of the stored system
+     * messages only the latest is shown, where a message window shows it, and only if it is the
+     * prompt; otherwise the prompt comes first. The summary, headed, comes after a prompt shown
+     * first and before the messages; its heading is paid for as {@link #headedWindow} says.
+     */
+    private List<ChatMessage> tokenRead(String session) {
+        String prompt = store.findConversation(session).map(h -> h.attributes().get(SYSTEM_TEXT))
+                .filter(text -> !text.isBlank()).orElse(null);
+        TokenCounter counting = prompt == null ? tokenCounter
+                : message -> message.role() == Role.SYSTEM ? 0 : tokenCounter.count(message);
+        long left = tokenBudget - (prompt == null ? 0L : tokenCounter.count(Message.system(prompt)));
+        Headed window = left > 0 ? headedWindow(session, (int) left, counting) : new Headed(null, List.of());
+        Summary summary = window.summary();
+        List<StoredMessage> stored = window.messages();
+        int lastSystem = -1;
+        for (int i = 0; i < stored.size(); i++) {
+            if (stored.get(i).role() == Role.SYSTEM && !stored.get(i).text().isBlank()) {
+                lastSystem = i;
+            }
+        }
+        if (lastSystem >= 0 && prompt != null && !stored.get(lastSystem).text().equals(prompt)) {
+            lastSystem = -1; // not the prompt (written beside the adapter): the prompt is shown instead
+        }
+        boolean promptFirst = prompt != null && lastSystem < 0;
+        List<ChatMessage> out = new ArrayList<>(stored.size() + 2);
+        for (int i = 0; i < stored.size(); i++) {
+            if (stored.get(i).role() != Role.SYSTEM || i == lastSystem) {
+                List<ChatMessage> read = MessageMapper.fromStore(stored.get(i).message());
+                if (i == lastSystem && Boolean.TRUE.equals(MessageMapper.map(
+                        stored.get(i).message().metadata().get(MessageMapper.EXTRAS)).get(SYSTEM_FIRST))) {
+                    out.addAll(0, read); // stored by alwaysKeepSystemMessageFirst(true): read back first
+                    promptFirst = true;
+                } else {
+                    out.addAll(read);
+                }
+            }
+        }
+        if (summary != null) {
+            out.add(promptFirst && lastSystem >= 0 ? 1 : 0, summaryMessage(summary));
+        }
+        if (promptFirst && lastSystem < 0) {
+            out.add(0, new SystemMessage(prompt));
+        }
+        for (ChatMessage message : out) {
+            mark(message, session, Known.STORED); // the summary too: adding it back stores nothing
+        }
+        conversation(session).served = true;
+        return out;
+    }
+
+    /** A token window's summary (or null) and messages, oldest first. */
+    private record Headed(Summary summary, List<StoredMessage> messages) {}
+
+    /**
+     * The store's context window of {@code budget} tokens, such that its summary (if any) fits
+     * with its heading: the heading's tokens (the counter's count of it as a system message of its
+     * own) are taken from the budget when summary, heading and messages would not fit together
+     * (the window is then read again with the budget less the heading), and a summary whose heading
+     * alone fills the budget is left out (its messages are shown alone).
+     */
+    private Headed headedWindow(String session, int budget, TokenCounter counting) {
+        ContextWindow window = store.contextWindow(session, budget, counting);
+        Summary summary = window.summary().orElse(null);
+        if (summary != null) {
+            long heading = tokenCounter.count(Message.system(heading(summary)));
+            if (window.tokens() + heading > budget) {
+                if (budget - heading <= 0) {
+                    return new Headed(null, window.storedMessages());
+                }
+                window = store.contextWindow(session, (int) (budget - heading), counting);
+            }
+        }
+        return new Headed(window.summary().orElse(null), window.storedMessages());
+    }
+
+    /** The heading of a summary shown in a token window: what it stands for. */
+    static String heading(Summary summary) {
+        return "Summary of the earlier conversation (its first " + summary.toSequence()
+                + " messages, not repeated below):";
+    }
+
+    /** The summary as the system message of a token window: the heading, a blank line, its text. */
+    static SystemMessage summaryMessage(Summary summary) {
+        return new SystemMessage(heading(summary) + "\n\n" + summary.message().text());
     }
 
     // ---------------------------------------------------------------- writes

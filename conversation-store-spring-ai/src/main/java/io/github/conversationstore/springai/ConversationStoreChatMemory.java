@@ -4,12 +4,18 @@ import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreException;
 import io.github.conversationstore.Role;
+import io.github.conversationstore.Summary;
+import io.github.conversationstore.spi.TokenCounter;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.SystemMessage;
 
 /**
  * A Spring AI {@link ChatMemory} that appends to a {@link ConversationStore}: the store's
@@ -27,7 +33,9 @@ import org.springframework.ai.chat.messages.Message;
  *       already stored and are skipped. A new object with the same content is a new message.</li>
  *   <li>{@link #get(String)} reads only the window: the last {@code maxMessages} messages (default
  *       20), oldest first, with tool calls and their results kept whole
- *       ({@link ConversationStore#promptWindow(String, int)}), whatever the conversation's length.</li>
+ *       ({@link ConversationStore#promptWindow(String, int)}), whatever the conversation's length.
+ *       With a {@linkplain Builder#tokenBudget(int) token budget} instead, it reads the context
+ *       window that fits the budget: the newest summary and the messages after it (see below).</li>
  *   <li>An assistant message with tool calls added without their results (Spring AI's
  *       user-controlled tool execution) is held in this memory until they are added, then appended
  *       with them in one atomic append, so that another instance's message never lands between a
@@ -63,6 +71,34 @@ import org.springframework.ai.chat.messages.Message;
  * // stored, in one atomic append each: the user's message, then the reply
  * }</pre>
  *
+ * <p><b>Token windows and summaries</b> (since 0.3). Built with
+ * {@link Builder#tokenBudget(int) tokenBudget(n)}, {@link #get(String)} returns the store's
+ * {@linkplain ConversationStore#contextWindow(String, int, TokenCounter) context window} for
+ * {@code n} tokens, counted by the {@linkplain Builder#tokenCounter(TokenCounter) token counter}
+ * ({@link TokenCounter#approximate()} by default):
+ * <ul>
+ *   <li>first, when the conversation has a summary ({@link ConversationStore#writeSummary}) that
+ *       fits, that summary as a {@link SystemMessage} whose text is the heading
+ *       {@code "Summary of the earlier conversation (its first N messages, not repeated below):"},
+ *       a blank line and the summary's text, and whose metadata hold {@value #SUMMARY_METADATA}: a
+ *       map of the summary's {@code fromSequence}, {@code toSequence} and {@code tokenCount};</li>
+ *   <li>then the newest messages after the summary that fit, oldest first, a tool call and its
+ *       results taken whole or not at all; without a summary that fits, the newest messages of the
+ *       whole conversation that fit;</li>
+ *   <li>then the held tool calls, as with a message window.</li>
+ * </ul>
+ * Everything returned counts against the budget: the summary by its {@link Summary#tokenCount()},
+ * its heading by the counter's count of the heading as a message of its own, every message and
+ * every held call by the counter. A system message stored in the conversation counts as any other
+ * message (Spring AI applications usually send their system prompt with each request rather than
+ * store it) and, as in a message window, only the latest one in the window is returned. A message
+ * that does not fit is left out of the window, never deleted. Nothing is ever deleted: the summary
+ * stands beside the messages it covers, {@link ConversationStore#readMessages} still returns all of
+ * them, and {@link #add(String, List)} stores nothing for the summary message (it is known, like
+ * every message {@code get} returned). The message-count window stays the default; setting both
+ * {@link Builder#maxMessages(int) maxMessages} and {@code tokenBudget} is refused by
+ * {@link Builder#build()}. An example is in the project's docs/ADAPTERS.md.
+ *
  * <p>Every Spring AI message type round-trips: system, user (with media), assistant (with tool calls,
  * media and metadata) and tool response messages read back equal to the messages added (how is told
  * in the project's docs/ADAPTERS.md). A new conversation is recorded with the configured
@@ -75,12 +111,25 @@ import org.springframework.ai.chat.messages.Message;
  * @since 0.2.0
  */
 public final class ConversationStoreChatMemory implements ChatMemory {
+    /**
+     * The metadata key of the summary message a token window starts with: its value is a map of the
+     * summary's {@code fromSequence} and {@code toSequence} (longs) and {@code tokenCount} (an int).
+     *
+     * @since 0.3
+     */
+    public static final String SUMMARY_METADATA = "conversationStoreSummary";
+
     private final StoreMemory memory;
+    /** The token budget of a read, or 0 for the message window. */
+    private final int tokenBudget;
+    private final TokenCounter tokenCounter;
     private final HeldCalls held = new HeldCalls();
     private final ReentrantLock[] locks = new ReentrantLock[64];
 
     private ConversationStoreChatMemory(Builder builder) {
         memory = builder.memory();
+        tokenBudget = builder.tokenBudget;
+        tokenCounter = builder.tokenCounter == null ? TokenCounter.approximate() : builder.tokenCounter;
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new ReentrantLock();
         }
@@ -182,19 +231,31 @@ public final class ConversationStoreChatMemory implements ChatMemory {
     /**
      * Returns the conversation's window: its last messages, oldest first, at most
      * {@link Builder#maxMessages(int) maxMessages}, with tool calls and results kept whole. Reads
-     * only those messages, whatever the conversation's length.
+     * only those messages, whatever the conversation's length. With a
+     * {@linkplain Builder#tokenBudget(int) token budget}, the newest summary that fits and the
+     * newest messages after it within the budget (see the class comment); it then reads the
+     * summaries and the tail only.
      *
      * @param conversationId the conversation
      * @return the window, a new mutable list; empty if the conversation does not exist
      * @throws IllegalArgumentException if the conversation id is invalid
      * @throws ConversationStoreException if the store failed
+     * @throws UnsupportedOperationException with a token budget, if the store keeps no summaries
+     *     (both of the library's stores keep them)
      * @since 0.2.0
      */
     @Override
     public List<Message> get(String conversationId) {
         StoreMemory.conversationId(conversationId);
-        List<Message> window = memory.window(conversationId);
-        window.addAll(held.visible(conversationId));
+        if (tokenBudget == 0) {
+            List<Message> window = memory.window(conversationId);
+            window.addAll(held.visible(conversationId));
+            return window;
+        }
+        List<Message> visible = held.visible(conversationId);
+        long left = tokenBudget - (visible.isEmpty() ? 0 : held.tokens(conversationId, tokenCounter));
+        List<Message> window = left > 0 ? memory.tokenWindow(conversationId, (int) left, tokenCounter) : new ArrayList<>();
+        window.addAll(visible);
         return window;
     }
 
@@ -218,12 +279,34 @@ public final class ConversationStoreChatMemory implements ChatMemory {
         }
     }
 
+    /** The heading of a summary message: what it stands for. */
+    static String heading(Summary summary) {
+        return "Summary of the earlier conversation (its first " + summary.toSequence()
+                + " messages, not repeated below):";
+    }
+
+    /** The summary as the system message a token window starts with. */
+    static SystemMessage summaryMessage(Summary summary) {
+        Map<String, Object> about = new LinkedHashMap<>();
+        about.put("fromSequence", summary.fromSequence());
+        about.put("toSequence", summary.toSequence());
+        about.put("tokenCount", summary.tokenCount());
+        Map<String, Object> metadata = new HashMap<>();
+        metadata.put(SUMMARY_METADATA, about);
+        return SystemMessage.builder()
+                .text(heading(summary) + "\n\n" + summary.message().text())
+                .metadata(metadata)
+                .build();
+    }
+
     /**
      * Builds a {@link ConversationStoreChatMemory}. Not thread-safe.
      *
      * @since 0.2.0
      */
     public static final class Builder extends SettingsBuilder<Builder> {
+        private int tokenBudget;
+        private TokenCounter tokenCounter;
 
         private Builder(ConversationStore store) {
             super(store);
@@ -235,12 +318,58 @@ public final class ConversationStoreChatMemory implements ChatMemory {
         }
 
         /**
+         * Makes {@link ConversationStoreChatMemory#get(String) get} return the context window of
+         * {@code tokens} tokens instead of the last {@link #maxMessages(int) maxMessages} messages:
+         * the newest summary that fits, then the newest messages after it that fit, tool calls
+         * with their results (see the class comment). Nothing is deleted. The default is the
+         * message window; setting both is refused by {@link #build()}.
+         *
+         * @param tokens the budget, positive: all that {@code get} returns counts against it
+         * @return this builder
+         * @throws IllegalArgumentException if {@code tokens} is zero or negative
+         * @since 0.3
+         */
+        public Builder tokenBudget(int tokens) {
+            if (tokens <= 0) {
+                throw new IllegalArgumentException("tokenBudget must be positive (tokens), was " + tokens);
+            }
+            this.tokenBudget = tokens;
+            return this;
+        }
+
+        /**
+         * Sets how the {@link #tokenBudget(int) token budget} counts tokens (default
+         * {@link TokenCounter#approximate()}, offline): the model's own tokenizer, for instance.
+         *
+         * @param counter the counter, thread-safe
+         * @return this builder
+         * @throws NullPointerException if {@code counter} is null
+         * @since 0.3
+         */
+        public Builder tokenCounter(TokenCounter counter) {
+            this.tokenCounter = Objects.requireNonNull(counter, "tokenCounter");
+            return this;
+        }
+
+        /**
          * Builds the memory.
          *
          * @return the memory
+         * @throws IllegalStateException if both {@link #maxMessages(int) maxMessages} and
+         *     {@link #tokenBudget(int) tokenBudget} were set (a message cap on a token window would
+         *     cut the messages a summary is followed by), or a {@link #tokenCounter(TokenCounter)
+         *     tokenCounter} without a token budget
          * @since 0.2.0
          */
         public ConversationStoreChatMemory build() {
+            if (tokenBudget > 0 && maxMessagesSet) {
+                throw new IllegalStateException("maxMessages and tokenBudget are alternatives: a read returns either the"
+                        + " last maxMessages messages or the context window of tokenBudget tokens; set one of them");
+            }
+            if (tokenBudget == 0 && tokenCounter != null) {
+                throw new IllegalStateException("tokenCounter counts for a token budget: set tokenBudget too, or"
+                        + " leave the counter out");
+            }
             return new ConversationStoreChatMemory(this);
         }
     }

@@ -1,6 +1,7 @@
 package io.github.conversationstore.springai;
 
 import io.github.conversationstore.Part;
+import io.github.conversationstore.spi.TokenCounter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -70,6 +71,26 @@ final class HeldCalls {
             List<Message> out = new ArrayList<>();
             held.forEach(h -> out.addAll(h.objects));
             return out;
+        }
+    }
+
+    /** The tokens of the held messages, as stored, by {@code counter}. */
+    long tokens(String conversationId, TokenCounter counter) {
+        List<Held> held;
+        synchronized (conversations) {
+            held = conversations.get(conversationId);
+        }
+        if (held == null) {
+            return 0;
+        }
+        synchronized (held) {
+            long tokens = 0;
+            for (Held h : held) {
+                for (io.github.conversationstore.Message m : h.mapped) {
+                    tokens += counter.count(m);
+                }
+            }
+            return tokens;
         }
     }
 

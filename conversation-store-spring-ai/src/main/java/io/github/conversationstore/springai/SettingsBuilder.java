@@ -14,6 +14,8 @@ abstract class SettingsBuilder<B extends SettingsBuilder<B>> {
     final ConversationStore store;
     String language = Settings.DEFAULT_LANGUAGE;
     int maxMessages = Settings.DEFAULT_MAX_MESSAGES;
+    /** Whether {@link #maxMessages(int)} was called (a chat memory refuses it beside a token budget). */
+    boolean maxMessagesSet;
     boolean omitLargeMedia;
     int maxTextBytes = ConversationStore.DEFAULT_MAX_TEXT_BYTES;
     int maxMessageBytes = ConversationStore.DEFAULT_MAX_MESSAGE_BYTES;
@@ -75,6 +77,7 @@ abstract class SettingsBuilder<B extends SettingsBuilder<B>> {
      */
     public B maxMessages(int value) {
         this.maxMessages = Settings.maxMessages(value);
+        this.maxMessagesSet = true;
         return self();
     }
 

@@ -3,11 +3,14 @@ package io.github.conversationstore.springai;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.Owner;
 import io.github.conversationstore.AppendResult;
+import io.github.conversationstore.ContextWindow;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.Summary;
 import io.github.conversationstore.internal.Appends;
 import io.github.conversationstore.internal.Ledger;
+import io.github.conversationstore.spi.TokenCounter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -16,6 +19,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.SystemMessage;
 
 /**
  * What the chat memory and the repository share: the window read, the append with its ledger of
@@ -94,7 +98,46 @@ final class StoreMemory {
      * own {@code MessageWindowChatMemory} keeps.
      */
     List<Message> window(String conversationId) {
-        List<StoredMessage> window = store.promptWindow(conversationId, maxMessages);
+        return known(conversationId, store.promptWindow(conversationId, maxMessages));
+    }
+
+    /**
+     * The token window: the store's {@link ConversationStore#contextWindow context window} within
+     * {@code budget} tokens, its summary (if any) first as a {@link SystemMessage} with the heading
+     * {@link ConversationStoreChatMemory} documents, then its messages as {@link #window}
+     * hands them out (only the latest system message). The heading's tokens (the counter's count of
+     * it as a message of its own) are taken from the budget only when a summary is shown: the
+     * window is read again with the budget less the heading when summary, heading and messages would
+     * not fit together. Reads the summaries and the tail only, once or twice.
+     */
+    List<Message> tokenWindow(String conversationId, int budget, TokenCounter counter) {
+        ContextWindow window = store.contextWindow(conversationId, budget, counter);
+        Summary summary = window.summary().orElse(null);
+        if (summary != null) {
+            long heading = counter.count(io.github.conversationstore.Message.system(
+                    ConversationStoreChatMemory.heading(summary)));
+            if (window.tokens() + heading > budget) {
+                if (budget - heading > 0) {
+                    window = store.contextWindow(conversationId, (int) (budget - heading), counter);
+                    summary = window.summary().orElse(null);
+                } else {
+                    summary = null; // the heading alone fills the budget: the messages only, as they fit
+                }
+            }
+        }
+        List<Message> messages = new ArrayList<>(window.messages().size() + 1);
+        if (summary != null) {
+            Message shown = ConversationStoreChatMemory.summaryMessage(summary);
+            // known stored: adding it back (a caller that saves what get returned) stores nothing
+            ledger.put(shown, conversationId, new Read(summary.message().id(), summary.toSequence() - 1));
+            messages.add(shown);
+        }
+        messages.addAll(known(conversationId, window.storedMessages()));
+        return messages;
+    }
+
+    /** The stored messages as Spring AI messages, known stored, with only the latest system message. */
+    private List<Message> known(String conversationId, List<StoredMessage> window) {
         int lastSystem = -1;
         for (int i = 0; i < window.size(); i++) {
             if (window.get(i).role() == Role.SYSTEM) {

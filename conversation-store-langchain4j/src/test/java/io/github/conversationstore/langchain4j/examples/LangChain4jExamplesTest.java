@@ -18,8 +18,10 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.InMemoryConversationStore;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.Summary;
 import io.github.conversationstore.langchain4j.ConversationStoreChatMemoryProvider;
 import io.github.conversationstore.langchain4j.ConversationStoreChatMemoryStore;
+import io.github.conversationstore.spi.TokenCounter;
 import io.github.conversationstore.testing.EmbeddedMongo;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -72,6 +74,51 @@ class LangChain4jExamplesTest {
             assertThat(answer).isEqualTo("echo: ¿Qué hora es?");
             assertThat(store.readMessages("session-42", 0, 10)).extracting(StoredMessage::text)
                     .containsExactly("You are a Spanish tutor.", "¿Qué hora es?", answer);
+        }
+    }
+
+    /** A token budget: the system prompt, the newest summary and the newest messages that fit. */
+    @Test
+    void chatMemoryProvider_tokenWindowWithASummary() {
+        try (ConversationStore store = InMemoryConversationStore.create()) {
+            ChatModel model = MODEL;
+            List<ChatMessage> seen = new java.util.ArrayList<>();
+            ChatModel recording = new ChatModel() {
+                @Override
+                public ChatResponse doChat(ChatRequest request) {
+                    seen.clear();
+                    seen.addAll(request.messages());
+                    return model.chat(request);
+                }
+            };
+            // @start region="token-window"
+            ChatMemoryProvider memories = ConversationStoreChatMemoryProvider.builder()
+                    .store(store)
+                    .language("es")
+                    .tokenBudget(2_000) // what fits in 2,000 tokens goes to the model; nothing is deleted
+                    .tokenCounter(TokenCounter.approximate()) // the default; or tokenCountEstimator(...)
+                    .build();
+            Assistant assistant = AiServices.builder(Assistant.class)
+                    .chatModel(recording)
+                    .chatMemoryProvider(memories)
+                    .build();
+            for (int i = 0; i < 100; i++) {
+                assistant.chat("session-42", "Pregunta " + i);
+            }
+            // a summary of the first 151 messages (from your summarizer), stored beside them
+            store.writeSummary("session-42", Summary.of(0, 151, "The learner asked 75 questions.", 10));
+            assistant.chat("session-42", "¿Y ahora?");
+            // the model saw: the system prompt, the summary ("Summary of the earlier conversation
+            // (its first 151 messages, not repeated below): ..."), then messages 151 to 201
+            // @end
+
+            assertThat(seen).hasSize(2 + 51);
+            assertThat(((dev.langchain4j.data.message.SystemMessage) seen.get(0)).text()).isEqualTo("You are a Spanish tutor.");
+            assertThat(((dev.langchain4j.data.message.SystemMessage) seen.get(1)).text()).isEqualTo(
+                    "Summary of the earlier conversation (its first 151 messages, not repeated below):\n\n"
+                            + "The learner asked 75 questions.");
+            assertThat(((dev.langchain4j.data.message.UserMessage) seen.get(2)).singleText()).isEqualTo("Pregunta 75");
+            assertThat(store.readMessages("session-42", 0, 1_000)).hasSize(203);
         }
     }
 

@@ -6,8 +6,10 @@ import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.InMemoryConversationStore;
 import io.github.conversationstore.MongoConversationStore;
 import io.github.conversationstore.StoredMessage;
+import io.github.conversationstore.Summary;
 import io.github.conversationstore.springai.ConversationStoreChatMemory;
 import io.github.conversationstore.springai.ConversationStoreChatMemoryRepository;
+import io.github.conversationstore.spi.TokenCounter;
 import io.github.conversationstore.springai.testing.SpringAiLine.ScriptedChatModel;
 import io.github.conversationstore.testing.EmbeddedMongo;
 import java.util.List;
@@ -18,6 +20,7 @@ import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.memory.MessageWindowChatMemory;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.chat.model.ChatModel;
 
@@ -55,6 +58,38 @@ class SpringAiExamplesTest {
             assertThat(store.readMessages("session-42", 0, 10)).extracting(StoredMessage::text)
                     .containsExactly("How do I say 'I am tired' in Spanish?", reply);
             assertThat(chatMemory.get("session-42")).hasSize(2);
+        }
+    }
+
+    /** {@code ConversationStoreChatMemory} with a token budget: the newest summary, then the newest messages. */
+    @Test
+    void chatMemory_tokenWindowWithASummary() {
+        try (ConversationStore store = InMemoryConversationStore.create()) {
+            for (int i = 0; i < 100; i++) {
+                store.appendMessages("session-42", "es", List.of(
+                        io.github.conversationstore.Message.user("question " + i),
+                        io.github.conversationstore.Message.assistant("answer " + i)));
+            }
+            // @start region="token-window"
+            ChatMemory chatMemory = ConversationStoreChatMemory.builder(store)
+                    .tokenBudget(2_000) // get returns what fits in 2,000 tokens; the history stays whole
+                    .tokenCounter(TokenCounter.approximate()) // the default; or the model's own count
+                    .build();
+            // a summary of the first 180 messages (from your summarizer), stored beside them
+            store.writeSummary("session-42",
+                    Summary.of(0, 180, "The learner practised ordering food in Spanish.", 12));
+            List<Message> context = chatMemory.get("session-42");
+            // context: a SystemMessage "Summary of the earlier conversation (its first 180 messages,
+            // not repeated below): ...", then messages 180 to 199, oldest first
+            // @end
+
+            assertThat(context).hasSize(21);
+            assertThat(context.get(0)).isInstanceOf(SystemMessage.class);
+            assertThat(context.get(0).getText()).isEqualTo("Summary of the earlier conversation (its first 180 messages,"
+                    + " not repeated below):\n\nThe learner practised ordering food in Spanish.");
+            assertThat(context.subList(1, 21)).extracting(Message::getText).first().isEqualTo("question 90");
+            assertThat(context.get(20).getText()).isEqualTo("answer 99");
+            assertThat(store.readMessages("session-42", 0, 1_000)).hasSize(200);
         }
     }
 
