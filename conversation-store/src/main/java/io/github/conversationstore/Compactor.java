@@ -46,6 +46,9 @@ final class Compactor {
      */
     List<StoredMessage> window(String sessionId, long userSequence) {
         ContextWindow window = store.contextWindow(sessionId, policy.triggerTokens(), counter);
+        if (window.summary().filter(s -> s.toSequence() > userSequence).isPresent()) {
+            return before(sessionId, userSequence);
+        }
         List<StoredMessage> out = new ArrayList<>(window.messages().size() + 1);
         window.summary().filter(s -> s.toSequence() <= userSequence)
                 .ifPresent(s -> out.add(new StoredMessage(s.fromSequence(), s.message())));
@@ -58,6 +61,35 @@ final class Compactor {
     }
 
     /**
+     * The window of a turn resumed after later turns were summarized past its user message: the
+     * newest summary ending at or before the user message that fits, then the messages before the
+     * user message (at most one range of them), within the trigger budget with the user message.
+     */
+    private List<StoredMessage> before(String sessionId, long userSequence) {
+        long budget = policy.triggerTokens();
+        Summary chosen = null;
+        List<Summary> summaries = new ArrayList<>(store.summaries(sessionId));
+        summaries.sort(InMemoryConversationStore.SUMMARY_ORDER.reversed());
+        for (Summary s : summaries) {
+            if (s.toSequence() <= userSequence && s.tokenCount() <= budget) {
+                chosen = s;
+                break;
+            }
+        }
+        long floor = chosen == null ? 0 : chosen.toSequence();
+        int n = (int) Math.min(userSequence - floor, Compaction.MAX_RANGE);
+        List<StoredMessage> read = store.readMessages(sessionId, userSequence - n, n + 1);
+        List<StoredMessage> earlier = read.stream().filter(m -> m.sequence() < userSequence).toList();
+        long left = budget - (chosen == null ? 0 : chosen.tokenCount()) - tokens(read.subList(earlier.size(), read.size()), 0);
+        List<StoredMessage> out = new ArrayList<>();
+        if (chosen != null) {
+            out.add(new StoredMessage(chosen.fromSequence(), chosen.message()));
+        }
+        ContextWindows.pick(earlier, floor, left, counter).forEach(c -> out.add(c.message()));
+        return List.copyOf(out);
+    }
+
+    /**
      * Summarizes the oldest unsummarized messages if the newest summary and the messages after it
      * exceed the trigger budget.
      *
@@ -66,7 +98,7 @@ final class Compactor {
      *     summary, or the store refused or failed: nothing was stored, the next turn tries again
      */
     Optional<Summary> compact(String sessionId, String language, CallRunner.BeforeAttempt cover) {
-        Summary newest = store.summaries(sessionId).stream().max(InMemoryConversationStore.SUMMARY_ORDER).orElse(null);
+        Summary newest = StoreGate.newest(store, sessionId, 1).stream().findFirst().orElse(null);
         long floor = newest == null ? 0 : newest.toSequence();
         long budget = policy.triggerTokens() - (newest == null ? 0L : newest.tokenCount());
         List<StoredMessage> tail;
@@ -81,6 +113,10 @@ final class Compactor {
         List<StoredMessage> after = tail.stream().filter(m -> m.sequence() >= floor).toList();
         if (after.isEmpty() || whole && tokens(after, floor) <= budget) {
             return Optional.empty();
+        }
+        if (!whole && tokens(after, floor) <= budget && !passesBudget(sessionId, floor, after.get(0).sequence(),
+                tokens(after, floor), budget)) {
+            return Optional.empty(); // more messages than one read, but not more tokens than the trigger
         }
         long end = Math.min(cut(after), floor + Compaction.MAX_RANGE);
         // one message more than the range, to see whether its end would split a tool exchange
@@ -125,8 +161,30 @@ final class Compactor {
         if (now.isEmpty() || !now.get(0).message().id().equals(last.message().id())) {
             throw new IllegalStateException(what + " was not stored: the session changed (deleted?) while it was written");
         }
-        return Optional.of(store.writeSummary(sessionId,
-                new Summary(request.fromSequence(), request.toSequence(), message, size)));
+        Summary summary = new Summary(request.fromSequence(), request.toSequence(), message, size);
+        // the library's stores check it again in the write itself: a deletion (and a new life)
+        // between the read above and the write must not give the new life the erased one's summary
+        return Optional.of(store instanceof StoreGate gate ? gate.writeSummary(sessionId, summary, last.message().id())
+                : store.writeSummary(sessionId, summary));
+    }
+
+    /**
+     * Whether the messages {@code [floor, stop)} and the {@code counted} tokens after them pass the
+     * budget: read forward from the floor, in ranges of {@link Compaction#MAX_RANGE}, only until
+     * they do.
+     */
+    private boolean passesBudget(String sessionId, long floor, long stop, long counted, long budget) {
+        long total = counted;
+        long pos = floor;
+        while (pos < stop && total <= budget) {
+            List<StoredMessage> page = store.readMessages(sessionId, pos, (int) Math.min(Compaction.MAX_RANGE, stop - pos));
+            if (page.isEmpty()) {
+                break;
+            }
+            total += tokens(page, floor);
+            pos = page.get(page.size() - 1).sequence() + 1;
+        }
+        return total > budget;
     }
 
     /** Where the kept tail starts: the newest whole exchanges within keepTokens. */
@@ -152,7 +210,7 @@ final class Compactor {
         long total = 0;
         for (StoredMessage m : messages) {
             if (m.sequence() >= floor) {
-                total += counter.count(m.message());
+                total += ContextWindows.count(counter, m);
             }
         }
         return total;

@@ -12,6 +12,8 @@ import java.util.List;
  */
 final class ContextWindows {
     private static final int FIRST_PAGE = 32;
+    /** Windows read again when the newest summary changed under them, before one without a summary. */
+    private static final int MAX_ATTEMPTS = 3;
 
     private ContextWindows() {}
 
@@ -21,25 +23,28 @@ final class ContextWindows {
         }
         java.util.Objects.requireNonNull(counter, "counter");
         Summary chosen = null;
-        List<Summary> summaries = new ArrayList<>(store.summaries(sessionId));
-        summaries.sort(InMemoryConversationStore.SUMMARY_ORDER);
-        for (int i = summaries.size() - 1; i >= 0; i--) {
-            if (summaries.get(i).tokenCount() <= budget) {
-                chosen = summaries.get(i);
+        List<StoredMessage> tail = List.of();
+        for (int attempt = 1; ; attempt++) {
+            // a summary is used only when it is still the newest that fits once the tail is read:
+            // then the summary and the tail are of one life (a life never comes back), not an
+            // erased life's summary beside a new life's messages
+            chosen = attempt > MAX_ATTEMPTS ? null : newestThatFits(store, sessionId, budget);
+            tail = tail(store, sessionId, chosen, budget, counter);
+            if (chosen == null || same(chosen, newestThatFits(store, sessionId, budget))) {
                 break;
             }
         }
         long floor = chosen == null ? 0 : chosen.toSequence();
         long left = budget - (chosen == null ? 0 : chosen.tokenCount());
-        List<StoredMessage> tail = List.of();
-        for (int limit = FIRST_PAGE; ; limit = Math.min(ConversationStore.MAX_READ_LIMIT, limit * 2)) {
-            tail = store.recentMessages(sessionId, limit);
-            boolean reachedFloor = tail.size() < limit || !tail.isEmpty() && tail.get(0).sequence() <= floor;
-            if (reachedFloor || limit == ConversationStore.MAX_READ_LIMIT || tokens(tail, floor, counter) > left) {
-                break;
-            }
-        }
-        // newest first, a tool result's run together with the call before it, until the budget
+        return new ContextWindow(chosen, pick(tail, floor, left, counter), budget);
+    }
+
+    /**
+     * The newest messages of {@code tail} from {@code floor} on within {@code left} tokens, oldest
+     * first: newest first, a tool result's run together with the call before it, then whole
+     * exchanges only.
+     */
+    static List<ContextWindow.Counted> pick(List<StoredMessage> tail, long floor, long left, TokenCounter counter) {
         List<ContextWindow.Counted> picked = new ArrayList<>();
         int end = tail.size();
         while (end > 0) {
@@ -53,7 +58,7 @@ final class ContextWindows {
             List<ContextWindow.Counted> unit = new ArrayList<>();
             long unitTokens = 0;
             for (int i = start; i < end; i++) {
-                int t = counter.count(tail.get(i).message());
+                int t = count(counter, tail.get(i));
                 unit.add(new ContextWindow.Counted(tail.get(i), t));
                 unitTokens += t;
             }
@@ -70,16 +75,65 @@ final class ContextWindows {
         List<StoredMessage> whole = ToolPairs.keepWhole(picked.stream().map(ContextWindow.Counted::message).toList());
         List<ContextWindow.Counted> out = new ArrayList<>(whole.size());
         for (StoredMessage m : whole) {
-            out.add(new ContextWindow.Counted(m, counter.count(m.message())));
+            out.add(new ContextWindow.Counted(m, count(counter, m)));
         }
-        return new ContextWindow(chosen, out, budget);
+        return out;
+    }
+
+    /** The recent messages a window after {@code chosen} (or from the start) needs, in doubling pages. */
+    private static List<StoredMessage> tail(ConversationStore store, String sessionId, Summary chosen, int budget,
+            TokenCounter counter) {
+        long floor = chosen == null ? 0 : chosen.toSequence();
+        long left = budget - (chosen == null ? 0 : chosen.tokenCount());
+        List<StoredMessage> tail;
+        for (int limit = FIRST_PAGE; ; limit = Math.min(ConversationStore.MAX_READ_LIMIT, limit * 2)) {
+            tail = store.recentMessages(sessionId, limit);
+            boolean reachedFloor = tail.size() < limit || !tail.isEmpty() && tail.get(0).sequence() <= floor;
+            if (reachedFloor || limit == ConversationStore.MAX_READ_LIMIT || tokens(tail, floor, counter) > left) {
+                return tail;
+            }
+        }
+    }
+
+    /** A message's token count, checked: a counter that returns a negative count is refused, naming it. */
+    static int count(TokenCounter counter, StoredMessage m) {
+        int tokens = counter.count(m.message());
+        if (tokens < 0) {
+            throw new IllegalArgumentException("the token counter " + counter.getClass().getName() + " returned " + tokens
+                    + " for the message at sequence " + m.sequence() + ": a token count must not be negative");
+        }
+        return tokens;
+    }
+
+    /** Whether two summaries are the same stored one (its range and its message's id). */
+    private static boolean same(Summary a, Summary b) {
+        return b != null && a.fromSequence() == b.fromSequence() && a.toSequence() == b.toSequence()
+                && a.message().id().equals(b.message().id());
+    }
+
+    /**
+     * The newest summary within the budget: the newest summaries in pages growing fourfold from
+     * 4, so a window reads about as many as it passes over, never every summary of a long life.
+     */
+    private static Summary newestThatFits(ConversationStore store, String sessionId, int budget) {
+        for (int limit = 4; ; limit = limit > Integer.MAX_VALUE / 4 ? Integer.MAX_VALUE : limit * 4) {
+            List<Summary> newest = StoreGate.newest(store, sessionId, limit);
+            for (Summary s : newest) {
+                if (s.tokenCount() <= budget) {
+                    return s;
+                }
+            }
+            if (newest.size() < limit || limit == Integer.MAX_VALUE) {
+                return null;
+            }
+        }
     }
 
     private static long tokens(List<StoredMessage> tail, long floor, TokenCounter counter) {
         long total = 0;
         for (StoredMessage m : tail) {
             if (m.sequence() >= floor) {
-                total += counter.count(m.message());
+                total += count(counter, m);
             }
         }
         return total;

@@ -303,15 +303,16 @@ public interface ConversationStore extends AutoCloseable {
      * the range, so a second write of the same range (a retry, or another process summarizing the
      * same range) stores nothing and returns the summary stored first.
      *
-     * <p>A new range starts at 0 or where the newest stored summary ends, and ends after it; it
-     * never ends inside a tool exchange (the message after it is not a tool result).
+     * <p>A new range starts at 0 or where the newest stored summary ends, and ends after it. It
+     * never ends inside a tool exchange: the message at {@code toSequence}, if any, is no
+     * {@link Role#TOOL} message.
      *
      * @param sessionId the conversation
      * @param summary the summary to store
      * @return the summary stored for that range: {@code summary}, or the one stored before it
      * @throws IllegalArgumentException if the range goes beyond the stored messages, overlaps the
-     *     stored summaries otherwise than described above, or ends inside a tool exchange (nothing
-     *     is written)
+     *     stored summaries otherwise than described above, or ends inside a tool exchange (nothing is
+     *     written)
      * @throws java.util.NoSuchElementException if the session holds no messages
      * @throws UnsupportedOperationException if the store keeps no summaries (the default)
      * @since 0.3

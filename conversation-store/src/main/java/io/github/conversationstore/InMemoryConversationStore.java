@@ -175,7 +175,7 @@ public final class InMemoryConversationStore extends StoreGate {
     }
 
     @Override
-    Summary storeSummary(String sessionId, Summary summary) {
+    Summary storeSummary(String sessionId, Summary summary, String lastMessageId) {
         Session session = sessions.get(sessionId);
         if (session == null) {
             throw new java.util.NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
@@ -188,6 +188,9 @@ public final class InMemoryConversationStore extends StoreGate {
             }
             long newestEnd = session.summaries.isEmpty() ? 0 : session.summaries.get(session.summaries.size() - 1).toSequence();
             Summary.checkRange(sessionId, summary, session.messages.size(), newestEnd);
+            int last = (int) summary.toSequence() - 1;
+            Summary.checkEdge(sessionId, summary, lastMessageId,
+                    session.slice(last, Math.min(session.messages.size(), last + 2)));
             session.summaries.add(summary);
             session.summaries.sort(SUMMARY_ORDER);
             return summary;
@@ -207,6 +210,21 @@ public final class InMemoryConversationStore extends StoreGate {
         synchronized (session) {
             List<Summary> out = new ArrayList<>(session.summaries);
             out.sort(java.util.Comparator.comparingLong(Summary::fromSequence).thenComparingLong(Summary::toSequence));
+            return List.copyOf(out);
+        }
+    }
+
+    @Override
+    List<Summary> newestSummaries(String sessionId, int limit) {
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            return List.of();
+        }
+        synchronized (session) {
+            List<Summary> out = new ArrayList<>(Math.min(limit, session.summaries.size()));
+            for (int i = session.summaries.size() - 1; i >= 0 && out.size() < limit; i--) {
+                out.add(session.summaries.get(i));
+            }
             return List.copyOf(out);
         }
     }

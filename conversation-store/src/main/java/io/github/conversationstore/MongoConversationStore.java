@@ -157,13 +157,18 @@ public final class MongoConversationStore extends StoreGate {
     }
 
     @Override
-    Summary storeSummary(String sessionId, Summary summary) {
-        return summaries.write(sessionId, summary);
+    Summary storeSummary(String sessionId, Summary summary, String lastMessageId) {
+        return summaries.write(sessionId, summary, lastMessageId, (from, limit) -> page(sessionId, from, limit));
     }
 
     @Override
     List<Summary> readSummaries(String sessionId) {
         return summaries.read(sessionId);
+    }
+
+    @Override
+    List<Summary> newestSummaries(String sessionId, int limit) {
+        return summaries.read(sessionId, limit);
     }
 
     @Override
@@ -217,15 +222,16 @@ public final class MongoConversationStore extends StoreGate {
     }
 
     /**
-     * Deletes archive chunks whose session head is gone or belongs to a newer generation: those of
-     * sessions removed by the retention TTL index (which deletes only heads), and those a move wrote
-     * while its session was being deleted. A chunk is deleted only when the primary shows that its
-     * generation is dead, never because of a timestamp, so a session re-created and archived while
+     * Deletes archive chunks and summaries whose session head is gone or belongs to a newer
+     * generation: those of sessions removed by the retention TTL index (which deletes only heads),
+     * and those a move (or a summary write) wrote while its session was being deleted. A chunk is
+     * deleted only when the primary shows that its generation is dead, never because of a timestamp, so a session re-created and archived while
      * the sweep runs keeps every message. Run it periodically (for example hourly) when retention is
      * on; it reads the archive in pages of 1,000 chunk entries (one covered range read, one read of
      * the page's heads, one delete per dead generation), about one page per 1,000 chunks, and holds
      * one page in memory, however large the archive; its fan-out on a sharded cluster is in
-     * {@code docs/SHARDING.md}. Summaries of dead lives are swept the same way, in a second pass.
+     * {@code docs/SHARDING.md}. Summaries of dead lives are swept the same way, after the chunks,
+     * in pages of their own.
      *
      * @return how many chunks and summaries were deleted
      * @throws ConversationStoreUnavailableException if the database did not answer

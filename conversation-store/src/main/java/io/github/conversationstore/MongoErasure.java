@@ -163,7 +163,8 @@ final class MongoErasure {
     }
 
     /**
-     * Deletes the chunks of dead generations in the whole archive, one page at a time. A page is
+     * Deletes the chunks (then the summaries) of dead generations in the whole archive (then the
+     * summaries collection), one page at a time. A page is
      * one range read of at most {@value #SWEEP_PAGE} chunk entries ({@code sessionId} and
      * {@code generation} only, covered by the index {@code sessionId_1_generation_1_endSeq_1}) in
      * index order after the last pair seen, one read of the heads of the page's sessions
@@ -178,11 +179,12 @@ final class MongoErasure {
      * every delete to the shards of one session.
      */
     long sweep() {
-        return sweep("chunks", MongoContext.Deadline::archive) + sweep("summaries", MongoContext.Deadline::summaries);
+        // the summaries' index {sessionId, generation, to} covers the same range read
+        return sweep(Deadline::archive) + sweep(Deadline::summaries);
     }
 
-    /** The sweep of one collection of per-life documents ({@code sessionId, generation} first in an index). */
-    private long sweep(String what, java.util.function.Function<MongoContext.Deadline, MongoCollection<Document>> collection) {
+    /** The sweep of one collection holding documents per session and generation. */
+    private long sweep(java.util.function.Function<Deadline, MongoCollection<Document>> collection) {
         long removed = 0;
         String lastSession = null;
         ObjectId lastGeneration = null;
@@ -207,7 +209,7 @@ final class MongoErasure {
                 List<ObjectId> dead = new ArrayList<>(e.getValue());
                 dead.removeIf(g -> Objects.equals(g, live.get(e.getKey())));
                 if (!dead.isEmpty()) {
-                    removed += ctx.call("sweep", e.getKey(), "delete orphaned " + what + " of session '" + e.getKey() + "'",
+                    removed += ctx.call("sweep", e.getKey(), "delete orphaned documents of session '" + e.getKey() + "'",
                             deadline -> collection.apply(deadline).deleteMany(new Document(SESSION_ID, e.getKey())
                                     .append(GENERATION, new Document("$in", dead))).getDeletedCount());
                 }
@@ -218,8 +220,8 @@ final class MongoErasure {
         }
     }
 
-    /** Up to {@value #SWEEP_PAGE} entries after the pair {@code (session, generation)} in index order. */
-    private List<Document> page(java.util.function.Function<MongoContext.Deadline, MongoCollection<Document>> collection,
+    /** Up to {@value #SWEEP_PAGE} chunk entries after the pair {@code (session, generation)} in index order. */
+    private List<Document> page(java.util.function.Function<Deadline, MongoCollection<Document>> collection,
             String session, ObjectId generation) {
         Document filter = session == null ? new Document() : new Document("$or", List.of(
                 new Document(SESSION_ID, session).append(GENERATION, new Document("$gt", generation)),

@@ -26,7 +26,9 @@ import org.bson.Document;
  * so writing a summary twice stores it once (E11000 on the second insert: the stored one is the
  * answer). Every command names {@code sessionId}, the shard key, with equality. A deleted head
  * gets a new generation, so the summaries of an erased life are never read again; the erasure
- * also deletes them.
+ * also deletes them. A write whose insert lands after an erasure of its life (which has deleted
+ * the life's summaries already) sees the head's new generation when it reads the head again, and
+ * deletes what it inserted.
  */
 final class MongoSummaries {
     static final String SUMMARY_SUFFIX = "_summaries";
@@ -42,10 +44,23 @@ final class MongoSummaries {
         this.ctx = ctx;
     }
 
-    Summary write(String sessionId, Summary summary) {
+    /** Reads up to {@code limit} messages of a session from {@code from} on. */
+    interface Pages {
+        List<StoredMessage> read(long from, int limit);
+    }
+
+    /**
+     * Writes {@code summary}; with {@code lastMessageId}, only if the message at its
+     * {@code toSequence - 1} has that id. That message and the one after the range (whose role
+     * tells whether the range would end inside a tool exchange) are read between the read of the
+     * head and the insert, and the head's generation is checked again after the insert: what was
+     * read was the life the summary is stored in.
+     */
+    Summary write(String sessionId, Summary summary, String lastMessageId, Pages pages) {
         MongoContext.Deadline overall = ctx.deadline("summary", sessionId, "write a summary of session '" + sessionId + "'");
         Document head = ctx.call(overall, deadline -> deadline.heads().find(new Document(SESSION_ID, sessionId))
-                .projection(Projections.include(GENERATION, MESSAGE_COUNT, ERASED_AT, MongoDataKeys.KEY_ID)).first());
+                .projection(Projections.include(GENERATION, MESSAGE_COUNT, ERASED_AT, MongoDataKeys.KEY_ID,
+                        MongoDataKeys.DATA_KEY)).first());
         if (head == null || head.get(ERASED_AT) != null || head.get(GENERATION) == null) {
             throw new NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
         }
@@ -68,6 +83,9 @@ final class MongoSummaries {
             }
             throw e;
         }
+        if (lastMessageId != null || summary.toSequence() < HeadDocument.longField(head, MESSAGE_COUNT)) {
+            Summary.checkEdge(sessionId, summary, lastMessageId, pages.read(summary.toSequence() - 1, 2));
+        }
         Document doc = new Document("_id", id)
                 .append(SESSION_ID, sessionId)
                 .append(GENERATION, generation)
@@ -88,6 +106,16 @@ final class MongoSummaries {
             }
         });
         if (inserted) {
+            // an erasure that ran between the head read and the insert has already deleted the
+            // life's summaries: the insert would outlive it, so it is taken back
+            Document after = ctx.call(overall, deadline -> deadline.heads().find(new Document(SESSION_ID, sessionId))
+                    .projection(Projections.include(GENERATION, ERASED_AT)).first());
+            if (after == null || after.get(ERASED_AT) != null || !generation.equals(after.get(GENERATION))) {
+                ctx.call(overall, deadline -> deadline.summaries()
+                        .deleteOne(new Document("_id", id).append(SESSION_ID, sessionId)).getDeletedCount());
+                throw new NoSuchElementException("session '" + sessionId + "' was deleted while its summary was written:"
+                        + " nothing is stored");
+            }
             return summary;
         }
         Document stored = ctx.call(overall, deadline -> deadline.summaries()
@@ -96,6 +124,15 @@ final class MongoSummaries {
     }
 
     List<Summary> read(String sessionId) {
+        return read(sessionId, 0);
+    }
+
+    /**
+     * The summaries of the session's current life: all of them ordered by range ({@code newest}
+     * 0), or the {@code newest} ending last, newest first (a range read of the index
+     * {@code sessionId, generation, to}, whatever the number of summaries).
+     */
+    List<Summary> read(String sessionId, int newest) {
         return ctx.call("summaries", sessionId, "read the summaries of session '" + sessionId + "'", deadline -> {
             Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
                     .projection(Projections.include(GENERATION, ERASED_AT)).first();
@@ -103,8 +140,10 @@ final class MongoSummaries {
                 return List.<Summary>of();
             }
             List<Summary> out = new ArrayList<>();
-            for (Document doc : deadline.summaries().find(new Document(SESSION_ID, sessionId)
-                    .append(GENERATION, head.get(GENERATION))).sort(Sorts.ascending(FROM, TO))) {
+            com.mongodb.client.FindIterable<Document> found = deadline.summaries().find(new Document(SESSION_ID, sessionId)
+                    .append(GENERATION, head.get(GENERATION)));
+            found = newest == 0 ? found.sort(Sorts.ascending(FROM, TO)) : found.sort(Sorts.descending(TO)).limit(newest);
+            for (Document doc : found) {
                 Summary summary = decode(sessionId, doc, deadline);
                 if (summary == null) {
                     return List.<Summary>of(); // the conversation was deleted under the read: its key is gone
@@ -120,15 +159,31 @@ final class MongoSummaries {
     }
 
     /**
-     * The summary's content as stored: sealed with the conversation's data key when the head has
-     * one (as its messages are), in clear otherwise.
+     * The summary's content as stored: in clear without encryption, else sealed with the
+     * conversation's data key, the one the head holds (given to it first if it has none).
      */
     private Document content(String sessionId, Document head, Summary summary, MongoContext.Deadline deadline) {
         Document plain = ctx.codec.encode(summary.message());
-        if (!ctx.keys.enabled() || head.get(MongoDataKeys.KEY_ID) == null) {
+        if (!ctx.keys.enabled()) {
             return plain;
         }
-        return ctx.keys.seal(sessionId, List.of(plain), deadline).documents().get(0);
+        MongoDataKeys.Sealed sealed = ctx.keys.seal(sessionId, List.of(plain), deadline);
+        Document keyed = head;
+        if (head.get(MongoDataKeys.KEY_ID) == null) {
+            // a conversation from before encryption was turned on: it gets its key now, as at its
+            // next append (this write's, or a concurrent writer's: the head read again tells)
+            ctx.keys.settle(head, sealed, deadline);
+            keyed = ctx.call(deadline, d -> d.heads().find(new Document(SESSION_ID, sessionId)
+                    .append(GENERATION, head.get(GENERATION)))
+                    .projection(Projections.include(GENERATION, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY)).first());
+            if (keyed == null || keyed.get(MongoDataKeys.KEY_ID) == null) {
+                throw new NoSuchElementException("session '" + sessionId + "' was deleted while its summary was written");
+            }
+        }
+        // a key cached from an earlier life of the session (deleted and begun again by another
+        // process) is not this life's: sealed with it, no other process could open the summary
+        ctx.keys.settle(keyed, sealed, deadline);
+        return sealed.documents().get(0);
     }
 
     /** A summary found stored by a write, opened. */

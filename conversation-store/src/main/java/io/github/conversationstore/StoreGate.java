@@ -1,6 +1,7 @@
 package io.github.conversationstore;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,11 +54,34 @@ abstract class StoreGate implements ConversationStore {
         return List.of();
     }
 
-    /** Stores a checked summary unless its range is stored; returns the one stored. */
-    abstract Summary storeSummary(String sessionId, Summary summary);
+    /**
+     * Stores a checked summary unless its range is stored; returns the one stored. With a
+     * {@code lastMessageId}, only if the message at {@code toSequence - 1} of the life the summary
+     * is stored in has that id (else {@link java.util.NoSuchElementException}, nothing stored): the
+     * summarized messages are that life's, not an erased one's.
+     */
+    abstract Summary storeSummary(String sessionId, Summary summary, String lastMessageId);
 
     /** The summaries of the session's current life, ordered by range. */
     abstract List<Summary> readSummaries(String sessionId);
+
+    /**
+     * The {@code limit} (positive) summaries of the session's current life that end last, newest
+     * first: what a window or a compaction needs, read at a cost that does not grow with the
+     * number of summaries.
+     */
+    abstract List<Summary> newestSummaries(String sessionId, int limit);
+
+    /** The summaries of {@code store}'s current life of the session, newest first, up to {@code limit}. */
+    static List<Summary> newest(ConversationStore store, String sessionId, int limit) {
+        if (store instanceof StoreGate gate) {
+            Checks.sessionId(sessionId);
+            return gate.observers.read(sessionId, "summaries", () -> gate.newestSummaries(sessionId, limit), List::size);
+        }
+        List<Summary> all = new ArrayList<>(store.summaries(sessionId));
+        all.sort(InMemoryConversationStore.SUMMARY_ORDER.reversed());
+        return List.copyOf(all.subList(0, Math.min(limit, all.size())));
+    }
 
     /** A session's header, if it holds messages. */
     abstract Optional<ConversationHeader> header(String sessionId);
@@ -146,15 +170,19 @@ abstract class StoreGate implements ConversationStore {
     public final Summary writeSummary(String sessionId, Summary summary) {
         Checks.sessionId(sessionId);
         Objects.requireNonNull(summary, "summary");
-        // a boundary never splits a tool call from its results: the message after the range must
-        // not be a tool result (one read, before anything is written)
-        List<StoredMessage> next = page(sessionId, summary.toSequence(), 1);
-        if (!next.isEmpty() && next.get(0).role() == Role.TOOL) {
-            throw new IllegalArgumentException("summary range [" + summary.fromSequence() + ", " + summary.toSequence()
-                    + ") of session '" + sessionId + "' ends inside a tool exchange: the message at " + summary.toSequence()
-                    + " is a tool result; end the range before the call or after its results");
-        }
-        return storeSummary(sessionId, summary);
+        return storeSummary(sessionId, summary, null);
+    }
+
+    /**
+     * {@link #writeSummary}, on the condition that the range's last message of the current life is
+     * still the one summarized ({@code lastMessageId}): for compaction, whose summarizer may run
+     * while the conversation is deleted and begun again.
+     */
+    final Summary writeSummary(String sessionId, Summary summary, String lastMessageId) {
+        Checks.sessionId(sessionId);
+        Objects.requireNonNull(summary, "summary");
+        Objects.requireNonNull(lastMessageId, "lastMessageId");
+        return storeSummary(sessionId, summary, lastMessageId);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.github.conversationstore;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -72,6 +73,30 @@ public record Summary(long fromSequence, long toSequence, Message message, int t
     boolean sameContent(Summary other) {
         return fromSequence == other.fromSequence && toSequence == other.toSequence && tokenCount == other.tokenCount
                 && MessageCodec.sameContent(message, other.message);
+    }
+
+    /**
+     * The rule on a range's edge, given the stored messages from {@code toSequence - 1} on (up to
+     * two): the range does not end inside a tool exchange (the message after it is no tool
+     * result), and, with {@code lastMessageId}, its last message is the one summarized.
+     */
+    static void checkEdge(String sessionId, Summary summary, String lastMessageId, List<StoredMessage> edge) {
+        if (lastMessageId != null && (edge.isEmpty() || edge.get(0).sequence() != summary.toSequence - 1
+                || !edge.get(0).message().id().equals(lastMessageId))) {
+            throw otherLife(sessionId, summary);
+        }
+        if (edge.size() > 1 && edge.get(1).role() == Role.TOOL) {
+            throw new IllegalArgumentException("summary range [" + summary.fromSequence + ", " + summary.toSequence
+                    + ") of session '" + sessionId + "' ends inside a tool exchange: toSequence must not be the sequence"
+                    + " of a tool result (a range never splits a tool call from its results)");
+        }
+    }
+
+    /** The refusal of a summary whose range's last message is not the one summarized (another life's). */
+    static java.util.NoSuchElementException otherLife(String sessionId, Summary summary) {
+        return new java.util.NoSuchElementException("the summary of [" + summary.fromSequence + ", " + summary.toSequence
+                + ") was not stored: session '" + sessionId + "' was deleted (and begun again) after its messages were"
+                + " summarized");
     }
 
     /**

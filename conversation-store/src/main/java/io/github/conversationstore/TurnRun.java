@@ -122,8 +122,15 @@ final class TurnRun {
         }
         List<StoredMessage> window = window(storedUser.sequence());
         int step = (int) steps.stream().filter(m -> m.role() == Role.ASSISTANT).count();
+        int windowStep = step;
         while (true) {
             runPendingCalls(step);
+            if (compactor != null && step != windowStep) {
+                // the token window counts the turn's steps stored since: read it again, so that
+                // window, user message and steps stay within the budget together
+                window = window(storedUser.sequence());
+                windowStep = step;
+            }
             if (step >= settings.maxSteps()) {
                 throw new ReplyFailedException("turn " + turn.turnId() + " of session '" + turn.sessionId()
                         + "': the model still asked for tools after " + settings.maxSteps() + " steps (maxSteps); every"

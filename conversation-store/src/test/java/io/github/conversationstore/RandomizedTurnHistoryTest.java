@@ -436,8 +436,8 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
 
     /** A turn of an erased life is resumed only while the store still remembers its ids as erased. */
     private boolean resumable(Turn t) {
-        return t != null && t.life() == lifeOf(t.request().sessionId())
-                || appendsSinceDelete.get(t.request().sessionId()).get() < ERASED_RESUME_WITHIN_APPENDS;
+        return t != null && (t.life() == lifeOf(t.request().sessionId())
+                || appendsSinceDelete.get(t.request().sessionId()).get() < ERASED_RESUME_WITHIN_APPENDS);
     }
 
     /** Arms or starts a fault on a client's proxy; returns its description. */

@@ -46,7 +46,8 @@ public interface Summarizer {
 
     /**
      * A summarizer that asks {@code provider}: the window holds the previous summary (a system
-     * message) and the range's messages, the user message is {@link #PROMPT} with a word count of
+     * message) and the range's messages (whole tool exchanges only, see
+     * {@link io.github.conversationstore.ToolPairs#keepWhole}), the user message is {@link #PROMPT} with a word count of
      * three quarters of the token limit, the mode is {@link #MODE} and the turn id names the range.
      * The reply's text becomes a system message carrying the reply's metadata (model, usage).
      *
@@ -59,7 +60,9 @@ public interface Summarizer {
         return request -> {
             List<StoredMessage> window = new ArrayList<>(request.messages().size() + 1);
             request.previousSummary().ifPresent(p -> window.add(new StoredMessage(p.fromSequence(), p.message())));
-            window.addAll(request.messages());
+            // a tool call left without its result (a turn that failed after storing it) is left out,
+            // as in every window: model APIs refuse an unanswered call
+            window.addAll(io.github.conversationstore.ToolPairs.keepWhole(request.messages()));
             Message prompt = Message.user(String.format(java.util.Locale.ROOT, PROMPT,
                     Math.max(1, request.maxTokens() * 3 / 4)));
             Reply reply = provider.reply(new ReplyRequest(request.sessionId(), request.language(), window, prompt,

@@ -13,7 +13,9 @@ import java.util.Optional;
  * @param language the conversation's language (BCP 47 tag)
  * @param previous the newest summary stored before the range, ending where the range starts (the
  *     new summary is built on it and stands for everything before its end), or null if none
- * @param messages the messages of the range, oldest first, every tool call with its results; never empty
+ * @param messages the messages of the range, oldest first, never empty; the range never ends between a
+ *     tool call and its results, but it may hold a call a failed turn left without results (send it
+ *     to a model through {@link io.github.conversationstore.ToolPairs#keepWhole})
  * @param maxTokens the most tokens the summary may take, as the compaction's counter counts them
  * @since 0.3
  */
