@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
 
 /**
  * Runs the provider calls and tool runs of a turn service on its threads: each attempt with a
@@ -53,8 +54,16 @@ final class CallRunner implements AutoCloseable {
      * @param maxAttempts attempts at most
      * @param timeout the longest one attempt may take
      * @param timeoutReason the reason given when an attempt timed out
+     * @param gap the longest an attempt may go without progress, or null for no such bound
+     * @param progress when ({@link System#nanoTime()}) the attempt under way last made progress
+     *     (for {@code gap}); null without a gap
      */
-    record Policy(String what, int maxAttempts, Duration timeout, String timeoutReason) {}
+    record Policy(String what, int maxAttempts, Duration timeout, String timeoutReason, Duration gap,
+            LongSupplier progress) {
+        Policy(String what, int maxAttempts, Duration timeout, String timeoutReason) {
+            this(what, maxAttempts, timeout, timeoutReason, null, null);
+        }
+    }
 
     /**
      * Why an attempt failed, and whether another attempt may pass.
@@ -142,9 +151,11 @@ final class CallRunner implements AutoCloseable {
                     failure = new Failure(new TimeoutException(), true, "an earlier run of this call, stopped after its"
                             + " timeout, was still running " + policy.timeout() + " later");
                 } else {
-                    return new Outcome<>(run.result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS),
-                            null, attempt);
+                    return new Outcome<>(await(run, policy, deadline), null, attempt);
                 }
+            } catch (GapException e) {
+                run.stop();
+                failure = new Failure(new TimeoutException(e.getMessage()), true, e.getMessage());
             } catch (TimeoutException e) {
                 run.stop();
                 failure = new Failure(e, true, policy.timeoutReason());
@@ -174,6 +185,39 @@ final class CallRunner implements AutoCloseable {
         Observers.LOG.log(Level.WARNING, policy.what() + " gave up after " + attempt + (attempt == 1 ? " attempt" : " attempts") + "; last failure: "
                 + StoreListener.outcome(failure.cause()));
         return new Outcome<>(null, failure, attempt);
+    }
+
+    /** An attempt went longer than its policy's gap without progress. */
+    private static final class GapException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        GapException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The run's value, within the deadline and, with a gap, without a longer pause in its progress. */
+    private static <T> T await(Run<T> run, Policy policy, long deadline)
+            throws InterruptedException, ExecutionException, TimeoutException, GapException {
+        if (policy.gap() == null) {
+            return run.result.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+        long gap = policy.gap().toNanos();
+        while (true) {
+            long now = System.nanoTime();
+            long stalled = policy.progress().getAsLong() + gap;
+            if (stalled - now <= 0 && deadline - now > 0) {
+                throw new GapException("no progress for " + policy.gap() + " (the gap timeout)");
+            }
+            try {
+                return run.result.get(Math.max(0, Math.min(deadline, stalled) - now), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                if (deadline - System.nanoTime() <= 0) {
+                    throw e;
+                }
+                // progress since, or the gap passed: look again
+            }
+        }
     }
 
     /**

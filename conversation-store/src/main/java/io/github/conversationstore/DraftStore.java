@@ -23,9 +23,20 @@ interface DraftStore {
     /** Marks a draft that has not ended stopped; false if there is none. */
     boolean stop(String sessionId, String turnId);
 
+    /**
+     * Marks stopped the session's drafts, other than {@code turnId}'s, that have not ended and were
+     * started or written within {@code recent} (those of live turns; a failed turn's old draft
+     * keeps its state for a later resume).
+     */
+    void stopOthers(String sessionId, String turnId, java.time.Duration recent);
+
     /** The in-memory drafts of a store, erased with their session. */
     final class InMemory implements DraftStore {
-        private record Entry(String holder, Draft draft) {}
+        private record Entry(String holder, Draft draft, long touched) {
+            Entry(String holder, Draft draft) {
+                this(holder, draft, System.nanoTime());
+            }
+        }
 
         private final java.util.Map<String, java.util.Map<String, Entry>> bySession = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -75,9 +86,16 @@ interface DraftStore {
                 }
                 marked[0] = true;
                 Draft d = e.draft();
-                return new Entry(e.holder(), new Draft(turnId, d.attempt(), d.text(), true, -1));
+                return new Entry(e.holder(), new Draft(turnId, d.attempt(), d.text(), true, -1), e.touched());
             });
             return marked[0];
+        }
+
+        @Override
+        public void stopOthers(String sessionId, String turnId, java.time.Duration recent) {
+            long since = System.nanoTime() - recent.toNanos();
+            of(sessionId).replaceAll((t, e) -> t.equals(turnId) || e.draft().ended() || e.touched() - since < 0 ? e
+                    : new Entry(e.holder(), new Draft(t, e.draft().attempt(), e.draft().text(), true, -1), e.touched()));
         }
 
         /** Forgets a deleted session's drafts. */

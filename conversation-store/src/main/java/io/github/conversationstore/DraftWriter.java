@@ -1,6 +1,7 @@
 package io.github.conversationstore;
 
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -14,9 +15,16 @@ final class DraftWriter implements Consumer<String> {
     /** Thrown into the provider's stream to stop it. */
     static final class StopStream extends RuntimeException {
         private static final long serialVersionUID = 1L;
+        private final boolean truncated;
 
-        StopStream() {
-            super("the turn was stopped", null, false, false);
+        StopStream(boolean truncated) {
+            super(truncated ? "the reply reached the store's text limit" : "the turn was stopped", null, false, false);
+            this.truncated = truncated;
+        }
+
+        /** Whether the stream was stopped at the store's text limit rather than by a stop. */
+        boolean truncated() {
+            return truncated;
         }
     }
 
@@ -27,19 +35,32 @@ final class DraftWriter implements Consumer<String> {
     private final long intervalNanos;
     private final int bytes;
     private final StringBuilder text = new StringBuilder();
+    private final int maxTextBytes;
+    private final AtomicLong progress;
     private int attempt;
     private long lastWrite;
     private int pending;
+    private long textBytes;
     private boolean writing;
+    private boolean closed;
+    private boolean truncated;
     private volatile boolean stop;
 
-    DraftWriter(DraftStore drafts, String sessionId, String turnId, String holder, TurnSettings settings) {
+    /**
+     * @param maxTextBytes the store's limit of a message's text: a stream that reaches it is ended
+     *     there
+     * @param progress set to {@link System#nanoTime()} at each delta
+     */
+    DraftWriter(DraftStore drafts, String sessionId, String turnId, String holder, TurnSettings settings,
+            int maxTextBytes, AtomicLong progress) {
         this.drafts = drafts;
         this.sessionId = sessionId;
         this.turnId = turnId;
         this.holder = holder;
         this.intervalNanos = settings.draftInterval().toNanos();
         this.bytes = settings.draftBytes();
+        this.maxTextBytes = maxTextBytes;
+        this.progress = progress;
     }
 
     /** Starts this attempt's draft (its text empty); a stop asked for before is kept. */
@@ -59,12 +80,36 @@ final class DraftWriter implements Consumer<String> {
 
     @Override
     public synchronized void accept(String delta) {
+        if (closed) {
+            throw new IllegalStateException("the stream of turn " + turnId + " has ended: a delta given after the"
+                    + " provider returned (or after a stop) is not part of the reply");
+        }
         if (stop) {
-            throw new StopStream();
+            throw new StopStream(truncated);
+        }
+        long now = System.nanoTime();
+        progress.set(now);
+        int deltaBytes = delta.getBytes(StandardCharsets.UTF_8).length;
+        if (textBytes + deltaBytes > maxTextBytes) {
+            // the reply could not be stored whole: it ends at the limit, on a code point boundary
+            int i = 0;
+            while (i < delta.length()) {
+                int next = delta.offsetByCodePoints(i, 1);
+                int n = delta.substring(i, next).getBytes(StandardCharsets.UTF_8).length;
+                if (textBytes + n > maxTextBytes) {
+                    break;
+                }
+                textBytes += n;
+                i = next;
+            }
+            text.append(delta, 0, i);
+            truncated = true;
+            stop = true;
+            throw new StopStream(true);
         }
         text.append(delta);
-        pending += delta.getBytes(StandardCharsets.UTF_8).length;
-        long now = System.nanoTime();
+        textBytes += deltaBytes;
+        pending += deltaBytes;
         if (writing && (lastWrite == 0 || now - lastWrite >= intervalNanos || pending >= bytes)) {
             lastWrite = now;
             pending = 0;
@@ -72,7 +117,7 @@ final class DraftWriter implements Consumer<String> {
                 switch (drafts.write(sessionId, turnId, holder, attempt, text.toString())) {
                     case STOP_REQUESTED -> {
                         stop = true;
-                        throw new StopStream();
+                        throw new StopStream(false);
                     }
                     case TAKEN_OVER -> writing = false;
                     default -> { }
@@ -85,6 +130,11 @@ final class DraftWriter implements Consumer<String> {
 
     synchronized String text() {
         return text.toString();
+    }
+
+    /** Ends the attempt's stream: later deltas are refused. */
+    synchronized void close() {
+        closed = true;
     }
 
     void end(long replySequence) {

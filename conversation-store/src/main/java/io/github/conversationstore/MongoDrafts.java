@@ -4,6 +4,7 @@ import static io.github.conversationstore.HeadDocument.SESSION_ID;
 
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
+import java.time.Duration;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +85,14 @@ final class MongoDrafts implements DraftStore {
         return ctx.call("draft", sessionId, "stop turn " + turnId, deadline -> deadline.drafts().updateOne(
                 id(sessionId, turnId).append("reply", -1L), new Document("$set", new Document("stop", true))))
                 .getMatchedCount() > 0;
+    }
+
+    @Override
+    public void stopOthers(String sessionId, String turnId, Duration recent) {
+        ctx.call("draft", sessionId, "stop the other turns of the session", deadline -> deadline.drafts().updateMany(
+                new Document(SESSION_ID, sessionId).append("_id.t", new Document("$ne", turnId)).append("reply", -1L)
+                        .append(UPDATED_AT, new Document("$gte", Date.from(ctx.time.now().minus(recent)))),
+                new Document("$set", new Document("stop", true))));
     }
 
     /** The text as a message document, sealed with the conversation's key when the head has one. */

@@ -6,6 +6,8 @@ import io.github.conversationstore.spi.ReplyRequest;
 import io.github.conversationstore.spi.StoreListener;
 import io.github.conversationstore.spi.StreamingReplyProvider;
 import io.github.conversationstore.spi.TokenUsage;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The provider calls of one turn: timed and retried by the {@link CallRunner}, observed, and for a
@@ -17,14 +19,21 @@ final class ProviderCall {
     static final class Stopped extends RuntimeException {
         private static final long serialVersionUID = 1L;
         private final transient String text;
+        private final transient String reason;
 
-        Stopped(String text) {
+        Stopped(String text, String reason) {
             super("stopped", null, false, false);
             this.text = text;
+            this.reason = reason;
         }
 
         String text() {
             return text;
+        }
+
+        /** The reply's finish reason: {@link TurnService#STOPPED} or {@link TurnService#TRUNCATED}. */
+        String reason() {
+            return reason;
         }
     }
 
@@ -34,6 +43,7 @@ final class ProviderCall {
     private final String holder;
     /** Null when the provider does not stream or the store keeps no drafts. */
     private final DraftStore drafts;
+    private final int maxTextBytes;
     private DraftWriter last;
 
     ProviderCall(TurnSettings settings, CallRunner runner, String holder, CallRunner.BeforeAttempt cover) {
@@ -43,6 +53,7 @@ final class ProviderCall {
         this.holder = holder;
         this.drafts = settings.provider() instanceof StreamingReplyProvider && settings.store() instanceof StoreGate gate
                 ? gate.drafts() : null;
+        this.maxTextBytes = settings.store() instanceof StoreGate gate ? gate.limits.maxTextBytes() : Integer.MAX_VALUE;
     }
 
     Reply call(ReplyRequest request) {
@@ -59,18 +70,31 @@ final class ProviderCall {
     }
 
     private Reply call(ReplyRequest request, int[] attempts) {
+        boolean streams = settings.provider() instanceof StreamingReplyProvider;
+        AtomicLong progress = new AtomicLong();
+        Duration gap = streams && settings.deltaGapTimeout() != null
+                && settings.deltaGapTimeout().compareTo(settings.replyTimeout()) < 0 ? settings.deltaGapTimeout() : null;
         CallRunner.Policy policy = new CallRunner.Policy("provider " + settings.provider().name(),
-                settings.maxProviderAttempts(), settings.replyTimeout(), "no reply within " + settings.replyTimeout());
+                settings.maxProviderAttempts(), settings.replyTimeout(), "no reply within " + settings.replyTimeout(),
+                gap, gap == null ? null : progress::get);
         DraftWriter[] writer = {null};
-        CallRunner.Outcome<Reply> called = runner.call(policy, null, attempt -> () -> {
-            if (!(settings.provider() instanceof StreamingReplyProvider streaming)) {
-                return settings.provider().reply(request);
-            }
-            DraftWriter w = new DraftWriter(drafts, request.sessionId(), request.turnId(), holder, settings);
-            writer[0] = w;
-            w.begin();
-            return streaming.stream(request, w);
-        }, failure -> new CallRunner.Failure(failure, !stopped(failure)
+        CallRunner.Outcome<Reply> called = runner.call(policy, null, attempt -> {
+            progress.set(System.nanoTime());
+            return () -> {
+                if (!(settings.provider() instanceof StreamingReplyProvider streaming)) {
+                    return settings.provider().reply(request);
+                }
+                DraftWriter w = new DraftWriter(drafts, request.sessionId(), request.turnId(), holder, settings,
+                        maxTextBytes, progress);
+                writer[0] = w;
+                w.begin();
+                try {
+                    return streaming.stream(request, w);
+                } finally {
+                    w.close();
+                }
+            };
+        }, failure -> new CallRunner.Failure(failure, stopped(failure) == null
                 && failure instanceof ReplyProviderException e && e.isRetryable(), String.valueOf(failure.getMessage())),
                 cover, attempts);
         last = writer[0];
@@ -81,8 +105,10 @@ final class ProviderCall {
             return called.value();
         }
         CallRunner.Failure failure = called.failure();
-        if (stopped(failure.cause())) {
-            throw new Stopped(writer[0] == null ? "" : writer[0].text());
+        DraftWriter.StopStream stop = stopped(failure.cause());
+        if (stop != null) {
+            throw new Stopped(writer[0] == null ? "" : writer[0].text(), stop.truncated() ? TurnService.TRUNCATED
+                    : TurnService.STOPPED);
         }
         throw failed(request, called.attempts(), failure.retryable(), failure.reason(), failure.cause());
     }
@@ -94,13 +120,14 @@ final class ProviderCall {
         }
     }
 
-    private static boolean stopped(Throwable failure) {
+    /** The stop that ended the stream, found among the failure's causes, or null. */
+    private static DraftWriter.StopStream stopped(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof DraftWriter.StopStream) {
-                return true;
+            if (t instanceof DraftWriter.StopStream stop) {
+                return stop;
             }
         }
-        return false;
+        return null;
     }
 
     ReplyFailedException failed(ReplyRequest request, int attempts, boolean retryable, String reason, Throwable cause) {

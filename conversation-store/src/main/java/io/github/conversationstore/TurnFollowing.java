@@ -31,7 +31,14 @@ final class TurnFollowing {
                 if (draft.ended()) {
                     List<StoredMessage> reply = store.readMessages(sessionId, draft.replySequence(), 1);
                     if (!reply.isEmpty() && reply.get(0).message().id().equals(StepIds.reply(turnId))) {
-                        emit(follower, reply.get(0).text(), offset, attempt != -1 && attempt != draft.attempt());
+                        String text = reply.get(0).text();
+                        boolean restarted = attempt != -1 && attempt != draft.attempt();
+                        if (!restarted && offset > text.codePointCount(0, text.length())) {
+                            throw new IllegalArgumentException("fromOffset " + fromOffset + " is beyond the reply of turn "
+                                    + turnId + ", which has " + text.codePointCount(0, text.length())
+                                    + " code points: pass an offset the reply reached");
+                        }
+                        emit(follower, text, offset, restarted);
                         return Optional.of(reply.get(0));
                     }
                     return Optional.empty(); // the session was deleted since

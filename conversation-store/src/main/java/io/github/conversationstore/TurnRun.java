@@ -26,6 +26,8 @@ import java.util.concurrent.locks.LockSupport;
 final class TurnRun {
     /** Messages read per page when a retried turn looks for what it stored before. */
     private static final int TURN_PAGE = 200;
+    /** How often a turn waiting under {@link BusyPolicy#INTERRUPT} asks the running turn again to stop. */
+    private static final long INTERRUPT_ROUND_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
     /** Lease left, beyond an attempt's timeout, below which the lease is renewed before the attempt. */
     private static final long LEASE_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
@@ -39,6 +41,8 @@ final class TurnRun {
     private final AbandonedLeases abandoned;
     private final String holder;
     private final List<StoredMessage> steps = new ArrayList<>();
+    /** When ({@link System#nanoTime()}) the turn was asked for: its wait for the session counts from here. */
+    private final long created = System.nanoTime();
     private StoredMessage storedUser;
     private TokenUsage usage = TokenUsage.UNKNOWN;
     /** When ({@link System#nanoTime()}) the command that last took or extended the lease was sent. */
@@ -144,8 +148,14 @@ final class TurnRun {
                 reply = provider.call(request);
             } catch (ProviderCall.Stopped stopped) {
                 // stopped while it streamed: the text so far is the reply, marked stopped
-                Step stored = appendStep(new Message(replyId, Role.ASSISTANT, List.of(Part.text(stopped.text())),
-                        settings.clock().instant(), Map.of(), Map.of(Message.FINISH_REASON, TurnService.STOPPED)));
+                Step stored;
+                try {
+                    stored = appendStep(new Message(replyId, Role.ASSISTANT, List.of(Part.text(stopped.text())),
+                            settings.clock().instant(), Map.of(), Map.of(Message.FINISH_REASON, stopped.reason())));
+                } catch (IllegalArgumentException tooLarge) {
+                    throw provider.failed(request, 1, false, "its partial reply could not be stored: "
+                            + tooLarge.getMessage(), tooLarge);
+                }
                 provider.ended(stored.message().sequence());
                 return new TurnResult(turn.turnId(), storedUser, stored.message(), stored.duplicate(), usage, steps);
             }
@@ -362,22 +372,67 @@ final class TurnRun {
 
     private void acquireLease() {
         long start = System.nanoTime();
-        long deadline = start + settings.busyTimeout().toNanos();
+        long deadline = waitDeadline();
         long pause = TimeUnit.MILLISECONDS.toNanos(5);
+        long nextInterrupt = start;
         boolean waited = false;
         while (!tryAcquireLease()) {
             waited = true;
-            long left = deadline - System.nanoTime();
+            long now = System.nanoTime();
+            if (now - nextInterrupt >= 0) {
+                interruptRunning();
+                nextInterrupt = now + INTERRUPT_ROUND_NANOS;
+            }
+            long left = deadline - now;
             if (left <= 0) {
                 leaseWait(start, true);
-                throw new ConversationBusyException("session '" + turn.sessionId() + "' is busy with another turn;"
-                        + " waited " + settings.busyTimeout() + " for it: retry turn " + turn.turnId() + " later");
+                throw busy();
             }
             LockSupport.parkNanos(Math.min(left, pause));
             pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(100));
         }
         if (waited) {
             leaseWait(start, false);
+        }
+    }
+
+    /** How long this turn waits for its session, by the busy policy. */
+    private Duration waitLimit() {
+        return settings.busyPolicy() == BusyPolicy.REJECT ? settings.busyTimeout() : settings.queueTimeout();
+    }
+
+    /** When ({@link System#nanoTime()}) waiting for the session ends. */
+    long waitDeadline() {
+        return created + waitLimit().toNanos();
+    }
+
+    String sessionId() {
+        return turn.sessionId();
+    }
+
+    /** Whether this turn waits for the other turns of its session in this service first. */
+    boolean queues() {
+        return settings.busyPolicy() != BusyPolicy.REJECT;
+    }
+
+    ConversationBusyException busy() {
+        return new ConversationBusyException("session '" + turn.sessionId() + "' is busy with another turn;"
+                + " waited " + waitLimit() + " for it (" + settings.busyPolicy() + "): retry turn " + turn.turnId()
+                + " later");
+    }
+
+    /**
+     * Under {@link BusyPolicy#INTERRUPT}: asks the session's other streaming turns to stop (their
+     * text so far becomes their reply). A store that did not answer is asked again in the next round.
+     */
+    void interruptRunning() {
+        if (settings.busyPolicy() != BusyPolicy.INTERRUPT || !(settings.store() instanceof StoreGate gate)) {
+            return;
+        }
+        try {
+            gate.drafts().stopOthers(turn.sessionId(), turn.turnId(), settings.leaseDuration());
+        } catch (ConversationStoreException e) {
+            // asked again while this turn waits
         }
     }
 

@@ -90,11 +90,19 @@ public final class TurnService implements AutoCloseable {
     static final String STEP_SUMMARIZED = "summarized";
     /** The {@link Message#FINISH_REASON} of a reply stopped while it streamed ({@link #stop}). */
     public static final String STOPPED = "stopped";
+    /**
+     * The {@link Message#FINISH_REASON} of a streamed reply that reached the store's text limit:
+     * the stream was ended there and the text up to the limit stored as the reply.
+     *
+     * @since 0.3
+     */
+    public static final String TRUNCATED = "truncated";
     static final String STEP_COMPACTION_FAILED = "compaction failed";
 
     private final TurnSettings settings;
     private final CallRunner runner;
     private final AbandonedLeases abandonedLeases = new AbandonedLeases();
+    private final SessionQueue queue = new SessionQueue();
     /** Null without compaction. */
     private final Compactor compactor;
 
@@ -169,7 +177,7 @@ public final class TurnService implements AutoCloseable {
             observers.emit(l -> l.onTurnStart(new StoreListener.TurnStart(session, Instant.now())));
         }
         // the end of what the start opened goes to the listeners in reverse order (scopes close last-in first-out)
-        return observers.observe(() -> new TurnRun(settings, runner, compactor, abandonedLeases, turn).run(), (result, start, outcome) ->
+        return observers.observe(() -> run(new TurnRun(settings, runner, compactor, abandonedLeases, turn)), (result, start, outcome) ->
                 observers.emitReversed(l -> l.onTurn(new StoreListener.Turn(session, result == null ? 0 : toolSteps(result),
                         result != null && result.replayed(), result == null ? TokenUsage.UNKNOWN : result.usage(),
                         Observers.startOf(start), Observers.since(start), outcome))));
@@ -250,6 +258,14 @@ public final class TurnService implements AutoCloseable {
         throw new IllegalStateException("the store keeps no drafts: " + settings.store().getClass().getName());
     }
 
+    /** Runs the turn; under a queueing policy, after the session's turns that came before it here. */
+    private TurnResult run(TurnRun run) {
+        if (!run.queues()) {
+            return run.run();
+        }
+        return queue.inOrder(run.sessionId(), run.waitDeadline(), run::interruptRunning, run::busy, run::run);
+    }
+
     private static int toolSteps(TurnResult result) {
         return (int) result.steps().stream().filter(m -> m.role() == Role.ASSISTANT).count();
     }
@@ -268,7 +284,7 @@ public final class TurnService implements AutoCloseable {
      *
      * @since 0.1.0
      */
-    public static final class Builder extends WindowBuilder<Builder> {
+    public static final class Builder extends StreamBuilder<Builder> {
         private final ConversationStore store;
         private ReplyProvider provider;
         private String discoverName;
@@ -466,7 +482,7 @@ public final class TurnService implements AutoCloseable {
                     windowMessages, windowChars, lease, busyTimeout, mode, clock, tools,
                     tools.values().stream().map(Tool::spec).toList(), toolTimeout, maxToolAttempts, maxSteps, hook,
                     listeners.isEmpty() ? Observers.NONE : new Observers(listeners, exposeSessionIds), compaction,
-                    draftInterval, draftBytes));
+                    draftInterval, draftBytes, deltaGapTimeout, busyPolicy, queueTimeout));
         }
     }
 }

@@ -18,6 +18,9 @@ import java.util.function.Consumer;
  * @param compaction the compaction policy, or null for none
  * @param draftInterval the shortest time between two draft writes of a streamed reply
  * @param draftBytes the new text after which a draft is written sooner
+ * @param deltaGapTimeout the longest pause of a stream, or null for none but the reply timeout
+ * @param busyPolicy what a turn does when its session is busy
+ * @param queueTimeout how long a queued or interrupting turn waits for its session
  */
 record TurnSettings(
         ConversationStore store,
@@ -40,7 +43,10 @@ record TurnSettings(
         Observers observers,
         Compaction compaction,
         Duration draftInterval,
-        int draftBytes) {
+        int draftBytes,
+        Duration deltaGapTimeout,
+        BusyPolicy busyPolicy,
+        Duration queueTimeout) {
 
     TurnSettings {
         tools = Map.copyOf(tools);

@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * The settings of what a turn's provider sees before the user message (a message count and
- * character window, or compaction's token window) and of how a streamed reply is drafted.
+ * character window, or compaction's token window).
  * Package-private: its public methods appear on {@link TurnService.Builder}.
  *
  * @param <B> the concrete builder
@@ -14,8 +14,6 @@ abstract class WindowBuilder<B extends WindowBuilder<B>> extends ToolLoopBuilder
     int windowChars = Integer.MAX_VALUE;
     Compaction compaction;
     private boolean windowSet;
-    java.time.Duration draftInterval = java.time.Duration.ofMillis(250);
-    int draftBytes = 2048;
 
     WindowBuilder() {}
 
@@ -73,35 +71,6 @@ abstract class WindowBuilder<B extends WindowBuilder<B>> extends ToolLoopBuilder
      */
     public B compaction(Compaction policy) {
         this.compaction = Objects.requireNonNull(policy, "policy");
-        return self();
-    }
-
-    /**
-     * Sets how often at most the draft of a streamed reply is written (default 250 ms): a reply
-     * streamed for {@code t} costs at most {@code t / interval} draft writes, plus those
-     * {@link #draftBytes} adds, plus the end.
-     *
-     * @param interval the shortest time between two draft writes, positive
-     * @return this builder
-     * @throws IllegalArgumentException if {@code interval} is not positive
-     * @since 0.3
-     */
-    public B draftInterval(java.time.Duration interval) {
-        this.draftInterval = Checks.positive("draftInterval", interval);
-        return self();
-    }
-
-    /**
-     * Sets after how many bytes (UTF-8) of new text a draft is written before its interval
-     * (default 2,048).
-     *
-     * @param bytes the bytes, positive
-     * @return this builder
-     * @throws IllegalArgumentException if {@code bytes} is not positive
-     * @since 0.3
-     */
-    public B draftBytes(int bytes) {
-        this.draftBytes = Checks.positive("draftBytes", bytes);
         return self();
     }
 

@@ -809,6 +809,13 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
         }
     }
 
+    /** Whether {@code result} holds a result of a tool call {@code call} makes. */
+    private static boolean answers(StoredMessage call, StoredMessage result) {
+        Set<String> calls = new HashSet<>();
+        call.message().toolCalls().forEach(c -> calls.add(c.callId()));
+        return result.message().toolResults().stream().anyMatch(r -> calls.contains(r.callId()));
+    }
+
     /**
      * Client B's summarizer: names the range it covers; now and then fails, runs past its timeout,
      * or returns a summary over the limit. Checks that every request holds whole tool exchanges,
@@ -828,13 +835,22 @@ class RandomizedTurnHistoryTest extends EmbeddedMongoTestBase {
                 dense &= range.get(i).sequence() == range.get(0).sequence() + i;
             }
             long start = request.previousSummary().map(Summary::toSequence).orElse(0L);
-            if (!dense || range.get(0).sequence() != start || !ToolPairs.keepWhole(range).equals(range)
-                    || range.get(range.size() - 1).role() == Role.ASSISTANT
-                            && !range.get(range.size() - 1).message().toolCalls().isEmpty()) {
+            // a cut splits an exchange where the message before the range calls a tool the range's
+            // first message answers, or the range's last message calls one the message after it
+            // answers; a call or result a failed turn (resumed after later turns) left apart is no cut
+            StoredMessage first = range.get(0);
+            StoredMessage last = range.get(range.size() - 1);
+            List<StoredMessage> before = first.sequence() == 0 ? List.of()
+                    : observer.readMessages(request.sessionId(), first.sequence() - 1, 1);
+            List<StoredMessage> after = observer.readMessages(request.sessionId(), last.sequence() + 1, 1);
+            boolean cut = !before.isEmpty() && answers(before.get(0), first) || !after.isEmpty() && answers(last, after.get(0));
+            if (!dense || first.sequence() != start || cut) {
                 synchronized (RandomizedTurnHistoryTest.this) {
                     violations.add("seed=" + seed + " " + stepName + ": (l) summarizer of " + request.sessionId()
                             + " got [" + request.fromSequence() + ", " + request.toSequence() + ") after a summary ending at "
-                            + start + ", not dense or with a tool exchange cut");
+                            + start + ", not dense or with a tool exchange cut: " + range.stream()
+                                    .map(m -> m.sequence() + ":" + m.role() + (m.message().toolCalls().isEmpty() ? "" : "+calls"))
+                                    .toList());
                 }
             }
             int draw;
