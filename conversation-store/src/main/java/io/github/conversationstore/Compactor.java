@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * Compaction in the turn service (see {@link Compaction}): the window a turn sends (the token
@@ -23,7 +24,7 @@ final class Compactor {
     private final TokenCounter counter;
     private final CallRunner runner;
     private final Duration timeout;
-    private final java.util.function.Consumer<String> hook;
+    private final Consumer<String> hook;
 
     Compactor(TurnSettings settings, CallRunner runner) {
         this.store = settings.store();

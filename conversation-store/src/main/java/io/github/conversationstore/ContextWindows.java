@@ -4,6 +4,7 @@ import io.github.conversationstore.spi.TokenCounter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Builds token windows from a store's summaries and tail: reads the summaries and the recent
@@ -21,7 +22,7 @@ final class ContextWindows {
         if (budget <= 0) {
             throw new IllegalArgumentException("budget must be positive (tokens), got " + budget);
         }
-        java.util.Objects.requireNonNull(counter, "counter");
+        Objects.requireNonNull(counter, "counter");
         Summary chosen = null;
         List<StoredMessage> tail = List.of();
         for (int attempt = 1; ; attempt++) {

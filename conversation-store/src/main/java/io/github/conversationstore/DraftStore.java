@@ -1,6 +1,9 @@
 package io.github.conversationstore;
 
+import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Where a store keeps drafts (see {@link Draft}); each store's own, behind {@link StoreGate}. */
 interface DraftStore {
@@ -28,7 +31,7 @@ interface DraftStore {
      * started or written within {@code recent} (those of live turns; a failed turn's old draft
      * keeps its state for a later resume).
      */
-    void stopOthers(String sessionId, String turnId, java.time.Duration recent);
+    void stopOthers(String sessionId, String turnId, Duration recent);
 
     /** The in-memory drafts of a store, erased with their session. */
     final class InMemory implements DraftStore {
@@ -38,10 +41,10 @@ interface DraftStore {
             }
         }
 
-        private final java.util.Map<String, java.util.Map<String, Entry>> bySession = new java.util.concurrent.ConcurrentHashMap<>();
+        private final Map<String, Map<String, Entry>> bySession = new ConcurrentHashMap<>();
 
-        private java.util.Map<String, Entry> of(String sessionId) {
-            return bySession.computeIfAbsent(sessionId, s -> new java.util.concurrent.ConcurrentHashMap<>());
+        private Map<String, Entry> of(String sessionId) {
+            return bySession.computeIfAbsent(sessionId, s -> new ConcurrentHashMap<>());
         }
 
         @Override
@@ -66,7 +69,7 @@ interface DraftStore {
 
         @Override
         public Optional<Draft> read(String sessionId, String turnId) {
-            java.util.Map<String, Entry> drafts = bySession.get(sessionId);
+            Map<String, Entry> drafts = bySession.get(sessionId);
             Entry e = drafts == null ? null : drafts.get(turnId);
             return e == null ? Optional.empty() : Optional.of(e.draft());
         }
@@ -92,7 +95,7 @@ interface DraftStore {
         }
 
         @Override
-        public void stopOthers(String sessionId, String turnId, java.time.Duration recent) {
+        public void stopOthers(String sessionId, String turnId, Duration recent) {
             long since = System.nanoTime() - recent.toNanos();
             of(sessionId).replaceAll((t, e) -> t.equals(turnId) || e.draft().ended() || e.touched() - since < 0 ? e
                     : new Entry(e.holder(), new Draft(t, e.draft().attempt(), e.draft().text(), true, -1), e.touched()));

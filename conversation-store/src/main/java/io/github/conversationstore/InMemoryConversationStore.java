@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
@@ -178,7 +179,7 @@ public final class InMemoryConversationStore extends StoreGate {
     Summary storeSummary(String sessionId, Summary summary, String lastMessageId) {
         Session session = sessions.get(sessionId);
         if (session == null) {
-            throw new java.util.NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
+            throw new NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
         }
         synchronized (session) {
             for (Summary stored : session.summaries) {
@@ -198,8 +199,8 @@ public final class InMemoryConversationStore extends StoreGate {
     }
 
     /** Summaries by where they end, the newest last. */
-    static final java.util.Comparator<Summary> SUMMARY_ORDER =
-            java.util.Comparator.comparingLong(Summary::toSequence).thenComparingLong(Summary::fromSequence);
+    static final Comparator<Summary> SUMMARY_ORDER =
+            Comparator.comparingLong(Summary::toSequence).thenComparingLong(Summary::fromSequence);
 
     @Override
     List<Summary> readSummaries(String sessionId) {
@@ -209,7 +210,7 @@ public final class InMemoryConversationStore extends StoreGate {
         }
         synchronized (session) {
             List<Summary> out = new ArrayList<>(session.summaries);
-            out.sort(java.util.Comparator.comparingLong(Summary::fromSequence).thenComparingLong(Summary::toSequence));
+            out.sort(Comparator.comparingLong(Summary::fromSequence).thenComparingLong(Summary::toSequence));
             return List.copyOf(out);
         }
     }

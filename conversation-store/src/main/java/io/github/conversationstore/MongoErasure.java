@@ -5,19 +5,19 @@ import static io.github.conversationstore.HeadDocument.APPEND_KEY_BLOCKS;
 import static io.github.conversationstore.HeadDocument.ATTRIBUTES;
 import static io.github.conversationstore.HeadDocument.CREATED_AT;
 import static io.github.conversationstore.HeadDocument.ERASED_AT;
-import static io.github.conversationstore.HeadDocument.ERASED_OWNER;
 import static io.github.conversationstore.HeadDocument.ERASED_KEYS;
 import static io.github.conversationstore.HeadDocument.ERASED_KEY_BLOCKS;
+import static io.github.conversationstore.HeadDocument.ERASED_OWNER;
 import static io.github.conversationstore.HeadDocument.GENERATION;
+import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
+import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
 import static io.github.conversationstore.HeadDocument.LANGUAGE;
 import static io.github.conversationstore.HeadDocument.LEASE;
-import static io.github.conversationstore.HeadDocument.RECENT_APPENDS;
-import static io.github.conversationstore.HeadDocument.UPDATED_AT;
 import static io.github.conversationstore.HeadDocument.MESSAGES;
 import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
-import static io.github.conversationstore.HeadDocument.HEAD_SEQ;
-import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
+import static io.github.conversationstore.HeadDocument.RECENT_APPENDS;
 import static io.github.conversationstore.HeadDocument.SESSION_ID;
+import static io.github.conversationstore.HeadDocument.UPDATED_AT;
 
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.MongoCursor;
@@ -26,12 +26,14 @@ import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import io.github.conversationstore.MongoContext.Deadline;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import org.bson.Document;
 import org.bson.types.ObjectId;
 
@@ -110,7 +112,7 @@ final class MongoErasure {
         });
         // the summaries of every life but the live head's (one created after the tombstone keeps its own)
         ctx.call(overall, deadline -> deadline.summaries().deleteMany(new Document(SESSION_ID, sessionId)
-                .append(GENERATION, new Document("$nin", java.util.Arrays.asList(liveGeneration(sessionId, deadline)))))
+                .append(GENERATION, new Document("$nin", Arrays.asList(liveGeneration(sessionId, deadline)))))
                 .getDeletedCount());
         ctx.call(overall, deadline -> deadline.drafts().deleteMany(new Document(SESSION_ID, sessionId)).getDeletedCount());
         if (counted != null && (counted.get(HeadDocument.OWNER) != null || counted.get(ERASED_OWNER) != null)) {
@@ -184,7 +186,7 @@ final class MongoErasure {
     }
 
     /** The sweep of one collection holding documents per session and generation. */
-    private long sweep(java.util.function.Function<Deadline, MongoCollection<Document>> collection) {
+    private long sweep(Function<Deadline, MongoCollection<Document>> collection) {
         long removed = 0;
         String lastSession = null;
         ObjectId lastGeneration = null;
@@ -221,7 +223,7 @@ final class MongoErasure {
     }
 
     /** Up to {@value #SWEEP_PAGE} chunk entries after the pair {@code (session, generation)} in index order. */
-    private List<Document> page(java.util.function.Function<Deadline, MongoCollection<Document>> collection,
+    private List<Document> page(Function<Deadline, MongoCollection<Document>> collection,
             String session, ObjectId generation) {
         Document filter = session == null ? new Document() : new Document("$or", List.of(
                 new Document(SESSION_ID, session).append(GENERATION, new Document("$gt", generation)),

@@ -38,7 +38,7 @@ final class MongoIndexes {
                 new IndexOptions().name(SESSION_ID + "_1_" + GENERATION + "_1_" + MongoSummaries.TO + "_1")));
         // drafts: end markers and abandoned drafts go after a day
         ctx.call(overall, deadline -> deadline.drafts().createIndex(Indexes.ascending(MongoDrafts.UPDATED_AT),
-                new IndexOptions().name(MongoDrafts.UPDATED_AT + "_1").expireAfter(1L, java.util.concurrent.TimeUnit.DAYS)));
+                new IndexOptions().name(MongoDrafts.UPDATED_AT + "_1").expireAfter(1L, TimeUnit.DAYS)));
         // finds an append id in the archive, for appends deduplicated beyond the window
         String appendIds = MESSAGES + "." + MessageCodec.APPEND_ID;
         ctx.call(overall, deadline -> deadline.archive().createIndex(Indexes.ascending(SESSION_ID, appendIds),

@@ -1,6 +1,7 @@
 package io.github.conversationstore;
 
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 
 /**
@@ -93,8 +94,8 @@ public record Summary(long fromSequence, long toSequence, Message message, int t
     }
 
     /** The refusal of a summary whose range's last message is not the one summarized (another life's). */
-    static java.util.NoSuchElementException otherLife(String sessionId, Summary summary) {
-        return new java.util.NoSuchElementException("the summary of [" + summary.fromSequence + ", " + summary.toSequence
+    static NoSuchElementException otherLife(String sessionId, Summary summary) {
+        return new NoSuchElementException("the summary of [" + summary.fromSequence + ", " + summary.toSequence
                 + ") was not stored: session '" + sessionId + "' was deleted (and begun again) after its messages were"
                 + " summarized");
     }

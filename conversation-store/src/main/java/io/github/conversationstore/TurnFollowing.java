@@ -59,6 +59,14 @@ final class TurnFollowing {
         }
     }
 
+    /** The store's drafts; refused for a store that is not one of this library's. */
+    static DraftStore drafts(ConversationStore store) {
+        if (store instanceof StoreGate gate) {
+            return gate.drafts();
+        }
+        throw new IllegalStateException("the store keeps no drafts: " + store.getClass().getName());
+    }
+
     /** Gives the text after {@code offset} code points; returns the offset after it. */
     private static long emit(ReplyFollower follower, String text, long offset, boolean restarted) {
         int length = text.codePointCount(0, text.length());

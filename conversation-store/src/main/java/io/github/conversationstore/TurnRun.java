@@ -26,10 +26,6 @@ import java.util.concurrent.locks.LockSupport;
 final class TurnRun {
     /** Messages read per page when a retried turn looks for what it stored before. */
     private static final int TURN_PAGE = 200;
-    /** How often a turn waiting under {@link BusyPolicy#INTERRUPT} asks the running turn again to stop. */
-    private static final long INTERRUPT_ROUND_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-    /** Lease left, beyond an attempt's timeout, below which the lease is renewed before the attempt. */
-    private static final long LEASE_MARGIN_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final TurnSettings settings;
     private final CallRunner runner;
@@ -41,12 +37,9 @@ final class TurnRun {
     private final AbandonedLeases abandoned;
     private final String holder;
     private final List<StoredMessage> steps = new ArrayList<>();
-    /** When ({@link System#nanoTime()}) the turn was asked for: its wait for the session counts from here. */
-    private final long created = System.nanoTime();
+    private final TurnLease lease;
     private StoredMessage storedUser;
     private TokenUsage usage = TokenUsage.UNKNOWN;
-    /** When ({@link System#nanoTime()}) the command that last took or extended the lease was sent. */
-    private long extendedAt;
     /** Whether the store did not answer: then the lease is left to expire. */
     private boolean storeUnreachable;
 
@@ -58,13 +51,19 @@ final class TurnRun {
         this.store = settings.store();
         this.abandoned = abandoned;
         this.holder = abandoned.holderFor(turn);
-        this.provider = new ProviderCall(settings, runner, holder, attempt -> coverAttempt(settings.replyTimeout()));
+        this.lease = new TurnLease(settings, turn, holder);
+        this.provider = new ProviderCall(settings, runner, holder, attempt -> lease.cover(settings.replyTimeout()));
+    }
+
+    /** The turn's hold on its session. */
+    TurnLease lease() {
+        return lease;
     }
 
     /** Takes the session's lease, runs the turn, and gives the lease back. */
     TurnResult run() {
         try {
-            acquireLease();
+            lease.acquire();
         } catch (RuntimeException | Error e) {
             // busy, or the store did not answer (the take may have applied): keep the holder for a resume
             abandoned.abandoned(turn, holder);
@@ -78,25 +77,9 @@ final class TurnRun {
             storeUnreachable = true;
             throw e;
         } finally {
-            if (storeUnreachable || !release()) {
+            if (storeUnreachable || !lease.release()) {
                 // a resume of this turn here takes this (dead) holder over, and so the lease at once
                 abandoned.abandoned(turn, holder);
-            }
-        }
-    }
-
-    /** Gives the lease back; false if the store did not confirm it (the lease then expires on its own). */
-    private boolean release() {
-        // release even when interrupted: a driver refuses I/O on an interrupted thread
-        boolean interrupted = Thread.interrupted();
-        try {
-            store.releaseLease(turn.sessionId(), holder);
-            return true;
-        } catch (ConversationStoreException e) {
-            return false;
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
             }
         }
     }
@@ -110,7 +93,7 @@ final class TurnRun {
         AppendResult appended = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
                 .appendId(user.id()).leaseHolder(holder).renewLease(settings.leaseDuration()).dedupBeyondWindow(true)
                 .messages(user).build());
-        extendedAt = sent;
+        lease.extendedAt(sent);
         storedUser = new StoredMessage(appended.firstSequence(), user);
         if (appended.duplicate()) {
             // a retried turn: resume after what its earlier calls stored
@@ -202,7 +185,7 @@ final class TurnRun {
         AppendResult result = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
                 .appendId(message.id()).leaseHolder(holder).renewLease(settings.leaseDuration()).messages(message)
                 .build());
-        extendedAt = sent; // a fenced append that renews extends the lease, a duplicate too
+        lease.extendedAt(sent); // a fenced append that renews extends the lease, a duplicate too
         if (result.duplicate()) {
             List<StoredMessage> existing = store.readMessages(turn.sessionId(), result.firstSequence(), 1);
             if (!existing.isEmpty()) {
@@ -311,7 +294,7 @@ final class TurnRun {
                 attempt -> {
                     ToolInvocation invocation = invocation(step, call, attempt);
                     return () -> tool.run(invocation);
-                }, TurnRun::toolFailure, attempt -> coverAttempt(settings.toolTimeout()), attempts);
+                }, TurnRun::toolFailure, attempt -> lease.cover(settings.toolTimeout()), attempts);
         if (ran.succeeded()) {
             ToolOutput output = ran.value();
             return output == null
@@ -350,7 +333,7 @@ final class TurnRun {
     /** Compacts if due, under the lease; with {@code quietly} a failure is left for the next turn. */
     private Optional<Summary> compact(boolean quietly) {
         try {
-            return compactor.compact(turn.sessionId(), turn.language(), attempt -> coverAttempt(compactor.timeout()));
+            return compactor.compact(turn.sessionId(), turn.language(), attempt -> lease.cover(compactor.timeout()));
         } catch (RuntimeException e) {
             settings.hook().accept(TurnService.STEP_COMPACTION_FAILED);
             if (quietly) {
@@ -362,119 +345,11 @@ final class TurnRun {
 
     /** Takes the lease, compacts if due, and gives the lease back (for {@link TurnService#compact}). */
     Optional<Summary> compact() {
-        acquireLease();
+        lease.acquire();
         try {
             return compact(false);
         } finally {
-            release();
-        }
-    }
-
-    private void acquireLease() {
-        long start = System.nanoTime();
-        long deadline = waitDeadline();
-        long pause = TimeUnit.MILLISECONDS.toNanos(5);
-        long nextInterrupt = start;
-        boolean waited = false;
-        while (!tryAcquireLease()) {
-            waited = true;
-            long now = System.nanoTime();
-            if (now - nextInterrupt >= 0) {
-                interruptRunning();
-                nextInterrupt = now + INTERRUPT_ROUND_NANOS;
-            }
-            long left = deadline - now;
-            if (left <= 0) {
-                leaseWait(start, true);
-                throw busy();
-            }
-            LockSupport.parkNanos(Math.min(left, pause));
-            pause = Math.min(pause * 2, TimeUnit.MILLISECONDS.toNanos(100));
-        }
-        if (waited) {
-            leaseWait(start, false);
-        }
-    }
-
-    /** How long this turn waits for its session, by the busy policy. */
-    private Duration waitLimit() {
-        return settings.busyPolicy() == BusyPolicy.REJECT ? settings.busyTimeout() : settings.queueTimeout();
-    }
-
-    /** When ({@link System#nanoTime()}) waiting for the session ends. */
-    long waitDeadline() {
-        return created + waitLimit().toNanos();
-    }
-
-    String sessionId() {
-        return turn.sessionId();
-    }
-
-    /** Whether this turn waits for the other turns of its session in this service first. */
-    boolean queues() {
-        return settings.busyPolicy() != BusyPolicy.REJECT;
-    }
-
-    ConversationBusyException busy() {
-        return new ConversationBusyException("session '" + turn.sessionId() + "' is busy with another turn;"
-                + " waited " + waitLimit() + " for it (" + settings.busyPolicy() + "): retry turn " + turn.turnId()
-                + " later");
-    }
-
-    /**
-     * Under {@link BusyPolicy#INTERRUPT}: asks the session's other streaming turns to stop (their
-     * text so far becomes their reply). A store that did not answer is asked again in the next round.
-     */
-    void interruptRunning() {
-        if (settings.busyPolicy() != BusyPolicy.INTERRUPT || !(settings.store() instanceof StoreGate gate)) {
-            return;
-        }
-        try {
-            gate.drafts().stopOthers(turn.sessionId(), turn.turnId(), settings.leaseDuration());
-        } catch (ConversationStoreException e) {
-            // asked again while this turn waits
-        }
-    }
-
-    private void leaseWait(long start, boolean busy) {
-        Observers observers = settings.observers();
-        if (observers.active()) {
-            String session = observers.session(turn.sessionId());
-            observers.emit(l -> l.onLeaseWait(new StoreListener.LeaseWait(session, Observers.since(start), busy)));
-        }
-    }
-
-    private boolean tryAcquireLease() {
-        long sent = System.nanoTime();
-        // not keyed by the turn id: taking over a live lease of the same turn would also fence out a
-        // concurrent respond of that turn that is still working (a double click), making it fail
-        boolean taken = store.tryAcquireLease(turn.sessionId(), turn.language(), holder, settings.leaseDuration());
-        if (taken) {
-            extendedAt = sent;
-        }
-        return taken;
-    }
-
-    /**
-     * Before an attempt that may take {@code timeout}: renews the lease unless what is left of it
-     * (counted from when the command that last took or extended it was sent, so never more than the
-     * store gave) covers the attempt and a margin. A live turn so never loses its lease, and a
-     * quick turn makes no renewal at all.
-     */
-    private void coverAttempt(Duration timeout) {
-        long left = extendedAt + settings.leaseDuration().toNanos() - System.nanoTime();
-        if (left < timeout.toNanos() + LEASE_MARGIN_NANOS) {
-            renewOrFail();
-        }
-    }
-
-    private void renewOrFail() {
-        long sent = System.nanoTime();
-        if (store.renewLease(turn.sessionId(), holder, settings.leaseDuration())) {
-            extendedAt = sent;
-        } else {
-            throw new LeaseLostException("turn " + turn.turnId() + " lost the lease of session '"
-                    + turn.sessionId() + "' (it expired and another turn took it): retry with the same turn id");
+            lease.release();
         }
     }
 }

@@ -12,9 +12,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
@@ -177,7 +179,7 @@ public final class TurnService implements AutoCloseable {
             observers.emit(l -> l.onTurnStart(new StoreListener.TurnStart(session, Instant.now())));
         }
         // the end of what the start opened goes to the listeners in reverse order (scopes close last-in first-out)
-        return observers.observe(() -> run(new TurnRun(settings, runner, compactor, abandonedLeases, turn)), (result, start, outcome) ->
+        return observers.observe(() -> queue.run(new TurnRun(settings, runner, compactor, abandonedLeases, turn)), (result, start, outcome) ->
                 observers.emitReversed(l -> l.onTurn(new StoreListener.Turn(session, result == null ? 0 : toolSteps(result),
                         result != null && result.replayed(), result == null ? TokenUsage.UNKNOWN : result.usage(),
                         Observers.startOf(start), Observers.since(start), outcome))));
@@ -203,9 +205,9 @@ public final class TurnService implements AutoCloseable {
             throw new IllegalStateException("compact needs a compaction policy: set Builder#compaction");
         }
         ConversationHeader header = settings.store().findConversation(Checks.sessionId(sessionId)).orElseThrow(
-                () -> new java.util.NoSuchElementException("session '" + sessionId + "' does not exist"));
+                () -> new NoSuchElementException("session '" + sessionId + "' does not exist"));
         TurnRequest request = new TurnRequest(sessionId, header.language(), "compaction",
-                "compaction-" + java.util.UUID.randomUUID());
+                "compaction-" + UUID.randomUUID());
         return new TurnRun(settings, runner, compactor, abandonedLeases, request).compact();
     }
 
@@ -231,7 +233,7 @@ public final class TurnService implements AutoCloseable {
             Duration timeout) {
         TurnRequest checked = new TurnRequest(sessionId, "en", "follow", turnId);
         Checks.notNegative("fromOffset", fromOffset);
-        return TurnFollowing.follow(settings.store(), drafts(), checked.sessionId(), turnId, fromOffset,
+        return TurnFollowing.follow(settings.store(), TurnFollowing.drafts(settings.store()), checked.sessionId(), turnId, fromOffset,
                 Objects.requireNonNull(follower, "follower"), Checks.positive("timeout", timeout));
     }
 
@@ -248,22 +250,7 @@ public final class TurnService implements AutoCloseable {
      */
     public boolean stop(String sessionId, String turnId) {
         TurnRequest checked = new TurnRequest(sessionId, "en", "stop", turnId);
-        return drafts().stop(checked.sessionId(), turnId);
-    }
-
-    private DraftStore drafts() {
-        if (settings.store() instanceof StoreGate gate) {
-            return gate.drafts();
-        }
-        throw new IllegalStateException("the store keeps no drafts: " + settings.store().getClass().getName());
-    }
-
-    /** Runs the turn; under a queueing policy, after the session's turns that came before it here. */
-    private TurnResult run(TurnRun run) {
-        if (!run.queues()) {
-            return run.run();
-        }
-        return queue.inOrder(run.sessionId(), run.waitDeadline(), run::interruptRunning, run::busy, run::run);
+        return TurnFollowing.drafts(settings.store()).stop(checked.sessionId(), turnId);
     }
 
     private static int toolSteps(TurnResult result) {

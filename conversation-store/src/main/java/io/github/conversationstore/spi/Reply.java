@@ -5,6 +5,7 @@ import io.github.conversationstore.Part;
 import io.github.conversationstore.Role;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -222,7 +223,7 @@ public record Reply(List<Part> parts, Map<String, String> attributes, TokenUsage
         }
         Map<String, Object> stored = new LinkedHashMap<>(metadata);
         stored.put(Message.USAGE, Map.of("inputTokens", usage.inputTokens(), "outputTokens", usage.outputTokens()));
-        return java.util.Collections.unmodifiableMap(stored);
+        return Collections.unmodifiableMap(stored);
     }
 
     /**

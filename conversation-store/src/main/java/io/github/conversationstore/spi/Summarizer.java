@@ -6,6 +6,7 @@ import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -63,7 +64,7 @@ public interface Summarizer {
             // a tool call left without its result (a turn that failed after storing it) is left out,
             // as in every window: model APIs refuse an unanswered call
             window.addAll(io.github.conversationstore.ToolPairs.keepWhole(request.messages()));
-            Message prompt = Message.user(String.format(java.util.Locale.ROOT, PROMPT,
+            Message prompt = Message.user(String.format(Locale.ROOT, PROMPT,
                     Math.max(1, request.maxTokens() * 3 / 4)));
             Reply reply = provider.reply(new ReplyRequest(request.sessionId(), request.language(), window, prompt,
                     MODE, "summary-" + request.fromSequence() + "-" + request.toSequence()));
