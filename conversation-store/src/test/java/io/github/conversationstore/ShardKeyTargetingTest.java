@@ -70,7 +70,9 @@ class ShardKeyTargetingTest {
                 .anyMatch(k -> k.contains("(listing)"))
                 .anyMatch(k -> k.startsWith("targeted: insert summaries"))
                 .anyMatch(k -> k.startsWith("targeted: find summaries"))
-                .anyMatch(k -> k.startsWith("targeted: deleteMany summaries"));
+                .anyMatch(k -> k.startsWith("targeted: deleteMany summaries"))
+                .anyMatch(k -> k.startsWith("targeted: findAndModify (upsert) drafts"))
+                .anyMatch(k -> k.startsWith("targeted: updateMany drafts"));
     }
 
     /** Every public operation of the store on its own heads, then the turn service. */
@@ -212,6 +214,22 @@ class ShardKeyTargetingTest {
                 turns.respond("c", "es", "message number " + i + " of a conversation that grows");
             }
             assertThat(store.summaries("c")).isNotEmpty();
+        }
+        operation.accept("streaming turns: drafts, a follower, a stop, an interrupting turn");
+        io.github.conversationstore.spi.StreamingReplyProvider words = (request, deltas) -> {
+            for (int i = 0; i < 5; i++) {
+                deltas.accept("word" + i + " ");
+            }
+            return Reply.of("word0 word1 word2 word3 word4 ");
+        };
+        try (TurnService turns = TurnService.builder(store).provider(words).draftInterval(Duration.ofMillis(1))
+                .busyPolicy(BusyPolicy.INTERRUPT).build()) {
+            assertThat(turns.respond("d", "en", "stream it", "stream-1").reply().text()).startsWith("word0");
+            assertThat(turns.followTurn("d", "stream-1", 2, delta -> { }, Duration.ofSeconds(5))).isPresent();
+            assertThat(turns.stop("d", "stream-1")).isFalse();
+            // a turn that finds the session busy asks the other turns to stop
+            assertThat(store.tryAcquireLease("d", "en", "someone", Duration.ofSeconds(2))).isTrue();
+            assertThat(turns.respond("d", "en", "interrupting", "stream-2").reply().text()).startsWith("word0");
         }
         store.close();
     }

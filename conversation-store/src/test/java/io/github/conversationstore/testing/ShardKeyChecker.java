@@ -18,8 +18,8 @@ import org.bson.BsonValue;
  * Records every command a client sends and judges each one against the documented shard keys
  * (docs/SHARDING.md): heads {@code {sessionId: 1}}, archive chunks {@code {sessionId: 1, _id: 1}}.
  * A collection whose name ends with {@code _archive} holds chunks, one ending with
- * {@code _summaries} summaries (shard key {@code {sessionId: 1}}, judged as heads are); any other
- * holds heads.
+ * {@code _summaries} summaries and one ending with {@code _drafts} drafts (shard key
+ * {@code {sessionId: 1}} for both, judged as heads are); any other holds heads.
  *
  * <p>A command is <b>targeted</b> when mongos can send it to the shards owning one session:
  * <ul>
@@ -221,7 +221,8 @@ public final class ShardKeyChecker implements CommandListener {
 
     private static String kind(BsonValue collection) {
         String name = collection != null && collection.isString() ? collection.asString().getValue() : "";
-        return name.endsWith("_archive") ? "archive" : name.endsWith("_summaries") ? "summaries" : "heads";
+        return name.endsWith("_archive") ? "archive" : name.endsWith("_summaries") ? "summaries"
+                : name.endsWith("_drafts") ? "drafts" : "heads";
     }
 
     private static boolean fullKey(BsonDocument filter, String kind) {
