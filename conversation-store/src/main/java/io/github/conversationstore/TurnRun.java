@@ -90,7 +90,7 @@ final class TurnRun {
                 Map.of());
         // recognized however many appends came since: a turn retried late is replayed, never run again
         long sent = System.nanoTime();
-        AppendResult appended = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
+        AppendResult appended = store.appendMessages(owned(AppendRequest.builder(turn.sessionId(), turn.language()))
                 .appendId(user.id()).leaseHolder(holder).renewLease(settings.leaseDuration()).dedupBeyondWindow(true)
                 .messages(user).build());
         lease.extendedAt(sent);
@@ -176,13 +176,18 @@ final class TurnRun {
         }
     }
 
+    /** The builder naming the turn's owner, if it has one. */
+    private AppendRequest.Builder owned(AppendRequest.Builder builder) {
+        return turn.owner() == null ? builder : builder.owner(turn.owner());
+    }
+
     /** A stored step, and whether an earlier call had stored it. */
     private record Step(StoredMessage message, boolean duplicate) {}
 
     /** Appends one step of the turn under its own id, fenced; a repeat gives back the stored message. */
     private Step appendStep(Message message) {
         long sent = System.nanoTime();
-        AppendResult result = store.appendMessages(AppendRequest.builder(turn.sessionId(), turn.language())
+        AppendResult result = store.appendMessages(owned(AppendRequest.builder(turn.sessionId(), turn.language()))
                 .appendId(message.id()).leaseHolder(holder).renewLease(settings.leaseDuration()).messages(message)
                 .build());
         lease.extendedAt(sent); // a fenced append that renews extends the lease, a duplicate too

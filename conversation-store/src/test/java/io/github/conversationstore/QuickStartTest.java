@@ -41,7 +41,7 @@ class QuickStartTest {
 
     /** The README shows these compiled regions as they are (whitespace aside). */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.CsvSource({"readme/QuickStart, quick start", "QuickStartTest, turns", "ToolUseExampleTest, parts", "ToolUseExampleTest, tools", "CompactionExampleTest, compaction", "StreamingExampleTest, streaming"})
+    @org.junit.jupiter.params.provider.CsvSource({"readme/QuickStart, quick start", "QuickStartTest, turns", "ToolUseExampleTest, parts", "ToolUseExampleTest, tools", "CompactionExampleTest, compaction", "StreamingExampleTest, streaming", "OwnersExampleTest, owners"})
     void readme_showsTheCompiledExamples(String testClass, String region) throws java.io.IOException {
         String test = java.nio.file.Files.readString(java.nio.file.Path.of(
                 "src/test/java/io/github/conversationstore/" + testClass + ".java"));
