@@ -38,14 +38,12 @@ class SummaryRaceAdversarialTest extends EmbeddedMongoTestBase {
      */
     @Test
     void writeSummary_racingDeleteConversation_leavesNoSummaryBehind() {
-        String collection = collection();
-        String database = "review_" + collection;
-        CommandHooks hooks = new CommandHooks();
-        try (MongoClient hooked = hooks.client(server.connectionString());
-                MongoConversationStore writer = MongoConversationStore.builder().client(hooked).database(database)
-                        .collection(collection).build();
-                MongoConversationStore other = MongoConversationStore.builder().client(client).database(database)
-                        .collection(collection).createIndexes(false).build()) {
+        try (Stores two = new Stores(0)) {
+            String collection = two.collection;
+            String database = two.database;
+            CommandHooks hooks = two.hooks;
+            MongoConversationStore writer = two.hooked;
+            MongoConversationStore other = two.other;
             appendPairs(writer, "s", null, 3);
             AtomicBoolean deleted = new AtomicBoolean();
             // after the write read the head and the newest summary, before its insert
@@ -69,15 +67,13 @@ class SummaryRaceAdversarialTest extends EmbeddedMongoTestBase {
 
     @Test
     void writeSummary_racingEraseOwner_leavesNoSummaryBehind() {
-        String collection = collection();
-        String database = "review_" + collection;
         Owner owner = Owner.of("app", "carol");
-        CommandHooks hooks = new CommandHooks();
-        try (MongoClient hooked = hooks.client(server.connectionString());
-                MongoConversationStore writer = MongoConversationStore.builder().client(hooked).database(database)
-                        .collection(collection).build();
-                MongoConversationStore other = MongoConversationStore.builder().client(client).database(database)
-                        .collection(collection).createIndexes(false).build()) {
+        try (Stores two = new Stores(0)) {
+            String collection = two.collection;
+            String database = two.database;
+            CommandHooks hooks = two.hooks;
+            MongoConversationStore writer = two.hooked;
+            MongoConversationStore other = two.other;
             appendPairs(writer, "s", owner, 3);
             appendPairs(writer, "kept", Owner.of("app", "dave"), 1);
             AtomicBoolean erased = new AtomicBoolean();
@@ -119,14 +115,12 @@ class SummaryRaceAdversarialTest extends EmbeddedMongoTestBase {
      */
     @Test
     void writeSummary_racingAppendsThatMoveItsMessagesToTheArchive_seesTheRightEdge() {
-        String collection = collection();
-        String database = "review_" + collection;
-        CommandHooks hooks = new CommandHooks();
-        try (MongoClient hooked = hooks.client(server.connectionString());
-                MongoConversationStore writer = MongoConversationStore.builder().client(hooked).database(database)
-                        .collection(collection).maxHeadMessages(4).build();
-                MongoConversationStore other = MongoConversationStore.builder().client(client).database(database)
-                        .collection(collection).maxHeadMessages(4).createIndexes(false).build()) {
+        try (Stores two = new Stores(4)) {
+            String collection = two.collection;
+            String database = two.database;
+            CommandHooks hooks = two.hooks;
+            MongoConversationStore writer = two.hooked;
+            MongoConversationStore other = two.other;
             writer.appendMessages("s", "en", List.of(Message.user("weather?")));
             writer.appendMessages("s", "en", List.of(
                     Message.of(Role.ASSISTANT, new Part.ToolCall("c1", "weather", "{}")),
@@ -157,14 +151,12 @@ class SummaryRaceAdversarialTest extends EmbeddedMongoTestBase {
      */
     @Test
     void contextWindow_racingADeleteAndANewLife_neverShowsTheErasedLifesSummary() {
-        String collection = collection();
-        String database = "review_" + collection;
-        CommandHooks hooks = new CommandHooks();
-        try (MongoClient hooked = hooks.client(server.connectionString());
-                MongoConversationStore reader = MongoConversationStore.builder().client(hooked).database(database)
-                        .collection(collection).build();
-                MongoConversationStore other = MongoConversationStore.builder().client(client).database(database)
-                        .collection(collection).createIndexes(false).build()) {
+        try (Stores two = new Stores(0)) {
+            String collection = two.collection;
+            String database = two.database;
+            CommandHooks hooks = two.hooks;
+            MongoConversationStore reader = two.hooked;
+            MongoConversationStore other = two.other;
             appendPairs(reader, "s", null, 5);
             reader.writeSummary("s", Summary.of(0, 8, CANARY, 5));
             hooks.afterSuccess(CommandHooks.command("find", collection + "_summaries"), () -> {
@@ -179,6 +171,38 @@ class SummaryRaceAdversarialTest extends EmbeddedMongoTestBase {
             assertThat(window.summary()).as("the window of %s", window.storedMessages().stream()
                     .map(StoredMessage::text).toList()).isEmpty();
             assertThat(window.storedMessages()).extracting(StoredMessage::text).allMatch(t -> t.startsWith("new life"));
+        }
+    }
+
+    /** A store whose commands the hooks see, and another process's store, over one new collection. */
+    private final class Stores implements AutoCloseable {
+        final String collection = collection();
+        final String database = "review_" + collection;
+        final CommandHooks hooks = new CommandHooks();
+        final MongoClient client = hooks.client(server.connectionString());
+        final MongoConversationStore hooked;
+        final MongoConversationStore other;
+
+        /** @param maxHeadMessages the heads' message bound, or 0 for the default */
+        Stores(int maxHeadMessages) {
+            MongoConversationStore.Builder mine = MongoConversationStore.builder().client(client).database(database)
+                    .collection(collection);
+            MongoConversationStore.Builder theirs = MongoConversationStore.builder()
+                    .client(EmbeddedMongoTestBase.client).database(database).collection(collection)
+                    .createIndexes(false);
+            if (maxHeadMessages > 0) {
+                mine.maxHeadMessages(maxHeadMessages);
+                theirs.maxHeadMessages(maxHeadMessages);
+            }
+            hooked = mine.build();
+            other = theirs.build();
+        }
+
+        @Override
+        public void close() {
+            other.close();
+            hooked.close();
+            client.close();
         }
     }
 }
