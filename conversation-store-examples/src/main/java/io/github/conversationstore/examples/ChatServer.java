@@ -480,6 +480,21 @@ public final class ChatServer implements AutoCloseable {
         });
     }
 
+    /**
+     * The turn id of a turn's user message or final reply (their ids are the turn service's append
+     * ids {@code turnId + ":user"} and {@code turnId + ":reply"}): a page matches a pending stream
+     * with the history by it.
+     */
+    private static Optional<String> turnIdOf(StoredMessage m) {
+        String id = m.message().id();
+        for (String suffix : List.of(":user", ":reply")) {
+            if (id.endsWith(suffix) && id.length() > suffix.length()) {
+                return Optional.of(id.substring(0, id.length() - suffix.length()));
+            }
+        }
+        return Optional.empty();
+    }
+
     /** A turn's stored user message, and its reply or null. */
     private record Turn(StoredMessage user, StoredMessage reply) {}
 
@@ -721,6 +736,10 @@ public final class ChatServer implements AutoCloseable {
                                 .put("role", m.role().wireName())
                                 .put("text", m.text())
                                 .put("timestamp", m.message().timestamp().toString());
+                        turnIdOf(m).ifPresent(turnId -> node.put("turnId", turnId));
+                        if (m.message().metadata().get(Message.FINISH_REASON) instanceof String finish) {
+                            node.put("finishReason", finish);
+                        }
                         m.message().attributes().forEach(node::put);
                         next = m.sequence() + 1;
                     }
