@@ -58,8 +58,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>{@code POST /api/chat} with {@code {"sessionId", "language", "text"}} (and optionally
  *       {@code "turnId"} to make a retry safe) answers {@code {"sessionId", "reply",
- *       "grammarSuggestion", "translation", "userSequence", "replySequence", "turnId"}};</li>
- *   <li>{@code GET /api/history?sessionId=...} answers the stored conversation;</li>
+ *       "grammarSuggestion", "translation", "userSequence", "replySequence", "turnId", "finishReason"}};</li>
+ *   <li>{@code POST /api/chat/stream} with the same body and a {@code "turnId"} answers
+ *       {@code text/event-stream}: {@code delta} events ({@code {"text"}}, their id the offset
+ *       after them in Unicode code points of the reply's text), {@code restart} (id 0) when the
+ *       tutor starts the reply again, then {@code done} with {@code /api/chat}'s answer, or
+ *       {@code error} with the JSON error and its {@code "status"}. The turn runs on a thread of
+ *       the server and finishes when the client leaves;</li>
+ *   <li>{@code GET /api/chat/stream?sessionId=...&turnId=...} with {@code Last-Event-ID} (or
+ *       {@code lastEventId}) gives the same turn's events after that offset: from the turn's draft
+ *       ({@link TurnService#followTurn}), or from the stored reply once it ended; a turn whose reply
+ *       is missing and that does not run here is resumed by its id;</li>
+ *   <li>{@code POST /api/chat/stop} with {@code {"sessionId", "turnId"}} asks the turn to stop
+ *       ({@link TurnService#stop}) and answers {@code {"stopped": true|false}};</li>
+ *   <li>{@code GET /api/history?sessionId=...} answers the stored conversation (a turn's user
+ *       message and reply with their {@code turnId}, replies with their {@code finishReason});</li>
  *   <li>{@code GET /metrics} answers the store's and the turns' meters in Prometheus text format;</li>
  *   <li>{@code GET /} serves the page.</li>
  * </ul>
@@ -70,7 +83,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * session 409; a {@code turnId} reused with another text 409; a {@code language} other than the
  * one an existing session was started in 409 (the stored language is kept: start a new session to
  * change it); a failed provider 502; a wrong method 405 with an {@code Allow} header.
- * Runs on {@code PORT} (default 8080); {@code MONGODB_URI} selects a server, else an embedded one.
+ * An unknown turn on {@code GET /api/chat/stream} is 404, a {@code Last-Event-ID} that is not a
+ * number of 0 or more 400, both naming the field.
+ * Runs on {@code PORT} (default 8080); {@code MONGODB_URI} selects a server, else an embedded one;
+ * the offline tutor waits {@code TUTOR_WORD_DELAY_MS} (default 150) before each word it streams.
  */
 public final class ChatServer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -172,6 +188,18 @@ public final class ChatServer implements AutoCloseable {
             String uri = System.getenv("MONGODB_URI");
             EmbeddedServer embedded = uri == null || uri.isBlank() ? EmbeddedServer.inMemory() : null;
             ReplyProvider provider = Providers.fromEnvironment();
+            if (provider instanceof OfflineTutor) {
+                // slow enough to watch it stream, to stop it, or to reload the page in the middle
+                String delay = System.getenv().getOrDefault("TUTOR_WORD_DELAY_MS", "150");
+                try {
+                    provider = new OfflineTutor(Duration.ofMillis(Long.parseLong(delay.strip())));
+                } catch (IllegalArgumentException e) {
+                    System.err.println("error: TUTOR_WORD_DELAY_MS must be a number of milliseconds, 0 or more, was '"
+                            + delay + "'");
+                    System.exit(1);
+                    return;
+                }
+            }
             PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             MicrometerStoreListener meters = MicrometerStoreListener.create(metrics);
             ConversationStore store = MongoConversationStore.builder()
