@@ -87,7 +87,7 @@ public final class ClaudeReplyProvider implements StreamingReplyProvider, AutoCl
 
     @Override
     public Reply reply(ReplyRequest request) {
-        MessageCreateParams params = params(request);
+        MessageCreateParams params = params(request, false);
         return toReply(call(() -> client.messages().create(params)));
     }
 
@@ -108,7 +108,7 @@ public final class ClaudeReplyProvider implements StreamingReplyProvider, AutoCl
      */
     @Override
     public Reply stream(ReplyRequest request, Consumer<String> deltas) {
-        MessageCreateParams params = params(request);
+        MessageCreateParams params = params(request, true);
         ClaudeStreamText text = new ClaudeStreamText(deltas);
         return toReply(call(() -> {
             MessageAccumulator accumulator = MessageAccumulator.create();
@@ -141,7 +141,12 @@ public final class ClaudeReplyProvider implements StreamingReplyProvider, AutoCl
         }
     }
 
-    MessageCreateParams params(ReplyRequest request) {
+    /**
+     * The request's parameters; when streaming, the structured reply tool's input streams eagerly
+     * ({@code eager_input_streaming}: without it the API sends a tool's input a whole field at a
+     * time, so the reply's text would come in one piece).
+     */
+    MessageCreateParams params(ReplyRequest request, boolean streaming) {
         // system messages of the window (a summary of the earlier conversation, with compaction)
         // go to the system prompt: the messages Claude gets are user and assistant turns
         StringBuilder system = new StringBuilder(Summarizer.MODE.equals(request.mode())
@@ -157,7 +162,7 @@ public final class ClaudeReplyProvider implements StreamingReplyProvider, AutoCl
         if (Summarizer.MODE.equals(request.mode())) {
             return params.build(); // plain text, no tools
         }
-        params.addTool(tutorTool());
+        params.addTool(streaming ? tutorTool().toBuilder().eagerInputStreaming(true).build() : tutorTool());
         for (ToolSpec spec : request.tools()) {
             params.addTool(claudeTool(spec));
         }

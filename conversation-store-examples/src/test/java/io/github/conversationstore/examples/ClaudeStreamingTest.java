@@ -79,6 +79,9 @@ class ClaudeStreamingTest {
         assertThat(String.join("", c.deltas())).doesNotContain("Great").doesNotContain("estoy");
         assertThat(api.requests().get(0).get("stream").asBoolean()).isTrue();
         assertThat(api.requests().get(1).has("stream") && api.requests().get(1).get("stream").asBoolean()).isFalse();
+        // streamed, the tool's input comes as Claude writes it, not a whole field at a time
+        assertThat(api.requests().get(0).get("tools").get(0).get("eager_input_streaming").asBoolean()).isTrue();
+        assertThat(api.requests().get(1).get("tools").get(0).has("eager_input_streaming")).isFalse();
     }
 
     @Test
