@@ -450,11 +450,13 @@ class ChatPageBrowserTest {
     }
 
     @Test
-    void stop_keepsThePartialReply_storedAndShownAsStopped() {
+    void stop_keepsThePartialReply_storedAndShownAsStopped() throws IOException {
         openSlowPage("browser-stream-stop");
         send("hola");
         awaitPartialReply();
         assertThat(browser.findElement(By.id("stop")).isDisplayed()).isTrue();
+        // for a look at the page while a reply streams
+        Files.write(Path.of("target", "chat-page-streaming.png"), browser.getScreenshotAs(OutputType.BYTES));
 
         browser.findElement(By.id("stop")).click();
 
@@ -473,6 +475,7 @@ class ChatPageBrowserTest {
         browser.navigate().refresh();
         awaitHistory();
         assertThat(waitFor(".msg.assistant.stopped span.text").getText()).isEqualTo(partial);
+        Files.write(Path.of("target", "chat-page-stopped.png"), browser.getScreenshotAs(OutputType.BYTES));
     }
 
     /** Counts the page's requests, until their answers are read and handled. */
