@@ -570,7 +570,8 @@ public final class ChatServer implements AutoCloseable {
      */
     private void follow(SseStream sse, String sessionId, String turnId, long offset, Running turn) {
         BlockingQueue<Followed> followed = new LinkedBlockingQueue<>();
-        Future<?> follower = followerThreads.submit(() -> {
+        // a provider that does not stream writes no draft: its turn's own reply is all there is
+        Future<?> follower = !streaming ? CompletableFuture.completedFuture(null) : followerThreads.submit(() -> {
             try {
                 followed.add(new Ended(turns.followTurn(sessionId, turnId, offset, new ReplyFollower() {
                     @Override

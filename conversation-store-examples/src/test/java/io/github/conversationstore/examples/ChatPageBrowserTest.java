@@ -53,9 +53,9 @@ class ChatPageBrowserTest {
     private static EmbeddedServer mongo;
     private static ConversationStore store;
     private static ChatServer server;
-    /** A tutor slow enough to act while it streams: a word every 600 ms. */
+    /** A tutor slow enough to act while it streams: a word every 800 ms. */
     private static ChatServer slowServer;
-    private static final Duration WORD_DELAY = Duration.ofMillis(600);
+    private static final Duration WORD_DELAY = Duration.ofMillis(800);
     private static final String FIRST_REPLY = "¡Muy bien! ¿Qué hiciste hoy?";
     private static Path profile;
     private static ChromeDriver browser;
