@@ -23,6 +23,7 @@ import java.io.ByteArrayInputStream;
 import java.io.InputStreamReader;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.net.URI;
@@ -515,6 +516,42 @@ class ChatServerTest {
         assertThat(SseEvents.text(new SseEvents(resumeStream(on, "sessionId=stream-5&turnId=t-5", "0").body().iterator()).all()))
                 .isEqualTo(LONG_REPLY);
         assertThat(store.readMessages("stream-5", 0, 100)).hasSize(2);
+    }
+
+    @Test
+    void stream_aProviderCalledAgain_sendsRestart_andTheTextAfterItIsTheStoredReply() throws Exception {
+        AtomicInteger attempts = new AtomicInteger();
+        SlowTutor slow = new SlowTutor(Duration.ofMillis(5));
+        StreamingReplyProvider failingOnce = new StreamingReplyProvider() {
+            @Override
+            public Reply stream(ReplyRequest request, Consumer<String> deltas) {
+                if (attempts.incrementAndGet() == 1) {
+                    deltas.accept("Primero, ");
+                    try {
+                        Thread.sleep(300); // long enough for the stream to show it
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new ReplyProviderException("the model went away", true, null);
+                }
+                return slow.stream(request, deltas);
+            }
+        };
+        streaming = ChatServer.start(0, store, failingOnce, Duration.ofMillis(20));
+
+        List<SseEvents.Event> events = new SseEvents(openStream(streaming, turnBody("stream-9", "t-9")).body().iterator()).all();
+
+        assertThat(events.get(0).name()).isEqualTo("delta");
+        assertThat(events.get(0).text()).isEqualTo("Primero, ");
+        int restart = events.stream().map(SseEvents.Event::name).toList().lastIndexOf("restart");
+        assertThat(restart).isPositive();
+        assertThat(events.get(restart).id()).isEqualTo("0");
+        List<SseEvents.Event> after = events.subList(restart + 1, events.size());
+        assertThat(SseEvents.text(after)).isEqualTo(LONG_REPLY);
+        assertThat(after.get(0).offset()).isEqualTo(after.get(0).text().codePointCount(0, after.get(0).text().length()));
+        assertThat(after.get(after.size() - 1).data().get("reply").asText()).isEqualTo(LONG_REPLY);
+        assertThat(attempts).hasValue(2);
+        assertThat(replies("stream-9")).singleElement().satisfies(r -> assertThat(r.text()).isEqualTo(LONG_REPLY));
     }
 
     @Test
