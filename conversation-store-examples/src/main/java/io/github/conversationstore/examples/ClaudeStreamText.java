@@ -16,7 +16,10 @@ import java.util.function.Consumer;
  *
  * <p>Text blocks are passed on until the structured tool's block starts; from then on only its
  * {@code response} field is (Claude, forced to use the tool, writes no text before it; with
- * extended thinking it may, and the deltas then hold that text too). Not thread-safe: one per stream.
+ * extended thinking it may, and the deltas then hold that text too). A step that asks for other
+ * tools and fills the structured tool as well is stored with its text blocks while its deltas
+ * showed the {@code response} field: the turn's next provider call restarts the text anyway.
+ * Not thread-safe: one per stream.
  */
 final class ClaudeStreamText implements Consumer<RawMessageStreamEvent> {
     private enum Kind { TEXT, TUTOR }

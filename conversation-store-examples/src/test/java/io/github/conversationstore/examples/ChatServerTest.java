@@ -1,6 +1,7 @@
 package io.github.conversationstore.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -552,6 +553,26 @@ class ChatServerTest {
         assertThat(after.get(after.size() - 1).data().get("reply").asText()).isEqualTo(LONG_REPLY);
         assertThat(attempts).hasValue(2);
         assertThat(replies("stream-9")).singleElement().satisfies(r -> assertThat(r.text()).isEqualTo(LONG_REPLY));
+    }
+
+    @Test
+    void resume_ofATurnThatFailedElsewhere_resumesItByItsId_withOneReply() throws Exception {
+        try (TurnService elsewhere = TurnService.builder(store).maxProviderAttempts(1)
+                .provider((io.github.conversationstore.spi.ReplyProvider) request -> {
+                    throw new ReplyProviderException("the process went away", true, null);
+                }).build()) {
+            assertThatThrownBy(() -> elsewhere.respond("stream-10", "es", "cuenta", "t-10"))
+                    .isInstanceOf(io.github.conversationstore.ReplyFailedException.class);
+        }
+        assertThat(store.readMessages("stream-10", 0, 10)).extracting(StoredMessage::text).containsExactly("cuenta");
+        ChatServer on = streamingServer(Duration.ofMillis(2));
+
+        List<SseEvents.Event> events = new SseEvents(resumeStream(on, "sessionId=stream-10&turnId=t-10", "0").body().iterator()).all();
+
+        assertThat(SseEvents.text(events)).isEqualTo(LONG_REPLY);
+        assertThat(events.get(events.size() - 1).name()).isEqualTo("done");
+        assertThat(events.get(events.size() - 1).data().get("userSequence").asLong()).isZero();
+        assertThat(store.readMessages("stream-10", 0, 10)).extracting(StoredMessage::text).containsExactly("cuenta", LONG_REPLY);
     }
 
     @Test
