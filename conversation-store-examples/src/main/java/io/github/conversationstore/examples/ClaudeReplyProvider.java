@@ -7,8 +7,12 @@ import com.anthropic.errors.AnthropicException;
 import com.anthropic.errors.AnthropicIoException;
 import com.anthropic.errors.AnthropicInvalidDataException;
 import com.anthropic.errors.AnthropicServiceException;
+import com.anthropic.errors.SseException;
+import com.anthropic.core.http.StreamResponse;
+import com.anthropic.helpers.MessageAccumulator;
 import com.anthropic.models.messages.ContentBlock;
 import com.anthropic.models.messages.MessageCreateParams;
+import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.anthropic.models.messages.StopReason;
 import com.anthropic.models.messages.Tool;
 import com.anthropic.core.ObjectMappers;
@@ -18,7 +22,7 @@ import com.anthropic.models.messages.ToolChoiceTool;
 import io.github.conversationstore.Part;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.spi.Reply;
-import io.github.conversationstore.spi.ReplyProvider;
+import io.github.conversationstore.spi.StreamingReplyProvider;
 import io.github.conversationstore.spi.ReplyProviderException;
 import io.github.conversationstore.spi.ReplyRequest;
 import io.github.conversationstore.spi.Summarizer;
@@ -30,6 +34,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A language tutor on Claude, through the official Anthropic Java SDK.
@@ -44,8 +50,11 @@ import java.util.Objects;
  * ({@link ClaudeMessages}): tool calls and results, images, documents and thinking blocks with
  * their signatures, so a stored conversation with tool use is sent back as it is. The reply's model
  * and stop reason are stored in its metadata.
+ *
+ * <p>It streams ({@link StreamingReplyProvider}): a turn service shows the reply's text while Claude
+ * writes it, and stores the same reply {@link #reply} would have given.
  */
-public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
+public final class ClaudeReplyProvider implements StreamingReplyProvider, AutoCloseable {
     /** The name of the forced tool that carries the structured reply. */
     static final String TOOL = "tutor_reply";
     static final String DEFAULT_MODEL = "claude-sonnet-4-5";
@@ -78,10 +87,46 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
 
     @Override
     public Reply reply(ReplyRequest request) {
-        MessageCreateParams params = params(request);
-        com.anthropic.models.messages.Message response;
+        MessageCreateParams params = params(request, false);
+        return toReply(call(() -> client.messages().create(params)));
+    }
+
+    /**
+     * Streams the reply with the SDK's streaming call: the reply's text goes to {@code deltas} as
+     * Claude writes it (the structured reply's {@code response} field, decoded from the tool input
+     * as it streams, or the text of a plain reply), and the events are accumulated into the whole
+     * message, from which the reply is built as {@link #reply} builds it: the same text,
+     * attributes, tool calls, usage, model and stop reason. An exception thrown by {@code deltas}
+     * (the turn was stopped) closes the stream and propagates as it is.
+     *
+     * @param request the request
+     * @param deltas receives the reply's text as it comes
+     * @return the reply
+     * @throws ReplyProviderException if Claude could not be reached, answered an error (before or
+     *     during the stream), refused, or was cut off at {@code max_tokens}
+     * @since 0.3
+     */
+    @Override
+    public Reply stream(ReplyRequest request, Consumer<String> deltas) {
+        MessageCreateParams params = params(request, true);
+        ClaudeStreamText text = new ClaudeStreamText(deltas);
+        return toReply(call(() -> {
+            MessageAccumulator accumulator = MessageAccumulator.create();
+            try (StreamResponse<RawMessageStreamEvent> events = client.messages().createStreaming(params)) {
+                events.stream().forEach(event -> text.accept(accumulator.accumulate(event)));
+            }
+            return accumulator.message();
+        }));
+    }
+
+    /** Runs one SDK call, its failures as {@link ReplyProviderException}s that say whether a retry may help. */
+    private static com.anthropic.models.messages.Message call(Supplier<com.anthropic.models.messages.Message> sdkCall) {
         try {
-            response = client.messages().create(params);
+            return sdkCall.get();
+        } catch (SseException e) {
+            // an error event in the middle of the stream (overloaded, api_error): the call may succeed again
+            throw new ReplyProviderException("Claude's stream ended with an error: "
+                    + e.apiMessage().orElse(String.valueOf(e.getMessage())), true, e);
         } catch (AnthropicServiceException e) {
             int status = e.statusCode();
             boolean retryable = status == 408 || status == 409 || status == 429 || status >= 500;
@@ -94,10 +139,14 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
         } catch (AnthropicException e) {
             throw new ReplyProviderException("Claude call failed: " + e.getMessage(), false, e);
         }
-        return toReply(response);
     }
 
-    MessageCreateParams params(ReplyRequest request) {
+    /**
+     * The request's parameters; when streaming, the structured reply tool's input streams eagerly
+     * ({@code eager_input_streaming}: without it the API sends a tool's input a whole field at a
+     * time, so the reply's text would come in one piece).
+     */
+    MessageCreateParams params(ReplyRequest request, boolean streaming) {
         // system messages of the window (a summary of the earlier conversation, with compaction)
         // go to the system prompt: the messages Claude gets are user and assistant turns
         StringBuilder system = new StringBuilder(Summarizer.MODE.equals(request.mode())
@@ -113,7 +162,7 @@ public final class ClaudeReplyProvider implements ReplyProvider, AutoCloseable {
         if (Summarizer.MODE.equals(request.mode())) {
             return params.build(); // plain text, no tools
         }
-        params.addTool(tutorTool());
+        params.addTool(streaming ? tutorTool().toBuilder().eagerInputStreaming(true).build() : tutorTool());
         for (ToolSpec spec : request.tools()) {
             params.addTool(claudeTool(spec));
         }

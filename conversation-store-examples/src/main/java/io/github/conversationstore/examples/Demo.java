@@ -1,12 +1,16 @@
 package io.github.conversationstore.examples;
 
+import com.mongodb.ConnectionString;
 import com.mongodb.ErrorCategory;
+import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
+import com.mongodb.event.CommandListener;
+import com.mongodb.event.CommandStartedEvent;
 import io.github.conversationstore.Compaction;
 import io.github.conversationstore.ContextWindow;
 import io.github.conversationstore.ConversationHeader;
@@ -50,7 +54,8 @@ import org.bson.Document;
 /**
  * The main job: on an embedded MongoDB-compatible server, replays the original failure (rapid
  * messages through check-then-act code), runs the same load through conversation-store, holds a
- * short tutor exchange, and prints the stored conversation and a summary. Offline unless
+ * short tutor exchange, streams a reply to a follower (counting what its draft cost), and prints
+ * the stored conversation and a summary. Offline unless
  * {@code ANTHROPIC_API_KEY} is set.
  */
 public final class Demo {
@@ -63,7 +68,19 @@ public final class Demo {
     /** What a run found. */
     record Summary(int sent, int naiveDuplicateKeyErrors, int naiveOtherErrors, long naiveStored,
             int libraryErrors, long libraryStored, boolean libraryInOrder, int tutorTurns, List<String> toolKeys,
-            List<String> toolTurnIds, Metered metered, Compacted compacted) {}
+            List<String> toolTurnIds, Metered metered, Compacted compacted, Streamed streamed) {}
+
+    /**
+     * What the streaming step shows: the pieces a follower saw, the stored reply, and what the
+     * draft cost: its writes (counted on the wire), how long the turn took, and the bound of one
+     * write per draft interval plus two.
+     */
+    record Streamed(List<String> followed, String reply, int draftWrites, long turnMillis, long bound) {}
+
+    /** The streaming step's session, and the offline tutor's delay before each word there. */
+    static final String STREAM_SESSION = "streamed-practice";
+    static final Duration WORD_DELAY = Duration.ofMillis(80);
+    static final Duration DRAFT_INTERVAL = Duration.ofMillis(250);
 
     /**
      * What the compaction step shows: the messages stored (all still readable), the summaries'
@@ -222,17 +239,20 @@ public final class Demo {
                 out.println();
                 Compacted compacted = compaction(out, store, tutor);
                 out.println();
+                Streamed streamed = streamed(out, server.connectionString(), tutor);
+                out.println();
                 Summary summary = new Summary(sent, duplicateKey.get(), otherErrors.get(), naiveStored,
                         libraryErrors.get(), libraryStored, inOrder, turns, List.copyOf(toolKeys), toolTurnIds, metered,
-                        compacted);
+                        compacted, streamed);
                 out.printf("Summary: original code: %d E11000 errors, %d of %d messages lost."
                         + " conversation-store: %d errors, %d of %d messages stored once and in order."
                         + " Tutor: %d turns stored; the tool turn holds each of its %d steps once, its tool ran %d"
                         + " time(s) under one idempotency key. Compaction: %d messages kept, %d summaries, a window of"
-                        + " %d of %d tokens.%n", summary.naiveDuplicateKeyErrors(), sent - naiveStored, sent,
+                        + " %d of %d tokens. Streaming: a reply in %d pieces for %d draft writes.%n",
+                        summary.naiveDuplicateKeyErrors(), sent - naiveStored, sent,
                         summary.libraryErrors(), libraryStored, sent, turns, toolTurnIds.size(),
                         toolKeys.size(), compacted.readable(), compacted.ranges().size(), compacted.windowTokens(),
-                        compacted.budget());
+                        compacted.budget(), streamed.followed().size(), streamed.draftWrites());
                 return summary;
             }
         }
@@ -288,6 +308,62 @@ public final class Demo {
         out.printf("   the whole history is still there: readMessages returns %d of %d messages%n", readable, messages);
         return new Compacted(messages, readable, List.copyOf(ranges), window.tokens(), window.budget(),
                 window.summary().isPresent());
+    }
+
+    /**
+     * A streamed reply: the offline tutor writes word by word ({@link #WORD_DELAY} a word; Claude
+     * streams on its own), the turn stores the text so far as its draft at most every
+     * {@link #DRAFT_INTERVAL}, and a follower on another thread (it could be another process: it
+     * reads the draft from the store) shows the reply as it grows. The draft's writes are counted
+     * with a driver {@code CommandListener} on a client of its own.
+     */
+    private static Streamed streamed(PrintStream out, String connectionString, ReplyProvider tutor) {
+        ReplyProvider streaming = tutor instanceof OfflineTutor ? new OfflineTutor(WORD_DELAY) : tutor;
+        out.println("8. A streamed reply: the tutor writes word by word; the turn stores the text so far as its draft"
+                + " (at most every " + DRAFT_INTERVAL.toMillis() + " ms), and a follower in another thread shows it");
+        AtomicInteger draftWrites = new AtomicInteger();
+        CommandListener counter = new CommandListener() {
+            @Override
+            public void commandStarted(CommandStartedEvent event) {
+                String name = event.getCommandName();
+                if ((name.equals("findAndModify") || name.equals("update") || name.equals("insert"))
+                        && event.getCommand().getString(name).getValue().endsWith("_drafts")) {
+                    draftWrites.incrementAndGet();
+                }
+            }
+        };
+        try (MongoClient counted = MongoClients.create(MongoClientSettings.builder()
+                        .applyConnectionString(new ConnectionString(connectionString)).addCommandListener(counter).build());
+                ConversationStore store = MongoConversationStore.builder().client(counted).database("demo").build();
+                TurnService service = TurnService.builder(store).provider(streaming).draftInterval(DRAFT_INTERVAL)
+                        .replyTimeout(Duration.ofSeconds(60)).build()) {
+            String turnId = "streamed-turn-1";
+            List<String> followed = new CopyOnWriteArrayList<>();
+            ExecutorService follower = Executors.newSingleThreadExecutor();
+            try {
+                Future<?> following = follower.submit(() -> service.followTurn(STREAM_SESSION, turnId, 0, followed::add,
+                        Duration.ofSeconds(60)));
+                long start = System.nanoTime();
+                TurnResult turn = service.respond(new io.github.conversationstore.TurnRequest(STREAM_SESSION, "es",
+                        "hola, ¿qué tal?", turnId));
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+                following.get(60, TimeUnit.SECONDS);
+                long bound = (long) Math.ceil((double) millis / DRAFT_INTERVAL.toMillis()) + 2;
+                out.println("   student:  " + turn.userMessage().text());
+                out.println("   follower: " + String.join(" | ", followed.stream().map(p -> "«" + p + "»").toList()));
+                out.println("   stored:   " + turn.reply().text());
+                out.printf("   draft writes: %d for a turn of %d ms (at most one per %d ms plus two: %d)%n",
+                        draftWrites.get(), millis, DRAFT_INTERVAL.toMillis(), bound);
+                return new Streamed(List.copyOf(followed), turn.reply().text(), draftWrites.get(), millis, bound);
+            } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("the follower failed: " + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            } finally {
+                follower.shutdownNow();
+            }
+        }
     }
 
     /**

@@ -2,14 +2,17 @@ package io.github.conversationstore.examples;
 
 import io.github.conversationstore.Part;
 import io.github.conversationstore.spi.Reply;
-import io.github.conversationstore.spi.ReplyProvider;
+import io.github.conversationstore.spi.ReplyProviderException;
 import io.github.conversationstore.spi.ReplyRequest;
+import io.github.conversationstore.spi.StreamingReplyProvider;
 import io.github.conversationstore.spi.Summarizer;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,8 +23,100 @@ import java.util.regex.Pattern;
  * in Chinese and Japanese). Asked to conjugate a verb ("conjuga ir"), it calls the
  * {@link ConjugationTool} when the turn offers it, and answers with the tool's result: a tool-using
  * turn without a network. Used when no API key is set.
+ *
+ * <p>It streams ({@link StreamingReplyProvider}): the reply's text comes word by word (character by
+ * character in Chinese and Japanese, which put no spaces between words), each piece after a
+ * configurable delay, so that a chat page shows it growing; {@link #reply} gives the same reply at
+ * once. Thread-safe.
  */
-public final class OfflineTutor implements ReplyProvider {
+public final class OfflineTutor implements StreamingReplyProvider {
+    private final Duration wordDelay;
+
+    /** A tutor that streams without delay. */
+    public OfflineTutor() {
+        this(Duration.ZERO);
+    }
+
+    /**
+     * A tutor that waits this long before each word it streams.
+     *
+     * @param wordDelay zero or more
+     * @throws IllegalArgumentException if {@code wordDelay} is negative
+     * @since 0.3
+     */
+    public OfflineTutor(Duration wordDelay) {
+        java.util.Objects.requireNonNull(wordDelay, "wordDelay");
+        if (wordDelay.isNegative()) {
+            throw new IllegalArgumentException("wordDelay must not be negative, was " + wordDelay);
+        }
+        this.wordDelay = wordDelay;
+    }
+
+    /**
+     * Streams the reply {@link #reply} gives, word by word, waiting the word delay before each word.
+     *
+     * @param request the request
+     * @param deltas receives the words, spaces included: joined, they are the reply's text
+     * @return the reply
+     * @throws ReplyProviderException (retryable) if the thread is interrupted while it waits
+     * @since 0.3
+     */
+    @Override
+    public Reply stream(ReplyRequest request, Consumer<String> deltas) {
+        Reply reply = reply(request);
+        for (String word : words(reply.text())) {
+            if (!wordDelay.isZero()) {
+                try {
+                    Thread.sleep(wordDelay.toMillis(), wordDelay.toNanosPart() % 1_000_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ReplyProviderException("the offline tutor was interrupted while it streamed", true, e);
+                }
+            }
+            deltas.accept(word);
+        }
+        return reply;
+    }
+
+    /**
+     * The text in the pieces it streams in: a word with the spaces after it, or one character of a
+     * script written without spaces (Han, Hiragana, Katakana) with its punctuation.
+     */
+    static List<String> words(String text) {
+        List<String> words = new ArrayList<>();
+        int start = 0;
+        int i = 0;
+        while (i < text.length()) {
+            int cp = text.codePointAt(i);
+            i += Character.charCount(cp);
+            boolean endsWord = Character.isWhitespace(cp) || ideographic(cp);
+            if (endsWord) {
+                // the spaces or the punctuation that follow go with this piece
+                while (i < text.length() && (Character.isWhitespace(text.codePointAt(i))
+                        || (!Character.isWhitespace(cp) && isPunctuation(text.codePointAt(i))))) {
+                    i += Character.charCount(text.codePointAt(i));
+                }
+                words.add(text.substring(start, i));
+                start = i;
+            }
+        }
+        if (start < text.length()) {
+            words.add(text.substring(start));
+        }
+        return words;
+    }
+
+    private static boolean ideographic(int cp) {
+        Character.UnicodeScript script = Character.UnicodeScript.of(cp);
+        return script == Character.UnicodeScript.HAN || script == Character.UnicodeScript.HIRAGANA
+                || script == Character.UnicodeScript.KATAKANA;
+    }
+
+    private static boolean isPunctuation(int cp) {
+        int type = Character.getType(cp);
+        return type == Character.OTHER_PUNCTUATION || type == Character.END_PUNCTUATION
+                || type == Character.FINAL_QUOTE_PUNCTUATION;
+    }
     private record Phrase(String text, String english) {}
 
     private static final Map<String, List<Phrase>> PHRASES = Map.of(

@@ -4,13 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.Message;
 import io.github.conversationstore.MongoConversationStore;
+import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.TurnService;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +53,10 @@ class ChatPageBrowserTest {
     private static EmbeddedServer mongo;
     private static ConversationStore store;
     private static ChatServer server;
+    /** A tutor slow enough to act while it streams: a word every 800 ms. */
+    private static ChatServer slowServer;
+    private static final Duration WORD_DELAY = Duration.ofMillis(800);
+    private static final String FIRST_REPLY = "¡Muy bien! ¿Qué hiciste hoy?";
     private static Path profile;
     private static ChromeDriver browser;
     /** Kept, so that its level holds: Selenium warns when it has no DevTools bindings for this Chromium. */
@@ -64,6 +71,7 @@ class ChatPageBrowserTest {
         mongo = EmbeddedServer.inMemory();
         store = MongoConversationStore.builder().connectionString(mongo.connectionString()).database("chat").build();
         server = ChatServer.start(0, store, new OfflineTutor());
+        slowServer = ChatServer.start(0, store, new OfflineTutor(WORD_DELAY));
         profile = Files.createTempDirectory("chat-page-chromium");
         ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new",
                 "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
@@ -82,6 +90,7 @@ class ChatPageBrowserTest {
         }
         if (server != null) {
             server.close();
+            slowServer.close();
             store.close();
             mongo.close();
         }
@@ -341,6 +350,132 @@ class ChatPageBrowserTest {
                 .isLessThanOrEqualTo(number("return document.getElementById('form').getBoundingClientRect().top"));
         // for a look at the page as a phone shows it
         Files.write(Path.of("target", "chat-page-phone.png"), browser.getScreenshotAs(OutputType.BYTES));
+    }
+
+    // ---- streaming ----
+
+    /** Opens the page of the slow tutor's server, on a new session. */
+    private void openSlowPage(String sessionId) {
+        browser.get("http://127.0.0.1:" + slowServer.port() + "/");
+        startSession(sessionId, "es");
+    }
+
+    /** Waits until the streaming reply shows some text, and returns it. */
+    private String awaitPartialReply() {
+        return new WebDriverWait(browser, WAIT).until(d -> {
+            List<WebElement> streaming = browser.findElements(By.cssSelector(".msg.streaming span.text"));
+            String text = streaming.isEmpty() ? "" : streaming.get(0).getText();
+            return text.isEmpty() ? null : text;
+        });
+    }
+
+    private List<StoredMessage> stored(String sessionId) {
+        return store.readMessages(sessionId, 0, 100);
+    }
+
+    @Test
+    void streaming_theReplyGrowsBeforeItIsDone() {
+        openSlowPage("browser-stream-grows");
+
+        send("hola");
+
+        List<String> seen = new ArrayList<>();
+        WebElement reply = new WebDriverWait(browser, WAIT).pollingEvery(Duration.ofMillis(50)).until(d -> {
+            List<WebElement> streaming = browser.findElements(By.cssSelector(".msg.streaming span.text"));
+            if (!streaming.isEmpty()) {
+                String text = streaming.get(0).getText();
+                if (!text.isEmpty() && (seen.isEmpty() || !seen.get(seen.size() - 1).equals(text))) {
+                    seen.add(text);
+                }
+            }
+            List<WebElement> done = browser.findElements(By.cssSelector(".msg.assistant"));
+            return done.isEmpty() ? null : done.get(0);
+        });
+
+        assertThat(reply.findElement(By.cssSelector("span.text")).getText()).isEqualTo(FIRST_REPLY);
+        assertThat(seen).as("texts shown while it streamed").hasSizeGreaterThanOrEqualTo(2);
+        assertThat(seen).allSatisfy(partial -> assertThat(FIRST_REPLY).startsWith(partial.replace("\u2026", "").strip()));
+        assertThat(seen.get(0).length()).isLessThan(FIRST_REPLY.length());
+        assertThat(reply.findElement(By.cssSelector(".extra.english")).getText()).contains("What did you do today?");
+        assertThat(waitFor(".msg.user .extra.grammar").getText()).contains("Hola.");
+        assertThat(text("#status")).isEmpty();
+        assertThat(browser.findElement(By.id("stop")).isDisplayed()).isFalse();
+    }
+
+    @Test
+    void reloadMidStream_showsThePartialReply_andContinuesToTheWholeReply_storedOnce() {
+        openSlowPage("browser-stream-reload");
+        send("hola");
+        String before = awaitPartialReply();
+
+        browser.navigate().refresh();
+
+        String after = awaitPartialReply(); // shown again, from where it was, before the reply is done
+        assertThat(after).startsWith(before.strip());
+        assertThat(FIRST_REPLY).startsWith(after.strip());
+        assertThat(browser.findElements(By.cssSelector(".msg.assistant"))).isEmpty();
+        WebElement reply = waitFor(".msg.assistant");
+        assertThat(reply.findElement(By.cssSelector("span.text")).getText()).isEqualTo(FIRST_REPLY);
+        assertThat(messages()).containsExactly("hola", FIRST_REPLY);
+        assertThat(stored("browser-stream-reload")).extracting(StoredMessage::text).containsExactly("hola", FIRST_REPLY);
+        assertThat(script("return localStorage.getItem('chat.pending:browser-stream-reload')")).isNull();
+        // and once more: a reload after the end shows the history, nothing streams
+        browser.navigate().refresh();
+        awaitHistory();
+        assertThat(messages()).containsExactly("hola", FIRST_REPLY);
+        assertThat(browser.findElements(By.cssSelector(".msg.streaming"))).isEmpty();
+    }
+
+    @Test
+    void aDroppedConnectionMidStream_isResumedFromTheOffsetReached() {
+        openSlowPage("browser-stream-drop");
+        script("window.streamRequests = []; const real = window.fetch;"
+                + "window.fetch = (url, options) => { window.streamRequests.push(String(url) + ' '"
+                + " + JSON.stringify((options && options.headers) || {})); return real(url, options); };");
+        send("hola");
+        String before = awaitPartialReply();
+
+        script("window.chatStream().controller.abort()"); // the connection drops, as a network would drop it
+
+        WebElement reply = waitFor(".msg.assistant");
+        assertThat(reply.findElement(By.cssSelector("span.text")).getText()).isEqualTo(FIRST_REPLY);
+        assertThat(FIRST_REPLY).startsWith(before.strip());
+        assertThat(messages()).containsExactly("hola", FIRST_REPLY);
+        @SuppressWarnings("unchecked")
+        List<String> requests = (List<String>) script("return window.streamRequests");
+        assertThat(requests).anySatisfy(r -> assertThat(r).contains("/api/chat/stream?sessionId=browser-stream-drop")
+                .containsPattern("\"Last-Event-ID\":\"[1-9][0-9]*\""));
+        assertThat(stored("browser-stream-drop")).extracting(StoredMessage::text).containsExactly("hola", FIRST_REPLY);
+        assertThat(text("#error")).isEmpty();
+    }
+
+    @Test
+    void stop_keepsThePartialReply_storedAndShownAsStopped() throws IOException {
+        openSlowPage("browser-stream-stop");
+        send("hola");
+        awaitPartialReply();
+        assertThat(browser.findElement(By.id("stop")).isDisplayed()).isTrue();
+        // for a look at the page while a reply streams
+        Files.write(Path.of("target", "chat-page-streaming.png"), browser.getScreenshotAs(OutputType.BYTES));
+
+        browser.findElement(By.id("stop")).click();
+
+        WebElement reply = waitFor(".msg.assistant.stopped");
+        String partial = reply.findElement(By.cssSelector("span.text")).getText();
+        assertThat(partial).isNotEmpty().isNotEqualTo(FIRST_REPLY);
+        assertThat(FIRST_REPLY).startsWith(partial);
+        assertThat(reply.findElement(By.cssSelector(".extra.stopped")).getText()).contains("stopped");
+        List<StoredMessage> messages = stored("browser-stream-stop");
+        assertThat(messages).hasSize(2);
+        assertThat(messages.get(1).text().strip()).isEqualTo(partial); // the page shows it without its last space
+        assertThat(messages.get(1).message().metadata()).containsEntry(Message.FINISH_REASON, TurnService.STOPPED);
+        assertThat(browser.findElement(By.id("stop")).isDisplayed()).isFalse();
+        assertThat(browser.findElement(By.id("send")).isEnabled()).isTrue();
+        // the history shows it stopped too
+        browser.navigate().refresh();
+        awaitHistory();
+        assertThat(waitFor(".msg.assistant.stopped span.text").getText()).isEqualTo(partial);
+        Files.write(Path.of("target", "chat-page-stopped.png"), browser.getScreenshotAs(OutputType.BYTES));
     }
 
     /** Counts the page's requests, until their answers are read and handled. */

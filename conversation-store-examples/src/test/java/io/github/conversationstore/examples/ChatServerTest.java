@@ -1,6 +1,7 @@
 package io.github.conversationstore.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -12,7 +13,20 @@ import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.observability.MicrometerStoreListener;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.github.conversationstore.Message;
+import io.github.conversationstore.TurnService;
+import io.github.conversationstore.spi.Reply;
+import io.github.conversationstore.spi.ReplyProviderException;
+import io.github.conversationstore.spi.ReplyRequest;
+import io.github.conversationstore.spi.StreamingReplyProvider;
+import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -300,5 +314,326 @@ class ChatServerTest {
     private static void assertError(HttpResponse<String> response, int status, String message) throws Exception {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         assertThat(JSON.readTree(response.body()).get("error").asText()).contains(message);
+    }
+    // ---- streaming: POST/GET /api/chat/stream, POST /api/chat/stop ----
+
+    /** A long reply with a character beyond the BMP, so that offsets in code points differ from UTF-16 units. */
+    static final String LONG_REPLY = "Uno 😀 dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce"
+            + " quince dieciséis diecisiete dieciocho diecinueve veinte veintiuno veintidós veintitrés.";
+
+    /** Streams {@link #LONG_REPLY} word by word, this long apart. */
+    static final class SlowTutor implements StreamingReplyProvider {
+        private final Duration pause;
+
+        SlowTutor(Duration pause) {
+            this.pause = pause;
+        }
+
+        @Override
+        public Reply stream(ReplyRequest request, Consumer<String> deltas) {
+            for (String word : OfflineTutor.words(LONG_REPLY)) {
+                try {
+                    Thread.sleep(pause.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ReplyProviderException("interrupted", true, e);
+                }
+                deltas.accept(word);
+            }
+            return Reply.of(LONG_REPLY).withAttribute(TutorAttributes.TRANSLATION, "One to twenty-three.");
+        }
+    }
+
+    private ChatServer streaming;
+
+    private ChatServer streamingServer(Duration pause) throws Exception {
+        streaming = ChatServer.start(0, store, new SlowTutor(pause), Duration.ofMillis(20));
+        return streaming;
+    }
+
+    @AfterEach
+    void stopStreaming() {
+        if (streaming != null) {
+            streaming.close();
+        }
+    }
+
+    private static String turnBody(String session, String turnId) {
+        return "{\"sessionId\":\"" + session + "\",\"language\":\"es\",\"text\":\"cuenta\",\"turnId\":\"" + turnId + "\"}";
+    }
+
+    private HttpResponse<Stream<String>> openStream(ChatServer on, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + on.port() + "/api/chat/stream"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofLines());
+    }
+
+    private HttpResponse<Stream<String>> resumeStream(ChatServer on, String query, String lastEventId) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + on.port() + "/api/chat/stream?" + query));
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        return http.send(request.GET().build(), HttpResponse.BodyHandlers.ofLines());
+    }
+
+    private HttpResponse<String> postTo(ChatServer on, String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + on.port() + path))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private List<StoredMessage> replies(String session) {
+        return store.readMessages(session, 0, 100).stream().filter(m -> m.role() == Role.ASSISTANT).toList();
+    }
+
+    @Test
+    void stream_deltaEventsCarryTheCodePointOffsetAfterThem_andDoneIsTheChatReply() throws Exception {
+        ChatServer on = streamingServer(Duration.ofMillis(15));
+
+        HttpResponse<Stream<String>> response = openStream(on, turnBody("stream-1", "t-1"));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+        List<SseEvents.Event> events = new SseEvents(response.body().iterator()).all();
+        List<SseEvents.Event> deltas = events.stream().filter(e -> e.name().equals("delta")).toList();
+        assertThat(deltas).hasSizeGreaterThan(3); // it streamed: the text came in pieces
+        long offset = 0;
+        for (SseEvents.Event delta : deltas) {
+            offset += delta.text().codePointCount(0, delta.text().length());
+            assertThat(delta.offset()).isEqualTo(offset);
+        }
+        assertThat(SseEvents.text(events)).isEqualTo(LONG_REPLY);
+        assertThat(offset).isEqualTo(LONG_REPLY.codePointCount(0, LONG_REPLY.length())).isLessThan(LONG_REPLY.length());
+        SseEvents.Event done = events.get(events.size() - 1);
+        assertThat(done.name()).isEqualTo("done");
+        assertThat(done.data().get("reply").asText()).isEqualTo(LONG_REPLY);
+        assertThat(done.data().get("translation").asText()).isEqualTo("One to twenty-three.");
+        assertThat(done.data().get("turnId").asText()).isEqualTo("t-1");
+        assertThat(done.data().get("userSequence").asLong()).isZero();
+        assertThat(done.data().get("replySequence").asLong()).isEqualTo(1);
+        assertThat(replies("stream-1")).singleElement().satisfies(r -> assertThat(r.text()).isEqualTo(LONG_REPLY));
+    }
+
+    @Test
+    void resume_withLastEventIdFromTheMiddle_continuesWithoutGapOrRepeat() throws Exception {
+        ChatServer on = streamingServer(Duration.ofMillis(40));
+        SseEvents first = new SseEvents(openStream(on, turnBody("stream-2", "t-2")).body().iterator());
+        List<SseEvents.Event> before = first.until(e -> e.name().equals("delta") && e.offset() >= 10);
+        SseEvents.Event last = before.get(before.size() - 1);
+        assertThat(last.offset()).isLessThan(LONG_REPLY.codePointCount(0, LONG_REPLY.length()) / 2); // the middle
+
+        HttpResponse<Stream<String>> resumed = resumeStream(on, "sessionId=stream-2&turnId=t-2", last.id());
+        List<SseEvents.Event> after = new SseEvents(resumed.body().iterator()).all();
+
+        assertThat(resumed.statusCode()).isEqualTo(200);
+        assertThat(after.get(0).name()).isEqualTo("delta");
+        assertThat(after.get(0).offset()).isGreaterThan(last.offset());
+        assertThat(SseEvents.text(before) + SseEvents.text(after)).isEqualTo(LONG_REPLY);
+        assertThat(after.get(after.size() - 1).name()).isEqualTo("done");
+        assertThat(after.get(after.size() - 1).data().get("reply").asText()).isEqualTo(LONG_REPLY);
+        // the first stream, still open, ends with the same reply: one turn, one reply
+        assertThat(SseEvents.text(before) + SseEvents.text(first.all())).isEqualTo(LONG_REPLY);
+        assertThat(replies("stream-2")).hasSize(1);
+    }
+
+    @Test
+    void resume_afterTheTurnEnded_givesTheRestOfTheStoredReply() throws Exception {
+        ChatServer on = streamingServer(Duration.ofMillis(1));
+        new SseEvents(openStream(on, turnBody("stream-3", "t-3")).body().iterator()).all();
+
+        List<SseEvents.Event> rest = new SseEvents(resumeStream(on, "sessionId=stream-3&turnId=t-3", "4").body().iterator()).all();
+        assertThat(rest).extracting(SseEvents.Event::name).containsExactly("delta", "done");
+        assertThat(rest.get(0).text()).isEqualTo(LONG_REPLY.substring(LONG_REPLY.offsetByCodePoints(0, 4)));
+        assertThat(rest.get(0).offset()).isEqualTo(LONG_REPLY.codePointCount(0, LONG_REPLY.length()));
+        assertThat(rest.get(1).data().get("userSequence").asLong()).isZero();
+
+        // the query parameter works as the header does; without either, from the start
+        List<SseEvents.Event> fromQuery = new SseEvents(
+                resumeStream(on, "sessionId=stream-3&turnId=t-3&lastEventId=6", null).body().iterator()).all();
+        assertThat(fromQuery.get(0).text()).isEqualTo(LONG_REPLY.substring(LONG_REPLY.offsetByCodePoints(0, 6)));
+        List<SseEvents.Event> whole = new SseEvents(resumeStream(on, "sessionId=stream-3&turnId=t-3", null).body().iterator()).all();
+        assertThat(SseEvents.text(whole)).isEqualTo(LONG_REPLY);
+        // a server started later (another process) finds the ended turn in the store too
+        try (ChatServer other = ChatServer.start(0, store, new SlowTutor(Duration.ofMillis(1)), Duration.ofMillis(20))) {
+            List<SseEvents.Event> elsewhere = new SseEvents(
+                    resumeStream(other, "sessionId=stream-3&turnId=t-3", "0").body().iterator()).all();
+            assertThat(SseEvents.text(elsewhere)).isEqualTo(LONG_REPLY);
+        }
+        assertThat(replies("stream-3")).hasSize(1);
+    }
+
+    @Test
+    void stop_storesThePartialReplyMarkedStopped_andTheStreamEndsWithIt() throws Exception {
+        ChatServer on = streamingServer(Duration.ofMillis(60));
+        SseEvents events = new SseEvents(openStream(on, turnBody("stream-4", "t-4")).body().iterator());
+        List<SseEvents.Event> before = events.until(e -> e.name().equals("delta"));
+
+        HttpResponse<String> stop = postTo(on, "/api/chat/stop", "{\"sessionId\":\"stream-4\",\"turnId\":\"t-4\"}");
+
+        assertThat(stop.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(stop.body()).get("stopped").asBoolean()).isTrue();
+        List<SseEvents.Event> rest = events.all();
+        SseEvents.Event done = rest.get(rest.size() - 1);
+        assertThat(done.name()).isEqualTo("done");
+        assertThat(done.data().get("finishReason").asText()).isEqualTo("stopped");
+        String partial = done.data().get("reply").asText();
+        assertThat(partial).isNotEmpty().isNotEqualTo(LONG_REPLY);
+        assertThat(LONG_REPLY).startsWith(partial);
+        assertThat(SseEvents.text(before) + SseEvents.text(rest)).isEqualTo(partial);
+        assertThat(replies("stream-4")).singleElement().satisfies(r -> {
+            assertThat(r.text()).isEqualTo(partial);
+            assertThat(r.message().metadata()).containsEntry(Message.FINISH_REASON, TurnService.STOPPED);
+        });
+        // once it ended, nothing is left to stop
+        assertThat(JSON.readTree(postTo(on, "/api/chat/stop", "{\"sessionId\":\"stream-4\",\"turnId\":\"t-4\"}").body())
+                .get("stopped").asBoolean()).isFalse();
+    }
+
+    @Test
+    void clientDisconnectMidStream_leavesTheTurnToFinish_withOneReply() throws Exception {
+        ChatServer on = streamingServer(Duration.ofMillis(30));
+        byte[] body = turnBody("stream-5", "t-5").getBytes(StandardCharsets.UTF_8);
+        try (Socket socket = new Socket("127.0.0.1", on.port())) {
+            socket.getOutputStream().write(("POST /api/chat/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = in.readLine()) != null && !line.equals("event: delta")) {
+                // the headers, then events until the first delta
+            }
+            assertThat(line).isEqualTo("event: delta");
+        } // the client is gone, mid-stream
+        assertThat(replies("stream-5")).isEmpty(); // it was mid-stream indeed
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (replies("stream-5").isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(replies("stream-5")).singleElement().satisfies(r -> assertThat(r.text()).isEqualTo(LONG_REPLY));
+        // and the client coming back gets it all
+        assertThat(SseEvents.text(new SseEvents(resumeStream(on, "sessionId=stream-5&turnId=t-5", "0").body().iterator()).all()))
+                .isEqualTo(LONG_REPLY);
+        assertThat(store.readMessages("stream-5", 0, 100)).hasSize(2);
+    }
+
+    @Test
+    void stream_aProviderCalledAgain_sendsRestart_andTheTextAfterItIsTheStoredReply() throws Exception {
+        AtomicInteger attempts = new AtomicInteger();
+        SlowTutor slow = new SlowTutor(Duration.ofMillis(5));
+        StreamingReplyProvider failingOnce = new StreamingReplyProvider() {
+            @Override
+            public Reply stream(ReplyRequest request, Consumer<String> deltas) {
+                if (attempts.incrementAndGet() == 1) {
+                    deltas.accept("Primero, ");
+                    try {
+                        Thread.sleep(300); // long enough for the stream to show it
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw new ReplyProviderException("the model went away", true, null);
+                }
+                return slow.stream(request, deltas);
+            }
+        };
+        streaming = ChatServer.start(0, store, failingOnce, Duration.ofMillis(20));
+
+        List<SseEvents.Event> events = new SseEvents(openStream(streaming, turnBody("stream-9", "t-9")).body().iterator()).all();
+
+        assertThat(events.get(0).name()).isEqualTo("delta");
+        assertThat(events.get(0).text()).isEqualTo("Primero, ");
+        int restart = events.stream().map(SseEvents.Event::name).toList().lastIndexOf("restart");
+        assertThat(restart).isPositive();
+        assertThat(events.get(restart).id()).isEqualTo("0");
+        List<SseEvents.Event> after = events.subList(restart + 1, events.size());
+        assertThat(SseEvents.text(after)).isEqualTo(LONG_REPLY);
+        assertThat(after.get(0).offset()).isEqualTo(after.get(0).text().codePointCount(0, after.get(0).text().length()));
+        assertThat(after.get(after.size() - 1).data().get("reply").asText()).isEqualTo(LONG_REPLY);
+        assertThat(attempts).hasValue(2);
+        assertThat(replies("stream-9")).singleElement().satisfies(r -> assertThat(r.text()).isEqualTo(LONG_REPLY));
+    }
+
+    @Test
+    void resume_ofATurnThatFailedElsewhere_resumesItByItsId_withOneReply() throws Exception {
+        try (TurnService elsewhere = TurnService.builder(store).maxProviderAttempts(1)
+                .provider((io.github.conversationstore.spi.ReplyProvider) request -> {
+                    throw new ReplyProviderException("the process went away", true, null);
+                }).build()) {
+            assertThatThrownBy(() -> elsewhere.respond("stream-10", "es", "cuenta", "t-10"))
+                    .isInstanceOf(io.github.conversationstore.ReplyFailedException.class);
+        }
+        assertThat(store.readMessages("stream-10", 0, 10)).extracting(StoredMessage::text).containsExactly("cuenta");
+        ChatServer on = streamingServer(Duration.ofMillis(2));
+
+        List<SseEvents.Event> events = new SseEvents(resumeStream(on, "sessionId=stream-10&turnId=t-10", "0").body().iterator()).all();
+
+        assertThat(SseEvents.text(events)).isEqualTo(LONG_REPLY);
+        assertThat(events.get(events.size() - 1).name()).isEqualTo("done");
+        assertThat(events.get(events.size() - 1).data().get("userSequence").asLong()).isZero();
+        assertThat(store.readMessages("stream-10", 0, 10)).extracting(StoredMessage::text).containsExactly("cuenta", LONG_REPLY);
+    }
+
+    @Test
+    void stream_ofAProviderThatDoesNotStream_givesTheWholeReplyAsOneDelta() throws Exception {
+        List<SseEvents.Event> events = new SseEvents(openStream(server, turnBody("stream-6", "t-6")).body().iterator()).all();
+
+        assertThat(events).extracting(SseEvents.Event::name).containsExactly("delta", "done");
+        assertThat(events.get(0).text()).isEqualTo("echo: cuenta");
+        assertThat(events.get(0).offset()).isEqualTo("echo: cuenta".length());
+        assertThat(events.get(1).data().get("reply").asText()).isEqualTo("echo: cuenta");
+    }
+
+    @Test
+    void stream_aTurnTheLibraryRefuses_endsWithAnErrorEventNamingTheField() throws Exception {
+        String tooLong = "a".repeat(70_000);
+        List<SseEvents.Event> events = new SseEvents(openStream(server,
+                "{\"sessionId\":\"stream-7\",\"language\":\"es\",\"text\":\"" + tooLong + "\",\"turnId\":\"t-7\"}")
+                .body().iterator()).all();
+
+        assertThat(events).extracting(SseEvents.Event::name).containsExactly("error");
+        assertThat(events.get(0).data().get("status").asInt()).isEqualTo(400);
+        assertThat(events.get(0).data().get("field").asText()).isEqualTo("text");
+    }
+
+    @Test
+    void streamBadInput_gets400Or404NamingTheField() throws Exception {
+        new SseEvents(openStream(server, turnBody("stream-8", "t-8")).body().iterator()).all();
+
+        assertField(streamGet("sessionId=stream-8&turnId=nope", null), 404, "turnId", "no turn 'nope'");
+        assertField(streamGet("sessionId=nobody&turnId=t-8", null), 404, "turnId", "no turn");
+        assertField(streamGet("sessionId=stream-8", null), 400, "turnId", "turnId is required");
+        assertField(streamGet("turnId=t-8", null), 400, "sessionId", "sessionId is required");
+        assertField(streamGet("sessionId=stream-8&turnId=t-8", "-1"), 400, "Last-Event-ID", "a number of 0 or more");
+        assertField(streamGet("sessionId=stream-8&turnId=t-8", "abc"), 400, "Last-Event-ID", "was 'abc'");
+        assertField(streamGet("sessionId=stream-8&turnId=t-8&lastEventId=1.5", null), 400, "lastEventId", "a number");
+        assertField(postTo(server, "/api/chat/stream", "{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\"hola\"}"),
+                400, "turnId", "turnId is required");
+        assertField(postTo(server, "/api/chat/stream", "{\"sessionId\":\"s\",\"language\":\"es\",\"turnId\":\"x\"}"),
+                400, "text", "text is required");
+        assertField(postTo(server, "/api/chat/stream", "{\"sessionId\":\"s\",\"language\":\"es\",\"text\":\"hola\",\"turnId\":7}"),
+                400, "turnId", "must be a string");
+        assertField(postTo(server, "/api/chat/stop", "{\"sessionId\":\"s\"}"), 400, "turnId", "turnId is required");
+        assertField(postTo(server, "/api/chat/stop", "{\"turnId\":\"x\"}"), 400, "sessionId", "sessionId is required");
+        HttpResponse<String> unknown = postTo(server, "/api/chat/stop", "{\"sessionId\":\"s\",\"turnId\":\"x\"}");
+        assertThat(unknown.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(unknown.body()).get("stopped").asBoolean()).isFalse();
+        HttpResponse<String> put = send("/api/chat/stream", "PUT");
+        assertError(put, 405, "use POST");
+        assertThat(put.headers().firstValue("Allow")).hasValue("GET, POST");
+    }
+
+    private HttpResponse<String> streamGet(String query, String lastEventId) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/api/chat/stream?" + query));
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        return http.send(request.GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void assertField(HttpResponse<String> response, int status, String field, String message) throws Exception {
+        assertError(response, status, message);
+        assertThat(JSON.readTree(response.body()).get("field").asText()).isEqualTo(field);
     }
 }

@@ -66,6 +66,17 @@ class DemoTest {
         assertThat(compacted.windowTokens()).isPositive().isLessThanOrEqualTo(Demo.BUDGET);
         assertThat(printed).contains("7. A long conversation compacted").contains("summary of messages [0, ")
                 .contains("the whole history is still there: readMessages returns " + compacted.messages());
+        // streaming: a follower saw the reply grow, joined it is the stored reply, and the draft cost at
+        // most one write per draft interval plus two (the start and the end)
+        Demo.Streamed streamed = summary.streamed();
+        assertThat(streamed.followed()).hasSizeGreaterThan(1);
+        assertThat(String.join("", streamed.followed())).isEqualTo(streamed.reply()).isNotBlank();
+        assertThat(streamed.draftWrites()).isGreaterThanOrEqualTo(3).isLessThanOrEqualTo((int) streamed.bound());
+        assertThat(streamed.bound()).isEqualTo((long) Math.ceil(streamed.turnMillis() / 250.0) + 2);
+        assertThat(printed).contains("8. A streamed reply").contains("   stored:   " + streamed.reply())
+                .contains("   draft writes: " + streamed.draftWrites() + " for a turn of " + streamed.turnMillis() + " ms")
+                .contains("Streaming: a reply in " + streamed.followed().size() + " pieces for " + streamed.draftWrites()
+                        + " draft writes.");
         assertThat(printed).contains("6. What the meters saw")
                 .containsPattern("\\| appends +\\| +" + metered.appends() + " \\| mean +[0-9.]+ ms")
                 .containsPattern("\\| races absorbed \\(E11000\\) +\\| +" + metered.racesAbsorbed() + " \\|")
