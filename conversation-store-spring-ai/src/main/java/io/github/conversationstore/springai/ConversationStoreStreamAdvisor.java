@@ -74,8 +74,11 @@ import reactor.core.publisher.Flux;
  *         .advisors(advisor -> advisor.param(ChatMemory.CONVERSATION_ID, "session-42"))
  *         .stream()
  *         .content()
- *         .subscribe(chunk -> shown.append(chunk));
- * // the user presses stop
+ *         .subscribe(chunk -> {
+ *             shown.append(chunk);
+ *             userPressesStop.countDown(); // in this example, once the first chunk is shown
+ *         });
+ * userPressesStop.await();
  * stream.dispose();
  * // stored: the user's message, then the text streamed so far, marked finishReason=stopped
  * }</pre>
