@@ -49,18 +49,36 @@ import java.util.function.Consumer;
  *       then. A round that completes without any chunk is stored whole by LangChain4j.</li>
  * </ul>
  *
- * <p>For example, with an AI service method that returns a {@code TokenStream}:
+ * <p>For example, with an AI service whose method returns a {@code TokenStream},
+ *
+ * <!-- snippet file="io/github/conversationstore/langchain4j/examples/LangChain4jExamplesTest.java" region="streaming-assistant" -->
+ * <pre>{@code
+ * interface StreamingAssistant {
+ *     TokenStream chat(@MemoryId String conversationId, @UserMessage String text);
+ * }
+ * }</pre>
+ *
+ * <p>a stream the user stops keeps what was streamed:
  *
  * <!-- snippet file="io/github/conversationstore/langchain4j/examples/LangChain4jExamplesTest.java" region="token-stream" -->
  * <pre>{@code
+ * ConversationStoreChatMemoryProvider memories = ConversationStoreChatMemoryProvider.builder()
+ *         .store(store)
+ *         .build();
+ * StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class)
+ *         .streamingChatModel(model)
+ *         .chatMemoryProvider(memories)
+ *         .build();
  * ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
  *         assistant.chat("session-42", "Tell me a long story."), // the AI service's TokenStream
  *         memories.get("session-42"));                          // the memory it writes to
- * stream.onPartialResponse(shown::append)
- *         .onCompleteResponse(response -> done.countDown())
- *         .onError(error -> done.countDown())
+ * stream.onPartialResponse(chunk -> {
+ *             shown.append(chunk);
+ *             userPressesStop.countDown(); // in this example, once the first chunk is shown
+ *         })
+ *         .onError(errors::add)
  *         .start();
- * // the user presses stop
+ * userPressesStop.await();
  * stream.stop();
  * // stored: the user's message, then the text streamed so far, marked finishReason=stopped
  * }</pre>
