@@ -16,6 +16,7 @@ import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
 import org.springframework.core.Ordered;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Signal;
 
 /**
  * Keeps the partial reply of a {@code ChatClient.stream()} that did not finish: when the stream is
@@ -34,7 +35,9 @@ import reactor.core.publisher.Flux;
  *       {@code MessageAggregator} adds the reply on completion only; on an error it only logs, on a
  *       cancel it does nothing), so the conversation would hold the user's message without an
  *       answer. This advisor adds the partial reply then: once, whichever of cancel and error comes
- *       first, and nothing when the stream had completed before.</li>
+ *       first, and nothing when the stream had completed before. A completion already on its way
+ *       when a cancel stored the partial reply goes no further (nor does anything else after it),
+ *       so that the memory advisor does not store the whole reply as well.</li>
  *   <li>The partial reply holds the text only. Tool calls that arrived in its chunks are left out:
  *       nobody ran them, and a call stored without its result would break the history the next
  *       request sends (the store never splits a call from its result, and models refuse such a
@@ -143,14 +146,15 @@ public final class ConversationStoreStreamAdvisor implements StreamAdvisor {
         String conversationId = id == null ? defaultConversationId : id.toString();
         return Flux.defer(() -> {
             Partial partial = new Partial(conversationId);
+            // every signal passes the partial reply, in turn with a cancel: whichever comes first
+            // settles the stream, and what comes after a cancel that stored the partial reply (a
+            // completion already on its way) goes no further, so the memory advisor cannot store
+            // the whole reply as well
             return chain.nextStream(request)
-                    .doOnNext(partial::add)
-                    .doOnComplete(partial::completed)
-                    .onErrorResume(error -> {
-                        partial.failed(error);
-                        return Flux.error(error);
-                    })
-                    .doOnCancel(partial::cancelled);
+                    .materialize()
+                    .filter(partial::pass)
+                    .doOnCancel(partial::cancelled)
+                    .<ChatClientResponse>dematerialize();
         });
     }
 
@@ -182,13 +186,45 @@ public final class ConversationStoreStreamAdvisor implements StreamAdvisor {
         private final StringBuilder text = new StringBuilder();
         private final Map<String, Object> metadata = new LinkedHashMap<>();
         private boolean settled;
+        /** A cancel stored the partial reply: later signals are dropped. */
+        private boolean stopped;
 
         Partial(String conversationId) {
             this.conversationId = conversationId;
         }
 
-        synchronized void add(ChatClientResponse chunk) {
-            ChatResponse response = chunk.chatResponse();
+        /**
+         * Takes a signal of the stream: a chunk is added to the text, a completion settles the
+         * stream (the memory advisor stores the whole reply), an error stores the partial reply.
+         * Returns whether the signal goes on: not after a cancel stored the partial reply.
+         */
+        boolean pass(Signal<ChatClientResponse> signal) {
+            synchronized (this) {
+                if (stopped) {
+                    return false;
+                }
+                if (signal.isOnNext()) {
+                    add(signal.get());
+                    return true;
+                }
+                if (signal.isOnComplete()) {
+                    settled = true;
+                    return true;
+                }
+            }
+            Throwable error = signal.getThrowable();
+            if (signal.isOnError() && error != null) {
+                try {
+                    store(false);
+                } catch (RuntimeException e) {
+                    error.addSuppressed(e);
+                }
+            }
+            return true;
+        }
+
+        private void add(ChatClientResponse chunk) {
+            ChatResponse response = chunk == null ? null : chunk.chatResponse();
             if (settled || response == null) {
                 return;
             }
@@ -203,36 +239,24 @@ public final class ConversationStoreStreamAdvisor implements StreamAdvisor {
             metadata.putAll(output.getMetadata());
         }
 
-        /** The stream completed: the memory advisor stores the whole reply. */
-        synchronized void completed() {
-            settled = true;
-        }
-
-        void failed(Throwable error) {
-            try {
-                store();
-            } catch (RuntimeException e) {
-                error.addSuppressed(e);
-            }
-        }
-
         void cancelled() {
             try {
-                store();
+                store(true);
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "conversation-store: the partial reply of a cancelled stream"
                         + " could not be stored in conversation '" + conversationId + "'", e);
             }
         }
 
-        /** Adds the partial reply, unless the stream's end was settled before. */
-        private void store() {
+        /** Adds the partial reply, unless the stream's end was settled before; {@code cancel}: on a cancel. */
+        private void store(boolean cancel) {
             Message partial;
             synchronized (this) {
                 if (settled) {
                     return;
                 }
                 settled = true;
+                stopped = cancel;
                 Map<String, Object> properties = new LinkedHashMap<>(metadata);
                 properties.remove("messageType"); // Spring AI's constructors put it back
                 properties.put(io.github.conversationstore.Message.FINISH_REASON, TurnService.STOPPED);

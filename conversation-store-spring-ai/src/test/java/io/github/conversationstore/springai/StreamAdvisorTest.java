@@ -162,7 +162,7 @@ class StreamAdvisorTest {
     void cancelledBeforeAnyChunk_storesAnEmptyReplyMarkedStopped() throws InterruptedException {
         CountDownLatch asked = new CountDownLatch(1);
         ChatClient client = client(new StreamingModel(user -> Flux.<org.springframework.ai.chat.model.ChatResponse>never()
-                .doOnSubscribe(s -> asked.countDown())));
+                .doOnRequest(n -> asked.countDown()))); // requested: every operator is subscribed
 
         Disposable subscription = stream(client, "s1", "Hello?").subscribe();
         assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
@@ -171,6 +171,42 @@ class StreamAdvisorTest {
         List<StoredMessage> stored = stored("s1");
         assertThat(stored).extracting(StoredMessage::role).containsExactly(Role.USER, Role.ASSISTANT);
         assertStopped(stored.get(1), "");
+    }
+
+    /**
+     * A completion on its way while the stream is cancelled: this model's source completes as it is
+     * cancelled (the race of a model thread that finishes while the client goes away). Without the
+     * advisor's gate the completion would reach the memory advisor's aggregator after the partial
+     * reply was stored, which would store the reply a second time.
+     */
+    @Test
+    void completionRacingTheCancel_storesOneReply() {
+        ChatClient client = client(new StreamingModel(user -> Flux.from(subscriber -> subscriber.onSubscribe(
+                new org.reactivestreams.Subscription() {
+                    private int sent;
+                    private boolean ended;
+
+                    @Override
+                    public void request(long n) {
+                        for (long i = 0; i < n && sent < 2; i++) {
+                            subscriber.onNext(StreamingModel.chunk(sent++ == 0 ? "Once" : " upon"));
+                        }
+                    }
+
+                    @Override
+                    public void cancel() {
+                        if (!ended) {
+                            ended = true;
+                            subscriber.onComplete(); // the completion already on its way
+                        }
+                    }
+                }))));
+
+        stream(client, "s1", "Tell me a story").take(2).collectList().block();
+
+        List<StoredMessage> stored = stored("s1");
+        assertThat(stored).hasSize(2);
+        assertStopped(stored.get(1), "Once upon");
     }
 
     @Test
