@@ -2,12 +2,14 @@ package io.github.conversationstore.springai;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.InMemoryConversationStore;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.TurnService;
+import io.github.conversationstore.springai.testing.SpringAiLine;
 import io.github.conversationstore.springai.testing.StreamingModel;
 import java.time.Duration;
 import java.util.List;
@@ -26,6 +28,7 @@ import org.springframework.ai.chat.client.advisor.api.StreamAdvisor;
 import org.springframework.ai.chat.client.advisor.api.StreamAdvisorChain;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.ToolResponseMessage;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.prompt.Prompt;
 import reactor.core.Disposable;
@@ -243,6 +246,50 @@ class StreamAdvisorTest {
         List<StoredMessage> stored = stored("s1");
         assertThat(stored).hasSize(1);
         assertStopped(stored.get(0), "Once upon");
+    }
+
+    /**
+     * A streamed tool round run by the Spring AI 2.x client, then the answer's round stopped after
+     * two chunks, the memory advisor inside the tool loop (as {@link SpringAiLine#client} puts it):
+     * the call and its response are stored, in order, then the partial answer, once, marked
+     * stopped. Spring AI 1.1 runs streamed tool rounds inside the model only (its ToolCallAdvisor
+     * does not stream), so there this test is skipped.
+     */
+    @Test
+    void streamedToolRoundThenAStoppedAnswer_keepsTheCallWithItsResponse() throws InterruptedException {
+        assumeTrue(SpringAiLine.TWO, "Spring AI 1.1's ToolCallAdvisor does not stream: tool rounds run in the model");
+        ChatClient client = SpringAiLine.client(StreamingModel.onPrompt(prompt -> {
+                    List<Message> messages = prompt.getInstructions();
+                    if (messages.get(messages.size() - 1) instanceof ToolResponseMessage) {
+                        return Flux.concat(Flux.just(StreamingModel.chunk("It is"), StreamingModel.chunk(" sunny")),
+                                Flux.never());
+                    }
+                    return Flux.just(StreamingModel.toolCall("call_1", "weather", "{\"city\":\"Paris\"}"));
+                }), memory)
+                .mutate()
+                .defaultAdvisors(ConversationStoreStreamAdvisor.builder(memory).build())
+                .build();
+        CountDownLatch two = new CountDownLatch(2);
+
+        Disposable subscription = client.prompt()
+                .user("What is the weather in Paris?")
+                .tools(new SpringAiLine.WeatherTools())
+                .advisors(advisor -> advisor.param(ChatMemory.CONVERSATION_ID, "s1"))
+                .stream()
+                .content()
+                .filter(chunk -> !chunk.isEmpty())
+                .subscribe(chunk -> two.countDown());
+        assertThat(two.await(10, TimeUnit.SECONDS)).isTrue();
+        subscription.dispose();
+
+        List<StoredMessage> stored = stored("s1");
+        assertThat(stored).extracting(StoredMessage::role)
+                .containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+        assertThat(stored.get(1).message().toolCalls()).singleElement()
+                .satisfies(call -> assertThat(call.callId()).isEqualTo("call_1"));
+        assertThat(stored.get(2).message().toolResults()).singleElement()
+                .satisfies(result -> assertThat(result.callId()).isEqualTo("call_1"));
+        assertStopped(stored.get(stored.size() - 1), "It is sunny");
     }
 
     @Test

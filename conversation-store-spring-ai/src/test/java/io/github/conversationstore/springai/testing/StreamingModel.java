@@ -23,10 +23,20 @@ import reactor.core.publisher.Flux;
  */
 public final class StreamingModel implements ChatModel {
     public final List<Prompt> prompts = new CopyOnWriteArrayList<>();
-    private final Function<String, Flux<ChatResponse>> script;
+    private final Function<Prompt, Flux<ChatResponse>> script;
 
+    /** A model whose reply is made from the prompt's last user text. */
     public StreamingModel(Function<String, Flux<ChatResponse>> script) {
+        this.script = prompt -> script.apply(lastUserText(prompt));
+    }
+
+    private StreamingModel(Function<Prompt, Flux<ChatResponse>> script, boolean wholePrompt) {
         this.script = script;
+    }
+
+    /** A model whose reply is made from the whole prompt. */
+    public static StreamingModel onPrompt(Function<Prompt, Flux<ChatResponse>> script) {
+        return new StreamingModel(script, true);
     }
 
     /** A model that streams these chunks and completes, the last chunk carrying finish reason STOP. */
@@ -65,7 +75,7 @@ public final class StreamingModel implements ChatModel {
     @Override
     public Flux<ChatResponse> stream(Prompt prompt) {
         prompts.add(prompt);
-        return script.apply(lastUserText(prompt));
+        return script.apply(prompt);
     }
 
     @Override
