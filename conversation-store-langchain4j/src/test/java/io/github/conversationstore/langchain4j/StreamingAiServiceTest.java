@@ -314,6 +314,44 @@ class StreamingAiServiceTest {
         }
     }
 
+    /** A long stream costs one append for its reply, completed or stopped: never one per chunk. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void fiftyChunkStream_costsOneAppendForItsReply_completedOrStopped(Stores.Kind kind) throws InterruptedException {
+        try (ConversationStore store = kind.open()) {
+            FlakyStore counted = new FlakyStore(store); // no lost replies: it records each append
+            ConversationStoreChatMemoryProvider memories = memories(counted);
+            String[] chunks = new String[50];
+            for (int i = 0; i < chunks.length; i++) {
+                chunks[i] = "w" + i + " ";
+            }
+            StreamingScript model = new StreamingScript(request -> StreamingScript.Reply.text(chunks));
+            StreamingScript.Assistant assistant = assistant(model, memories);
+            CountDownLatch done = new CountDownLatch(2);
+
+            ConversationStoreTokenStream.of(assistant.chat("whole", "Count to 50"), memories.get("whole"))
+                    .onPartialResponse(chunk -> { })
+                    .onCompleteResponse(response -> done.countDown())
+                    .onError(error -> { })
+                    .start();
+            ConversationStoreTokenStream.of(assistant.chat("cut", "Count to 50"), memories.get("cut"))
+                    .onPartialResponseWithContext((chunk, context) -> {
+                        if (chunk.text().equals("w24 ")) {
+                            context.streamingHandle().cancel();
+                            done.countDown();
+                        }
+                    })
+                    .onError(error -> { })
+                    .start();
+            await(done);
+
+            assertThat(counted.results).as("appends: each question, each reply").hasSize(4);
+            assertThat(store.readMessages("whole", 0, 100)).extracting(StoredMessage::text)
+                    .containsExactly("Count to 50", String.join("", chunks));
+            assertStopped(store.readMessages("cut", 0, 100).get(1), String.join("", java.util.Arrays.copyOf(chunks, 25)));
+        }
+    }
+
     /** The wrapper writes through any memory: here LangChain4j's MessageWindowChatMemory on this module's store. */
     @Test
     void throughMessageWindowChatMemory_thePartialReplyIsStoredMarkedStopped() throws InterruptedException {

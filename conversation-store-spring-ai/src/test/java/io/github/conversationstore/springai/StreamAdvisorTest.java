@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.conversationstore.AppendRequest;
+import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.InMemoryConversationStore;
 import io.github.conversationstore.Role;
@@ -11,11 +13,13 @@ import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.TurnService;
 import io.github.conversationstore.springai.testing.SpringAiLine;
 import io.github.conversationstore.springai.testing.StreamingModel;
+import io.github.conversationstore.testing.ForwardingConversationStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Subscription;
@@ -349,6 +353,36 @@ class StreamAdvisorTest {
 
         assertThat(stored("s1")).extracting(StoredMessage::role).containsExactly(Role.USER);
         assertThat(stored("s2")).extracting(StoredMessage::role).containsExactly(Role.USER);
+    }
+
+    /** A long stream costs one append for its reply, completed or cancelled: never one per chunk. */
+    @Test
+    void fiftyChunkStream_costsOneAppendForItsReply_completedOrCancelled() {
+        AtomicInteger appends = new AtomicInteger();
+        ConversationStore counted = new ForwardingConversationStore(store) {
+            @Override
+            public AppendResult appendMessages(AppendRequest request) {
+                appends.incrementAndGet();
+                return delegate.appendMessages(request);
+            }
+        };
+        ChatMemory countedMemory = ConversationStoreChatMemory.builder(counted).build();
+        String[] chunks = new String[50];
+        for (int i = 0; i < chunks.length; i++) {
+            chunks[i] = "w" + i + " ";
+        }
+        ChatClient client = ChatClient.builder(StreamingModel.chunks(chunks))
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(countedMemory).build(),
+                        ConversationStoreStreamAdvisor.builder(countedMemory).build())
+                .build();
+
+        assertThat(stream(client, "whole", "Count to 50").collectList().block()).hasSize(50);
+        assertThat(appends.getAndSet(0)).as("appends of a completed stream: the question, the reply").isEqualTo(2);
+        assertThat(stream(client, "cut", "Count to 50").take(25).collectList().block()).hasSize(25);
+        assertThat(appends.get()).as("appends of a stream cancelled after 25 chunks").isEqualTo(2);
+
+        assertThat(stored("whole")).extracting(StoredMessage::text).containsExactly("Count to 50", String.join("", chunks));
+        assertStopped(stored("cut").get(1), String.join("", java.util.Arrays.copyOf(chunks, 25)));
     }
 
     @Test
