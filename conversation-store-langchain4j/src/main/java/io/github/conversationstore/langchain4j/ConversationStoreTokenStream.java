@@ -2,6 +2,7 @@ package io.github.conversationstore.langchain4j;
 
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.memory.ChatMemory;
+import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.PartialResponse;
 import dev.langchain4j.model.chat.response.PartialResponseContext;
@@ -66,7 +67,7 @@ import java.util.function.Consumer;
  *         .store(store)
  *         .build();
  * StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class)
- *         .streamingChatModel(model)
+ *         .streamingChatModel(ConversationStoreTokenStream.guard(model)) // a stop and a completion: one reply
  *         .chatMemoryProvider(memories)
  *         .build();
  * ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
@@ -88,10 +89,15 @@ import java.util.function.Consumer;
  * streaming round, it is stored. A failed write on an error is added to the error as a suppressed
  * exception before the error handler gets it; on {@code stop()} it is thrown to the caller.
  *
- * <p>Limit: a model whose completion is already on its way when {@code stop()} is called (between
- * its last chunk and LangChain4j's handling of the completion) gets its whole reply added by
- * LangChain4j after the partial one; a cancel from the {@code PartialResponseContext}'s handle
- * inside the chunk handler, on the model's thread, cannot meet that race.
+ * <p>A completion already on its way when {@code stop()} is called from another thread (between the
+ * model's last chunk and LangChain4j's handling of the completion) is settled by
+ * {@link #guard(StreamingChatModel)}: with the AI service's model behind the guard, either the
+ * stop wins (the completion never reaches LangChain4j) or the completion does (the stop stores
+ * nothing), so the reply is stored once. Without the guard, that race stores the partial reply and
+ * then LangChain4j the whole one; a cancel through the chunk handler's handle, on the model's
+ * thread, cannot meet it. A model that cannot cancel (its handle throws, as LangChain4j's stand-in
+ * for models that only call {@code onPartialResponse(String)} does) is not stopped: {@code stop()}
+ * throws what the handle threw, stores nothing, and the reply goes on to be stored whole.
  *
  * <p>The memory is the one the AI service writes to ({@code ChatMemoryProvider.get(memoryId)});
  * any {@link ChatMemory} works. Configure and {@link #start()} the wrapper, not the stream it wraps.
@@ -140,6 +146,25 @@ public final class ConversationStoreTokenStream implements TokenStream {
     public static ConversationStoreTokenStream of(TokenStream stream, ChatMemory memory) {
         return new ConversationStoreTokenStream(Objects.requireNonNull(stream, "stream"),
                 Objects.requireNonNull(memory, "memory"));
+    }
+
+    /**
+     * Puts a guard between the AI service and its model, so that a {@link #stop()} and the model's
+     * completion are never both stored: give the AI service {@code guard(model)} as its
+     * {@code streamingChatModel}. Each call then decides, atomically, whether it was stopped (the
+     * completion, and any chunk or error after the stop, never reaches the AI service, which would
+     * store the whole reply after the partial one) or is completing (the stop then stores nothing:
+     * the whole reply is stored once). Everything else passes through unchanged. Without the
+     * guard, a {@code stop()} from another thread that meets a completion already on its way
+     * stores the partial reply and LangChain4j the whole one.
+     *
+     * @param model the application's streaming model
+     * @return the model behind the guard, for {@code AiServices.builder(...).streamingChatModel(...)}
+     * @throws NullPointerException if {@code model} is null
+     * @since 0.3
+     */
+    public static StreamingChatModel guard(StreamingChatModel model) {
+        return new StopGuard(Objects.requireNonNull(model, "model"));
     }
 
     /**
@@ -369,8 +394,10 @@ public final class ConversationStoreTokenStream implements TokenStream {
      * stream has completed, failed or stopped.
      *
      * @throws IllegalStateException if the stream was not started
-     * @throws RuntimeException what the memory threw if the partial reply could not be stored (a
-     *     {@link io.github.conversationstore.ConversationStoreException} for this module's memories)
+     * @throws RuntimeException what the model's handle threw if the model cannot cancel (nothing is
+     *     stored then, and the stream goes on); what the memory threw if the partial reply could not
+     *     be stored (a {@link io.github.conversationstore.ConversationStoreException} for this
+     *     module's memories)
      * @since 0.3
      */
     public void stop() {
@@ -391,7 +418,21 @@ public final class ConversationStoreTokenStream implements TokenStream {
             settled = true;
             partial = text.toString();
         }
-        cancel.cancel();
+        if (cancel instanceof StopGuard.Handle guarded) {
+            if (!guarded.stop()) {
+                return; // the completion won: LangChain4j stores the whole reply, once
+            }
+        } else {
+            try {
+                cancel.cancel();
+            } catch (RuntimeException e) {
+                synchronized (lock) { // a model that cannot stop: its reply goes on, and is stored whole
+                    settled = false;
+                    stopRequested = false;
+                }
+                throw e;
+            }
+        }
         store(partial);
     }
 
@@ -416,12 +457,29 @@ public final class ConversationStoreTokenStream implements TokenStream {
             }
         }
         if (partial != null) {
-            if (round != null) {
-                round.cancel();
+            try {
+                if (round != null) {
+                    round.cancel();
+                }
+            } catch (RuntimeException e) {
+                // a model that cannot stop: its reply goes on, shown, and is stored whole by LangChain4j
+                LOG.log(System.Logger.Level.WARNING, "conversation-store: the model cannot stop its stream ("
+                        + e.getMessage() + "); its reply is stored whole when it completes");
+                synchronized (lock) {
+                    settled = false;
+                    stopRequested = false;
+                    text.append(chunk.text() == null ? "" : chunk.text());
+                }
+                deliver(chunk);
+                return;
             }
             store(partial);
             return;
         }
+        deliver(chunk);
+    }
+
+    private void deliver(PartialResponse chunk) {
         if (partialHandler != null) {
             partialHandler.accept(chunk.text());
         } else if (partialWithContextHandler != null) {

@@ -314,6 +314,120 @@ class StreamingAiServiceTest {
         }
     }
 
+    /**
+     * A completion already on its way when {@code stop()} is called: this model completes as it is
+     * cancelled. Without the guard LangChain4j adds the whole reply after the partial one (the test
+     * {@code withoutTheGuard_...} below shows it); behind the guard the stop wins and the completion
+     * never reaches LangChain4j.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void completionOnItsWayWhenStopped_behindTheGuard_storesOneReply(Stores.Kind kind) throws InterruptedException {
+        try (ConversationStore store = kind.open()) {
+            assertThat(racingStop(store, true)).extracting(StoredMessage::role).containsExactly(Role.USER, Role.ASSISTANT);
+            assertStopped(store.readMessages("s1", 0, 100).get(1), "Once upon");
+        }
+    }
+
+    @Test
+    void completionOnItsWayWhenStopped_withoutTheGuard_storesTheReplyTwice() throws InterruptedException {
+        try (ConversationStore store = Stores.all().findFirst().orElseThrow().open()) {
+            // the limit the guard removes: the partial reply, then the whole one
+            assertThat(racingStop(store, false)).extracting(StoredMessage::text)
+                    .containsExactly("Tell me a story", "Once upon", "Once upon");
+        }
+    }
+
+    private static List<StoredMessage> racingStop(ConversationStore store, boolean guarded) throws InterruptedException {
+        ConversationStoreChatMemoryProvider memories = memories(store);
+        StreamingScript model = new StreamingScript(request -> StreamingScript.Reply.stall("Once", " upon"));
+        model.completesWhenCancelled = true;
+        StreamingScript.Assistant assistant = AiServices.builder(StreamingScript.Assistant.class)
+                .streamingChatModel(guarded ? ConversationStoreTokenStream.guard(model) : model)
+                .chatMemoryProvider(memories)
+                .build();
+        CountDownLatch two = new CountDownLatch(2);
+        ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
+                assistant.chat("s1", "Tell me a story"), memories.get("s1"));
+        stream.onPartialResponse(chunk -> two.countDown()).onError(error -> { }).start();
+        await(two);
+        stream.stop();
+        return store.readMessages("s1", 0, 100);
+    }
+
+    /**
+     * The other order of the race: the completion is being stored when {@code stop()} is called
+     * (from another thread, while LangChain4j adds the reply). Behind the guard the completion
+     * wins: the stop stores nothing, and the whole reply is stored once.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void stopWhileTheCompletionIsStored_behindTheGuard_storesTheWholeReplyOnce(Stores.Kind kind)
+            throws InterruptedException {
+        try (ConversationStore store = kind.open()) {
+            ConversationStoreChatMemoryProvider memories = memories(store);
+            AtomicReference<ConversationStoreTokenStream> streamRef = new AtomicReference<>();
+            // the AI service's memory: when LangChain4j adds the completed reply, the user presses stop
+            ChatMemoryProvider stopping = id -> new StoppingMemory(memories.get(id), streamRef);
+            StreamingScript model = new StreamingScript(request -> StreamingScript.Reply.text("Once", " upon"));
+            StreamingScript.Assistant assistant = AiServices.builder(StreamingScript.Assistant.class)
+                    .streamingChatModel(ConversationStoreTokenStream.guard(model))
+                    .chatMemoryProvider(stopping)
+                    .build();
+            CountDownLatch done = new CountDownLatch(1);
+            ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
+                    assistant.chat("s1", "Tell me a story"), memories.get("s1"));
+            streamRef.set(stream);
+            stream.onPartialResponse(chunk -> { }).onCompleteResponse(response -> done.countDown())
+                    .onError(error -> { }).start();
+            await(done);
+
+            List<StoredMessage> stored = store.readMessages("s1", 0, 100);
+            assertThat(stored).extracting(StoredMessage::text).containsExactly("Tell me a story", "Once upon");
+            assertThat(stored.get(1).message().metadata()).doesNotContainKey(Message.FINISH_REASON);
+        }
+    }
+
+    /** A memory that, when an AI message without tool requests is added, has another thread call stop() first. */
+    private static final class StoppingMemory implements dev.langchain4j.memory.ChatMemory {
+        private final dev.langchain4j.memory.ChatMemory memory;
+        private final AtomicReference<ConversationStoreTokenStream> stream;
+
+        StoppingMemory(dev.langchain4j.memory.ChatMemory memory, AtomicReference<ConversationStoreTokenStream> stream) {
+            this.memory = memory;
+            this.stream = stream;
+        }
+
+        @Override
+        public Object id() {
+            return memory.id();
+        }
+
+        @Override
+        public void add(ChatMessage message) {
+            if (message instanceof AiMessage ai && !ai.hasToolExecutionRequests()) {
+                Thread stopper = new Thread(() -> stream.get().stop());
+                stopper.start();
+                try {
+                    stopper.join(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            memory.add(message);
+        }
+
+        @Override
+        public List<ChatMessage> messages() {
+            return memory.messages();
+        }
+
+        @Override
+        public void clear() {
+            memory.clear();
+        }
+    }
+
     /** A long stream costs one append for its reply, completed or stopped: never one per chunk. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("stores")

@@ -59,6 +59,8 @@ final class StreamingScript implements StreamingChatModel {
 
     final List<ChatRequest> requests = new CopyOnWriteArrayList<>();
     private final Function<ChatRequest, Reply> script;
+    /** Whether a cancel makes the model complete (the completion that was already on its way). */
+    volatile boolean completesWhenCancelled;
 
     StreamingScript(Function<ChatRequest, Reply> script) {
         this.script = script;
@@ -85,13 +87,18 @@ final class StreamingScript implements StreamingChatModel {
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
         requests.add(request);
         Reply reply = script.apply(request);
-        Thread thread = new Thread(() -> stream(reply, handler), "fake-model-stream");
+        boolean racing = completesWhenCancelled;
+        Thread thread = new Thread(() -> stream(reply, handler, racing), "fake-model-stream");
         thread.setDaemon(true);
         thread.start();
     }
 
-    private static void stream(Reply reply, StreamingChatResponseHandler handler) {
+    private static void stream(Reply reply, StreamingChatResponseHandler handler, boolean racing) {
         Handle handle = new Handle();
+        if (racing) {
+            handle.onCancel = () -> handler.onCompleteResponse(ChatResponse.builder()
+                    .aiMessage(AiMessage.from(String.join("", reply.chunks()))).finishReason(FinishReason.STOP).build());
+        }
         for (String chunk : reply.chunks()) {
             if (handle.isCancelled()) {
                 return;
@@ -117,10 +124,15 @@ final class StreamingScript implements StreamingChatModel {
 
     private static final class Handle implements StreamingHandle {
         private final CountDownLatch cancelled = new CountDownLatch(1);
+        Runnable onCancel;
 
         @Override
         public void cancel() {
+            boolean first = cancelled.getCount() > 0;
             cancelled.countDown();
+            if (first && onCancel != null) {
+                onCancel.run();
+            }
         }
 
         @Override

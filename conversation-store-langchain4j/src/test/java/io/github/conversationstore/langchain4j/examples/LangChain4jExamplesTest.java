@@ -207,7 +207,7 @@ class LangChain4jExamplesTest {
                     .store(store)
                     .build();
             StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class)
-                    .streamingChatModel(model)
+                    .streamingChatModel(ConversationStoreTokenStream.guard(model)) // a stop and a completion: one reply
                     .chatMemoryProvider(memories)
                     .build();
             ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
