@@ -52,7 +52,8 @@ class StreamingAiServiceTest {
         return ConversationStoreChatMemoryProvider.builder().store(store).language("en").build();
     }
 
-    private static StreamingScript.Assistant assistant(StreamingScript model, ChatMemoryProvider memories,
+    private static StreamingScript.Assistant assistant(dev.langchain4j.model.chat.StreamingChatModel model,
+            ChatMemoryProvider memories,
             Object... tools) {
         AiServices<StreamingScript.Assistant> builder = AiServices.builder(StreamingScript.Assistant.class)
                 .streamingChatModel(model)
@@ -425,6 +426,57 @@ class StreamingAiServiceTest {
         @Override
         public void clear() {
             memory.clear();
+        }
+    }
+
+    /**
+     * A model that only calls {@code onPartialResponse(String)} cannot be cancelled (LangChain4j
+     * hands out a handle that refuses): {@code stop()} says so, stores nothing, and the reply goes
+     * on to be stored whole, once.
+     */
+    @Test
+    void modelThatCannotCancel_stopThrows_andTheWholeReplyIsStoredOnce() throws InterruptedException {
+        try (ConversationStore store = Stores.all().findFirst().orElseThrow().open()) {
+            ConversationStoreChatMemoryProvider memories = memories(store);
+            CountDownLatch release = new CountDownLatch(1);
+            dev.langchain4j.model.chat.StreamingChatModel legacy = new dev.langchain4j.model.chat.StreamingChatModel() {
+                @Override
+                public void doChat(dev.langchain4j.model.chat.request.ChatRequest request,
+                        dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler) {
+                    Thread thread = new Thread(() -> {
+                        handler.onPartialResponse("Once");
+                        try {
+                            release.await(30, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        handler.onPartialResponse(" upon");
+                        handler.onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse.builder()
+                                .aiMessage(AiMessage.from("Once upon")).build());
+                    });
+                    thread.setDaemon(true);
+                    thread.start();
+                }
+            };
+            CountDownLatch first = new CountDownLatch(1);
+            CountDownLatch done = new CountDownLatch(1);
+            StringBuilder shown = new StringBuilder();
+            ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
+                    assistant(legacy, memories).chat("s1", "Tell me a story"), memories.get("s1"));
+            stream.onPartialResponse(chunk -> {
+                shown.append(chunk);
+                first.countDown();
+            }).onCompleteResponse(response -> done.countDown()).onError(error -> { }).start();
+            await(first);
+
+            assertThatThrownBy(stream::stop).isInstanceOf(dev.langchain4j.exception.UnsupportedFeatureException.class);
+            assertThat(store.readMessages("s1", 0, 100)).hasSize(1);
+            release.countDown();
+            await(done);
+
+            assertThat(shown).hasToString("Once upon");
+            assertThat(store.readMessages("s1", 0, 100)).extracting(StoredMessage::text)
+                    .containsExactly("Tell me a story", "Once upon");
         }
     }
 
