@@ -46,6 +46,12 @@ final class MessageMapper {
     static final String SYNTHETIC_CALL_ID = "lc4j-call-";
     /** Attribute in which LangChain4j's Anthropic integration keeps the thinking signature. */
     static final String THINKING_SIGNATURE = "thinking_signature";
+    /**
+     * Attribute of an {@code AiMessage} saying why the model stopped; a text value is also stored as
+     * the message's {@link Message#FINISH_REASON} metadata (a stopped stream's partial reply holds
+     * {@code "stopped"}).
+     */
+    static final String FINISH_REASON = Message.FINISH_REASON;
 
     private static final System.Logger LOG = System.getLogger(MessageMapper.class.getName());
 
@@ -174,7 +180,15 @@ final class MessageMapper {
         if (anyRequestExtras) {
             extras.put("requests", requestExtras);
         }
-        return message(Role.ASSISTANT, parts, extras);
+        Message stored = message(Role.ASSISTANT, parts, extras);
+        if (ai.attributes().get(FINISH_REASON) instanceof String reason) {
+            // also where the store and the turn service keep it (a stopped reply: "stopped")
+            Map<String, Object> metadata = new LinkedHashMap<>(stored.metadata());
+            metadata.put(Message.FINISH_REASON, reason);
+            stored = new Message(stored.id(), stored.role(), stored.parts(), stored.timestamp(), stored.attributes(),
+                    metadata);
+        }
+        return stored;
     }
 
     private static Message toolResult(ToolExecutionResultMessage result, ToolCallIds ids) {

@@ -8,8 +8,9 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /**
- * docs/ADAPTERS.md shows the token-window example of the LangChain4j section as it is compiled
- * and run in {@code LangChain4jExamplesTest} (region {@code token-window}).
+ * docs/ADAPTERS.md shows the token-window and streaming examples of the LangChain4j section as
+ * they are compiled and run in {@code LangChain4jExamplesTest} (regions {@code token-window},
+ * {@code streaming-assistant}, {@code token-stream}).
  */
 class AdaptersDocExampleTest {
 
@@ -26,6 +27,21 @@ class AdaptersDocExampleTest {
         String langChain4j = normalized(doc.substring(doc.indexOf("## LangChain4j")));
         assertThat(code).contains("tokenBudget(");
         assertThat(langChain4j).contains(code);
+    }
+
+    @Test
+    void adaptersDoc_showsTheCompiledTokenStreamExample_inTheLangChain4jSection() throws IOException {
+        String test = Files.readString(Path.of(
+                "src/test/java/io/github/conversationstore/langchain4j/examples/LangChain4jExamplesTest.java"));
+        String langChain4j = normalized(Files.readString(Path.of("../docs/ADAPTERS.md")));
+        langChain4j = langChain4j.substring(langChain4j.indexOf("## LangChain4j"));
+        for (String region : new String[] {"streaming-assistant", "token-stream"}) {
+            String start = "// @start region=\"" + region + "\"\n";
+            int from = test.indexOf(start);
+            assertThat(from).as(region).isPositive();
+            String code = normalized(test.substring(from + start.length(), test.indexOf("// @end", from)));
+            assertThat(langChain4j).as(region).contains(code);
+        }
     }
 
     private static String normalized(String code) {

@@ -172,4 +172,18 @@ class MessageMappingTest {
             assertThat(read).containsExactlyElementsOf(expected);
         }
     }
+
+    /** A stopped stream's partial reply: the attribute is also where the store keeps a finish reason. */
+    @org.junit.jupiter.api.Test
+    void finishReasonAttribute_isAlsoTheStoredFinishReason_andReadsBackEqual() {
+        AiMessage stopped = AiMessage.builder().text("Once upon").attributes(Map.of("finishReason", "stopped")).build();
+        io.github.conversationstore.Message stored = MessageMapper.toStore(stopped, null);
+        assertThat(stored.metadata()).containsEntry(io.github.conversationstore.Message.FINISH_REASON, "stopped");
+        assertThat(MessageMapper.fromStore(stored)).containsExactly(stopped);
+
+        AiMessage other = AiMessage.builder().text("x").attributes(Map.of("finishReason", 3)).build();
+        assertThat(MessageMapper.toStore(other, null).metadata())
+                .doesNotContainKey(io.github.conversationstore.Message.FINISH_REASON);
+        assertThat(MessageMapper.fromStore(MessageMapper.toStore(other, null))).containsExactly(other);
+    }
 }

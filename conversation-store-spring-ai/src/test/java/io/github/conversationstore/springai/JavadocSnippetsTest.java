@@ -20,6 +20,7 @@ class JavadocSnippetsTest {
     void javadocExamples_equalTheirCompiledRegions() {
         assertThat(JavadocSnippets.check(MODULE, List.of(
                 "io.github.conversationstore.springai.ConversationStoreChatMemory",
-                "io.github.conversationstore.springai.ConversationStoreChatMemoryRepository"))).isEmpty();
+                "io.github.conversationstore.springai.ConversationStoreChatMemoryRepository",
+                "io.github.conversationstore.springai.ConversationStoreStreamAdvisor"))).isEmpty();
     }
 }

@@ -7,11 +7,17 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.memory.chat.ChatMemoryProvider;
 import dev.langchain4j.memory.chat.MessageWindowChatMemory;
 import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.chat.response.StreamingHandle;
 import dev.langchain4j.service.AiServices;
 import dev.langchain4j.service.MemoryId;
 import dev.langchain4j.service.SystemMessage;
+import dev.langchain4j.service.TokenStream;
 import dev.langchain4j.service.UserMessage;
 import dev.langchain4j.store.memory.chat.ChatMemoryStore;
 import io.github.conversationstore.ConversationStore;
@@ -21,10 +27,15 @@ import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.Summary;
 import io.github.conversationstore.langchain4j.ConversationStoreChatMemoryProvider;
 import io.github.conversationstore.langchain4j.ConversationStoreChatMemoryStore;
+import io.github.conversationstore.langchain4j.ConversationStoreTokenStream;
 import io.github.conversationstore.spi.TokenCounter;
 import io.github.conversationstore.testing.EmbeddedMongo;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The javadoc examples of the LangChain4j adapter, compiled and run. {@code JavadocSnippetsTest}
@@ -144,6 +155,80 @@ class LangChain4jExamplesTest {
             assertThat(assistant.chat("session-42", "¿Y tú?")).isEqualTo("echo: ¿Y tú?");
             assertThat(store.readMessages("session-42", 0, 10)).extracting(StoredMessage::text)
                     .containsExactly("You are a Spanish tutor.", "Hola", "echo: Hola", "¿Y tú?", "echo: ¿Y tú?");
+        }
+    }
+
+    // @start region="streaming-assistant"
+    interface StreamingAssistant {
+        TokenStream chat(@MemoryId String conversationId, @UserMessage String text);
+    }
+    // @end
+
+    /** Streams "Once upon a time" as one chunk, then goes quiet until cancelled, on a thread of its own. */
+    private static final StreamingChatModel STALLING_MODEL = new StreamingChatModel() {
+        @Override
+        public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+            CountDownLatch cancelled = new CountDownLatch(1);
+            StreamingHandle handle = new StreamingHandle() {
+                @Override
+                public void cancel() {
+                    cancelled.countDown();
+                }
+
+                @Override
+                public boolean isCancelled() {
+                    return cancelled.getCount() == 0;
+                }
+            };
+            Thread stream = new Thread(() -> {
+                handler.onPartialResponse(new PartialResponse("Once upon a time"), new PartialResponseContext(handle));
+                try {
+                    cancelled.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            stream.setDaemon(true);
+            stream.start();
+        }
+    };
+
+    /** {@code ConversationStoreTokenStream}: a stream the user stops keeps its partial reply. */
+    @Test
+    @Timeout(30)
+    void tokenStream_keepsTheReplyOfAStoppedStream() throws InterruptedException {
+        try (ConversationStore store = InMemoryConversationStore.create()) {
+            StreamingChatModel model = STALLING_MODEL;
+            StringBuilder shown = new StringBuilder();
+            List<Throwable> errors = new CopyOnWriteArrayList<>();
+            CountDownLatch userPressesStop = new CountDownLatch(1);
+            // @start region="token-stream"
+            ConversationStoreChatMemoryProvider memories = ConversationStoreChatMemoryProvider.builder()
+                    .store(store)
+                    .build();
+            StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class)
+                    .streamingChatModel(ConversationStoreTokenStream.guard(model)) // a stop and a completion: one reply
+                    .chatMemoryProvider(memories)
+                    .build();
+            ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
+                    assistant.chat("session-42", "Tell me a long story."), // the AI service's TokenStream
+                    memories.get("session-42"));                          // the memory it writes to
+            stream.onPartialResponse(chunk -> {
+                        shown.append(chunk);
+                        userPressesStop.countDown(); // in this example, once the first chunk is shown
+                    })
+                    .onError(errors::add)
+                    .start();
+            userPressesStop.await();
+            stream.stop();
+            // stored: the user's message, then the text streamed so far, marked finishReason=stopped
+            // @end
+
+            assertThat(errors).isEmpty();
+            List<StoredMessage> stored = store.readMessages("session-42", 0, 10);
+            assertThat(stored).extracting(StoredMessage::text).containsExactly("Tell me a long story.", "Once upon a time");
+            assertThat(stored.get(1).message().metadata())
+                    .containsEntry(io.github.conversationstore.Message.FINISH_REASON, "stopped");
         }
     }
 }

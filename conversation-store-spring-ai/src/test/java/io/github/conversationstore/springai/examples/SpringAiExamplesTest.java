@@ -9,11 +9,15 @@ import io.github.conversationstore.StoredMessage;
 import io.github.conversationstore.Summary;
 import io.github.conversationstore.springai.ConversationStoreChatMemory;
 import io.github.conversationstore.springai.ConversationStoreChatMemoryRepository;
+import io.github.conversationstore.springai.ConversationStoreStreamAdvisor;
 import io.github.conversationstore.spi.TokenCounter;
 import io.github.conversationstore.springai.testing.SpringAiLine.ScriptedChatModel;
+import io.github.conversationstore.springai.testing.StreamingModel;
 import io.github.conversationstore.testing.EmbeddedMongo;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.springframework.ai.chat.client.ChatClient;
 import org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor;
 import org.springframework.ai.chat.memory.ChatMemory;
@@ -23,6 +27,8 @@ import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.UserMessage;
 import org.springframework.ai.chat.model.ChatModel;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 
 /**
  * The javadoc examples of the Spring AI adapter, compiled and run (on Spring AI 1.1 here, on 2.0
@@ -111,6 +117,46 @@ class SpringAiExamplesTest {
 
             assertThat(window).extracting(Message::getText).containsExactly("¿Qué hora es?", "Son las tres.");
             assertThat(store.readMessages("session-42", 0, 10)).hasSize(2);
+        }
+    }
+
+    /** {@code ConversationStoreStreamAdvisor}: a stream the user stops keeps its partial reply. */
+    @Test
+    @Timeout(30)
+    void streamAdvisor_keepsTheReplyOfAStoppedStream() throws InterruptedException {
+        try (EmbeddedMongo server = new EmbeddedMongo();
+                ConversationStore store = MongoConversationStore.builder()
+                        .connectionString(server.connectionString()).database("chat").build()) {
+            StringBuilder shown = new StringBuilder();
+            CountDownLatch userPressesStop = new CountDownLatch(1);
+            // one chunk, then the model goes quiet
+            ChatModel chatModel = new StreamingModel(user -> Flux.concat(
+                    Flux.just(StreamingModel.chunk("Once upon a time")), Flux.never()));
+            // @start region="stream-advisor"
+            ChatMemory chatMemory = ConversationStoreChatMemory.builder(store).build();
+            ChatClient chatClient = ChatClient.builder(chatModel)
+                    .defaultAdvisors(
+                            MessageChatMemoryAdvisor.builder(chatMemory).build(), // stores the whole reply
+                            ConversationStoreStreamAdvisor.builder(chatMemory).build()) // or the partial one
+                    .build();
+            Disposable stream = chatClient.prompt()
+                    .user("Tell me a long story.")
+                    .advisors(advisor -> advisor.param(ChatMemory.CONVERSATION_ID, "session-42"))
+                    .stream()
+                    .content()
+                    .subscribe(chunk -> {
+                        shown.append(chunk);
+                        userPressesStop.countDown(); // in this example, once the first chunk is shown
+                    });
+            userPressesStop.await();
+            stream.dispose();
+            // stored: the user's message, then the text streamed so far, marked finishReason=stopped
+            // @end
+
+            List<StoredMessage> stored = store.readMessages("session-42", 0, 10);
+            assertThat(stored).extracting(StoredMessage::text).containsExactly("Tell me a long story.", "Once upon a time");
+            assertThat(stored.get(1).message().metadata())
+                    .containsEntry(io.github.conversationstore.Message.FINISH_REASON, "stopped");
         }
     }
 }
