@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 
 /** Where a store keeps drafts (see {@link Draft}); each store's own, behind {@link StoreGate}. */
 interface DraftStore {
@@ -32,6 +33,42 @@ interface DraftStore {
      * keeps its state for a later resume).
      */
     void stopOthers(String sessionId, String turnId, Duration recent);
+
+    /**
+     * Wakes a follower of a draft: a wait that ends early when the draft changed, where the store
+     * can tell (a MongoDB change stream), else a plain wait.
+     */
+    interface Changes extends AutoCloseable {
+        /** Plain waits. */
+        Changes WAIT = new Changes() {
+            @Override
+            public boolean live() {
+                return false;
+            }
+
+            @Override
+            public void await(long nanos) {
+                LockSupport.parkNanos(nanos);
+            }
+
+            @Override
+            public void close() {}
+        };
+
+        /** Whether a change ends a wait early (then a follower need not poll often). */
+        boolean live();
+
+        /** Waits up to {@code nanos}, less when the draft changed. */
+        void await(long nanos);
+
+        @Override
+        void close();
+    }
+
+    /** The changes of a turn's draft, for one follower; close them when it is done. By default plain waits. */
+    default Changes changes(String sessionId, String turnId) {
+        return Changes.WAIT;
+    }
 
     /** The in-memory drafts of a store, erased with their session. */
     final class InMemory implements DraftStore {

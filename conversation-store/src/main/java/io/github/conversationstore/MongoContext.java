@@ -145,6 +145,11 @@ final class MongoContext {
     }
 
     /** Runs an idempotent operation, retrying transient failures within the deadline. */
+    /** The drafts collection without an operation's deadline: for change streams, which outlive one. */
+    MongoCollection<Document> draftsToWatch() {
+        return drafts;
+    }
+
     <T> T call(Deadline deadline, Function<Deadline, T> operation) {
         RuntimeException last = null;
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {

@@ -2,13 +2,22 @@ package io.github.conversationstore;
 
 import static io.github.conversationstore.HeadDocument.SESSION_ID;
 
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoChangeStreamCursor;
+import com.mongodb.client.model.Aggregates;
+import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.changestream.ChangeStreamDocument;
+import com.mongodb.connection.ClusterType;
 import java.time.Duration;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.bson.Document;
 
 /**
@@ -31,7 +40,12 @@ final class MongoDrafts implements DraftStore {
     static final String SUFFIX = "_drafts";
     static final String UPDATED_AT = "updatedAt";
 
+    /** How long a change stream's {@code getMore} waits on the server for a change. */
+    private static final long WATCH_WAIT_MILLIS = 250;
+
     private final MongoContext ctx;
+    /** False once the server refused a change stream (it offers none): followers poll. */
+    private volatile boolean changeStreams = true;
 
     MongoDrafts(MongoContext ctx) {
         this.ctx = ctx;
@@ -93,6 +107,72 @@ final class MongoDrafts implements DraftStore {
                 new Document(SESSION_ID, sessionId).append("_id.t", new Document("$ne", turnId)).append("reply", -1L)
                         .append(UPDATED_AT, new Document("$gte", Date.from(ctx.time.now().minus(recent)))),
                 new Document("$set", new Document("stop", true))));
+    }
+
+    /**
+     * On a replica set, a change stream on the turn's draft document, so that a follower wakes
+     * when it is written: one {@code aggregate} with {@code $changeStream}, then {@code getMore}s
+     * that each wait up to 250 ms on the server. Elsewhere (a standalone, a sharded cluster, the
+     * embedded test server) followers poll; a server that refuses change streams is not asked
+     * again, and a stream that fails later turns into plain waits. A follower reads the draft again after every wake, so a change stream
+     * only makes it sooner, never different.
+     */
+    @Override
+    public Changes changes(String sessionId, String turnId) {
+        // only on a replica set: through mongos a change stream is opened on every shard, a
+        // fan-out no path a user waits for makes (docs/SHARDING.md); a standalone has none
+        if (!changeStreams || ctx.client.getClusterDescription().getType() != ClusterType.REPLICA_SET) {
+            return Changes.WAIT;
+        }
+        try {
+            MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor = ctx.draftsToWatch()
+                    .watch(List.of(Aggregates.match(Filters.eq("documentKey._id",
+                            new Document("s", sessionId).append("t", turnId)))))
+                    .maxAwaitTime(WATCH_WAIT_MILLIS, TimeUnit.MILLISECONDS).cursor();
+            return new Watch(cursor);
+        } catch (MongoCommandException e) {
+            changeStreams = false; // not offered by this server (a standalone): poll
+            return Changes.WAIT;
+        } catch (MongoException e) {
+            return Changes.WAIT; // this time; the next follower tries again
+        }
+    }
+
+    /** A follower's change stream; past a failure, plain waits. */
+    private static final class Watch implements Changes {
+        private final MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor;
+        private boolean failed;
+
+        Watch(MongoChangeStreamCursor<ChangeStreamDocument<Document>> cursor) {
+            this.cursor = cursor;
+        }
+
+        @Override
+        public boolean live() {
+            return !failed;
+        }
+
+        @Override
+        public void await(long nanos) {
+            if (failed) {
+                LockSupport.parkNanos(nanos);
+                return;
+            }
+            try {
+                cursor.tryNext(); // returns at a change, or after the server's wait of 250 ms
+            } catch (MongoException e) {
+                failed = true;
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                cursor.close();
+            } catch (MongoException e) {
+                // the server forgets the cursor on its own
+            }
+        }
     }
 
     /** The text as a message document, sealed with the conversation's key when the head has one. */

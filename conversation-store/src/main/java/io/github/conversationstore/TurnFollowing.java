@@ -5,11 +5,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 
 /**
- * Follows a turn's draft by polling it with backoff (10 ms doubling to 250 ms, back to 10 ms after
- * news), from any process: the draft is in the store. Offsets count Unicode code points of the
+ * Follows a turn's draft from any process (the draft is in the store): it reads the draft, then
+ * waits for a change (a change stream, where the server offers them) or polls with backoff (10 ms
+ * doubling to 250 ms, back to 10 ms after news), and reads it again. Offsets count Unicode code points of the
  * reply's text.
  */
 final class TurnFollowing {
@@ -20,6 +20,13 @@ final class TurnFollowing {
 
     static Optional<StoredMessage> follow(ConversationStore store, DraftStore drafts, String sessionId, String turnId,
             long fromOffset, ReplyFollower follower, Duration timeout) {
+        try (DraftStore.Changes changes = drafts.changes(sessionId, turnId)) {
+            return follow(store, drafts, changes, sessionId, turnId, fromOffset, follower, timeout);
+        }
+    }
+
+    private static Optional<StoredMessage> follow(ConversationStore store, DraftStore drafts, DraftStore.Changes changes,
+            String sessionId, String turnId, long fromOffset, ReplyFollower follower, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long offset = fromOffset;
         int attempt = -1;
@@ -55,7 +62,8 @@ final class TurnFollowing {
             if (left <= 0 || Thread.currentThread().isInterrupted()) {
                 return Optional.empty();
             }
-            LockSupport.parkNanos(Math.min(pause, left));
+            // with change streams a change wakes the follower: it need not poll often
+            changes.await(Math.min(changes.live() ? MAX_NANOS : pause, left));
         }
     }
 

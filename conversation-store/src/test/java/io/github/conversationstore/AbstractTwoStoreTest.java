@@ -23,7 +23,9 @@ abstract class AbstractTwoStoreTest {
 
     @AfterEach
     void close() {
-        first.close();
-        second.close();
+        if (first != null) { // null when the stores were not made (a skipped test)
+            first.close();
+            second.close();
+        }
     }
 }
