@@ -2,22 +2,16 @@ package io.github.conversationstore;
 
 import io.github.conversationstore.spi.ReplyFollower;
 import io.github.conversationstore.spi.ReplyProvider;
-import io.github.conversationstore.spi.ReplyRequest;
 import io.github.conversationstore.spi.StoreListener;
 import io.github.conversationstore.spi.TokenUsage;
 import io.github.conversationstore.spi.Tool;
 import io.github.conversationstore.spi.ToolInvocation;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.ServiceLoader;
 import java.util.UUID;
-import java.util.function.Consumer;
 
 /**
  * Runs conversation turns: store the user's message, ask a {@link ReplyProvider} for the reply,
@@ -271,176 +265,14 @@ public final class TurnService implements AutoCloseable {
      *
      * @since 0.1.0
      */
-    public static final class Builder extends StreamBuilder<Builder> {
+    public static final class Builder extends ProviderBuilder<Builder> {
         private final ConversationStore store;
-        private ReplyProvider provider;
-        private String discoverName;
-        private boolean discover;
-        private Duration replyTimeout = Duration.ofSeconds(60);
-        private int maxProviderAttempts = 3;
-        private Duration retryBackoff = Duration.ofMillis(500);
-        private Duration leaseDuration;
-        private Duration busyTimeout = Duration.ofSeconds(30);
-        private String mode = ReplyRequest.CONVERSATION;
-        private Clock clock = Clock.systemUTC();
-        private Consumer<String> hook = step -> { };
-        private final List<StoreListener> listeners = new ArrayList<>();
-        private boolean exposeSessionIds;
-
         private Builder(ConversationStore store) {
             this.store = Objects.requireNonNull(store, "store");
         }
 
         @Override
         Builder self() {
-            return this;
-        }
-
-        /**
-         * Uses this provider.
-         *
-         * @param value the provider
-         * @return this builder
-         */
-        public Builder provider(ReplyProvider value) {
-            this.provider = Objects.requireNonNull(value, "provider");
-            return this;
-        }
-
-        /**
-         * Uses the only provider {@link ServiceLoader} finds.
-         *
-         * @return this builder; {@link #build()} fails unless exactly one provider is found
-         */
-        public Builder discoverProvider() {
-            this.discover = true;
-            this.discoverName = null;
-            return this;
-        }
-
-        /**
-         * Uses the provider {@link ServiceLoader} finds under this {@linkplain ReplyProvider#name() name}.
-         *
-         * @param name the provider's name
-         * @return this builder
-         */
-        public Builder discoverProvider(String name) {
-            this.discover = true;
-            this.discoverName = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        /**
-         * Sets how long one provider call may take (default 60 s); a call that takes longer is
-         * interrupted and counts as a retryable failure.
-         *
-         * @param value positive
-         * @return this builder
-         */
-        public Builder replyTimeout(Duration value) {
-            this.replyTimeout = Checks.positive("replyTimeout", value);
-            return this;
-        }
-
-        /**
-         * Sets how many times the provider is called for one turn at most (default 3).
-         *
-         * @param attempts 1 or more
-         * @return this builder
-         */
-        public Builder maxProviderAttempts(int attempts) {
-            this.maxProviderAttempts = Checks.positive("maxProviderAttempts", attempts);
-            return this;
-        }
-
-        /**
-         * Sets the pause before the second provider attempt (default 500 ms); it doubles for each
-         * further attempt, up to 10 s.
-         *
-         * @param value zero or more
-         * @return this builder
-         */
-        public Builder retryBackoff(Duration value) {
-            this.retryBackoff = Checks.notNegative("retryBackoff", value);
-            return this;
-        }
-
-        /**
-         * Sets how long a turn's lease lasts between renewals (default: the reply timeout plus 30 s).
-         * It must exceed the reply timeout, so that a live turn never loses its lease; a turn whose
-         * process dies blocks the session for at most this long.
-         *
-         * @param value longer than the reply timeout
-         * @return this builder
-         */
-        public Builder leaseDuration(Duration value) {
-            this.leaseDuration = Checks.positive("leaseDuration", value);
-            return this;
-        }
-
-        /**
-         * Sets how long a turn waits for another turn of the same session before it fails with
-         * {@link ConversationBusyException} (default 30 s).
-         *
-         * @param value zero or more
-         * @return this builder
-         */
-        public Builder busyTimeout(Duration value) {
-            this.busyTimeout = Checks.notNegative("busyTimeout", value);
-            return this;
-        }
-
-        /**
-         * Sets the mode passed to the provider (default {@value ReplyRequest#CONVERSATION}).
-         *
-         * @param value the mode
-         * @return this builder
-         */
-        public Builder mode(String value) {
-            this.mode = Objects.requireNonNull(value, "mode");
-            return this;
-        }
-
-        /**
-         * Sets the clock for message timestamps (default: system UTC).
-         *
-         * @param value the clock
-         * @return this builder
-         */
-        public Builder clock(Clock value) {
-            this.clock = Objects.requireNonNull(value, "clock");
-            return this;
-        }
-
-        /**
-         * Adds a listener that hears the turns: their start and end, lease waits, provider calls and
-         * tool calls (see {@link StoreListener}; register it on the store's builder too for appends
-         * and reads). A listener that throws never breaks a turn.
-         *
-         * @param listener the listener
-         * @return this builder
-         * @since 0.2.0
-         */
-        public Builder listener(StoreListener listener) {
-            listeners.add(Objects.requireNonNull(listener, "listener"));
-            return this;
-        }
-
-        /**
-         * Sets whether events name the session (default false: session ids can be personal data).
-         *
-         * @param value whether to expose session ids to listeners
-         * @return this builder
-         * @since 0.2.0
-         */
-        public Builder exposeSessionIds(boolean value) {
-            this.exposeSessionIds = value;
-            return this;
-        }
-
-        /** Test seam: called after each step of a turn (see the {@code STEP_} constants). */
-        Builder hook(Consumer<String> value) {
-            this.hook = Objects.requireNonNull(value, "hook");
             return this;
         }
 
