@@ -75,16 +75,18 @@ public final class MongoConversationStore extends StoreGate {
     private final MongoListing listing;
     private final MongoSummaries summaries;
     private final MongoDrafts drafts;
+    private final MongoForks forks;
 
     private MongoConversationStore(MongoSettings settings, MongoClient client, MongoDatabase database,
             boolean ownsClient) {
         super(settings.limits(), settings.observers(), settings.requireOwner());
         this.ownsClient = ownsClient;
         this.ctx = new MongoContext(settings, client, database);
-        this.reader = new MongoReader(ctx);
+        this.forks = new MongoForks(ctx);
+        this.reader = new MongoReader(ctx, forks);
         this.appender = new MongoAppender(ctx, new MongoArchiveMover(ctx), reader);
         this.leases = new MongoLeases(ctx);
-        this.erasure = new MongoErasure(ctx);
+        this.erasure = new MongoErasure(ctx, forks);
         this.listing = new MongoListing(ctx);
         this.summaries = new MongoSummaries(ctx);
         this.drafts = new MongoDrafts(ctx);
@@ -194,6 +196,16 @@ public final class MongoConversationStore extends StoreGate {
     @Override
     DraftStore drafts() {
         return drafts;
+    }
+
+    @Override
+    ConversationHeader forkSession(String sessionId, long atSequence, String newSessionId) {
+        return forks.fork(sessionId, atSequence, newSessionId);
+    }
+
+    @Override
+    List<ConversationHeader> forksOf(String sessionId, String afterSessionId, int limit) {
+        return forks.forksOf(sessionId, afterSessionId, limit);
     }
 
     @Override
