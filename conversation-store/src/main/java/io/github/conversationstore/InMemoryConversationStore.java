@@ -315,10 +315,10 @@ public final class InMemoryConversationStore extends StoreGate {
     }
 
     /**
-     * Test seam: the ids of every message the store still holds, in live conversations and in the
+     * Test seam: the text of every message the store still holds, in live conversations and in the
      * erased lives their forks reference: what a raw read of the storage would find.
      */
-    java.util.Set<String> heldMessageIds() {
+    java.util.Set<String> heldTexts() {
         java.util.Set<String> ids = new java.util.HashSet<>();
         for (Session session : sessions.values()) {
             List<Session> holders = new ArrayList<>();
@@ -328,7 +328,7 @@ public final class InMemoryConversationStore extends StoreGate {
             }
             for (Session holder : holders) {
                 synchronized (holder) {
-                    holder.messages.forEach(m -> ids.add(m.id()));
+                    holder.messages.forEach(m -> ids.add(m.text()));
                 }
             }
         }

@@ -89,6 +89,15 @@ final class MongoSummaries {
             if (same != null) {
                 return stored(sessionId, same, overall);
             }
+            for (Document segment : HeadDocument.chain(head)) {
+                // a range a fork shares, summarized in its ancestor: that summary is the answer
+                Document shared = ctx.call(overall, deadline -> deadline.summaries().find(sharedFilter(segment)
+                        .append(FROM, summary.fromSequence()).append(TO, summary.toSequence())).first());
+                Summary found = shared == null ? null : decodeShared(segment, shared, overall);
+                if (found != null && found.toSequence() <= HeadDocument.longField(segment, HeadDocument.SEGMENT_TO)) {
+                    return found;
+                }
+            }
             throw e;
         }
         if (lastMessageId != null || summary.toSequence() < HeadDocument.longField(head, MESSAGE_COUNT)) {
