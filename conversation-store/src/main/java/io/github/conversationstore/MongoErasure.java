@@ -228,7 +228,7 @@ final class MongoErasure {
                 for (ObjectId generation : dead) {
                     // what forks of the dead life still read stays (see MongoForks)
                     removed += ctx.call("sweep", e.getKey(), "delete orphaned documents of session '" + e.getKey() + "'",
-                            deadline -> forks.trimDeadLife(e.getKey(), generation, deadline));
+                            deadline -> forks.sweepDeadLife(e.getKey(), generation, deadline));
                 }
             }
             if (page.size() < SWEEP_PAGE) {

@@ -463,6 +463,57 @@ final class MongoForks {
     }
 
     /**
+     * {@link #trimDeadLife} for the sweep: first drops the references of the dead life whose
+     * descendant no longer reads it (its head removed by the retention TTL index, or a fork that
+     * died between its references and its head), if older than {@value #LEFTOVER_GRACE_MILLIS} ms
+     * of server time, so that a fork being made is never taken for one. Reads up to 1,000
+     * references and their heads ({@code $in} on the shard key).
+     */
+    long sweepDeadLife(String sessionId, Object generation, Deadline deadline) {
+        List<Document> references = deadline.forks().find(new Document(SESSION_ID, sessionId).append(GENERATION, generation))
+                .projection(Projections.include(CHILD, CREATED_AT)).limit(1000).into(new ArrayList<>());
+        long removed = 0;
+        if (!references.isEmpty()) {
+            List<String> children = new ArrayList<>();
+            references.forEach(r -> children.add(r.getString(CHILD)));
+            java.util.Map<String, Document> heads = new java.util.HashMap<>();
+            deadline.heads().find(new Document(SESSION_ID, new Document("$in", children)))
+                    .projection(Projections.include(SESSION_ID, FORK, HeadDocument.ERASED_FORK))
+                    .forEach(h -> heads.put(h.getString(SESSION_ID), h));
+            Date cutoff = Date.from(ctx.time.now().minusMillis(LEFTOVER_GRACE_MILLIS));
+            for (Document reference : references) {
+                Object created = reference.get(CREATED_AT);
+                boolean old = created instanceof Date date && date.before(cutoff);
+                if (old && !reads(heads.get(reference.getString(CHILD)), sessionId, generation)) {
+                    removed += deadline.forks().deleteOne(new Document(SESSION_ID, sessionId)
+                            .append("_id", reference.get("_id"))).getDeletedCount();
+                }
+            }
+        }
+        return removed + trimDeadLife(sessionId, generation, deadline);
+    }
+
+    /** Whether {@code head} (null: none) is a fork, live or erased but not yet released, of the life. */
+    private static boolean reads(Document head, String sessionId, Object generation) {
+        if (head == null) {
+            return false;
+        }
+        Object value = head.get(FORK) != null ? head.get(FORK) : head.get(HeadDocument.ERASED_FORK);
+        if (!(value instanceof Document fork)) {
+            return false;
+        }
+        if (sessionId.equals(fork.getString(FORK_SESSION)) && generation.equals(fork.get(FORK_GENERATION))) {
+            return true;
+        }
+        for (Document segment : fork.getList(FORK_CHAIN, Document.class, List.of())) {
+            if (sessionId.equals(segment.getString(FORK_SESSION)) && generation.equals(segment.get(FORK_GENERATION))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * A deleted fork's references go, and each ancestor life it read that is dead itself keeps
      * only what its other descendants read.
      */
