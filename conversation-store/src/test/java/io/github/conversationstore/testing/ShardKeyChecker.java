@@ -18,8 +18,8 @@ import org.bson.BsonValue;
  * Records every command a client sends and judges each one against the documented shard keys
  * (docs/SHARDING.md): heads {@code {sessionId: 1}}, archive chunks {@code {sessionId: 1, _id: 1}}.
  * A collection whose name ends with {@code _archive} holds chunks, one ending with
- * {@code _summaries} summaries (shard key {@code {sessionId: 1}}, judged as heads are); any other
- * holds heads.
+ * {@code _summaries} summaries and one ending with {@code _forks} fork references (both shard key
+ * {@code {sessionId: 1}}, judged as heads are); any other holds heads.
  *
  * <p>A command is <b>targeted</b> when mongos can send it to the shards owning one session:
  * <ul>
@@ -45,6 +45,7 @@ public final class ShardKeyChecker implements CommandListener {
                     + " listConversations and eraseOwner's pages by owner)",
             "sweep: a find on chunks in sessionId order, a page of at least 64 (removeOrphanedArchives)",
             "sweep: a find on heads by sessionId $in of one sweep page (removeOrphanedArchives)",
+            "forks: a find on heads by sessionId $in of one page of a session's forks (listForks; mongos routes each value)",
             "driver: getMore, killCursors, endSessions (follow their find, or carry no data)");
 
     /** The largest batch a shard may send of an allowed listing (the cost per shard beyond the page). */
@@ -138,7 +139,7 @@ public final class ShardKeyChecker implements CommandListener {
                     return "targeted: find " + kind + " by sessionId";
                 }
                 if (kind.equals("heads") && isIn(filter.get("sessionId"))) {
-                    return "allowed: find heads by sessionId $in (sweep page)";
+                    return "allowed: find heads by sessionId $in (a sweep page, a page of forks)";
                 }
                 int limit = command.containsKey("limit") ? command.get("limit").asNumber().intValue() : 0;
                 // a sweep page reads many chunks; a query per (session, generation) pair is what this forbids
