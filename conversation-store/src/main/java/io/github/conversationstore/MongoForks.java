@@ -315,6 +315,12 @@ final class MongoForks {
                 Document chunkId = new Document(CHUNK_SESSION, sessionId).append(CHUNK_GENERATION, generation)
                         .append(CHUNK_FIRST_SEQ, from);
                 List<Document> part = messages.subList((int) (from - first), messages.size());
+                // a fork at the same place before (a regenerated reply, again and again) copied it already
+                Document copied = d.archive().find(new Document(SESSION_ID, sessionId).append("_id", chunkId))
+                        .projection(Projections.include(END_SEQ)).first();
+                if (copied != null) {
+                    return longField(copied, END_SEQ);
+                }
                 try {
                     d.archive().insertOne(new Document("_id", chunkId)
                             .append(SESSION_ID, sessionId)
