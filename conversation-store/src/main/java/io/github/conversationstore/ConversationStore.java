@@ -351,6 +351,14 @@ public interface ConversationStore extends AutoCloseable {
      * erasure is final: the append ids of the deleted conversation stay refused with
      * {@link AppendErasedException} (see {@link #appendMessages(AppendRequest)}).
      *
+     * <p>With forks (since 0.3, see {@link #fork(String, long, String)}): deleting a fork leaves its
+     * parent whole. Deleting a conversation that forks still reference is final for everything only
+     * it holds: the conversation reads as deleted at once, and its messages (and summaries) beyond
+     * the longest prefix any fork reads are deleted by this call; that shared prefix is kept, read
+     * only through the forks, until the last fork referencing it is deleted (or removed by
+     * retention and swept), and is then deleted too. Every fork keeps reading whole. The count
+     * returned is the deleted conversation's message count.
+     *
      * @param sessionId the conversation's key
      * @return how many messages this call deleted; 0 if it found no conversation (also when an
      *     earlier call, whose reply was lost, had deleted it)
