@@ -26,7 +26,6 @@ import static io.github.conversationstore.HeadDocument.UPDATED_AT;
 import static io.github.conversationstore.HeadDocument.longField;
 import static io.github.conversationstore.HeadDocument.messages;
 
-import com.mongodb.client.MongoCursor;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import com.mongodb.client.model.UpdateOneModel;
@@ -349,42 +348,66 @@ final class MongoForks {
 
     /**
      * Adds the messages {@code from .. to - 1} of a fork's shared range to {@code out}, each with
-     * the segment it came from in {@code origins}: one archive query per segment the range
-     * touches. Returns false if a chunk is missing (an erasure of the fork under the read).
+     * the segment it came from in {@code origins}: one archive query for all the segments the range
+     * touches (an {@code $or} of one range per segment, each with its session by equality, so
+     * mongos sends it to the shards owning those sessions only). Returns false if a chunk is
+     * missing (an erasure of the fork under the read).
      */
     boolean readShared(List<Document> chain, long from, long to, List<Document> out, List<Document> origins,
             Deadline deadline) {
-        long pos = from;
+        List<Document> touched = new ArrayList<>();
+        List<long[]> ranges = new ArrayList<>();
+        long segmentFrom = 0;
         for (Document segment : chain) {
             long segmentTo = longField(segment, TO);
-            if (pos >= to) {
-                break;
-            }
-            if (pos >= segmentTo) {
-                continue;
-            }
+            long start = Math.max(from, segmentFrom);
             long until = Math.min(to, segmentTo);
+            if (start < until) {
+                touched.add(segment);
+                ranges.add(new long[] {start, until});
+            }
+            segmentFrom = segmentTo;
+        }
+        if (touched.isEmpty()) {
+            return from >= to;
+        }
+        List<Document> clauses = new ArrayList<>(touched.size());
+        long wanted = 0;
+        for (int i = 0; i < touched.size(); i++) {
+            clauses.add(new Document(SESSION_ID, touched.get(i).getString(FORK_SESSION))
+                    .append(GENERATION, touched.get(i).get(FORK_GENERATION))
+                    .append(END_SEQ, new Document("$gt", ranges.get(i)[0]))
+                    .append("_id." + CHUNK_FIRST_SEQ, new Document("$lt", ranges.get(i)[1])));
+            wanted += ranges.get(i)[1] - ranges.get(i)[0];
+        }
+        Document filter = clauses.size() == 1 ? clauses.get(0) : new Document("$or", clauses);
+        List<Document> chunks = deadline.archive().find(filter)
+                .batchSize((int) Math.max(2, Math.min(100, wanted / Math.max(1, ctx.maxHeadMessages / 2) + 2 * touched.size())))
+                .into(new ArrayList<>());
+        chunks.sort(java.util.Comparator.comparingLong(c -> longField(c.get("_id", Document.class), CHUNK_FIRST_SEQ)));
+        long pos = from;
+        for (int i = 0; i < touched.size(); i++) {
+            Document segment = touched.get(i);
             String source = segment.getString(FORK_SESSION);
-            long start = pos;
-            try (MongoCursor<Document> chunks = deadline.archive().find(new Document(SESSION_ID, source)
-                            .append(GENERATION, segment.get(FORK_GENERATION))
-                            .append(END_SEQ, new Document("$gt", start))
-                            .append("_id." + CHUNK_FIRST_SEQ, new Document("$lt", until)))
-                    .sort(Sorts.ascending(END_SEQ))
-                    .batchSize(Math.max(2, Math.min(100, (int) ((until - start) / Math.max(1, ctx.maxHeadMessages / 2)) + 2)))
-                    .iterator()) {
-                while (pos < until && chunks.hasNext()) {
-                    Document chunk = chunks.next();
-                    long chunkFirst = longField(chunk.get("_id", Document.class), CHUNK_FIRST_SEQ);
-                    if (chunkFirst > pos) {
-                        return false;
-                    }
-                    List<Document> msgs = messages(chunk);
-                    for (long i = pos - chunkFirst; i < msgs.size() && pos < until; i++) {
-                        out.add(msgs.get((int) i));
-                        origins.add(segment);
-                        pos++;
-                    }
+            Object generation = segment.get(FORK_GENERATION);
+            long until = ranges.get(i)[1];
+            for (Document chunk : chunks) {
+                if (pos >= until) {
+                    break;
+                }
+                if (!source.equals(chunk.getString(SESSION_ID)) || !generation.equals(chunk.get(GENERATION))
+                        || longField(chunk, END_SEQ) <= pos) {
+                    continue;
+                }
+                long chunkFirst = longField(chunk.get("_id", Document.class), CHUNK_FIRST_SEQ);
+                if (chunkFirst > pos) {
+                    return false; // a gap
+                }
+                List<Document> msgs = messages(chunk);
+                for (long k = pos - chunkFirst; k < msgs.size() && pos < until; k++) {
+                    out.add(msgs.get((int) k));
+                    origins.add(segment);
+                    pos++;
                 }
             }
             if (pos < until) {

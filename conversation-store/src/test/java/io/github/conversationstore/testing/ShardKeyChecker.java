@@ -25,7 +25,8 @@ import org.bson.BsonValue;
  * <ul>
  *   <li>every read ({@code find}, {@code distinct}, {@code aggregate}) and every multi-document
  *       write has equality on {@code sessionId} (a plain string, {@code $eq}, or inside
- *       {@code $and}), the shard key or its leading field;
+ *       {@code $and}), the shard key or its leading field; a {@code find} may instead be an
+ *       {@code $or} each of whose clauses has it (mongos sends it to the shards of those values);
  *   <li>every single-document write ({@code findAndModify}, {@code update} without {@code multi},
  *       {@code delete} with {@code limit: 1}) has equality on the full shard key ({@code sessionId}
  *       for heads, {@code sessionId} and {@code _id} for chunks), as mongos requires before
@@ -138,6 +139,10 @@ public final class ShardKeyChecker implements CommandListener {
                 if (hasEquality(filter, "sessionId")) {
                     return "targeted: find " + kind + " by sessionId";
                 }
+                if (everyClauseHasEquality(filter.get("$or"), "sessionId")) {
+                    // mongos targets the union of the clauses' shard key values (a fork's shared range)
+                    return "targeted: find " + kind + " by sessionId in every $or clause";
+                }
                 if (kind.equals("heads") && isIn(filter.get("sessionId"))) {
                     return "allowed: find heads by sessionId $in (a sweep page, a page of forks)";
                 }
@@ -247,6 +252,19 @@ public final class ShardKeyChecker implements CommandListener {
             }
         }
         return false;
+    }
+
+    /** Whether {@code or} is a non-empty array of clauses each pinning {@code field} to one value. */
+    private static boolean everyClauseHasEquality(BsonValue or, String field) {
+        if (or == null || !or.isArray() || or.asArray().isEmpty()) {
+            return false;
+        }
+        for (BsonValue clause : or.asArray()) {
+            if (!clause.isDocument() || !hasEquality(clause.asDocument(), field)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isScalarEquality(BsonValue v) {
