@@ -84,11 +84,11 @@ public final class MongoConversationStore extends StoreGate {
     private final MongoForks forks;
 
     private MongoConversationStore(MongoSettings settings, MongoClient client, MongoDatabase database,
-            boolean ownsClient) {
+            boolean ownsClient, long forkCacheBytes) {
         super(settings.limits(), settings.observers(), settings.requireOwner());
         this.ownsClient = ownsClient;
         this.ctx = new MongoContext(settings, client, database);
-        this.forks = new MongoForks(ctx);
+        this.forks = new MongoForks(ctx, forkCacheBytes);
         this.reader = new MongoReader(ctx, forks);
         this.appender = new MongoAppender(ctx, new MongoArchiveMover(ctx), reader);
         this.leases = new MongoLeases(ctx);
@@ -295,6 +295,7 @@ public final class MongoConversationStore extends StoreGate {
         private WriteConcern writeConcern = WriteConcern.MAJORITY;
         private int maxAttempts = 8;
         private boolean createIndexes = true;
+        private long forkCacheBytes = MongoForks.SHARED_CACHE_BYTES;
         /** Test seam: the monotonic clock the server's time is extrapolated with. */
         private LongSupplier nanoTime = System::nanoTime;
 
@@ -416,6 +417,24 @@ public final class MongoConversationStore extends StoreGate {
         }
 
         /**
+         * How many bytes of the archive chunks that forks share with their ancestors the store keeps
+         * in memory (default 16 MiB, least recently used first out; 0 turns it off). A read of a
+         * fork's shared range fetches them once; they never change while a fork reads them. Chunks
+         * are kept as stored (sealed when encryption is on); those of a life erased by another
+         * process stay in memory, never readable through the store, until evicted: turn the cache
+         * off where no erased content may stay in a process's memory. See docs/ARCHITECTURE.md.
+         *
+         * @param bytes the bound, 0 or more
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         * @since 0.3
+         */
+        public Builder forkCacheBytes(long bytes) {
+            this.forkCacheBytes = Checks.notNegative("forkCacheBytes", bytes);
+            return this;
+        }
+
+        /**
          * Whether {@link #build()} creates the unique index {@code sessionId_1} if it is missing
          * (default true). Turn off where the application manages indexes itself.
          *
@@ -461,13 +480,13 @@ public final class MongoConversationStore extends StoreGate {
                     operationTimeout, expireAfterInactivity, createIndexes, requireOwner, clock, nanoTime, observers(),
                     keyProvider);
             if (client != null) {
-                return new MongoConversationStore(settings, client, databaseOf(client), false);
+                return new MongoConversationStore(settings, client, databaseOf(client), false, forkCacheBytes);
             }
             MongoClient created = clientSettings != null
                     ? MongoClients.create(clientSettings)
                     : MongoClients.create(new ConnectionString(connectionString));
             try {
-                return new MongoConversationStore(settings, created, databaseOf(created), true);
+                return new MongoConversationStore(settings, created, databaseOf(created), true, forkCacheBytes);
             } catch (RuntimeException e) {
                 created.close();
                 throw e;

@@ -79,10 +79,20 @@ final class MongoForks {
     private static final Bson PARENT_FIELDS = Projections.include(GENERATION, MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
             ERASED_AT, LANGUAGE, OWNER, FORK, MESSAGES, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY);
 
+    /** Shared chunks kept in memory per store, at most this many bytes (as the chunks count them). */
+    static final long SHARED_CACHE_BYTES = 16L * 1024 * 1024;
+
     private final MongoContext ctx;
+    private final SharedChunks shared;
 
     MongoForks(MongoContext ctx) {
+        this(ctx, SHARED_CACHE_BYTES);
+    }
+
+    /** Test seam and benchmark: {@code cacheBytes} 0 reads every shared chunk from the archive. */
+    MongoForks(MongoContext ctx, long cacheBytes) {
         this.ctx = ctx;
+        this.shared = new SharedChunks(cacheBytes);
     }
 
     /** See {@link ConversationStore#fork(String, long, String)}; the arguments are checked. */
@@ -371,19 +381,36 @@ final class MongoForks {
         if (touched.isEmpty()) {
             return from >= to;
         }
+        // what this process read before is served from memory; the rest is one query
+        List<List<Document>> cached = new ArrayList<>(touched.size());
         List<Document> clauses = new ArrayList<>(touched.size());
         long wanted = 0;
         for (int i = 0; i < touched.size(); i++) {
+            List<Document> hit = shared.covering(touched.get(i).getString(FORK_SESSION), touched.get(i).get(FORK_GENERATION),
+                    ranges.get(i)[0], ranges.get(i)[1]);
+            cached.add(hit);
+            if (hit != null) {
+                continue;
+            }
             clauses.add(new Document(SESSION_ID, touched.get(i).getString(FORK_SESSION))
                     .append(GENERATION, touched.get(i).get(FORK_GENERATION))
                     .append(END_SEQ, new Document("$gt", ranges.get(i)[0]))
                     .append("_id." + CHUNK_FIRST_SEQ, new Document("$lt", ranges.get(i)[1])));
             wanted += ranges.get(i)[1] - ranges.get(i)[0];
         }
-        Document filter = clauses.size() == 1 ? clauses.get(0) : new Document("$or", clauses);
-        List<Document> chunks = deadline.archive().find(filter)
-                .batchSize((int) Math.max(2, Math.min(100, wanted / Math.max(1, ctx.maxHeadMessages / 2) + 2 * touched.size())))
-                .into(new ArrayList<>());
+        List<Document> chunks = new ArrayList<>();
+        if (!clauses.isEmpty()) {
+            Document filter = clauses.size() == 1 ? clauses.get(0) : new Document("$or", clauses);
+            deadline.archive().find(filter)
+                    .batchSize((int) Math.max(2, Math.min(100, wanted / Math.max(1, ctx.maxHeadMessages / 2) + 2 * touched.size())))
+                    .into(chunks);
+            chunks.forEach(shared::put);
+        }
+        cached.forEach(hit -> {
+            if (hit != null) {
+                chunks.addAll(hit);
+            }
+        });
         chunks.sort(java.util.Comparator.comparingLong(c -> longField(c.get("_id", Document.class), CHUNK_FIRST_SEQ)));
         long pos = from;
         for (int i = 0; i < touched.size(); i++) {
@@ -465,6 +492,7 @@ final class MongoForks {
      * With no reference left, deletes them all. Returns how many documents it deleted.
      */
     long trimDeadLife(String sessionId, Object generation, Deadline deadline) {
+        shared.forget(sessionId, generation);
         Document newest = deadline.forks().find(new Document(SESSION_ID, sessionId).append(GENERATION, generation))
                 .projection(Projections.include(TO)).sort(Sorts.descending(TO)).limit(1).first();
         long keep = newest == null ? 0 : longField(newest, TO);

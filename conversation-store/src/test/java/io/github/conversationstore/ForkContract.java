@@ -139,6 +139,19 @@ interface ForkContract {
     }
 
     @Test
+    default void fork_expectedSequence_startsWhereTheForkBranchedOff() {
+        String p = unique("p");
+        append(p, p, 9);
+        store().fork(p, 4, p + "-f");
+        assertThatThrownBy(() -> store().appendMessages(AppendRequest.builder(p + "-f", "es").expectedSequence(9)
+                .messages(Message.user("stale")).build()))
+                .isInstanceOfSatisfying(SequenceMismatchException.class, e -> assertThat(e.actualNextSequence()).isEqualTo(4));
+        assertThat(store().appendMessages(AppendRequest.builder(p + "-f", "es").expectedSequence(4)
+                .messages(Message.user("expected")).build()).firstSequence()).isEqualTo(4);
+        assertThat(texts(p + "-f")).containsExactly(p + " 0", p + " 1", p + " 2", p + " 3", "expected");
+    }
+
+    @Test
     default void fork_repeatedWithTheSameArguments_makesOneFork() {
         String p = unique("p");
         append(p, p, 4);

@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>a window of the last {@code window} messages of a third-level fork (a fork of a fork of a
  *       fork, each level adding 10 messages, so the window crosses every boundary) and of an
  *       ordinary session holding the same messages, strictly interleaved; and a window of the last
- *       10 (the fork's own messages) on both.</li>
+ *       10 (the fork's own messages) on both; the crossing window also on a second store on the
+ *       same data without the cache of shared chunks ({@code forkCacheBytes(0)}: every read of the
+ *       shared range goes to the archive).</li>
  * </ol>
  * Commands per operation are counted with a {@link CommandListener}. A main class in the core's
  * test sources (the core's build skips {@code exec:java} unless told otherwise):
@@ -58,7 +60,9 @@ public final class ForkBenchmark {
                 MongoClient client = MongoClients.create(MongoClientSettings.builder()
                         .applyConnectionString(new ConnectionString(server.connectionString()))
                         .addCommandListener(counter).build());
-                MongoConversationStore store = MongoConversationStore.builder().client(client).database("forks").build()) {
+                MongoConversationStore store = MongoConversationStore.builder().client(client).database("forks").build();
+                MongoConversationStore cold = MongoConversationStore.builder().client(client).database("forks")
+                        .forkCacheBytes(0).build()) {
             fill(store, "short", 0, small);
             fill(store, "long", 0, large);
 
@@ -101,17 +105,21 @@ public final class ForkBenchmark {
             long[] d = new long[reads];
             long[] e = new long[reads];
             long[] f = new long[reads];
+            long[] g = new long[reads];
             for (int i = 0; i < reads / 4; i++) {
                 read(store, "level-3", window);
+                read(cold, "level-3", window);
                 read(store, "plain", window);
             }
             for (int i = 0; i < reads; i++) {
                 if (i % 2 == 0) {
                     c[i] = read(store, "plain", window);
                     d[i] = read(store, "level-3", window);
+                    g[i] = read(cold, "level-3", window);
                     e[i] = read(store, "plain", 10);
                     f[i] = read(store, "level-3", 10);
                 } else {
+                    g[i] = read(cold, "level-3", window);
                     d[i] = read(store, "level-3", window);
                     c[i] = read(store, "plain", window);
                     f[i] = read(store, "level-3", 10);
@@ -123,6 +131,8 @@ public final class ForkBenchmark {
             long plainCommands = counter.commands.getAndSet(0);
             read(store, "level-3", window);
             long forkCommands = counter.commands.getAndSet(0);
+            read(cold, "level-3", window);
+            long coldCommands = counter.commands.getAndSet(0);
             read(store, "plain", 10);
             long plainOwnCommands = counter.commands.getAndSet(0);
             read(store, "level-3", 10);
@@ -142,6 +152,8 @@ public final class ForkBenchmark {
                     window, root + 30, median(c) / 1000.0, plainCommands);
             System.out.printf(Locale.ROOT, "| last %d (crosses 3 boundaries) | third-level fork | %.1f | %d | %.3f |%n",
                     window, median(d) / 1000.0, forkCommands, (double) median(d) / median(c));
+            System.out.printf(Locale.ROOT, "| last %d (crosses 3 boundaries) | third-level fork, forkCacheBytes(0) | %.1f | %d | %.3f |%n",
+                    window, median(g) / 1000.0, coldCommands, (double) median(g) / median(c));
             System.out.printf(Locale.ROOT, "| last 10 (the fork's own) | ordinary, %d messages | %.1f | %d | 1.000 |%n",
                     root + 30, median(e) / 1000.0, plainOwnCommands);
             System.out.printf(Locale.ROOT, "| last 10 (the fork's own) | third-level fork | %.1f | %d | %.3f |%n",
