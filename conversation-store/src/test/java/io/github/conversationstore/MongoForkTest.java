@@ -156,6 +156,27 @@ class MongoForkTest extends EmbeddedMongoTestBase {
     }
 
     @Test
+    void sharedChunksCachedInOneProcess_showNothingAfterAnotherProcessErasedTheFamily() {
+        String database = db("forkcache");
+        try (MongoConversationStore a = builder(client, database).build();
+                MongoConversationStore b = builder(client, database).build()) {
+            List<String> parent = append(a, "p", "p", 30);
+            a.fork("p", 25, "f");
+            assertThat(texts(a, "f")).containsExactlyElementsOf(parent.subList(0, 25)); // cached in a
+            b.deleteConversation("p");
+            assertThat(texts(a, "f")).containsExactlyElementsOf(parent.subList(0, 25));
+            b.deleteConversation("f");
+
+            assertThat(a.readMessages("f", 0, 100)).isEmpty();
+            assertThat(a.recentMessages("f", 100)).isEmpty();
+            assertThat(a.findConversation("f")).isEmpty();
+            assertThat(RawDocuments.containing(client.getDatabase(database), parent)).isEmpty();
+            assertThatThrownBy(() -> builder(client, database).forkCacheBytes(-1))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("forkCacheBytes");
+        }
+    }
+
+    @Test
     void deleteConversation_ofAParentWithAForkInItsHead_keepsOnlyTheSharedMessages() {
         String database = db("forkerase");
         try (MongoConversationStore store = builder(client, database).build()) {
