@@ -77,7 +77,7 @@ final class MongoForks {
     static final long LEFTOVER_GRACE_MILLIS = 3_600_000L;
 
     private static final Bson PARENT_FIELDS = Projections.include(GENERATION, MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
-            ERASED_AT, LANGUAGE, OWNER, FORK, MESSAGES, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY);
+            ERASED_AT, LANGUAGE, OWNER, FORK, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY);
 
     /** Shared chunks kept in memory per store, at most this many bytes (as the chunks count them). */
     static final long SHARED_CACHE_BYTES = 16L * 1024 * 1024;
@@ -131,8 +131,7 @@ final class MongoForks {
         // 1. the parent's shared head messages go to its archive, where every fork reads them
         long headSeq = longField(parent, HEAD_SEQ);
         if (at > headSeq) {
-            List<Document> inHead = messages(parent);
-            flush(parentId, parentGeneration, headSeq, inHead.subList(0, (int) Math.min(inHead.size(), at - headSeq)), overall);
+            flush(parentId, parentGeneration, headSeq, at, overall);
         }
         ctx.reached("fork:flushed");
         // 2. the references, before the head: an erasure never misses a fork that will exist
@@ -312,24 +311,48 @@ final class MongoForks {
     }
 
     /**
-     * Copies head messages (from sequence number {@code first}) to archive chunks of the life,
-     * where none holds them yet: the copy step of a move, whose trim the parent's next move does.
+     * Copies the parent's head messages from {@code headSeq} up to {@code at} to archive chunks of
+     * the life, where none holds them yet: the copy step of a move, whose trim the parent's next
+     * move does. Looks for the chunk first (a fork at the same place before copied it: a reply
+     * regenerated again and again), and reads the head's messages only for what no chunk holds.
      */
-    private void flush(String sessionId, ObjectId generation, long first, List<Document> messages, Deadline overall) {
-        long end = first + messages.size();
-        long pos = first;
-        while (pos < end) {
+    private void flush(String sessionId, ObjectId generation, long headSeq, long at, Deadline overall) {
+        long pos = headSeq;
+        int reads = 0;
+        while (pos < at) {
             long from = pos;
+            Document chunkId = new Document(CHUNK_SESSION, sessionId).append(CHUNK_GENERATION, generation)
+                    .append(CHUNK_FIRST_SEQ, from);
+            Document copied = ctx.call(overall, d -> d.archive().find(new Document(SESSION_ID, sessionId).append("_id", chunkId))
+                    .projection(Projections.include(END_SEQ)).first());
+            if (copied != null) {
+                pos = Math.max(pos + 1, longField(copied, END_SEQ));
+                continue;
+            }
+            if (++reads > 4) {
+                throw new ConcurrentAppendException("fork of session '" + sessionId + "': its head kept moving under the"
+                        + " fork; retry with the same arguments", null);
+            }
+            Document head = ctx.call(overall, d -> d.heads().find(new Document(SESSION_ID, sessionId).append(GENERATION, generation))
+                    .projection(Projections.fields(Projections.include(HEAD_SEQ, GENERATION),
+                            Projections.slice(MESSAGES, 0, (int) Math.min(Integer.MAX_VALUE, at - headSeq)))).first());
+            if (head == null) {
+                throw missingParent(sessionId); // deleted under the fork: the recheck would refuse it too
+            }
+            long nowAt = longField(head, HEAD_SEQ);
+            if (nowAt > from) {
+                continue; // a move took them to the archive meanwhile: its chunk is at from
+            }
+            List<Document> inHead = messages(head);
+            int skip = (int) (from - nowAt);
+            int take = (int) Math.min(inHead.size() - (long) skip, at - from);
+            if (take <= 0) {
+                throw new ConcurrentAppendException("fork of session '" + sessionId + "': its head changed under the"
+                        + " fork; retry with the same arguments", null);
+            }
+            List<Document> part = new ArrayList<>(inHead.subList(skip, skip + take));
+            long end = from + take;
             long reached = ctx.call(overall, d -> {
-                Document chunkId = new Document(CHUNK_SESSION, sessionId).append(CHUNK_GENERATION, generation)
-                        .append(CHUNK_FIRST_SEQ, from);
-                List<Document> part = messages.subList((int) (from - first), messages.size());
-                // a fork at the same place before (a regenerated reply, again and again) copied it already
-                Document copied = d.archive().find(new Document(SESSION_ID, sessionId).append("_id", chunkId))
-                        .projection(Projections.include(END_SEQ)).first();
-                if (copied != null) {
-                    return longField(copied, END_SEQ);
-                }
                 try {
                     d.archive().insertOne(new Document("_id", chunkId)
                             .append(SESSION_ID, sessionId)
@@ -337,7 +360,7 @@ final class MongoForks {
                             .append(END_SEQ, end)
                             .append(BYTES, MessageCodec.estimateBytes(part))
                             .append(ARCHIVED_AT, Date.from(ctx.time.now()))
-                            .append(MESSAGES, new ArrayList<>(part)));
+                            .append(MESSAGES, part));
                     return end;
                 } catch (RuntimeException e) {
                     if (MongoFailure.of(e) != MongoFailure.DUPLICATE_KEY) {
