@@ -359,6 +359,51 @@ final class MongoDataKeys implements HeadDocument.AttributeOpener {
                 }
             }
             if (batch.size() < REWRAP_BATCH) {
+                return rewrapped + rewrapChains(current);
+            }
+            after = batch.get(batch.size() - 1).get("_id");
+        }
+    }
+
+    /**
+     * Rewraps the copies of ancestors' keys that forks hold in their chains (see MongoForks), in
+     * batches, one update per fork guarded on the chain it read. Returns how many keys it rewrapped.
+     */
+    private long rewrapChains(String current) {
+        String chainKek = HeadDocument.FORK + "." + HeadDocument.FORK_CHAIN;
+        long rewrapped = 0;
+        Object after = null;
+        while (true) {
+            Object from = after;
+            List<Document> batch = ctx.call("rewrap", null, "list forks whose chain holds keys to rewrap", d -> {
+                Document filter = new Document(chainKek, new Document("$elemMatch",
+                        new Document(DATA_KEY + "." + KEK, new Document("$exists", true).append("$ne", current))));
+                if (from != null) {
+                    filter.append("_id", new Document("$gt", from));
+                }
+                return d.heads().find(filter).projection(Projections.include(SESSION_ID, HeadDocument.FORK))
+                        .sort(Sorts.ascending("_id")).limit(REWRAP_BATCH).into(new ArrayList<>());
+            });
+            for (Document head : batch) {
+                Document fork = head.get(HeadDocument.FORK, Document.class);
+                List<Document> chain = new ArrayList<>();
+                int changed = 0;
+                for (Document segment : fork.getList(HeadDocument.FORK_CHAIN, Document.class, List.of())) {
+                    WrappedKey old = wrappedOf(segment);
+                    WrappedKey next = old == null ? null : keys.rewrap(segment.getString(HeadDocument.FORK_SESSION), old);
+                    chain.add(next == null ? segment : new Document(segment).append(DATA_KEY, stored(next)));
+                    changed += next == null ? 0 : 1;
+                }
+                if (changed > 0) {
+                    String sessionId = head.getString(SESSION_ID);
+                    long done = ctx.call("rewrap", sessionId, "rewrap the keys of the fork '" + sessionId + "'",
+                            d -> d.heads().updateOne(new Document(SESSION_ID, sessionId).append("_id", head.get("_id"))
+                                            .append(HeadDocument.FORK, fork),
+                                    new Document("$set", new Document(chainKek, chain))).getModifiedCount());
+                    rewrapped += done * changed;
+                }
+            }
+            if (batch.size() < REWRAP_BATCH) {
                 return rewrapped;
             }
             after = batch.get(batch.size() - 1).get("_id");

@@ -128,6 +128,32 @@ class MongoForkTest extends EmbeddedMongoTestBase {
     }
 
     @Test
+    void rewrapDataKeys_rewrapsTheAncestorsKeysForksHold_andTheOldKeyCanBeRetired() {
+        String database = db("forkrotation");
+        LocalKeyProvider k1 = LocalKeyProvider.of("kek-1", TestKeys.key(1));
+        List<String> expected;
+        try (MongoConversationStore store = builder(client, database).encryption(k1).build()) {
+            List<String> parent = append(store, "p", "p", 20);
+            store.fork("p", 12, "f");
+            List<String> own = append(store, "f", "f", 6);
+            store.fork("f", 15, "g");
+            expected = new ArrayList<>(parent.subList(0, 12));
+            expected.addAll(own.subList(0, 3));
+            store.deleteConversation("p"); // its head's key is gone: only the forks' copies open the shared range
+        }
+        try (MongoConversationStore rotated = builder(client, database).encryption(k1.rotatedTo("kek-2", TestKeys.key(2)))
+                .createIndexes(false).build()) {
+            // the heads' keys of f and g, then the copies: p's in f's chain, p's and f's in g's
+            assertThat(rotated.rewrapDataKeys()).isEqualTo(5);
+            assertThat(rotated.rewrapDataKeys()).isZero();
+        }
+        try (MongoConversationStore onlyNew = builder(client, database).encryption(LocalKeyProvider.of("kek-2", TestKeys.key(2)))
+                .createIndexes(false).build()) {
+            assertThat(texts(onlyNew, "g")).containsExactlyElementsOf(expected);
+        }
+    }
+
+    @Test
     void retention_aParentRemovedByTheTtlMonitor_thenTheSweep_keepsWhatItsForkReads() {
         String database = db("forkretention");
         try (MongoConversationStore store = builder(client, database).build()) {
