@@ -223,7 +223,8 @@ public final class MongoConversationStore extends StoreGate {
     /**
      * Wraps every conversation's data key that is not wrapped under the key provider's
      * {@linkplain KeyProvider#currentKeyId() current key} again
-     * under it, after a rotation of the key-encryption key; messages are not rewritten (see
+     * under it, after a rotation of the key-encryption key, and then the copies of their ancestors'
+     * keys that forks hold (since 0.3); messages are not rewritten (see
      * {@code docs/ENCRYPTION.md}). Pages through the heads 256 at a time, one unwrap, one wrap and
      * one update per data key; idempotent and resumable (a call interrupted by a failure is simply
      * run again).
