@@ -26,11 +26,14 @@ import java.util.Objects;
  * @param attributes the header attributes merged by appends, immutable
  * @param owner whom the conversation belongs to, or {@code null} if no append named an owner
  *     (since 0.3)
+ * @param forkedFrom where the conversation was forked from, or {@code null} if it is no fork
+ *     (since 0.3; see {@link ConversationStore#fork(String, long, String)})
  * @since 0.1.0
  */
 @JsonAutoDetect(fieldVisibility = Visibility.NONE, getterVisibility = Visibility.NONE,
         isGetterVisibility = Visibility.NONE)
-@JsonPropertyOrder({"sessionId", "language", "createdAt", "updatedAt", "messageCount", "attributes", "owner"})
+@JsonPropertyOrder({"sessionId", "language", "createdAt", "updatedAt", "messageCount", "attributes", "owner",
+        "forkedFrom"})
 public record ConversationHeader(
         @JsonProperty("sessionId") String sessionId,
         @JsonProperty("language") String language,
@@ -38,7 +41,8 @@ public record ConversationHeader(
         Instant updatedAt,
         @JsonProperty("messageCount") long messageCount,
         @JsonProperty("attributes") Map<String, String> attributes,
-        @JsonProperty("owner") @JsonInclude(JsonInclude.Include.NON_NULL) Owner owner) {
+        @JsonProperty("owner") @JsonInclude(JsonInclude.Include.NON_NULL) Owner owner,
+        @JsonProperty("forkedFrom") @JsonInclude(JsonInclude.Include.NON_NULL) ForkOrigin forkedFrom) {
 
     /**
      * Validates and normalizes the components (see the class comment for the rules).
@@ -50,7 +54,8 @@ public record ConversationHeader(
      * @param messageCount see the class comment
      * @param attributes see the class comment
      * @param owner see the class comment; may be null
-     * @throws NullPointerException if a component other than {@code owner} is null
+     * @param forkedFrom see the class comment; may be null
+     * @throws NullPointerException if a component other than {@code owner} or {@code forkedFrom} is null
      * @throws IllegalArgumentException if a component breaks its rule
      */
     @JsonCreator(mode = JsonCreator.Mode.DISABLED)
@@ -61,6 +66,25 @@ public record ConversationHeader(
         updatedAt = Objects.requireNonNull(updatedAt, "updatedAt").truncatedTo(ChronoUnit.MILLIS);
         Checks.notNegative("messageCount", messageCount);
         attributes = Map.copyOf(Objects.requireNonNull(attributes, "attributes"));
+    }
+
+    /**
+     * Creates a header of a conversation that is no fork.
+     *
+     * @param sessionId see the class comment
+     * @param language see the class comment
+     * @param createdAt see the class comment
+     * @param updatedAt see the class comment
+     * @param messageCount see the class comment
+     * @param attributes see the class comment
+     * @param owner see the class comment; may be null
+     * @throws NullPointerException if a component other than {@code owner} is null
+     * @throws IllegalArgumentException if a component breaks its rule
+     * @since 0.3
+     */
+    public ConversationHeader(String sessionId, String language, Instant createdAt, Instant updatedAt,
+            long messageCount, Map<String, String> attributes, Owner owner) {
+        this(sessionId, language, createdAt, updatedAt, messageCount, attributes, owner, null);
     }
 
     /**
@@ -77,7 +101,7 @@ public record ConversationHeader(
      */
     public ConversationHeader(String sessionId, String language, Instant createdAt, Instant updatedAt,
             long messageCount, Map<String, String> attributes) {
-        this(sessionId, language, createdAt, updatedAt, messageCount, attributes, null);
+        this(sessionId, language, createdAt, updatedAt, messageCount, attributes, null, null);
     }
 
     @JsonProperty("createdAt")
@@ -98,10 +122,11 @@ public record ConversationHeader(
             @JsonProperty("updatedAt") String updatedAt,
             @JsonProperty("messageCount") long messageCount,
             @JsonProperty("attributes") Map<String, String> attributes,
-            @JsonProperty("owner") Owner owner) {
+            @JsonProperty("owner") Owner owner,
+            @JsonProperty("forkedFrom") ForkOrigin forkedFrom) {
         return new ConversationHeader(sessionId, language,
                 Instant.parse(Objects.requireNonNull(createdAt, "createdAt")),
                 Instant.parse(Objects.requireNonNull(updatedAt, "updatedAt")),
-                messageCount, attributes == null ? Map.of() : attributes, owner);
+                messageCount, attributes == null ? Map.of() : attributes, owner, forkedFrom);
     }
 }

@@ -351,6 +351,14 @@ public interface ConversationStore extends AutoCloseable {
      * erasure is final: the append ids of the deleted conversation stay refused with
      * {@link AppendErasedException} (see {@link #appendMessages(AppendRequest)}).
      *
+     * <p>With forks (since 0.3, see {@link #fork(String, long, String)}): deleting a fork leaves its
+     * parent whole. Deleting a conversation that forks still reference is final for everything only
+     * it holds: the conversation reads as deleted at once, and its messages (and summaries) beyond
+     * the longest prefix any fork reads are deleted by this call; that shared prefix is kept, read
+     * only through the forks, until the last fork referencing it is deleted (or removed by
+     * retention and swept), and is then deleted too. Every fork keeps reading whole. The count
+     * returned is the deleted conversation's message count.
+     *
      * @param sessionId the conversation's key
      * @return how many messages this call deleted; 0 if it found no conversation (also when an
      *     earlier call, whose reply was lost, had deleted it)
@@ -358,6 +366,61 @@ public interface ConversationStore extends AutoCloseable {
      * @throws ConversationStoreUnavailableException if the database did not answer
      */
     long deleteConversation(String sessionId);
+
+    /**
+     * Forks a conversation: creates {@code newSessionId}, whose first {@code atSequence} messages
+     * are those of {@code sessionId} (sequence numbers {@code 0 .. atSequence - 1} of its current
+     * life), and which then grows on its own: its next append gets sequence number
+     * {@code atSequence}. Nothing of the parent is copied: the fork references the parent's life and
+     * range (its header's {@link ConversationHeader#forkedFrom()}), so its cost does not depend on
+     * the parent's length. Reads ({@link #readMessages}, {@link #recentMessages}, windows, token
+     * windows and summaries ending within the shared range) work across the boundary exactly as on
+     * an ordinary conversation, also on a fork of a fork. Later appends to the parent are not seen
+     * by the fork, nor the fork's by the parent.
+     *
+     * <p>The fork gets the parent's language and owner. Idempotent: a call repeated with the same
+     * arguments (after a lost reply) makes no second fork and returns the fork's header. Deleting a
+     * fork leaves its parent whole; deleting a parent keeps what its forks share with it (see
+     * {@link #deleteConversation(String)}).
+     *
+     * @param sessionId the parent conversation
+     * @param atSequence how many of the parent's messages the fork shares: 0 to the parent's
+     *     message count
+     * @param newSessionId the fork's session id: not the parent's, and not an existing or deleted
+     *     conversation (a session that only holds a lease may be forked into)
+     * @return the fork's header
+     * @throws IllegalArgumentException naming the argument, if {@code atSequence} is negative or
+     *     beyond the parent's message count, {@code newSessionId} is the parent's or names another
+     *     conversation (or one that was deleted), or the parent does not exist or was deleted;
+     *     nothing is written
+     * @throws ConversationStoreUnavailableException if the database did not answer; retry with the
+     *     same arguments
+     * @throws UnsupportedOperationException if the store cannot fork (the default)
+     * @since 0.3
+     */
+    default ConversationHeader fork(String sessionId, long atSequence, String newSessionId) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot fork conversations");
+    }
+
+    /**
+     * Lists the forks made of a conversation (its direct children, of any of its lives), by session
+     * id, a page at a time: their headers after {@code afterSessionId} (or from the first, if null),
+     * at most {@code limit}, as {@link #listConversationIds(String, int)} pages. A deleted fork is
+     * not listed. In MongoDB two queries per page, both by the parent's session id (the shard key)
+     * and the children's.
+     *
+     * @param sessionId the parent conversation
+     * @param afterSessionId the last id of the previous page, or null for the first page
+     * @param limit how many headers at most, 1 to {@value #MAX_READ_LIMIT}
+     * @return the forks' headers, ascending by session id (by UTF-8 bytes)
+     * @throws IllegalArgumentException if {@code sessionId} or {@code limit} is invalid
+     * @throws ConversationStoreUnavailableException if the database did not answer
+     * @throws UnsupportedOperationException if the store cannot fork (the default)
+     * @since 0.3
+     */
+    default List<ConversationHeader> listForks(String sessionId, String afterSessionId, int limit) {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot fork conversations");
+    }
 
     /**
      * Takes the session's lease for {@code holder} until {@code duration} from now, if no other

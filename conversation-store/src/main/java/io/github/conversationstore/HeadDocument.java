@@ -17,7 +17,8 @@ import org.bson.types.Binary;
  *            headSeq, messageCount, headBytes, generation,        -- counters, moved atomically
  *            appendKeys: [ int ], appendKeyBlocks: [ string ],     -- fingerprints of recent append ids
  *            attributes: {...}, owner?: {tenant?, userId}, lease?, moverUntil?,
- *            erasedAt?, erasedKeys?, erasedKeyBlocks?, erasedOwner? }             -- a tombstone's, see MongoErasure
+ *            fork?: {s, g, q, chain: [{s, g, to, ...}]},           -- a fork's origin, see MongoForks
+ *            erasedAt?, erasedKeys?, erasedKeyBlocks?, erasedOwner?, erasedFork? } -- a tombstone's, see MongoErasure
  * archive: { _id: {s: sessionId, g: generation, q: firstSeq},    -- immutable once written
  *            sessionId, generation, endSeq, bytes, archivedAt, messages: [...] }
  * </pre>
@@ -50,6 +51,18 @@ final class HeadDocument {
     static final String OWNER = "owner";
     /** A tombstone's owner, until every chunk of the erased conversation is gone (see MongoErasure). */
     static final String ERASED_OWNER = "erasedOwner";
+    /**
+     * A fork's origin: {@code {s: parent, g: parent's generation, q: atSequence, chain: [{s, g, to,
+     * dataKeyId?, dataKey?}]}}, the chain root first (see MongoForks).
+     */
+    static final String FORK = "fork";
+    /** A tombstone's fork origin, until its references are released (see MongoErasure). */
+    static final String ERASED_FORK = "erasedFork";
+    static final String FORK_SESSION = "s";
+    static final String FORK_GENERATION = "g";
+    static final String FORK_AT = "q";
+    static final String FORK_CHAIN = "chain";
+    static final String SEGMENT_TO = "to";
     static final String OWNER_TENANT = "tenant";
     static final String OWNER_USER = "userId";
     static final String LEASE = "lease";
@@ -130,6 +143,31 @@ final class HeadDocument {
                 updated == null ? createdAt : toInstant(updated),
                 messageCount,
                 attributes,
-                owner(doc));
+                owner(doc),
+                forkOrigin(doc));
+    }
+
+    /** Where a fork came from, or null for a head that is no fork. */
+    static ForkOrigin forkOrigin(Document head) {
+        Object value = head.get(FORK);
+        if (!(value instanceof Document fork)) {
+            return null;
+        }
+        Object generation = fork.get(FORK_GENERATION);
+        return new ForkOrigin(fork.getString(FORK_SESSION),
+                generation instanceof org.bson.types.ObjectId id ? id.toHexString() : String.valueOf(generation),
+                longField(fork, FORK_AT));
+    }
+
+    /** Where a head's own messages begin: a fork's {@code atSequence}, 0 otherwise. */
+    static long ownStart(Document head) {
+        Object value = head.get(FORK);
+        return value instanceof Document fork ? longField(fork, FORK_AT) : 0L;
+    }
+
+    /** A fork's chain of segments, root first; empty for a head that is no fork. */
+    static List<Document> chain(Document head) {
+        Object value = head.get(FORK);
+        return value instanceof Document fork ? fork.getList(FORK_CHAIN, Document.class, List.of()) : List.of();
     }
 }

@@ -113,7 +113,7 @@ public final class InMemoryConversationStore extends StoreGate {
             return List.of();
         }
         synchronized (session) {
-            int size = session.messages.size();
+            long size = session.count();
             return session.slice(Math.max(0, size - limit), size);
         }
     }
@@ -125,12 +125,11 @@ public final class InMemoryConversationStore extends StoreGate {
             return List.of();
         }
         synchronized (session) {
-            int size = session.messages.size();
+            long size = session.count();
             if (fromSequence >= size) {
                 return List.of();
             }
-            int from = (int) fromSequence;
-            return session.slice(from, (int) Math.min(size, (long) from + limit));
+            return session.slice(fromSequence, Math.min(size, fromSequence + limit));
         }
     }
 
@@ -166,7 +165,7 @@ public final class InMemoryConversationStore extends StoreGate {
                 .filter(e -> afterSessionId == null || UTF8.compare(e.getKey(), afterSessionId) > 0)
                 .filter(e -> {
                     synchronized (e.getValue()) {
-                        return !e.getValue().messages.isEmpty();
+                        return e.getValue().count() > 0;
                     }
                 })
                 .map(Map.Entry::getKey)
@@ -182,16 +181,17 @@ public final class InMemoryConversationStore extends StoreGate {
             throw new NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
         }
         synchronized (session) {
-            for (Summary stored : session.summaries) {
+            List<Summary> all = session.allSummaries();
+            for (Summary stored : all) {
                 if (stored.fromSequence() == summary.fromSequence() && stored.toSequence() == summary.toSequence()) {
                     return stored;
                 }
             }
-            long newestEnd = session.summaries.isEmpty() ? 0 : session.summaries.get(session.summaries.size() - 1).toSequence();
-            Summary.checkRange(sessionId, summary, session.messages.size(), newestEnd);
-            int last = (int) summary.toSequence() - 1;
+            long newestEnd = all.isEmpty() ? 0 : all.get(all.size() - 1).toSequence();
+            Summary.checkRange(sessionId, summary, session.count(), newestEnd);
+            long last = summary.toSequence() - 1;
             Summary.checkEdge(sessionId, summary, lastMessageId,
-                    session.slice(last, Math.min(session.messages.size(), last + 2)));
+                    session.slice(last, Math.min(session.count(), last + 2)));
             session.summaries.add(summary);
             session.summaries.sort(SUMMARY_ORDER);
             return summary;
@@ -209,7 +209,7 @@ public final class InMemoryConversationStore extends StoreGate {
             return List.of();
         }
         synchronized (session) {
-            List<Summary> out = new ArrayList<>(session.summaries);
+            List<Summary> out = session.allSummaries();
             out.sort(Comparator.comparingLong(Summary::fromSequence).thenComparingLong(Summary::toSequence));
             return List.copyOf(out);
         }
@@ -222,9 +222,10 @@ public final class InMemoryConversationStore extends StoreGate {
             return List.of();
         }
         synchronized (session) {
-            List<Summary> out = new ArrayList<>(Math.min(limit, session.summaries.size()));
-            for (int i = session.summaries.size() - 1; i >= 0 && out.size() < limit; i--) {
-                out.add(session.summaries.get(i));
+            List<Summary> all = session.allSummaries();
+            List<Summary> out = new ArrayList<>(Math.min(limit, all.size()));
+            for (int i = all.size() - 1; i >= 0 && out.size() < limit; i--) {
+                out.add(all.get(i));
             }
             return List.copyOf(out);
         }
@@ -237,9 +238,102 @@ public final class InMemoryConversationStore extends StoreGate {
             return Optional.empty();
         }
         synchronized (session) {
-            return Optional.of(new ConversationHeader(sessionId, session.language, session.createdAt,
-                    session.updatedAt, session.messages.size(), session.attributes, session.owner));
+            return Optional.of(session.header(sessionId));
         }
+    }
+
+    /** The direct forks of each session (of any of its lives), by session id. */
+    private final ConcurrentHashMap<String, NavigableSet<String>> forks = new ConcurrentHashMap<>();
+
+    @Override
+    ConversationHeader forkSession(String sessionId, long atSequence, String newSessionId) {
+        ConversationHeader[] out = new ConversationHeader[1];
+        sessions.compute(newSessionId, (id, existing) -> {
+            if (existing != null) {
+                synchronized (existing) {
+                    ForkOrigin origin = existing.origin;
+                    if (origin != null && origin.sessionId().equals(sessionId) && origin.atSequence() == atSequence) {
+                        out[0] = existing.header(id); // a repeat: the fork made before
+                        return existing;
+                    }
+                }
+                throw new IllegalArgumentException("newSessionId '" + id + "' names an existing conversation: a fork needs"
+                        + " a session id of its own");
+            }
+            if (tombstones.containsKey(id)) {
+                throw new IllegalArgumentException("newSessionId '" + id + "' names a deleted conversation: a fork needs"
+                        + " a session id of its own");
+            }
+            Session parent = sessions.get(sessionId);
+            if (parent == null) {
+                throw new IllegalArgumentException("sessionId '" + sessionId + "' names no conversation (missing or deleted):"
+                        + " nothing to fork");
+            }
+            Instant now = clock.instant();
+            DataKey key = keys == null ? null : keys.create(id).stored();
+            Session child;
+            synchronized (parent) {
+                if (parent.erased) {
+                    throw new IllegalArgumentException("sessionId '" + sessionId + "' names no conversation (missing or deleted):"
+                            + " nothing to fork");
+                }
+                long count = parent.count();
+                if (atSequence > count) {
+                    throw new IllegalArgumentException("atSequence " + atSequence + " is beyond the " + count
+                            + " messages of session '" + sessionId + "'");
+                }
+                List<Segment> chain = parent.chainUpTo(atSequence);
+                child = new Session(parent.language, now, List.of(), key, atSequence,
+                        new ForkOrigin(sessionId, parent.life, atSequence), chain);
+                child.owner = parent.owner;
+                for (Segment segment : chain) {
+                    synchronized (segment.source()) { // descendant before ancestor: the order every path takes
+                        segment.source().refs.put(child.life, segment.to());
+                    }
+                }
+            }
+            if (child.owner != null) {
+                byOwner.computeIfAbsent(child.owner, o -> new ConcurrentSkipListSet<>(UTF8)).add(id);
+            }
+            forks.computeIfAbsent(sessionId, p -> new ConcurrentSkipListSet<>(UTF8)).add(id);
+            out[0] = child.header(id);
+            return child;
+        });
+        return out[0];
+    }
+
+    @Override
+    List<ConversationHeader> forksOf(String sessionId, String afterSessionId, int limit) {
+        NavigableSet<String> ids = forks.getOrDefault(sessionId, EMPTY);
+        List<ConversationHeader> page = new ArrayList<>(Math.min(limit, 1024));
+        for (String id : afterSessionId == null ? ids : ids.tailSet(afterSessionId, false)) {
+            header(id).filter(h -> h.forkedFrom() != null && h.forkedFrom().sessionId().equals(sessionId)).ifPresent(page::add);
+            if (page.size() == limit) {
+                break;
+            }
+        }
+        return List.copyOf(page);
+    }
+
+    /**
+     * Test seam: the text of every message the store still holds, in live conversations and in the
+     * erased lives their forks reference: what a raw read of the storage would find.
+     */
+    java.util.Set<String> heldTexts() {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (Session session : sessions.values()) {
+            List<Session> holders = new ArrayList<>();
+            synchronized (session) {
+                holders.add(session);
+                session.chain.forEach(segment -> holders.add(segment.source()));
+            }
+            for (Session holder : holders) {
+                synchronized (holder) {
+                    holder.messages.forEach(m -> ids.add(m.text()));
+                }
+            }
+        }
+        return ids;
     }
 
     @Override
@@ -278,16 +372,35 @@ public final class InMemoryConversationStore extends StoreGate {
         leases.remove(sessionId);
         drafts.erase(sessionId);
         long[] deleted = new long[1];
+        Session[] gone = new Session[1];
         sessions.computeIfPresent(sessionId, (id, removed) -> {
             synchronized (removed) {
-                deleted[0] = removed.messages.size();
+                deleted[0] = removed.count();
                 tombstones.put(id, removed.rememberedIds());
                 if (removed.owner != null) {
                     byOwner.getOrDefault(removed.owner, EMPTY).remove(id);
                 }
+                // final for what only this conversation holds; what its forks share stays for them
+                removed.erased = true;
+                removed.trimToReferences();
             }
+            gone[0] = removed;
             return null;
         });
+        if (gone[0] != null) {
+            // its references go: an erased ancestor keeps only what its remaining descendants read
+            for (Segment segment : gone[0].chain) {
+                synchronized (segment.source()) {
+                    segment.source().refs.remove(gone[0].life);
+                    if (segment.source().erased) {
+                        segment.source().trimToReferences();
+                    }
+                }
+            }
+            if (gone[0].origin != null) {
+                forks.getOrDefault(gone[0].origin.sessionId(), EMPTY).remove(sessionId);
+            }
+        }
         return deleted[0];
     }
 
@@ -336,7 +449,22 @@ public final class InMemoryConversationStore extends StoreGate {
         // nothing to release
     }
 
+    /** Sequence numbers up to {@code to} (from where the previous segment ends) are {@code source}'s own messages. */
+    private record Segment(Session source, long to) {}
+
     private static final class Session {
+        /** This life's id: a session deleted and begun again is another life. */
+        final String life = java.util.UUID.randomUUID().toString();
+        /** The sequence number of {@code messages.get(0)}: where a fork's own messages begin, 0 otherwise. */
+        final long base;
+        /** Where a fork came from; null otherwise. */
+        final ForkOrigin origin;
+        /** Whose messages a fork's first {@code base} are, root first; empty for a conversation that is no fork. */
+        final List<Segment> chain;
+        /** The descendants reading this life's messages (by their life), and up to which sequence number. */
+        final Map<String, Long> refs = new HashMap<>();
+        /** Deleted: only what descendants still reference is kept. */
+        boolean erased;
         final String language;
         final Instant createdAt;
         Instant updatedAt;
@@ -354,6 +482,14 @@ public final class InMemoryConversationStore extends StoreGate {
         final List<Summary> summaries = new ArrayList<>();
 
         Session(String language, Instant createdAt, List<String> erasedIds, DataKey dataKey) {
+            this(language, createdAt, erasedIds, dataKey, 0, null, List.of());
+        }
+
+        Session(String language, Instant createdAt, List<String> erasedIds, DataKey dataKey, long base, ForkOrigin origin,
+                List<Segment> chain) {
+            this.base = base;
+            this.origin = origin;
+            this.chain = List.copyOf(chain);
             this.dataKey = dataKey;
             this.language = language;
             this.createdAt = createdAt;
@@ -391,7 +527,7 @@ public final class InMemoryConversationStore extends StoreGate {
                 }
                 return new AppendResult(repeated.appendId, repeated.firstSequence, repeated.count, false, true);
             }
-            long first = messages.size();
+            long first = count();
             if (request.expectedSequence() != null && request.expectedSequence() != first) {
                 throw SequenceMismatchException.of(request, first);
             }
@@ -407,7 +543,7 @@ public final class InMemoryConversationStore extends StoreGate {
             while (recentAppends.size() > window) {
                 recentAppends.removeFirst();
             }
-            return new AppendResult(request.appendId(), first, request.messages().size(), first == 0, false);
+            return new AppendResult(request.appendId(), first, request.messages().size(), first == 0 && origin == null, false);
         }
 
         private boolean sameContent(AppendEntry entry, List<Message> requested) {
@@ -415,19 +551,100 @@ public final class InMemoryConversationStore extends StoreGate {
                 return false;
             }
             for (int i = 0; i < requested.size(); i++) {
-                if (!MessageCodec.sameContent(messages.get((int) entry.firstSequence + i), requested.get(i))) {
+                if (!MessageCodec.sameContent(messages.get((int) (entry.firstSequence - base) + i), requested.get(i))) {
                     return false;
                 }
             }
             return true;
         }
 
-        List<StoredMessage> slice(int from, int to) {
-            List<StoredMessage> out = new ArrayList<>(to - from);
-            for (int i = from; i < to; i++) {
-                out.add(new StoredMessage(i, messages.get(i)));
+        List<StoredMessage> slice(long from, long to) {
+            List<StoredMessage> out = new ArrayList<>((int) (to - from));
+            for (long i = from; i < to; i++) {
+                out.add(new StoredMessage(i, at(i)));
             }
             return out;
+        }
+
+        /** How many messages the conversation holds, those it shares with its ancestors included. */
+        long count() {
+            return base + messages.size();
+        }
+
+        /** The message with sequence number {@code seq} (below {@link #count()}): its own, or an ancestor's. */
+        Message at(long seq) {
+            if (seq >= base) {
+                return messages.get((int) (seq - base));
+            }
+            for (Segment segment : chain) {
+                if (seq < segment.to()) {
+                    Session source = segment.source();
+                    synchronized (source) {
+                        return source.messages.get((int) (seq - source.base));
+                    }
+                }
+            }
+            throw new IllegalStateException("no segment holds sequence number " + seq);
+        }
+
+        /** The segments a fork at {@code at} of this conversation reads: this one's, clipped, then its own. */
+        List<Segment> chainUpTo(long at) {
+            List<Segment> out = new ArrayList<>(chain.size() + 1);
+            long from = 0;
+            for (Segment segment : chain) {
+                if (from >= at) {
+                    break;
+                }
+                out.add(segment.to() <= at ? segment : new Segment(segment.source(), at));
+                from = segment.to();
+            }
+            if (at > base) {
+                out.add(new Segment(this, at));
+            }
+            return out;
+        }
+
+        /**
+         * For an erased life: drops every own message and summary no descendant reads, and with
+         * nothing referenced the data key too. Called holding this session's lock.
+         */
+        void trimToReferences() {
+            long keep = 0;
+            for (long to : refs.values()) {
+                keep = Math.max(keep, to);
+            }
+            int own = (int) Math.max(0, Math.min(messages.size(), keep - base));
+            messages.subList(own, messages.size()).clear();
+            final long kept = keep;
+            summaries.removeIf(s -> s.toSequence() > kept);
+            recentAppends.clear();
+            allAppends.clear();
+            attributes.clear();
+            if (own == 0) {
+                dataKey = null;
+            }
+        }
+
+        /** The summaries a read of this conversation sees, ordered by where they end: the shared range's, then its own. */
+        List<Summary> allSummaries() {
+            List<Summary> out = new ArrayList<>();
+            for (Segment segment : chain) {
+                Session source = segment.source();
+                synchronized (source) {
+                    for (Summary s : source.summaries) {
+                        if (s.toSequence() <= segment.to() && !out.contains(s)) {
+                            out.add(s);
+                        }
+                    }
+                }
+            }
+            out.addAll(summaries);
+            out.sort(SUMMARY_ORDER);
+            return out;
+        }
+
+        ConversationHeader header(String sessionId) {
+            return new ConversationHeader(sessionId, language, createdAt, updatedAt, count(), attributes, owner, origin);
         }
     }
 

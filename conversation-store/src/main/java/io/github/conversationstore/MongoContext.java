@@ -44,6 +44,7 @@ final class MongoContext {
     private final MongoCollection<Document> archive;
     private final MongoCollection<Document> summaries;
     private final MongoCollection<Document> drafts;
+    private final MongoCollection<Document> forks;
     private volatile MoveStepHook moveStepHook = step -> { };
     private volatile Duration moveClaim = Duration.ofSeconds(5);
 
@@ -73,6 +74,10 @@ final class MongoContext {
                 .withReadConcern(readConcern);
         this.drafts = database.getCollection(settings.collection() + MongoDrafts.SUFFIX)
                 .withWriteConcern(writeConcern)
+                .withReadPreference(ReadPreference.primary())
+                .withReadConcern(readConcern);
+        this.forks = database.getCollection(settings.collection() + MongoForks.SUFFIX)
+                .withWriteConcern(WriteConcern.MAJORITY) // a reference must never be rolled back while its fork lives
                 .withReadPreference(ReadPreference.primary())
                 .withReadConcern(readConcern);
         this.limits = settings.limits();
@@ -257,6 +262,10 @@ final class MongoContext {
 
         MongoCollection<Document> drafts() {
             return drafts.withTimeout(remainingMillis(), TimeUnit.MILLISECONDS);
+        }
+
+        MongoCollection<Document> forks() {
+            return forks.withTimeout(remainingMillis(), TimeUnit.MILLISECONDS);
         }
 
         MongoDatabase database() {

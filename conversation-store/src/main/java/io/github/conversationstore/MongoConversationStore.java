@@ -60,7 +60,14 @@ import java.util.function.LongSupplier;
  *       generation that is not the live head's. Calling it again completes an interrupted erasure
  *       (it returns 0 and removes every chunk left behind); a chunk that a concurrent move writes
  *       afterwards belongs to a dead generation, never read, deleted by the next call or
- *       {@link #removeOrphanedArchives()}.
+ *       {@link #removeOrphanedArchives()}. What forks of the conversation read (since 0.3) is kept
+ *       until the last of them is deleted (see docs/ARCHITECTURE.md, "Branches").
+ *   <li>{@link #fork(String, long, String)}: five to eight commands whatever the parent's length
+ *       (the new session's head, the parent's counters, the parent's shared head messages copied to
+ *       its archive unless a chunk holds them, one {@code update} of the references, the parent read
+ *       again, the fork's head inserted). Reading a fork costs as reading any conversation, plus one
+ *       archive query for the ancestor segments a read reaches into, the first time this store
+ *       reads them ({@link Builder#forkCacheBytes(long)}).
  * </ul>
  *
  * @since 0.1.0
@@ -75,16 +82,18 @@ public final class MongoConversationStore extends StoreGate {
     private final MongoListing listing;
     private final MongoSummaries summaries;
     private final MongoDrafts drafts;
+    private final MongoForks forks;
 
     private MongoConversationStore(MongoSettings settings, MongoClient client, MongoDatabase database,
-            boolean ownsClient) {
+            boolean ownsClient, long forkCacheBytes) {
         super(settings.limits(), settings.observers(), settings.requireOwner());
         this.ownsClient = ownsClient;
         this.ctx = new MongoContext(settings, client, database);
-        this.reader = new MongoReader(ctx);
+        this.forks = new MongoForks(ctx, forkCacheBytes);
+        this.reader = new MongoReader(ctx, forks);
         this.appender = new MongoAppender(ctx, new MongoArchiveMover(ctx), reader);
         this.leases = new MongoLeases(ctx);
-        this.erasure = new MongoErasure(ctx);
+        this.erasure = new MongoErasure(ctx, forks);
         this.listing = new MongoListing(ctx);
         this.summaries = new MongoSummaries(ctx);
         this.drafts = new MongoDrafts(ctx);
@@ -197,6 +206,16 @@ public final class MongoConversationStore extends StoreGate {
     }
 
     @Override
+    ConversationHeader forkSession(String sessionId, long atSequence, String newSessionId) {
+        return forks.fork(sessionId, atSequence, newSessionId);
+    }
+
+    @Override
+    List<ConversationHeader> forksOf(String sessionId, String afterSessionId, int limit) {
+        return forks.forksOf(sessionId, afterSessionId, limit);
+    }
+
+    @Override
     long delete(String sessionId) {
         ctx.keys.forget(sessionId);
         return erasure.delete(sessionId);
@@ -205,7 +224,8 @@ public final class MongoConversationStore extends StoreGate {
     /**
      * Wraps every conversation's data key that is not wrapped under the key provider's
      * {@linkplain KeyProvider#currentKeyId() current key} again
-     * under it, after a rotation of the key-encryption key; messages are not rewritten (see
+     * under it, after a rotation of the key-encryption key, and then the copies of their ancestors'
+     * keys that forks hold (since 0.3); messages are not rewritten (see
      * {@code docs/ENCRYPTION.md}). Pages through the heads 256 at a time, one unwrap, one wrap and
      * one update per data key; idempotent and resumable (a call interrupted by a failure is simply
      * run again).
@@ -277,6 +297,7 @@ public final class MongoConversationStore extends StoreGate {
         private WriteConcern writeConcern = WriteConcern.MAJORITY;
         private int maxAttempts = 8;
         private boolean createIndexes = true;
+        private long forkCacheBytes = MongoForks.SHARED_CACHE_BYTES;
         /** Test seam: the monotonic clock the server's time is extrapolated with. */
         private LongSupplier nanoTime = System::nanoTime;
 
@@ -398,6 +419,24 @@ public final class MongoConversationStore extends StoreGate {
         }
 
         /**
+         * How many bytes of the archive chunks that forks share with their ancestors the store keeps
+         * in memory (default 16 MiB, least recently used first out; 0 turns it off). A read of a
+         * fork's shared range fetches them once; they never change while a fork reads them. Chunks
+         * are kept as stored (sealed when encryption is on); those of a life erased by another
+         * process stay in memory, never readable through the store, until evicted: turn the cache
+         * off where no erased content may stay in a process's memory. See docs/ARCHITECTURE.md.
+         *
+         * @param bytes the bound, 0 or more
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         * @since 0.3
+         */
+        public Builder forkCacheBytes(long bytes) {
+            this.forkCacheBytes = Checks.notNegative("forkCacheBytes", bytes);
+            return this;
+        }
+
+        /**
          * Whether {@link #build()} creates the unique index {@code sessionId_1} if it is missing
          * (default true). Turn off where the application manages indexes itself.
          *
@@ -443,13 +482,13 @@ public final class MongoConversationStore extends StoreGate {
                     operationTimeout, expireAfterInactivity, createIndexes, requireOwner, clock, nanoTime, observers(),
                     keyProvider);
             if (client != null) {
-                return new MongoConversationStore(settings, client, databaseOf(client), false);
+                return new MongoConversationStore(settings, client, databaseOf(client), false, forkCacheBytes);
             }
             MongoClient created = clientSettings != null
                     ? MongoClients.create(clientSettings)
                     : MongoClients.create(new ConnectionString(connectionString));
             try {
-                return new MongoConversationStore(settings, created, databaseOf(created), true);
+                return new MongoConversationStore(settings, created, databaseOf(created), true, forkCacheBytes);
             } catch (RuntimeException e) {
                 created.close();
                 throw e;

@@ -229,6 +229,38 @@ final class MongoDataKeys implements HeadDocument.AttributeOpener {
         return MessageCipher.openValue(sessionId, secret, key, value.getData());
     }
 
+    /** Gives a fork's new head a data key of its own (when encryption is on): its own messages are sealed with it. */
+    void onFork(String sessionId, Document head, Deadline deadline) {
+        if (keys == null) {
+            return;
+        }
+        DataKey fresh = keys.create(sessionId);
+        checkDeadline(deadline);
+        head.append(KEY_ID, fresh.id()).append(DATA_KEY, stored(fresh.wrapped()));
+        remember(sessionId, fresh);
+    }
+
+    /**
+     * A message a fork shares with an ancestor, in clear: opened with the key of the ancestor's life,
+     * whose wrapped copy the fork's segment holds; null if it cannot be opened any more.
+     */
+    Document openShared(Document segment, Document stored, Deadline deadline) {
+        if (!MessageCipher.isSealed(stored)) {
+            return stored;
+        }
+        String sessionId = segment.getString(HeadDocument.FORK_SESSION);
+        ObjectId keyId = MessageCipher.keyIdOf(stored);
+        if (keys == null || keyId == null) {
+            return open(sessionId, stored, deadline);
+        }
+        SecretKey key = byId.get(keyId);
+        if (key == null && keyId.equals(segment.get(KEY_ID)) && wrappedOf(segment) != null) {
+            key = keys.unwrap(sessionId, wrappedOf(segment));
+            byId.put(keyId, key);
+        }
+        return key == null ? open(sessionId, stored, deadline) : MessageCipher.open(sessionId, key, stored);
+    }
+
     /** The fields a tombstone loses: the data key goes in the update that deletes the conversation. */
     static void destroy(Document unset) {
         unset.append(KEY_ID, "").append(DATA_KEY, "");
@@ -245,9 +277,12 @@ final class MongoDataKeys implements HeadDocument.AttributeOpener {
     /** The messages of a page, opened; empty if the session was deleted under the read (its key gone). */
     List<StoredMessage> open(String sessionId, MongoReader.Page page, Deadline deadline) {
         List<Document> docs = page.documents();
+        List<Document> origins = page.origins();
         List<StoredMessage> out = new ArrayList<>(docs.size());
         for (int i = 0; i < docs.size(); i++) {
-            Document doc = open(sessionId, docs.get(i), deadline);
+            Document doc = i < origins.size() && origins.get(i) != null
+                    ? openShared(origins.get(i), docs.get(i), deadline)
+                    : open(sessionId, docs.get(i), deadline);
             if (doc == null) {
                 return List.of();
             }
@@ -321,6 +356,51 @@ final class MongoDataKeys implements HeadDocument.AttributeOpener {
                                             .append(KEY_ID, head.get(KEY_ID))
                                             .append(DATA_KEY, head.get(DATA_KEY)),
                                     new Document("$set", new Document(DATA_KEY, stored(next)))).getModifiedCount());
+                }
+            }
+            if (batch.size() < REWRAP_BATCH) {
+                return rewrapped + rewrapChains(current);
+            }
+            after = batch.get(batch.size() - 1).get("_id");
+        }
+    }
+
+    /**
+     * Rewraps the copies of ancestors' keys that forks hold in their chains (see MongoForks), in
+     * batches, one update per fork guarded on the chain it read. Returns how many keys it rewrapped.
+     */
+    private long rewrapChains(String current) {
+        String chainKek = HeadDocument.FORK + "." + HeadDocument.FORK_CHAIN;
+        long rewrapped = 0;
+        Object after = null;
+        while (true) {
+            Object from = after;
+            List<Document> batch = ctx.call("rewrap", null, "list forks whose chain holds keys to rewrap", d -> {
+                Document filter = new Document(chainKek, new Document("$elemMatch",
+                        new Document(DATA_KEY + "." + KEK, new Document("$exists", true).append("$ne", current))));
+                if (from != null) {
+                    filter.append("_id", new Document("$gt", from));
+                }
+                return d.heads().find(filter).projection(Projections.include(SESSION_ID, HeadDocument.FORK))
+                        .sort(Sorts.ascending("_id")).limit(REWRAP_BATCH).into(new ArrayList<>());
+            });
+            for (Document head : batch) {
+                Document fork = head.get(HeadDocument.FORK, Document.class);
+                List<Document> chain = new ArrayList<>();
+                int changed = 0;
+                for (Document segment : fork.getList(HeadDocument.FORK_CHAIN, Document.class, List.of())) {
+                    WrappedKey old = wrappedOf(segment);
+                    WrappedKey next = old == null ? null : keys.rewrap(segment.getString(HeadDocument.FORK_SESSION), old);
+                    chain.add(next == null ? segment : new Document(segment).append(DATA_KEY, stored(next)));
+                    changed += next == null ? 0 : 1;
+                }
+                if (changed > 0) {
+                    String sessionId = head.getString(SESSION_ID);
+                    long done = ctx.call("rewrap", sessionId, "rewrap the keys of the fork '" + sessionId + "'",
+                            d -> d.heads().updateOne(new Document(SESSION_ID, sessionId).append("_id", head.get("_id"))
+                                            .append(HeadDocument.FORK, fork),
+                                    new Document("$set", new Document(chainKek, chain))).getModifiedCount());
+                    rewrapped += done * changed;
                 }
             }
             if (batch.size() < REWRAP_BATCH) {

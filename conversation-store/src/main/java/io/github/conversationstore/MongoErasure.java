@@ -63,13 +63,16 @@ final class MongoErasure {
     static final int SWEEP_PAGE = 1000;
     /** What counting a head's messages needs, its own and an original backend's. */
     private static final org.bson.conversions.Bson COUNTED = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
-            GENERATION, MESSAGES + "." + MessageCodec.ROLE, HeadDocument.OWNER, ERASED_OWNER);
+            GENERATION, MESSAGES + "." + MessageCodec.ROLE, HeadDocument.OWNER, ERASED_OWNER, HeadDocument.FORK,
+            HeadDocument.ERASED_FORK);
     private static final FindOneAndUpdateOptions COUNTED_BEFORE = new FindOneAndUpdateOptions().projection(COUNTED);
 
     private final MongoContext ctx;
+    private final MongoForks forks;
 
-    MongoErasure(MongoContext ctx) {
+    MongoErasure(MongoContext ctx, MongoForks forks) {
         this.ctx = ctx;
+        this.forks = forks;
     }
 
     /**
@@ -96,10 +99,24 @@ final class MongoErasure {
             deletedMessages = HeadDocument.messageCount(deleted != null ? deleted : counted);
             ctx.reached("erase:tombstone");
         }
+        // a fork's references go first (kept on the tombstone until then): what it read of its
+        // ancestors' dead lives goes unless another descendant reads it
+        Document fork = counted == null ? null
+                : counted.get(HeadDocument.FORK) instanceof Document f ? f
+                : counted.get(HeadDocument.ERASED_FORK) instanceof Document f ? f : null;
+        if (fork != null) {
+            forks.release(sessionId, fork, overall);
+            ctx.call(overall, deadline -> deadline.heads().updateOne(new Document(SESSION_ID, sessionId)
+                            .append(ERASED_AT, new Document("$exists", true))
+                            .append(HeadDocument.ERASED_FORK, new Document("$exists", true)),
+                    new Document("$unset", new Document(HeadDocument.ERASED_FORK, ""))));
+        }
         ctx.call(overall, deadline -> {
-            List<ObjectId> generations = deadline.archive()
+            java.util.Set<Object> generations = new java.util.LinkedHashSet<>(deadline.archive()
                     .distinct(GENERATION, new Document(SESSION_ID, sessionId), ObjectId.class)
-                    .into(new ArrayList<>());
+                    .into(new ArrayList<>()));
+            deadline.summaries().distinct(GENERATION, new Document(SESSION_ID, sessionId), ObjectId.class)
+                    .forEach(generations::add);
             if (generations.isEmpty()) {
                 return 0L;
             }
@@ -107,13 +124,13 @@ final class MongoErasure {
             // that is not in the list
             Object live = liveGeneration(sessionId, deadline);
             generations.removeIf(g -> g.equals(live));
-            return generations.isEmpty() ? 0L : deadline.archive().deleteMany(new Document(SESSION_ID, sessionId)
-                    .append(GENERATION, new Document("$in", generations))).getDeletedCount();
+            // every dead life's chunks and summaries go, except what forks of it still read
+            long removed = 0;
+            for (Object generation : generations) {
+                removed += forks.trimDeadLife(sessionId, generation, deadline);
+            }
+            return removed;
         });
-        // the summaries of every life but the live head's (one created after the tombstone keeps its own)
-        ctx.call(overall, deadline -> deadline.summaries().deleteMany(new Document(SESSION_ID, sessionId)
-                .append(GENERATION, new Document("$nin", Arrays.asList(liveGeneration(sessionId, deadline)))))
-                .getDeletedCount());
         ctx.call(overall, deadline -> deadline.drafts().deleteMany(new Document(SESSION_ID, sessionId)).getDeletedCount());
         if (counted != null && (counted.get(HeadDocument.OWNER) != null || counted.get(ERASED_OWNER) != null)) {
             // every chunk is gone: the owner's id leaves the tombstone (eraseOwner looks for it there)
@@ -154,7 +171,7 @@ final class MongoErasure {
                         .append(UPDATED_AT, now))
                 // a tombstone's own fields are absent, so a second erasure keeps the first one's
                 .append("$rename", new Document(APPEND_KEYS, ERASED_KEYS).append(APPEND_KEY_BLOCKS, ERASED_KEY_BLOCKS)
-                        .append(HeadDocument.OWNER, ERASED_OWNER))
+                        .append(HeadDocument.OWNER, ERASED_OWNER).append(HeadDocument.FORK, HeadDocument.ERASED_FORK))
                 .append("$unset", unset);
     }
 
@@ -210,10 +227,10 @@ final class MongoErasure {
             for (Map.Entry<String, List<ObjectId>> e : pairs.entrySet()) {
                 List<ObjectId> dead = new ArrayList<>(e.getValue());
                 dead.removeIf(g -> Objects.equals(g, live.get(e.getKey())));
-                if (!dead.isEmpty()) {
+                for (ObjectId generation : dead) {
+                    // what forks of the dead life still read stays (see MongoForks)
                     removed += ctx.call("sweep", e.getKey(), "delete orphaned documents of session '" + e.getKey() + "'",
-                            deadline -> collection.apply(deadline).deleteMany(new Document(SESSION_ID, e.getKey())
-                                    .append(GENERATION, new Document("$in", dead))).getDeletedCount());
+                            deadline -> forks.sweepDeadLife(e.getKey(), generation, deadline));
                 }
             }
             if (page.size() < SWEEP_PAGE) {

@@ -36,6 +36,13 @@ final class MongoIndexes {
         ctx.call(overall, deadline -> deadline.summaries().createIndex(
                 Indexes.ascending(SESSION_ID, GENERATION, MongoSummaries.TO),
                 new IndexOptions().name(SESSION_ID + "_1_" + GENERATION + "_1_" + MongoSummaries.TO + "_1")));
+        // forks: a session's forks by child (listing), a life's references by how far they read
+        ctx.call(overall, deadline -> deadline.forks().createIndex(
+                Indexes.ascending(SESSION_ID, MongoForks.CHILD),
+                new IndexOptions().name(SESSION_ID + "_1_" + MongoForks.CHILD + "_1")));
+        ctx.call(overall, deadline -> deadline.forks().createIndex(
+                Indexes.ascending(SESSION_ID, GENERATION, MongoForks.TO),
+                new IndexOptions().name(SESSION_ID + "_1_" + GENERATION + "_1_" + MongoForks.TO + "_1")));
         // drafts: end markers and abandoned drafts go after a day
         ctx.call(overall, deadline -> deadline.drafts().createIndex(Indexes.ascending(MongoDrafts.UPDATED_AT),
                 new IndexOptions().name(MongoDrafts.UPDATED_AT + "_1").expireAfter(1L, TimeUnit.DAYS)));

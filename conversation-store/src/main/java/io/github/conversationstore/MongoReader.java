@@ -43,7 +43,7 @@ import org.bson.types.ObjectId;
 final class MongoReader {
     /** Page reads relocated this often by concurrent moves fall back to one read of the whole head. */
     private static final int MAX_RELOCATIONS = 2;
-    private static final Bson COUNTERS = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, GENERATION);
+    private static final Bson COUNTERS = Projections.include(MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, GENERATION, HeadDocument.FORK);
     /** A header read where the counters hold the count: everything but the messages and fingerprints. */
     private static final Bson HEADER_FIELDS = Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS,
             HeadDocument.APPEND_KEY_BLOCKS, HeadDocument.RECENT_APPENDS);
@@ -52,9 +52,11 @@ final class MongoReader {
             ATTRIBUTES, HeadDocument.OWNER, MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.ROLE);
 
     private final MongoContext ctx;
+    private final MongoForks forks;
 
-    MongoReader(MongoContext ctx) {
+    MongoReader(MongoContext ctx, MongoForks forks) {
         this.ctx = ctx;
+        this.forks = forks;
     }
 
     /**
@@ -87,9 +89,17 @@ final class MongoReader {
         return derivesCount(head) ? longField(head, HEAD_SEQ) + messages(head).size() : longField(head, MESSAGE_COUNT);
     }
 
-    /** Stored messages starting at sequence number {@code first}, in order. */
-    record Page(long first, List<Document> documents) {
+    /**
+     * Stored messages starting at sequence number {@code first}, in order; the first
+     * {@code origins.size()} are shared with an ancestor (a fork's), each with the segment of the
+     * fork's chain it came from (its session and data key), the others the session's own.
+     */
+    record Page(long first, List<Document> documents, List<Document> origins) {
         static final Page EMPTY = new Page(0, List.of());
+
+        Page(long first, List<Document> documents) {
+            this(first, documents, List.of());
+        }
 
         List<StoredMessage> toStored() {
             List<StoredMessage> out = new ArrayList<>(documents.size());
@@ -129,7 +139,8 @@ final class MongoReader {
         Deque<List<Document>> parts = new ArrayDeque<>();
         parts.add(tail);
         int missing = limit - tail.size();
-        if (missing > 0 && first > 0 && head.getObjectId(GENERATION) != null) {
+        long ownStart = HeadDocument.ownStart(head);
+        if (missing > 0 && first > ownStart && head.getObjectId(GENERATION) != null) {
             try (MongoCursor<Document> chunks = deadline.archive().find(new Document(SESSION_ID, sessionId)
                             .append(GENERATION, head.getObjectId(GENERATION))
                             .append(END_SEQ, new Document("$lte", first)))
@@ -148,13 +159,25 @@ final class MongoReader {
                     missing -= take;
                 }
             }
-            if (missing > 0 && first > 0) {
+            if (missing > 0 && first > ownStart) {
                 return Page.EMPTY; // chunks gone: the conversation is being deleted
             }
         }
+        List<Document> shared = new ArrayList<>();
+        List<Document> origins = new ArrayList<>();
+        if (missing > 0 && first > 0 && first == ownStart) {
+            // a fork: the rest of the window is its ancestors'
+            long from = Math.max(0, first - missing);
+            if (!forks.readShared(HeadDocument.chain(head), from, first, shared, origins, deadline)) {
+                return Page.EMPTY;
+            }
+            missing -= shared.size();
+            first = from;
+        }
         List<Document> out = new ArrayList<>(limit - missing);
+        out.addAll(shared);
         parts.forEach(out::addAll);
-        return new Page(first, out);
+        return new Page(first, out, origins);
     }
 
     /** Up to {@code limit} messages from sequence number {@code from}. */
@@ -186,12 +209,23 @@ final class MongoReader {
             return new Page(0, messages(head));
         }
         List<Document> out = new ArrayList<>();
+        List<Document> origins = new ArrayList<>();
         long pos = from;
         int relocations = 0;
+        long ownStart = HeadDocument.ownStart(head);
         while (out.size() < limit) {
             long headSeq = longField(head, HEAD_SEQ);
             if (pos >= longField(head, MESSAGE_COUNT)) {
                 break;
+            }
+            if (pos < ownStart) {
+                // a fork's shared range: its ancestors' archive
+                long to = Math.min(ownStart, pos + (limit - out.size()));
+                if (!forks.readShared(HeadDocument.chain(head), pos, to, out, origins, deadline)) {
+                    return gone(generation);
+                }
+                pos = to;
+                continue;
             }
             if (pos >= headSeq) {
                 Document slice = readHead(sessionId, pos - headSeq, limit - out.size(), deadline);
@@ -223,7 +257,7 @@ final class MongoReader {
             }
             pos = reached;
         }
-        return new Page(from, out);
+        return new Page(from, out, origins);
     }
 
     /** What a read bound to {@code generation} (or to none) answers when its session was deleted under it. */
@@ -271,11 +305,23 @@ final class MongoReader {
         List<Document> inHead = messages(head);
         long headSeq = longField(head, HEAD_SEQ);
         List<Document> out = new ArrayList<>();
+        List<Document> origins = new ArrayList<>();
         long pos = from;
+        long ownStart = HeadDocument.ownStart(head);
+        if (pos < ownStart) {
+            long to = Math.min(ownStart, pos + limit);
+            if (!forks.readShared(HeadDocument.chain(head), pos, to, out, origins, deadline)) {
+                return DELETED;
+            }
+            pos = to;
+            if (out.size() == limit) {
+                return new Page(from, out, origins);
+            }
+        }
         if (pos < headSeq && head.getObjectId(GENERATION) != null) {
             pos = readArchive(sessionId, head.getObjectId(GENERATION), pos, headSeq, limit, out, deadline);
             if (out.size() == limit) {
-                return new Page(from, out); // the page ends in the archive
+                return new Page(from, out, origins); // the page ends in the archive
             }
             if (pos < headSeq) {
                 return DELETED; // a gap in the archive: the session is being deleted
@@ -284,7 +330,7 @@ final class MongoReader {
         int fromIndex = (int) Math.min(inHead.size(), pos - headSeq);
         int toIndex = (int) Math.min(inHead.size(), (long) fromIndex + limit - out.size());
         out.addAll(inHead.subList(fromIndex, toIndex));
-        return new Page(from, out);
+        return new Page(from, out, origins);
     }
 
     /** Adds archived messages from {@code pos} (below {@code headSeq}) to {@code out}; returns the new position. */
@@ -328,7 +374,9 @@ final class MongoReader {
             }
             if (adopted(head)) {
                 long count = longField(head, MESSAGE_COUNT);
-                return count == 0 ? Optional.empty() : Optional.of(HeadDocument.header(head, count, ctx.keys));
+                // a fork is a conversation from its creation, also one made at sequence number 0
+                return count == 0 && head.get(HeadDocument.FORK) == null ? Optional.empty()
+                        : Optional.of(HeadDocument.header(head, count, ctx.keys));
             }
         }
         // the count comes from the array: read one small field of every message

@@ -60,7 +60,7 @@ final class MongoSummaries {
         MongoContext.Deadline overall = ctx.deadline("summary", sessionId, "write a summary of session '" + sessionId + "'");
         Document head = ctx.call(overall, deadline -> deadline.heads().find(new Document(SESSION_ID, sessionId))
                 .projection(Projections.include(GENERATION, MESSAGE_COUNT, ERASED_AT, MongoDataKeys.KEY_ID,
-                        MongoDataKeys.DATA_KEY)).first());
+                        MongoDataKeys.DATA_KEY, HeadDocument.FORK)).first());
         if (head == null || head.get(ERASED_AT) != null || head.get(GENERATION) == null) {
             throw new NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
         }
@@ -72,7 +72,15 @@ final class MongoSummaries {
         if (newest != null && id.equals(newest.get("_id"))) {
             return stored(sessionId, newest, overall);
         }
-        long newestEnd = newest == null ? 0 : newest.getLong(TO);
+        Shared inherited = newest == null ? newestShared(HeadDocument.chain(head), overall) : null;
+        if (inherited != null && inherited.doc.getLong(FROM) == summary.fromSequence()
+                && inherited.doc.getLong(TO) == summary.toSequence()) {
+            Summary shared = decodeShared(inherited.segment, inherited.doc, overall);
+            if (shared != null) {
+                return shared; // the range a fork shares, summarized in its ancestor
+            }
+        }
+        long newestEnd = newest != null ? newest.getLong(TO) : inherited != null ? inherited.doc.getLong(TO) : 0;
         try {
             Summary.checkRange(sessionId, summary, HeadDocument.longField(head, MESSAGE_COUNT), newestEnd);
         } catch (IllegalArgumentException e) {
@@ -80,6 +88,15 @@ final class MongoSummaries {
                     .find(new Document("_id", id).append(SESSION_ID, sessionId)).first());
             if (same != null) {
                 return stored(sessionId, same, overall);
+            }
+            for (Document segment : HeadDocument.chain(head)) {
+                // a range a fork shares, summarized in its ancestor: that summary is the answer
+                Document shared = ctx.call(overall, deadline -> deadline.summaries().find(sharedFilter(segment)
+                        .append(FROM, summary.fromSequence()).append(TO, summary.toSequence())).first());
+                Summary found = shared == null ? null : decodeShared(segment, shared, overall);
+                if (found != null && found.toSequence() <= HeadDocument.longField(segment, HeadDocument.SEGMENT_TO)) {
+                    return found;
+                }
             }
             throw e;
         }
@@ -135,7 +152,7 @@ final class MongoSummaries {
     List<Summary> read(String sessionId, int newest) {
         return ctx.call("summaries", sessionId, "read the summaries of session '" + sessionId + "'", deadline -> {
             Document head = deadline.heads().find(new Document(SESSION_ID, sessionId))
-                    .projection(Projections.include(GENERATION, ERASED_AT)).first();
+                    .projection(Projections.include(GENERATION, ERASED_AT, HeadDocument.FORK)).first();
             if (head == null || head.get(ERASED_AT) != null || head.get(GENERATION) == null) {
                 return List.<Summary>of();
             }
@@ -150,8 +167,64 @@ final class MongoSummaries {
                 }
                 out.add(summary);
             }
+            List<Document> chain = HeadDocument.chain(head);
+            if (!chain.isEmpty() && (newest == 0 || out.size() < newest)) {
+                // a fork: the summaries of what it shares, from the nearest ancestor back
+                for (int i = chain.size() - 1; i >= 0 && (newest == 0 || out.size() < newest); i--) {
+                    Document segment = chain.get(i);
+                    com.mongodb.client.FindIterable<Document> shared = deadline.summaries().find(sharedFilter(segment))
+                            .sort(Sorts.descending(TO));
+                    if (newest > 0) {
+                        shared = shared.limit(newest - out.size());
+                    }
+                    for (Document doc : shared) {
+                        Summary summary = decodeShared(segment, doc, deadline);
+                        if (summary != null && !out.contains(summary)) {
+                            out.add(summary);
+                        }
+                    }
+                }
+                java.util.Comparator<Summary> order = newest == 0
+                        ? java.util.Comparator.comparingLong(Summary::fromSequence).thenComparingLong(Summary::toSequence)
+                        : InMemoryConversationStore.SUMMARY_ORDER.reversed();
+                out.sort(order);
+                if (newest > 0 && out.size() > newest) {
+                    return List.copyOf(out.subList(0, newest));
+                }
+            }
             return List.copyOf(out);
         });
+    }
+
+    /** A summary of a fork's ancestor, with the segment of the fork's chain it belongs to. */
+    private record Shared(Document segment, Document doc) {}
+
+    /** The newest summary a fork shares with its ancestors, nearest first: one query per segment until one is found. */
+    private Shared newestShared(List<Document> chain, MongoContext.Deadline overall) {
+        for (int i = chain.size() - 1; i >= 0; i--) {
+            Document segment = chain.get(i);
+            Document found = ctx.call(overall, deadline -> deadline.summaries().find(sharedFilter(segment))
+                    .sort(Sorts.descending(TO)).limit(1).first());
+            if (found != null) {
+                return new Shared(segment, found);
+            }
+        }
+        return null;
+    }
+
+    /** The summaries of a segment's life that end within the segment: they summarize only what the fork shares. */
+    private static Document sharedFilter(Document segment) {
+        return new Document(SESSION_ID, segment.getString(HeadDocument.FORK_SESSION))
+                .append(GENERATION, segment.get(HeadDocument.FORK_GENERATION))
+                .append(TO, new Document("$lte", HeadDocument.longField(segment, HeadDocument.SEGMENT_TO)));
+    }
+
+    private Summary decodeShared(Document segment, Document doc, MongoContext.Deadline deadline) {
+        Document content = ctx.keys.openShared(segment, doc.get(SUMMARY, Document.class), deadline);
+        if (content == null) {
+            return null;
+        }
+        return new Summary(doc.getLong(FROM), doc.getLong(TO), MessageCodec.decode(content), doc.getInteger(TOKENS));
     }
 
     private static Document id(String sessionId, Object generation, long from, long to) {

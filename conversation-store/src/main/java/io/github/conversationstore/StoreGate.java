@@ -96,6 +96,15 @@ abstract class StoreGate implements ConversationStore {
     /** Erases a session; returns how many messages it deleted. */
     abstract long delete(String sessionId);
 
+    /**
+     * Forks checked arguments ({@code newSessionId} differs from {@code sessionId},
+     * {@code atSequence} is not negative); returns the fork's header.
+     */
+    abstract ConversationHeader forkSession(String sessionId, long atSequence, String newSessionId);
+
+    /** The headers of the live direct forks of a session, after {@code afterSessionId} (null: from the first). */
+    abstract List<ConversationHeader> forksOf(String sessionId, String afterSessionId, int limit);
+
     /** The store's drafts of streamed replies (used by the turn service). */
     abstract DraftStore drafts();
 
@@ -228,6 +237,28 @@ abstract class StoreGate implements ConversationStore {
         Checks.sessionId(sessionId);
         Checks.identifier("holder", holder, Checks.MAX_ID_LENGTH);
         release(sessionId, holder);
+    }
+
+    @Override
+    public final ConversationHeader fork(String sessionId, long atSequence, String newSessionId) {
+        Checks.sessionId(sessionId);
+        Objects.requireNonNull(newSessionId, "newSessionId");
+        Checks.identifier("newSessionId", newSessionId, MAX_SESSION_ID_LENGTH);
+        if (atSequence < 0) {
+            throw new IllegalArgumentException("atSequence must not be negative, was " + atSequence);
+        }
+        if (newSessionId.equals(sessionId)) {
+            throw new IllegalArgumentException("newSessionId must differ from sessionId: a conversation cannot be forked"
+                    + " into itself ('" + sessionId + "')");
+        }
+        return observers.read(sessionId, "fork", () -> forkSession(sessionId, atSequence, newSessionId), h -> 1);
+    }
+
+    @Override
+    public final List<ConversationHeader> listForks(String sessionId, String afterSessionId, int limit) {
+        Checks.sessionId(sessionId);
+        Limits.readLimit(limit);
+        return observers.read(sessionId, "forks", () -> forksOf(sessionId, afterSessionId, limit), List::size);
     }
 
     @Override

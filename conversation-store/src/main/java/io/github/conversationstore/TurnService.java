@@ -206,6 +206,101 @@ public final class TurnService implements AutoCloseable {
     }
 
     /**
+     * Answers a turn's user message again, on a new branch: with a new random turn id; see
+     * {@link #regenerate(String, String, String)}.
+     *
+     * @param sessionId the conversation
+     * @param turnId the turn to answer again
+     * @return the branch and its turn
+     * @throws IllegalArgumentException if an id is invalid, or {@code turnId} names no turn of the
+     *     conversation (or the conversation does not exist); nothing is written
+     * @throws IllegalStateException if the turn is still running (its reply is not stored and its
+     *     session's lease is held); nothing is written
+     * @throws ConversationBusyException if the branch's lease was kept by another turn too long
+     * @throws ReplyFailedException if the provider gave no usable reply; retry with the same ids
+     * @throws ConversationStoreException if the store failed
+     * @since 0.3
+     */
+    public Branch regenerate(String sessionId, String turnId) {
+        return regenerate(sessionId, turnId, "regenerate-" + java.util.UUID.randomUUID());
+    }
+
+    /**
+     * Answers a turn's user message again, on a new branch: forks the conversation just before the
+     * turn's user message ({@link ConversationStore#fork(String, long, String)}, nothing copied), and
+     * runs a turn with the same text on the fork under {@code newTurnId}, so the provider sees the
+     * same history and answers anew. The original conversation is untouched. The branch's session id
+     * is derived from the session, the turn and {@code newTurnId}: a call repeated with the same
+     * {@code newTurnId} (after a timeout, in any process) finds the same branch and completes or
+     * replays its turn; a new {@code newTurnId} makes another branch. The fork is made under the
+     * branch's lease, and the turn runs under it as every turn does. The turn is found by reading the
+     * conversation back from its end, a page of 200 messages per read.
+     *
+     * @param sessionId the conversation
+     * @param turnId the turn to answer again
+     * @param newTurnId the branch's turn id: its idempotency key
+     * @return the branch and its turn
+     * @throws IllegalArgumentException if an id is invalid, {@code newTurnId} equals {@code turnId},
+     *     or {@code turnId} names no turn of the conversation (or the conversation does not exist);
+     *     nothing is written
+     * @throws IllegalStateException if the turn is still running (its reply is not stored and its
+     *     session's lease is held); nothing is written
+     * @throws ConversationBusyException if the branch's lease was kept by another turn too long
+     * @throws ReplyFailedException if the provider gave no usable reply; retry with the same ids
+     * @throws ConversationStoreException if the store failed
+     * @since 0.3
+     */
+    public Branch regenerate(String sessionId, String turnId, String newTurnId) {
+        return TurnBranches.branch(settings.store(), "regenerate", sessionId, turnId, null, newTurnId, this::respond);
+    }
+
+    /**
+     * Edits a turn's user message, on a new branch: with a new random turn id; see
+     * {@link #edit(String, String, String, String)}.
+     *
+     * @param sessionId the conversation
+     * @param turnId the turn whose user message is edited
+     * @param newText the edited message
+     * @return the branch and its turn
+     * @throws IllegalArgumentException if an argument is invalid, or {@code turnId} names no turn of
+     *     the conversation; nothing is written
+     * @throws IllegalStateException if the turn is still running; nothing is written
+     * @throws ConversationBusyException if the branch's lease was kept by another turn too long
+     * @throws ReplyFailedException if the provider gave no usable reply; retry with the same ids
+     * @throws ConversationStoreException if the store failed
+     * @since 0.3
+     */
+    public Branch edit(String sessionId, String turnId, String newText) {
+        return edit(sessionId, turnId, newText, "edit-" + java.util.UUID.randomUUID());
+    }
+
+    /**
+     * Edits a turn's user message, on a new branch: forks the conversation just before the turn's
+     * user message and runs a turn with {@code newText} on the fork under {@code newTurnId}. The
+     * original is untouched; idempotent under {@code newTurnId} as
+     * {@link #regenerate(String, String, String)} is (a repeat with another text is refused by the
+     * turn's user message, {@link AppendConflictException}).
+     *
+     * @param sessionId the conversation
+     * @param turnId the turn whose user message is edited
+     * @param newText the edited message
+     * @param newTurnId the branch's turn id: its idempotency key
+     * @return the branch and its turn
+     * @throws IllegalArgumentException if an argument is invalid, {@code newTurnId} equals
+     *     {@code turnId}, or {@code turnId} names no turn of the conversation; nothing is written
+     * @throws IllegalStateException if the turn is still running; nothing is written
+     * @throws ConversationBusyException if the branch's lease was kept by another turn too long
+     * @throws ReplyFailedException if the provider gave no usable reply; retry with the same ids
+     * @throws AppendConflictException if {@code newTurnId} was used before with another text
+     * @throws ConversationStoreException if the store failed
+     * @since 0.3
+     */
+    public Branch edit(String sessionId, String turnId, String newText, String newTurnId) {
+        java.util.Objects.requireNonNull(newText, "newText");
+        return TurnBranches.branch(settings.store(), "edit", sessionId, turnId, newText, newTurnId, this::respond);
+    }
+
+    /**
      * Follows a turn's streamed reply from any process: gives {@code follower} the reply's text
      * after {@code fromOffset} (Unicode code points), then the new text as the turn's draft grows,
      * until the reply is stored (then the rest of the stored reply) or {@code timeout} passes. A

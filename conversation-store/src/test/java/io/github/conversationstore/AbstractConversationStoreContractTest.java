@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @SuppressWarnings("deprecation") // the tutor attributes, deprecated in 0.3, keep working
 abstract class AbstractConversationStoreContractTest implements MessageModelContract, OwnerContract,
-        ExpectedSequenceContract, SummaryContract {
+        ExpectedSequenceContract, SummaryContract, ForkContract {
 
     protected ConversationStore store;
 
@@ -43,6 +43,17 @@ abstract class AbstractConversationStoreContractTest implements MessageModelCont
     @Override
     public ConversationStore store() {
         return store;
+    }
+
+    /** In memory: what the store's lives still hold; a Mongo subclass reads the raw documents. */
+    @Override
+    public java.util.Set<String> storedTexts(java.util.Collection<String> texts) {
+        if (store instanceof InMemoryConversationStore memory) {
+            java.util.Set<String> held = new java.util.TreeSet<>(memory.heldTexts());
+            held.retainAll(texts);
+            return held;
+        }
+        return null;
     }
 
     @BeforeEach

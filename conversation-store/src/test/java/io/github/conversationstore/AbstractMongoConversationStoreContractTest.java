@@ -35,14 +35,46 @@ abstract class AbstractMongoConversationStoreContractTest extends AbstractConver
         }
     }
 
+    /** The heads collection of the current test's store; the others are named after it. */
+    private String collection;
+
     @Override
     protected ConversationStore createStore() {
         assumeTrue(skipReason == null, skipReason);
+        collection = "conversations_" + System.nanoTime() + "_" + COLLECTIONS.incrementAndGet();
         return configure(MongoConversationStore.builder()
                 .client(client)
                 .database("contract")
-                .collection("conversations_" + System.nanoTime() + "_" + COLLECTIONS.incrementAndGet()))
+                .collection(collection))
                 .build();
+    }
+
+    /**
+     * Scans every raw document of the store's collections (heads, archive, summaries, drafts,
+     * forks); null with encryption on, whose sealed messages hold no text in clear.
+     */
+    @Override
+    public java.util.Set<String> storedTexts(java.util.Collection<String> texts) {
+        java.util.Set<String> found = new java.util.TreeSet<>();
+        com.mongodb.client.MongoDatabase database = client.getDatabase("contract");
+        if (database.getCollection(collection).countDocuments(new org.bson.Document("dataKeyId",
+                new org.bson.Document("$exists", true))) > 0) {
+            return null; // sealed: the raw bytes cannot tell (MongoForkTest reads an encrypted family)
+        }
+        for (String name : database.listCollectionNames()) {
+            if (!name.equals(collection) && !name.startsWith(collection + "_")) {
+                continue;
+            }
+            for (org.bson.RawBsonDocument raw : database.getCollection(name, org.bson.RawBsonDocument.class).find()) {
+                String json = raw.toJson();
+                for (String text : texts) {
+                    if (json.contains("\"" + text + "\"")) {
+                        found.add(text);
+                    }
+                }
+            }
+        }
+        return found;
     }
 
     @Override

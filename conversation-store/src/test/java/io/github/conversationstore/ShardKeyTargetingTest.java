@@ -161,6 +161,26 @@ class ShardKeyTargetingTest {
         assertThat(store.writeSummary("s1", Summary.of(0, 1, "the start", 3))).isEqualTo(first);
         assertThat(store.summaries("s1")).containsExactly(first);
         assertThat(store.contextWindow("s1", 100).summary()).contains(first);
+        operation.accept("fork, its repeat, a fork of a fork, reads across the boundaries, listForks");
+        for (int i = 0; i < 6; i++) {
+            store.appendMessages("k1", "es", List.of(Message.user("q " + i), Message.assistant("r " + i)));
+        }
+        store.writeSummary("k1", Summary.of(0, 2, "k1's start", 3));
+        store.fork("k1", 11, "k2");
+        store.fork("k1", 11, "k2");
+        store.appendMessages("k2", "es", List.of(Message.user("own 1"), Message.assistant("own 2")));
+        store.fork("k2", 12, "k3");
+        assertThatThrownBy(() -> store.fork("k1", 99, "k4")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(store.readMessages("k3", 0, 100)).hasSize(12);
+        assertThat(store.recentMessages("k3", 20)).hasSize(12);
+        assertThat(store.summaries("k3")).hasSize(1);
+        assertThat(store.contextWindow("k3", 1000).summary()).isPresent();
+        assertThat(store.listForks("k1", null, 10)).hasSize(1);
+        operation.accept("deleteConversation of a forked parent, then of its forks");
+        store.deleteConversation("k1");
+        assertThat(store.readMessages("k3", 0, 100)).hasSize(12);
+        store.deleteConversation("k2");
+        store.deleteConversation("k3");
         operation.accept("owners: appends naming one, a refused other owner");
         // owners: appends naming one, a refused other owner, listing pages, erasing an owner (one interrupted)
         Owner ana = Owner.of("tutor", "ana");

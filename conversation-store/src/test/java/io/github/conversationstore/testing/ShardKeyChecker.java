@@ -18,14 +18,16 @@ import org.bson.BsonValue;
  * Records every command a client sends and judges each one against the documented shard keys
  * (docs/SHARDING.md): heads {@code {sessionId: 1}}, archive chunks {@code {sessionId: 1, _id: 1}}.
  * A collection whose name ends with {@code _archive} holds chunks, one ending with
- * {@code _summaries} summaries and one ending with {@code _drafts} drafts (shard key
- * {@code {sessionId: 1}} for both, judged as heads are); any other holds heads.
+ * {@code _summaries} summaries, one ending with {@code _drafts} drafts and one ending with
+ * {@code _forks} fork references (shard key {@code {sessionId: 1}} for all three, judged as heads
+ * are); any other holds heads.
  *
  * <p>A command is <b>targeted</b> when mongos can send it to the shards owning one session:
  * <ul>
  *   <li>every read ({@code find}, {@code distinct}, {@code aggregate}) and every multi-document
  *       write has equality on {@code sessionId} (a plain string, {@code $eq}, or inside
- *       {@code $and}), the shard key or its leading field;
+ *       {@code $and}), the shard key or its leading field; a {@code find} may instead be an
+ *       {@code $or} each of whose clauses has it (mongos sends it to the shards of those values);
  *   <li>every single-document write ({@code findAndModify}, {@code update} without {@code multi},
  *       {@code delete} with {@code limit: 1}) has equality on the full shard key ({@code sessionId}
  *       for heads, {@code sessionId} and {@code _id} for chunks), as mongos requires before
@@ -45,6 +47,7 @@ public final class ShardKeyChecker implements CommandListener {
                     + " listConversations and eraseOwner's pages by owner)",
             "sweep: a find on chunks in sessionId order, a page of at least 64 (removeOrphanedArchives)",
             "sweep: a find on heads by sessionId $in of one sweep page (removeOrphanedArchives)",
+            "forks: a find on heads by sessionId $in of one page of a session's forks (listForks; mongos routes each value)",
             "driver: getMore, killCursors, endSessions (follow their find, or carry no data)");
 
     /** The largest batch a shard may send of an allowed listing (the cost per shard beyond the page). */
@@ -137,8 +140,12 @@ public final class ShardKeyChecker implements CommandListener {
                 if (hasEquality(filter, "sessionId")) {
                     return "targeted: find " + kind + " by sessionId";
                 }
+                if (everyClauseHasEquality(filter.get("$or"), "sessionId")) {
+                    // mongos targets the union of the clauses' shard key values (a fork's shared range)
+                    return "targeted: find " + kind + " by sessionId in every $or clause";
+                }
                 if (kind.equals("heads") && isIn(filter.get("sessionId"))) {
-                    return "allowed: find heads by sessionId $in (sweep page)";
+                    return "allowed: find heads by sessionId $in (a sweep page, a page of forks)";
                 }
                 int limit = command.containsKey("limit") ? command.get("limit").asNumber().intValue() : 0;
                 // a sweep page reads many chunks; a query per (session, generation) pair is what this forbids
@@ -247,6 +254,19 @@ public final class ShardKeyChecker implements CommandListener {
             }
         }
         return false;
+    }
+
+    /** Whether {@code or} is a non-empty array of clauses each pinning {@code field} to one value. */
+    private static boolean everyClauseHasEquality(BsonValue or, String field) {
+        if (or == null || !or.isArray() || or.asArray().isEmpty()) {
+            return false;
+        }
+        for (BsonValue clause : or.asArray()) {
+            if (!clause.isDocument() || !hasEquality(clause.asDocument(), field)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isScalarEquality(BsonValue v) {
