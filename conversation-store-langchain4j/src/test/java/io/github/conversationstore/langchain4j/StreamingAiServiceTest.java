@@ -52,6 +52,19 @@ class StreamingAiServiceTest {
         return ConversationStoreChatMemoryProvider.builder().store(store).language("en").build();
     }
 
+    /** Asks for a story of a model that stalls after "Once upon", waits for the two chunks, stops the stream. */
+    private static ConversationStoreTokenStream storyStoppedAfterTwoChunks(ChatMemoryProvider memories)
+            throws InterruptedException {
+        StreamingScript model = new StreamingScript(request -> StreamingScript.Reply.stall("Once", " upon"));
+        CountDownLatch two = new CountDownLatch(2);
+        ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
+                assistant(model, memories).chat("s1", "Tell me a story"), memories.get("s1"));
+        stream.onPartialResponse(chunk -> two.countDown()).onError(error -> { }).start();
+        await(two);
+        stream.stop();
+        return stream;
+    }
+
     private static StreamingScript.Assistant assistant(dev.langchain4j.model.chat.StreamingChatModel model,
             ChatMemoryProvider memories,
             Object... tools) {
@@ -139,14 +152,7 @@ class StreamingAiServiceTest {
             throws InterruptedException {
         try (ConversationStore store = kind.open()) {
             ConversationStoreChatMemoryProvider memories = memories(store);
-            StreamingScript model = new StreamingScript(request -> StreamingScript.Reply.stall("Once", " upon"));
-            CountDownLatch two = new CountDownLatch(2);
-
-            ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
-                    assistant(model, memories).chat("s1", "Tell me a story"), memories.get("s1"));
-            stream.onPartialResponse(chunk -> two.countDown()).onError(error -> { }).start();
-            await(two);
-            stream.stop();
+            ConversationStoreTokenStream stream = storyStoppedAfterTwoChunks(memories);
 
             List<StoredMessage> stored = store.readMessages("s1", 0, 100);
             assertThat(stored).hasSize(2);
@@ -525,14 +531,7 @@ class StreamingAiServiceTest {
             ConversationStoreChatMemoryStore memoryStore = ConversationStoreChatMemoryStore.builder().store(store).build();
             ChatMemoryProvider memories = id -> MessageWindowChatMemory.builder().id(id).maxMessages(20)
                     .chatMemoryStore(memoryStore).build();
-            StreamingScript model = new StreamingScript(request -> StreamingScript.Reply.stall("Once", " upon"));
-            CountDownLatch two = new CountDownLatch(2);
-
-            ConversationStoreTokenStream stream = ConversationStoreTokenStream.of(
-                    assistant(model, memories).chat("s1", "Tell me a story"), memories.get("s1"));
-            stream.onPartialResponse(chunk -> two.countDown()).onError(error -> { }).start();
-            await(two);
-            stream.stop();
+            ConversationStoreTokenStream stream = storyStoppedAfterTwoChunks(memories);
 
             List<StoredMessage> stored = store.readMessages("s1", 0, 100);
             assertThat(stored).hasSize(2);
