@@ -148,8 +148,13 @@ final class DraftWriter implements Consumer<String> {
         closed = true;
     }
 
+    /**
+     * After the reply is stored: the end marker, even when this writer stopped writing (its start
+     * failed, or the answer of a write was lost): the reply was stored under the lease, so the marker
+     * is right, and a follower waiting on the draft ends at once.
+     */
     void end(long replySequence) {
-        if (drafts != null && writing) {
+        if (drafts != null) {
             try {
                 drafts.end(sessionId, turnId, replySequence);
             } catch (ConversationStoreException e) {
