@@ -114,7 +114,7 @@ final class DraftWriter implements Consumer<String> {
             lastWrite = now;
             pending = 0;
             try {
-                switch (drafts.write(sessionId, turnId, holder, attempt, text.toString())) {
+                switch (drafts.write(sessionId, turnId, holder, attempt, whole())) {
                     case STOP_REQUESTED -> {
                         stop = true;
                         throw new StopStream(false);
@@ -128,8 +128,19 @@ final class DraftWriter implements Consumer<String> {
         }
     }
 
+    /** The text so far, up to its last whole code point (see {@link #whole()}). */
     synchronized String text() {
-        return text.toString();
+        return whole();
+    }
+
+    /**
+     * The text so far without a high surrogate at its end: a provider may split a character outside
+     * the BMP between two deltas, and a draft (or a stopped reply) that ended in half of it would be
+     * counted one code point too many by a follower, which would then miss the whole character.
+     */
+    private String whole() {
+        int n = text.length();
+        return n > 0 && Character.isHighSurrogate(text.charAt(n - 1)) ? text.substring(0, n - 1) : text.toString();
     }
 
     /** Ends the attempt's stream: later deltas are refused. */
@@ -137,8 +148,13 @@ final class DraftWriter implements Consumer<String> {
         closed = true;
     }
 
+    /**
+     * After the reply is stored: the end marker, even when this writer stopped writing (its start
+     * failed, or the answer of a write was lost): the reply was stored under the lease, so the marker
+     * is right, and a follower waiting on the draft ends at once.
+     */
     void end(long replySequence) {
-        if (drafts != null && writing) {
+        if (drafts != null) {
             try {
                 drafts.end(sessionId, turnId, replySequence);
             } catch (ConversationStoreException e) {
