@@ -2,6 +2,7 @@ package io.github.conversationstore;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Objects;
 
 /**
  * Where a forked conversation came from: its parent session, the parent's life (a conversation
@@ -29,8 +30,8 @@ public record ForkOrigin(@JsonProperty("sessionId") String sessionId, @JsonPrope
      */
     @JsonCreator
     public ForkOrigin {
-        java.util.Objects.requireNonNull(sessionId, "sessionId");
-        java.util.Objects.requireNonNull(life, "life");
+        Objects.requireNonNull(sessionId, "sessionId");
+        Objects.requireNonNull(life, "life");
         Checks.notNegative("atSequence", atSequence);
     }
 }

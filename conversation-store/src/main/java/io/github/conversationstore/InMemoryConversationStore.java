@@ -10,12 +10,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.stream.Collectors;
@@ -28,7 +30,7 @@ import java.util.stream.Collectors;
  * @since 0.1.0
  */
 public final class InMemoryConversationStore extends StoreGate {
-    private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, InMemorySession> sessions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
     private final DraftStore.InMemory drafts = new DraftStore.InMemory();
     /**
@@ -88,8 +90,8 @@ public final class InMemoryConversationStore extends StoreGate {
         sessions.compute(request.sessionId(), (id, session) -> {
             Instant now = clock.instant();
             // a new conversation life draws its data key first: a provider failure leaves nothing written
-            Session target = session == null
-                    ? new Session(request.language(), now, tombstones.getOrDefault(id, List.of()),
+            InMemorySession target = session == null
+                    ? new InMemorySession(request.language(), now, tombstones.getOrDefault(id, List.of()),
                             keys == null ? null : keys.create(id).stored())
                     : session;
             synchronized (target) {
@@ -108,7 +110,7 @@ public final class InMemoryConversationStore extends StoreGate {
 
     @Override
     List<StoredMessage> recent(String sessionId, int limit) {
-        Session session = sessions.get(sessionId);
+        InMemorySession session = sessions.get(sessionId);
         if (session == null) {
             return List.of();
         }
@@ -120,7 +122,7 @@ public final class InMemoryConversationStore extends StoreGate {
 
     @Override
     List<StoredMessage> page(String sessionId, long fromSequence, int limit) {
-        Session session = sessions.get(sessionId);
+        InMemorySession session = sessions.get(sessionId);
         if (session == null) {
             return List.of();
         }
@@ -176,7 +178,7 @@ public final class InMemoryConversationStore extends StoreGate {
 
     @Override
     Summary storeSummary(String sessionId, Summary summary, String lastMessageId) {
-        Session session = sessions.get(sessionId);
+        InMemorySession session = sessions.get(sessionId);
         if (session == null) {
             throw new NoSuchElementException("session '" + sessionId + "' holds no messages to summarize");
         }
@@ -204,7 +206,7 @@ public final class InMemoryConversationStore extends StoreGate {
 
     @Override
     List<Summary> readSummaries(String sessionId) {
-        Session session = sessions.get(sessionId);
+        InMemorySession session = sessions.get(sessionId);
         if (session == null) {
             return List.of();
         }
@@ -217,7 +219,7 @@ public final class InMemoryConversationStore extends StoreGate {
 
     @Override
     List<Summary> newestSummaries(String sessionId, int limit) {
-        Session session = sessions.get(sessionId);
+        InMemorySession session = sessions.get(sessionId);
         if (session == null) {
             return List.of();
         }
@@ -233,7 +235,7 @@ public final class InMemoryConversationStore extends StoreGate {
 
     @Override
     Optional<ConversationHeader> header(String sessionId) {
-        Session session = sessions.get(sessionId);
+        InMemorySession session = sessions.get(sessionId);
         if (session == null) {
             return Optional.empty();
         }
@@ -264,14 +266,14 @@ public final class InMemoryConversationStore extends StoreGate {
                 throw new IllegalArgumentException("newSessionId '" + id + "' names a deleted conversation: a fork needs"
                         + " a session id of its own");
             }
-            Session parent = sessions.get(sessionId);
+            InMemorySession parent = sessions.get(sessionId);
             if (parent == null) {
                 throw new IllegalArgumentException("sessionId '" + sessionId + "' names no conversation (missing or deleted):"
                         + " nothing to fork");
             }
             Instant now = clock.instant();
             DataKey key = keys == null ? null : keys.create(id).stored();
-            Session child;
+            InMemorySession child;
             synchronized (parent) {
                 if (parent.erased) {
                     throw new IllegalArgumentException("sessionId '" + sessionId + "' names no conversation (missing or deleted):"
@@ -282,11 +284,11 @@ public final class InMemoryConversationStore extends StoreGate {
                     throw new IllegalArgumentException("atSequence " + atSequence + " is beyond the " + count
                             + " messages of session '" + sessionId + "'");
                 }
-                List<Segment> chain = parent.chainUpTo(atSequence);
-                child = new Session(parent.language, now, List.of(), key, atSequence,
+                List<InMemorySession.Segment> chain = parent.chainUpTo(atSequence);
+                child = new InMemorySession(parent.language, now, List.of(), key, atSequence,
                         new ForkOrigin(sessionId, parent.life, atSequence), chain);
                 child.owner = parent.owner;
-                for (Segment segment : chain) {
+                for (InMemorySession.Segment segment : chain) {
                     synchronized (segment.source()) { // descendant before ancestor: the order every path takes
                         segment.source().refs.put(child.life, segment.to());
                     }
@@ -319,15 +321,15 @@ public final class InMemoryConversationStore extends StoreGate {
      * Test seam: the text of every message the store still holds, in live conversations and in the
      * erased lives their forks reference: what a raw read of the storage would find.
      */
-    java.util.Set<String> heldTexts() {
-        java.util.Set<String> ids = new java.util.HashSet<>();
-        for (Session session : sessions.values()) {
-            List<Session> holders = new ArrayList<>();
+    Set<String> heldTexts() {
+        Set<String> ids = new HashSet<>();
+        for (InMemorySession session : sessions.values()) {
+            List<InMemorySession> holders = new ArrayList<>();
             synchronized (session) {
                 holders.add(session);
                 session.chain.forEach(segment -> holders.add(segment.source()));
             }
-            for (Session holder : holders) {
+            for (InMemorySession holder : holders) {
                 synchronized (holder) {
                     holder.messages.forEach(m -> ids.add(m.text()));
                 }
@@ -360,7 +362,7 @@ public final class InMemoryConversationStore extends StoreGate {
     }
 
     /** A session's lease; {@code turnKey} (may be null) lets a holder with the same key take it over. */
-    private record Lease(String holder, Instant expiresAt, String turnKey) {}
+    record Lease(String holder, Instant expiresAt, String turnKey) {}
 
     @Override
     DraftStore drafts() {
@@ -372,7 +374,7 @@ public final class InMemoryConversationStore extends StoreGate {
         leases.remove(sessionId);
         drafts.erase(sessionId);
         long[] deleted = new long[1];
-        Session[] gone = new Session[1];
+        InMemorySession[] gone = new InMemorySession[1];
         sessions.computeIfPresent(sessionId, (id, removed) -> {
             synchronized (removed) {
                 deleted[0] = removed.count();
@@ -389,7 +391,7 @@ public final class InMemoryConversationStore extends StoreGate {
         });
         if (gone[0] != null) {
             // its references go: an erased ancestor keeps only what its remaining descendants read
-            for (Segment segment : gone[0].chain) {
+            for (InMemorySession.Segment segment : gone[0].chain) {
                 synchronized (segment.source()) {
                     segment.source().refs.remove(gone[0].life);
                     if (segment.source().erased) {
@@ -419,8 +421,8 @@ public final class InMemoryConversationStore extends StoreGate {
             throw new IllegalStateException("the store has no key provider: build it with encryption(KeyProvider)");
         }
         long rewrapped = 0;
-        for (Map.Entry<String, Session> e : sessions.entrySet()) {
-            Session session = e.getValue();
+        for (Map.Entry<String, InMemorySession> e : sessions.entrySet()) {
+            InMemorySession session = e.getValue();
             synchronized (session) {
                 WrappedKey next = keys.rewrap(e.getKey(), session.dataKey.wrapped());
                 if (next != null) {
@@ -434,7 +436,7 @@ public final class InMemoryConversationStore extends StoreGate {
 
     /** Test seam: the id of the key-encryption key the session's data key is wrapped under, if it has one. */
     Optional<String> dataKeyWrappedUnder(String sessionId) {
-        Session session = sessions.get(sessionId);
+        InMemorySession session = sessions.get(sessionId);
         if (session == null) {
             return Optional.empty();
         }
@@ -448,210 +450,6 @@ public final class InMemoryConversationStore extends StoreGate {
     public void close() {
         // nothing to release
     }
-
-    /** Sequence numbers up to {@code to} (from where the previous segment ends) are {@code source}'s own messages. */
-    private record Segment(Session source, long to) {}
-
-    private static final class Session {
-        /** This life's id: a session deleted and begun again is another life. */
-        final String life = java.util.UUID.randomUUID().toString();
-        /** The sequence number of {@code messages.get(0)}: where a fork's own messages begin, 0 otherwise. */
-        final long base;
-        /** Where a fork came from; null otherwise. */
-        final ForkOrigin origin;
-        /** Whose messages a fork's first {@code base} are, root first; empty for a conversation that is no fork. */
-        final List<Segment> chain;
-        /** The descendants reading this life's messages (by their life), and up to which sequence number. */
-        final Map<String, Long> refs = new HashMap<>();
-        /** Deleted: only what descendants still reference is kept. */
-        boolean erased;
-        final String language;
-        final Instant createdAt;
-        Instant updatedAt;
-        final Map<String, String> attributes = new HashMap<>();
-        /** Set by the first append naming an owner. */
-        Owner owner;
-        final List<Message> messages = new ArrayList<>();
-        /** The last appends, oldest first, bounded by the dedup window. */
-        final ArrayDeque<AppendEntry> recentAppends = new ArrayDeque<>();
-        /** Every append, for requests deduplicated beyond the window. */
-        final Map<String, AppendEntry> allAppends = new HashMap<>();
-        /** The life's data key when encryption is on, dropped with the session on delete. */
-        DataKey dataKey;
-        /** The life's summaries ordered by toSequence (the newest last), dropped with the session on delete. */
-        final List<Summary> summaries = new ArrayList<>();
-
-        Session(String language, Instant createdAt, List<String> erasedIds, DataKey dataKey) {
-            this(language, createdAt, erasedIds, dataKey, 0, null, List.of());
-        }
-
-        Session(String language, Instant createdAt, List<String> erasedIds, DataKey dataKey, long base, ForkOrigin origin,
-                List<Segment> chain) {
-            this.base = base;
-            this.origin = origin;
-            this.chain = List.copyOf(chain);
-            this.dataKey = dataKey;
-            this.language = language;
-            this.createdAt = createdAt;
-            this.updatedAt = createdAt;
-            erasedIds.forEach(id -> recentAppends.addLast(new AppendEntry(id, ERASED, 0)));
-        }
-
-        /** The append ids the dedup window holds, the erased conversations' ones included, oldest first. */
-        List<String> rememberedIds() {
-            List<String> ids = new ArrayList<>(recentAppends.size());
-            recentAppends.forEach(e -> ids.add(e.appendId));
-            return ids;
-        }
-
-        AppendResult append(AppendRequest request, Instant now, int window) {
-            AppendEntry repeated = null;
-            for (Iterator<AppendEntry> it = recentAppends.descendingIterator(); it.hasNext() && repeated == null; ) {
-                AppendEntry entry = it.next();
-                if (entry.appendId.equals(request.appendId())) {
-                    repeated = entry;
-                }
-            }
-            if (repeated == null && request.dedupBeyondWindow()) {
-                repeated = allAppends.get(request.appendId());
-            }
-            if (repeated != null && repeated.firstSequence == ERASED) {
-                throw AppendErasedException.of(request);
-            }
-            if (request.owner() != null && owner != null && !owner.equals(request.owner())) {
-                throw OwnerMismatchException.of(request);
-            }
-            if (repeated != null) {
-                if (!sameContent(repeated, request.messages())) {
-                    throw AppendConflictException.of(request, repeated.firstSequence);
-                }
-                return new AppendResult(repeated.appendId, repeated.firstSequence, repeated.count, false, true);
-            }
-            long first = count();
-            if (request.expectedSequence() != null && request.expectedSequence() != first) {
-                throw SequenceMismatchException.of(request, first);
-            }
-            if (request.owner() != null) {
-                owner = request.owner();
-            }
-            messages.addAll(request.messages());
-            attributes.putAll(request.headerAttributes());
-            updatedAt = now;
-            AppendEntry entry = new AppendEntry(request.appendId(), first, request.messages().size());
-            recentAppends.addLast(entry);
-            allAppends.putIfAbsent(request.appendId(), entry);
-            while (recentAppends.size() > window) {
-                recentAppends.removeFirst();
-            }
-            return new AppendResult(request.appendId(), first, request.messages().size(), first == 0 && origin == null, false);
-        }
-
-        private boolean sameContent(AppendEntry entry, List<Message> requested) {
-            if (entry.count != requested.size()) {
-                return false;
-            }
-            for (int i = 0; i < requested.size(); i++) {
-                if (!MessageCodec.sameContent(messages.get((int) (entry.firstSequence - base) + i), requested.get(i))) {
-                    return false;
-                }
-            }
-            return true;
-        }
-
-        List<StoredMessage> slice(long from, long to) {
-            List<StoredMessage> out = new ArrayList<>((int) (to - from));
-            for (long i = from; i < to; i++) {
-                out.add(new StoredMessage(i, at(i)));
-            }
-            return out;
-        }
-
-        /** How many messages the conversation holds, those it shares with its ancestors included. */
-        long count() {
-            return base + messages.size();
-        }
-
-        /** The message with sequence number {@code seq} (below {@link #count()}): its own, or an ancestor's. */
-        Message at(long seq) {
-            if (seq >= base) {
-                return messages.get((int) (seq - base));
-            }
-            for (Segment segment : chain) {
-                if (seq < segment.to()) {
-                    Session source = segment.source();
-                    synchronized (source) {
-                        return source.messages.get((int) (seq - source.base));
-                    }
-                }
-            }
-            throw new IllegalStateException("no segment holds sequence number " + seq);
-        }
-
-        /** The segments a fork at {@code at} of this conversation reads: this one's, clipped, then its own. */
-        List<Segment> chainUpTo(long at) {
-            List<Segment> out = new ArrayList<>(chain.size() + 1);
-            long from = 0;
-            for (Segment segment : chain) {
-                if (from >= at) {
-                    break;
-                }
-                out.add(segment.to() <= at ? segment : new Segment(segment.source(), at));
-                from = segment.to();
-            }
-            if (at > base) {
-                out.add(new Segment(this, at));
-            }
-            return out;
-        }
-
-        /**
-         * For an erased life: drops every own message and summary no descendant reads, and with
-         * nothing referenced the data key too. Called holding this session's lock.
-         */
-        void trimToReferences() {
-            long keep = 0;
-            for (long to : refs.values()) {
-                keep = Math.max(keep, to);
-            }
-            int own = (int) Math.max(0, Math.min(messages.size(), keep - base));
-            messages.subList(own, messages.size()).clear();
-            final long kept = keep;
-            summaries.removeIf(s -> s.toSequence() > kept);
-            recentAppends.clear();
-            allAppends.clear();
-            attributes.clear();
-            if (own == 0) {
-                dataKey = null;
-            }
-        }
-
-        /** The summaries a read of this conversation sees, ordered by where they end: the shared range's, then its own. */
-        List<Summary> allSummaries() {
-            List<Summary> out = new ArrayList<>();
-            for (Segment segment : chain) {
-                Session source = segment.source();
-                synchronized (source) {
-                    for (Summary s : source.summaries) {
-                        if (s.toSequence() <= segment.to() && !out.contains(s)) {
-                            out.add(s);
-                        }
-                    }
-                }
-            }
-            out.addAll(summaries);
-            out.sort(SUMMARY_ORDER);
-            return out;
-        }
-
-        ConversationHeader header(String sessionId) {
-            return new ConversationHeader(sessionId, language, createdAt, updatedAt, count(), attributes, owner, origin);
-        }
-    }
-
-    /** The {@code firstSequence} of an append id applied in an erased conversation. */
-    private static final long ERASED = -1;
-
-    private record AppendEntry(String appendId, long firstSequence, int count) {}
 
     /**
      * Configures an {@link InMemoryConversationStore}. Not thread-safe.

@@ -30,9 +30,11 @@ import java.util.Arrays;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import org.bson.Document;
 import org.bson.types.ObjectId;
@@ -112,7 +114,7 @@ final class MongoErasure {
                     new Document("$unset", new Document(HeadDocument.ERASED_FORK, ""))));
         }
         ctx.call(overall, deadline -> {
-            java.util.Set<Object> generations = new java.util.LinkedHashSet<>(deadline.archive()
+            Set<Object> generations = new LinkedHashSet<>(deadline.archive()
                     .distinct(GENERATION, new Document(SESSION_ID, sessionId), ObjectId.class)
                     .into(new ArrayList<>()));
             deadline.summaries().distinct(GENERATION, new Document(SESSION_ID, sessionId), ObjectId.class)

@@ -33,9 +33,12 @@ import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.WriteModel;
 import io.github.conversationstore.MongoContext.Deadline;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.bson.Document;
 import org.bson.conversions.Bson;
@@ -434,7 +437,7 @@ final class MongoForks {
                 chunks.addAll(hit);
             }
         });
-        chunks.sort(java.util.Comparator.comparingLong(c -> longField(c.get("_id", Document.class), CHUNK_FIRST_SEQ)));
+        chunks.sort(Comparator.comparingLong(c -> longField(c.get("_id", Document.class), CHUNK_FIRST_SEQ)));
         long pos = from;
         for (int i = 0; i < touched.size(); i++) {
             Document segment = touched.get(i);
@@ -490,7 +493,7 @@ final class MongoForks {
                 return List.<ConversationHeader>of();
             }
             List<ConversationHeader> out = new ArrayList<>();
-            java.util.Map<String, ConversationHeader> byId = new java.util.HashMap<>();
+            Map<String, ConversationHeader> byId = new HashMap<>();
             d.heads().find(new Document(SESSION_ID, new Document("$in", children)))
                     .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS))
                     .forEach(h -> {
@@ -556,7 +559,7 @@ final class MongoForks {
         if (!references.isEmpty()) {
             List<String> children = new ArrayList<>();
             references.forEach(r -> children.add(r.getString(CHILD)));
-            java.util.Map<String, Document> heads = new java.util.HashMap<>();
+            Map<String, Document> heads = new HashMap<>();
             deadline.heads().find(new Document(SESSION_ID, new Document("$in", children)))
                     .projection(Projections.include(SESSION_ID, FORK, HeadDocument.ERASED_FORK))
                     .forEach(h -> heads.put(h.getString(SESSION_ID), h));

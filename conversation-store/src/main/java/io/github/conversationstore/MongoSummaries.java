@@ -8,6 +8,7 @@ import static io.github.conversationstore.HeadDocument.SESSION_ID;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Date;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -184,8 +185,8 @@ final class MongoSummaries {
                         }
                     }
                 }
-                java.util.Comparator<Summary> order = newest == 0
-                        ? java.util.Comparator.comparingLong(Summary::fromSequence).thenComparingLong(Summary::toSequence)
+                Comparator<Summary> order = newest == 0
+                        ? Comparator.comparingLong(Summary::fromSequence).thenComparingLong(Summary::toSequence)
                         : InMemoryConversationStore.SUMMARY_ORDER.reversed();
                 out.sort(order);
                 if (newest > 0 && out.size() > newest) {

@@ -222,7 +222,7 @@ public final class TurnService implements AutoCloseable {
      * @since 0.3
      */
     public Branch regenerate(String sessionId, String turnId) {
-        return regenerate(sessionId, turnId, "regenerate-" + java.util.UUID.randomUUID());
+        return regenerate(sessionId, turnId, "regenerate-" + UUID.randomUUID());
     }
 
     /**
@@ -271,7 +271,7 @@ public final class TurnService implements AutoCloseable {
      * @since 0.3
      */
     public Branch edit(String sessionId, String turnId, String newText) {
-        return edit(sessionId, turnId, newText, "edit-" + java.util.UUID.randomUUID());
+        return edit(sessionId, turnId, newText, "edit-" + UUID.randomUUID());
     }
 
     /**
@@ -296,7 +296,7 @@ public final class TurnService implements AutoCloseable {
      * @since 0.3
      */
     public Branch edit(String sessionId, String turnId, String newText, String newTurnId) {
-        java.util.Objects.requireNonNull(newText, "newText");
+        Objects.requireNonNull(newText, "newText");
         return TurnBranches.branch(settings.store(), "edit", sessionId, turnId, newText, newTurnId, this::respond);
     }
 
