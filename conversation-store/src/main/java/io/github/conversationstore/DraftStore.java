@@ -10,7 +10,9 @@ import java.util.concurrent.locks.LockSupport;
 interface DraftStore {
     /**
      * Starts a new attempt of the turn's draft for {@code holder}: the text empties, the attempt
-     * number goes up by one (1 for a new draft), a stop asked for stays asked for.
+     * number goes up by one (1 for a new draft). A stop asked for stays asked for when the same
+     * holder starts again (the next attempt or step of the same run); a new holder (a resume of the
+     * turn, whose earlier run failed or died) starts unstopped: the stop was the earlier run's.
      *
      * @return the draft as it now is
      */
@@ -87,7 +89,8 @@ interface DraftStore {
         @Override
         public Draft start(String sessionId, String turnId, String holder) {
             return of(sessionId).compute(turnId, (t, e) -> new Entry(holder, new Draft(turnId, e == null ? 1
-                    : e.draft().attempt() + 1, "", e != null && e.draft().stopRequested(), -1))).draft();
+                    : e.draft().attempt() + 1, "", e != null && e.holder().equals(holder) && e.draft().stopRequested(),
+                    -1))).draft();
         }
 
         @Override

@@ -45,6 +45,8 @@ final class DraftWriter implements Consumer<String> {
     private boolean closed;
     private boolean truncated;
     private volatile boolean stop;
+    /** Whether a {@link StopStream} was thrown to the provider. */
+    private boolean thrown;
 
     /**
      * @param maxTextBytes the store's limit of a message's text: a stream that reaches it is ended
@@ -85,6 +87,7 @@ final class DraftWriter implements Consumer<String> {
                     + " provider returned (or after a stop) is not part of the reply");
         }
         if (stop) {
+            thrown = true;
             throw new StopStream(truncated);
         }
         long now = System.nanoTime();
@@ -105,6 +108,7 @@ final class DraftWriter implements Consumer<String> {
             text.append(delta, 0, i);
             truncated = true;
             stop = true;
+            thrown = true;
             throw new StopStream(true);
         }
         text.append(delta);
@@ -117,6 +121,7 @@ final class DraftWriter implements Consumer<String> {
                 switch (drafts.write(sessionId, turnId, holder, attempt, whole())) {
                     case STOP_REQUESTED -> {
                         stop = true;
+                        thrown = true;
                         throw new StopStream(false);
                     }
                     case TAKEN_OVER -> writing = false;
@@ -141,6 +146,17 @@ final class DraftWriter implements Consumer<String> {
     private String whole() {
         int n = text.length();
         return n > 0 && Character.isHighSurrogate(text.charAt(n - 1)) ? text.substring(0, n - 1) : text.toString();
+    }
+
+    /**
+     * The stop thrown to the provider, if one was: a provider whose stream swallowed it (some
+     * streaming clients catch and log what a handler throws) and returned a reply anyway is still
+     * stopped, and its reply is the text up to the stop.
+     *
+     * @return the stop, or null if none was thrown
+     */
+    synchronized StopStream thrownStop() {
+        return thrown ? new StopStream(truncated) : null;
     }
 
     /** Ends the attempt's stream: later deltas are refused. */

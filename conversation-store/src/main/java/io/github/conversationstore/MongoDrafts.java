@@ -57,13 +57,28 @@ final class MongoDrafts implements DraftStore {
 
     @Override
     public Draft start(String sessionId, String turnId, String holder) {
-        Document doc = ctx.call("draft", sessionId, "start the draft of turn " + turnId, deadline -> deadline.drafts()
+        // the draft as it was: its holder says whether a stop asked for is this run's
+        Document before = ctx.call("draft", sessionId, "start the draft of turn " + turnId, deadline -> deadline.drafts()
                 .findOneAndUpdate(id(sessionId, turnId), new Document("$inc", new Document("attempt", 1))
                         .append("$set", new Document("holder", holder).append("content", null).append("reply", -1L)
                                 .append(UPDATED_AT, Date.from(ctx.time.now())))
                         .append("$setOnInsert", new Document("stop", false)),
-                        new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER)));
-        return decode(sessionId, doc);
+                        new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.BEFORE)
+                                .projection(new Document("holder", 1).append("attempt", 1).append("stop", 1))));
+        if (before == null) {
+            return new Draft(turnId, 1, "", false, -1);
+        }
+        Number was = (Number) before.get("attempt");
+        int attempt = (was == null ? 0 : was.intValue()) + 1;
+        boolean stop = Boolean.TRUE.equals(before.getBoolean("stop"));
+        if (stop && !holder.equals(before.getString("holder"))) {
+            // an earlier run's stop: this run starts unstopped
+            ctx.call("draft", sessionId, "start the draft of turn " + turnId, deadline -> deadline.drafts().updateOne(
+                    id(sessionId, turnId).append("holder", holder).append("attempt", attempt),
+                    new Document("$set", new Document("stop", false))));
+            stop = false;
+        }
+        return new Draft(turnId, attempt, "", stop, -1);
     }
 
     @Override

@@ -88,11 +88,17 @@ final class ProviderCall {
                         maxTextBytes, progress);
                 writer[0] = w;
                 w.begin();
+                Reply reply;
                 try {
-                    return streaming.stream(request, w);
+                    reply = streaming.stream(request, w);
                 } finally {
                     w.close();
                 }
+                DraftWriter.StopStream swallowed = w.thrownStop();
+                if (swallowed != null) {
+                    throw swallowed; // the provider went on after it was told to stop
+                }
+                return reply;
             };
         }, failure -> new CallRunner.Failure(failure, stopped(failure) == null
                 && failure instanceof ReplyProviderException e && e.isRetryable(), String.valueOf(failure.getMessage())),

@@ -36,7 +36,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * its timeout; and when the conversation was deleted under it, it went on polling for the whole
  * timeout. Now a follower that hears nothing for a second looks for the turn's reply among the
  * conversation's newest messages by its step id, and a draft that was seen and is gone ends the
- * following (the stored reply if there is one, else empty).
+ * following (the stored reply if there is one, else empty). A provider whose final text differs
+ * from its deltas ("Hello wor" streamed, "Hello, world" returned) left the follower with the two
+ * spliced ("Hello world"); now it starts over with the stored reply.
  */
 class StreamingFollowAdversarialTest {
     private final ExecutorService pool = Executors.newCachedThreadPool();
@@ -106,6 +108,32 @@ class StreamingFollowAdversarialTest {
             words.release.countDown();
             catchThrowable(() -> turn.get(30, TimeUnit.SECONDS)); // its fenced reply finds no lease
             assertThat(store.readMessages("s", 0, 10)).as("nothing of the erased life comes back").isEmpty();
+        }
+    }
+
+    /** The provider's final text is not its deltas joined: the follower starts over rather than splice the two. */
+    @ParameterizedTest
+    @MethodSource("stores")
+    void aFinalReplyThatDiffersFromItsDeltas_restartsTheFollower(Supplier<ConversationStore> factory) throws Exception {
+        StreamingReplyProvider rewording = (request, deltas) -> {
+            for (String delta : new String[] {"Hello", " wor"}) {
+                deltas.accept(delta);
+                try {
+                    Thread.sleep(150);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return Reply.of("Hello, world");
+        };
+        try (ConversationStore store = factory.get(); TurnService service = turns(store, rewording).build()) {
+            Collected seen = new Collected();
+            Future<Optional<StoredMessage>> follow = pool.submit(
+                    () -> service.followTurn("s", "t1", 0, seen, Duration.ofSeconds(30)));
+            TurnResult result = service.respond("s", "en", "hi", "t1");
+            assertThat(follow.get(30, TimeUnit.SECONDS)).contains(result.reply());
+            assertThat(seen.text.toString()).isEqualTo("Hello, world");
+            assertThat(seen.restarts).hasValue(1);
         }
     }
 
