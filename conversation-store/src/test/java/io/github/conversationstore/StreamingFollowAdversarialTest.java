@@ -40,23 +40,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * from its deltas ("Hello wor" streamed, "Hello, world" returned) left the follower with the two
  * spliced ("Hello world"); now it starts over with the stored reply.
  */
-class StreamingFollowAdversarialTest {
-    private final ExecutorService pool = Executors.newCachedThreadPool();
-
-    static Stream<Named<Supplier<ConversationStore>>> stores() {
-        return BothStores.both();
-    }
-
-    @AfterEach
-    void stopPool() {
-        pool.shutdownNow();
-    }
-
-    private static TurnService.Builder turns(ConversationStore store, ReplyProvider provider) {
-        return TurnService.builder(store).provider(provider).replyTimeout(Duration.ofSeconds(10))
-                .retryBackoff(Duration.ofMillis(10)).draftInterval(Duration.ofMillis(10));
-    }
-
+class StreamingFollowAdversarialTest extends AbstractStreamingReviewTest {
     @ParameterizedTest
     @MethodSource("stores")
     void aTurnOfAProviderThatDoesNotStream_isFollowedToItsStoredReply(Supplier<ConversationStore> factory)

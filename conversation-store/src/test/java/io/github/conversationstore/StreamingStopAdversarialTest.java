@@ -39,24 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       is kept for the next attempt of the same run only; a resume starts unstopped.
  * </ul>
  */
-class StreamingStopAdversarialTest {
-    private final ExecutorService pool = Executors.newCachedThreadPool();
-
-    static Stream<Named<Supplier<ConversationStore>>> stores() {
-        return BothStores.both();
-    }
-
-    @AfterEach
-    void stopPool() {
-        pool.shutdownNow();
-    }
-
-    private static TurnService.Builder turns(ConversationStore store, StreamingReplyProvider provider) {
-        return TurnService.builder(store).provider(provider).replyTimeout(Duration.ofSeconds(10))
-                .retryBackoff(Duration.ofMillis(10)).draftInterval(Duration.ofMillis(10))
-                .leaseDuration(Duration.ofSeconds(11));
-    }
-
+class StreamingStopAdversarialTest extends AbstractStreamingReviewTest {
     /** Hands each delta to the sink, dropping whatever the sink throws, as a forgiving stream handler does. */
     private static void forgiving(Consumer<String> sink, String delta, AtomicInteger swallowed) {
         try {

@@ -30,18 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * high surrogate stored the reply ending in U+FFFD. Now a draft and a stopped reply end at the last
  * whole code point.
  */
-class StreamingSurrogateAdversarialTest {
-    private final ExecutorService pool = Executors.newCachedThreadPool();
-
-    static Stream<Named<Supplier<ConversationStore>>> stores() {
-        return BothStores.both();
-    }
-
-    @AfterEach
-    void stopPool() {
-        pool.shutdownNow();
-    }
-
+class StreamingSurrogateAdversarialTest extends AbstractStreamingReviewTest {
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
@@ -49,11 +38,6 @@ class StreamingSurrogateAdversarialTest {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    private static TurnService.Builder turns(ConversationStore store, StreamingReplyProvider provider) {
-        return TurnService.builder(store).provider(provider).replyTimeout(Duration.ofSeconds(10))
-                .retryBackoff(Duration.ofMillis(10)).draftInterval(Duration.ofMillis(10));
     }
 
     @ParameterizedTest

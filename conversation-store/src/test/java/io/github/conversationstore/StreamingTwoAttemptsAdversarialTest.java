@@ -26,18 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * are fenced on the attempt number and change nothing; the follower hears one restart and only the
  * new attempt's text after it; one reply is stored.
  */
-class StreamingTwoAttemptsAdversarialTest {
-    private final ExecutorService pool = Executors.newCachedThreadPool();
-
-    static Stream<Named<Supplier<ConversationStore>>> stores() {
-        return BothStores.both();
-    }
-
-    @AfterEach
-    void stopPool() {
-        pool.shutdownNow();
-    }
-
+class StreamingTwoAttemptsAdversarialTest extends AbstractStreamingReviewTest {
     /** Sleeps {@code millis}, going on when interrupted (as a provider that ignores interruption does). */
     private static void stubbornSleep(long millis) {
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
