@@ -51,8 +51,7 @@ final class ProviderCall {
         this.runner = runner;
         this.cover = cover;
         this.holder = holder;
-        this.drafts = settings.provider() instanceof StreamingReplyProvider && settings.store() instanceof StoreGate gate
-                ? gate.drafts() : null;
+        this.drafts = settings.provider() instanceof StreamingReplyProvider ? StoreGate.draftsOf(settings.store()) : null;
         this.maxTextBytes = settings.store() instanceof StoreGate gate ? gate.limits.maxTextBytes() : Integer.MAX_VALUE;
     }
 

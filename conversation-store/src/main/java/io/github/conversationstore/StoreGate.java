@@ -108,6 +108,11 @@ abstract class StoreGate implements ConversationStore {
     /** The store's drafts of streamed replies (used by the turn service). */
     abstract DraftStore drafts();
 
+    /** The drafts of {@code store} if it is one of this library's stores, else null (it keeps none). */
+    static DraftStore draftsOf(ConversationStore store) {
+        return store instanceof StoreGate gate ? gate.drafts() : null;
+    }
+
     @Override
     public final AppendResult appendMessages(AppendRequest request) {
         Objects.requireNonNull(request, "request");

@@ -136,8 +136,9 @@ final class TurnFollowing {
 
     /** The store's drafts; refused for a store that is not one of this library's. */
     static DraftStore drafts(ConversationStore store) {
-        if (store instanceof StoreGate gate) {
-            return gate.drafts();
+        DraftStore drafts = StoreGate.draftsOf(store);
+        if (drafts != null) {
+            return drafts;
         }
         throw new IllegalStateException("the store keeps no drafts: " + store.getClass().getName());
     }

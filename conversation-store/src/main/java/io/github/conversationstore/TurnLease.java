@@ -108,11 +108,12 @@ final class TurnLease {
      * text so far becomes their reply). A store that did not answer is asked again in the next round.
      */
     void interruptRunning() {
-        if (settings.busyPolicy() != BusyPolicy.INTERRUPT || !(settings.store() instanceof StoreGate gate)) {
+        DraftStore drafts = StoreGate.draftsOf(settings.store());
+        if (settings.busyPolicy() != BusyPolicy.INTERRUPT || drafts == null) {
             return;
         }
         try {
-            gate.drafts().stopOthers(turn.sessionId(), turn.turnId(), settings.leaseDuration());
+            drafts.stopOthers(turn.sessionId(), turn.turnId(), settings.leaseDuration());
         } catch (ConversationStoreException e) {
             // asked again while this turn waits
         }
