@@ -168,23 +168,25 @@ public final class ConversationStoreSessionService implements BaseSessionService
         String storeId = StoreKeys.session(appName, userId, id);
         Owner owner = StoreKeys.owner(appName, userId);
         StateCodec.Split split = StateCodec.split("state", state);
+        AppendRequest.Builder builder = AppendRequest.builder(storeId, language)
+                .owner(owner)
+                .expectedSequence(0)
+                .headerAttribute(StateCodec.SESSION_MARK, "1")
+                .messages(new Message(UUID.randomUUID().toString(), Role.SYSTEM,
+                        List.of(new Part.Unknown(SESSION_PART, Map.of("appName", appName, "userId", userId,
+                                "sessionId", id))), Instant.now(), Map.of(), Map.of()));
+        split.session().forEach(builder::headerAttribute);
+        // every request built (and so checked by the store's rules) before the first write
+        AppendRequest create = builder.build();
+        List<AppendRequest> shared = sharedRequests(appName, userId, split, "create/" + storeId + "/" + UUID.randomUUID());
         return Single.fromCallable(() -> call(() -> {
-            AppendRequest.Builder request = AppendRequest.builder(storeId, language)
-                    .owner(owner)
-                    .expectedSequence(0)
-                    .headerAttribute(StateCodec.SESSION_MARK, "1")
-                    .messages(new Message(UUID.randomUUID().toString(), Role.SYSTEM,
-                            List.of(new Part.Unknown(SESSION_PART, Map.of("appName", appName, "userId", userId,
-                                    "sessionId", id))), Instant.now(), Map.of(), Map.of()));
-            split.session().forEach(request::headerAttribute);
             try {
-                store.appendMessages(request.build());
+                store.appendMessages(create);
             } catch (SequenceMismatchException e) {
                 throw new SessionException("session '" + id + "' of user '" + userId + "' in app '" + appName
                         + "' already exists", e);
             }
-            String origin = "create/" + storeId + "/" + UUID.randomUUID();
-            writeShared(appName, userId, split, origin);
+            shared.forEach(store::appendMessages);
             return read(appName, userId, id, Optional.of(GetSessionConfig.builder().numRecentEvents(0).build()))
                     .orElseThrow(() -> new SessionNotFoundException("session '" + id + "' was deleted while created"));
         }));
@@ -299,7 +301,8 @@ public final class ConversationStoreSessionService implements BaseSessionService
      * @param event the event; its id is required
      * @return the event, when subscribed to
      * @throws NullPointerException if {@code session}, {@code event} or one of the session's keys is null
-     * @throws IllegalArgumentException if the event has no id, or breaks a bound (nothing stored)
+     * @throws IllegalArgumentException if the event has no id, breaks a bound, or its delta holds a key the
+     *     store refuses (nothing stored: every write of the call is checked before the first)
      */
     @Override
     public Single<Event> appendEvent(Session session, Event event) {
@@ -328,19 +331,23 @@ public final class ConversationStoreSessionService implements BaseSessionService
             throw new IllegalArgumentException("event '" + event.id() + "' takes about " + bytes
                     + " bytes as stored, more than the bound of " + maxEventBytes + " (maxEventBytes)");
         }
+        AppendRequest.Builder builder = AppendRequest.builder(storeId, language)
+                .appendId(eventAppendId(event.id()))
+                .owner(StoreKeys.owner(appName, userId))
+                .messages(message)
+                .headerAttribute(StateCodec.LAST_UPDATE, Long.toString(event.timestamp()));
+        split.session().forEach(builder::headerAttribute);
+        // every request built (and so checked by the store's rules) before the first write: a key the
+        // store refuses must not leave the user:/app: part of the delta written
+        AppendRequest request = builder.build();
+        List<AppendRequest> shared = sharedRequests(appName, userId, split, "event/" + storeId + "/" + event.id());
         return Single.fromCallable(() -> call(() -> {
             Optional<ConversationHeader> header = store.findConversation(storeId);
             if (header.isEmpty() || !header.get().attributes().containsKey(StateCodec.SESSION_MARK)) {
                 throw notFound(appName, userId, sessionId);
             }
-            writeShared(appName, userId, split, "event/" + storeId + "/" + event.id());
-            AppendRequest.Builder request = AppendRequest.builder(storeId, language)
-                    .appendId(eventAppendId(event.id()))
-                    .owner(StoreKeys.owner(appName, userId))
-                    .messages(message)
-                    .headerAttribute(StateCodec.LAST_UPDATE, Long.toString(event.timestamp()));
-            split.session().forEach(request::headerAttribute);
-            AppendResult result = store.appendMessages(request.build());
+            shared.forEach(store::appendMessages);
+            AppendResult result = store.appendMessages(request);
             if (result.conversationCreated()) {
                 // the session was deleted after the check: do not leave a session without its mark
                 store.deleteConversation(storeId);
@@ -373,17 +380,20 @@ public final class ConversationStoreSessionService implements BaseSessionService
         }
     }
 
-    /** Writes the {@code user:} and {@code app:} parts of a delta, once per {@code origin}. */
-    private void writeShared(String appName, String userId, StateCodec.Split split, String origin) {
+    /** The appends of the {@code user:} and {@code app:} parts of a delta, applied once per {@code origin}. */
+    private List<AppendRequest> sharedRequests(String appName, String userId, StateCodec.Split split, String origin) {
+        List<AppendRequest> requests = new ArrayList<>(2);
         if (!split.user().isEmpty()) {
-            writeState(StoreKeys.userState(appName, userId), StoreKeys.owner(appName, userId), split.user(), origin);
+            requests.add(stateRequest(StoreKeys.userState(appName, userId), StoreKeys.owner(appName, userId), split.user(),
+                    origin));
         }
         if (!split.app().isEmpty()) {
-            writeState(StoreKeys.appState(appName), null, split.app(), origin);
+            requests.add(stateRequest(StoreKeys.appState(appName), null, split.app(), origin));
         }
+        return requests;
     }
 
-    private void writeState(String storeId, Owner owner, Map<String, String> attributes, String origin) {
+    private AppendRequest stateRequest(String storeId, Owner owner, Map<String, String> attributes, String origin) {
         String appendId = "adk-state-" + StoreKeys.digest(origin);
         AppendRequest.Builder request = AppendRequest.builder(storeId, language)
                 .appendId(appendId)
@@ -395,7 +405,7 @@ public final class ConversationStoreSessionService implements BaseSessionService
             request.owner(owner);
         }
         attributes.forEach(request::headerAttribute);
-        store.appendMessages(request.build());
+        return request.build();
     }
 
     private static Map<String, Object> escapedKeys(Map<String, String> attributes) {
