@@ -4,6 +4,7 @@ import ai.koog.agents.chatMemory.feature.ChatHistoryProvider;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationStore;
+import io.github.conversationstore.ConversationStoreException;
 import io.github.conversationstore.Message;
 import io.github.conversationstore.Owner;
 import io.github.conversationstore.Role;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import kotlin.Unit;
 import kotlin.coroutines.Continuation;
@@ -85,6 +87,8 @@ public final class ConversationStoreChatHistoryProvider implements ChatHistoryPr
     private final Function<String, String> sessionIds;
     private final Function<String, Owner> owners;
     private final Known known = new Known();
+    /** Per conversation, the batch of the last store that failed (its outcome unknown), until the next store. */
+    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
 
     private ConversationStoreChatHistoryProvider(Builder builder) {
         this.store = builder.store;
@@ -199,6 +203,19 @@ public final class ConversationStoreChatHistoryProvider implements ChatHistoryPr
                 stored.add(KoogCodec.toStored(list.get(i)));
             }
         }
+        Pending unknown = pending.remove(sessionId);
+        if (unknown != null && unknown.anchor == anchor && startsWith(fresh, unknown.messages)) {
+            // a store whose outcome is unknown (a lost reply), now followed by more: its messages first,
+            // under their own append id, so that they are a duplicate if that write was applied
+            int n = unknown.messages.size();
+            AppendResult result = append(conversationId, sessionId, unknown.appendId, stored.subList(0, n), unknown);
+            for (int i = 0; i < n; i++) {
+                known.put(sessionId, fresh.get(i), result.firstSequence() + i);
+            }
+            anchor = result.firstSequence() + n - 1;
+            fresh = fresh.subList(n, fresh.size());
+            stored = stored.subList(n, stored.size());
+        }
         for (int from = 0, chunk = 0; from < stored.size(); from += ConversationStore.MAX_MESSAGES_PER_APPEND, chunk++) {
             int to = Math.min(stored.size(), from + ConversationStore.MAX_MESSAGES_PER_APPEND);
             List<Message> batch = stored.subList(from, to);
@@ -206,19 +223,45 @@ public final class ConversationStoreChatHistoryProvider implements ChatHistoryPr
             for (ai.koog.prompt.message.Message m : fresh.subList(from, to)) {
                 key.append('\n').append(KoogCodec.json(m));
             }
-            AppendRequest.Builder request = AppendRequest.builder(sessionId, language)
-                    .appendId("koog-" + digest(key.toString()))
-                    .messages(batch);
-            Owner owner = owners.apply(conversationId);
-            if (owner != null) {
-                request.owner(owner);
-            }
-            AppendResult result = store.appendMessages(request.build());
+            String appendId = "koog-" + digest(key.toString());
+            AppendResult result = append(conversationId, sessionId, appendId, batch,
+                    new Pending(anchor, List.copyOf(fresh.subList(from, to)), appendId));
             for (int i = 0; i < batch.size(); i++) {
                 known.put(sessionId, fresh.get(from + i), result.firstSequence() + i);
             }
         }
     }
+
+    /** Appends a batch; when the outcome is unknown (the store failed), remembers it for the next store. */
+    private AppendResult append(String conversationId, String sessionId, String appendId, List<Message> batch,
+            Pending ifUnknown) {
+        AppendRequest.Builder request = AppendRequest.builder(sessionId, language).appendId(appendId).messages(batch);
+        Owner owner = owners.apply(conversationId);
+        if (owner != null) {
+            request.owner(owner);
+        }
+        try {
+            return store.appendMessages(request.build());
+        } catch (ConversationStoreException e) {
+            pending.put(sessionId, ifUnknown);
+            throw e;
+        }
+    }
+
+    private static boolean startsWith(List<ai.koog.prompt.message.Message> list, List<ai.koog.prompt.message.Message> prefix) {
+        if (prefix.size() > list.size()) {
+            return false;
+        }
+        for (int i = 0; i < prefix.size(); i++) {
+            if (list.get(i) != prefix.get(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The last batch of a conversation whose store failed: the message it followed, its messages, its append id. */
+    private record Pending(long anchor, List<ai.koog.prompt.message.Message> messages, String appendId) {}
 
     /**
      * Reads the conversation's recent history (see the class comment).
