@@ -89,7 +89,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the offline tutor waits {@code TUTOR_WORD_DELAY_MS} (default 150) before each word it streams.
  */
 public final class ChatServer implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     /** Largest request body: a text of 65,536 bytes fits even with every character escaped. */
     static final int MAX_BODY_BYTES = 512 * 1024;
     /** Largest rest of a too large body that is read and dropped before the 413 answer. */
@@ -105,6 +105,8 @@ public final class ChatServer implements AutoCloseable {
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final ConversationStore store;
     private final TurnService turns;
+    /** The branch endpoints: edit, regenerate, and a conversation's family. */
+    private final ChatBranches branches;
     /** Whether the provider streams: then a stream's reply comes from the turn's draft. */
     private final boolean streaming;
     /** The turn service's default: at most four draft writes a second per streaming turn. */
@@ -116,7 +118,8 @@ public final class ChatServer implements AutoCloseable {
         this.store = store;
         this.metrics = metrics;
         this.streaming = provider instanceof StreamingReplyProvider;
-        this.turns = TurnService.builder(store).provider(provider).replyTimeout(Duration.ofSeconds(60)).listener(meters)
+        this.branches = new ChatBranches(this, store);
+        this.turns = TurnService.builder(store).provider(branches.watching(provider)).replyTimeout(Duration.ofSeconds(60)).listener(meters)
                 .draftInterval(draftInterval)
                 .build();
         this.http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
@@ -124,6 +127,10 @@ public final class ChatServer implements AutoCloseable {
         http.createContext("/api/chat/stream", answeringErrors(this::chatStream));
         http.createContext("/api/chat/stop", answeringErrors(this::stopTurn));
         http.createContext("/api/history", answeringErrors(this::history));
+        http.createContext("/api/branches", answeringErrors(branches::family));
+        http.createContext("/api/branches/edit", answeringErrors(exchange -> branches.branch(exchange, ChatBranches.EDIT)));
+        http.createContext("/api/branches/regenerate",
+                answeringErrors(exchange -> branches.branch(exchange, ChatBranches.REGENERATE)));
         http.createContext("/metrics", answeringErrors(this::metrics));
         http.createContext("/", answeringErrors(this::page));
         http.setExecutor(workers);
@@ -341,7 +348,7 @@ public final class ChatServer implements AutoCloseable {
     }
 
     /** The reply of {@code /api/chat}, and the data of a stream's {@code done} event. */
-    private static ObjectNode replyJson(String sessionId, String turnId, long userSequence, StoredMessage reply) {
+    static ObjectNode replyJson(String sessionId, String turnId, long userSequence, StoredMessage reply) {
         return JSON.createObjectNode()
                 .put("sessionId", sessionId)
                 .put("turnId", turnId)
@@ -479,11 +486,32 @@ public final class ChatServer implements AutoCloseable {
         }
     }
 
-    /** A turn running in this process, started by a stream (or a resume). */
-    private record Running(TurnRequest request, CompletableFuture<TurnResult> result, boolean resumed) {}
+    /** A turn running in this process, started by a stream (or a resume, or a branch). */
+    record Running(TurnRequest request, CompletableFuture<TurnResult> result, boolean resumed) {}
 
-    private static String key(String sessionId, String turnId) {
+    static String key(String sessionId, String turnId) {
         return sessionId + "\n" + turnId; // ids hold no control characters
+    }
+
+    /** The turn service the server's turns run on. */
+    TurnService turns() {
+        return turns;
+    }
+
+    /** Runs a task on a turn thread: it runs to its end whatever its streams do. */
+    void runTurn(Runnable task) {
+        turnThreads.execute(task);
+    }
+
+    /**
+     * Makes a turn running here (a branch's) known to {@code GET /api/chat/stream} until it ends, so
+     * that a client that comes back follows it rather than resuming it.
+     */
+    Running track(TurnRequest request, CompletableFuture<TurnResult> result) {
+        String key = key(request.sessionId(), request.turnId());
+        Running turn = running.computeIfAbsent(key, k -> new Running(request, result, false));
+        result.whenComplete((done, failed) -> running.remove(key, turn));
+        return turn;
     }
 
     /**
@@ -568,7 +596,7 @@ public final class ChatServer implements AutoCloseable {
      * this thread writes what it gives, and watches the turn. A client that left ends the stream
      * here, never the turn.
      */
-    private void follow(SseStream sse, String sessionId, String turnId, long offset, Running turn) {
+    void follow(SseStream sse, String sessionId, String turnId, long offset, Running turn) {
         BlockingQueue<Followed> followed = new LinkedBlockingQueue<>();
         // a provider that does not stream writes no draft: its turn's own reply is all there is
         Future<?> follower = !streaming ? CompletableFuture.completedFuture(null) : followerThreads.submit(() -> {
@@ -673,7 +701,7 @@ public final class ChatServer implements AutoCloseable {
      * too large body is read and dropped (up to {@link #MAX_DRAINED_BYTES}) so that the client,
      * still sending, gets the answer rather than a reset connection.
      */
-    private static byte[] readBody(HttpExchange exchange) throws IOException {
+    static byte[] readBody(HttpExchange exchange) throws IOException {
         long declared = declaredLength(exchange);
         try (InputStream in = exchange.getRequestBody()) {
             if (declared > MAX_BODY_BYTES) {
@@ -730,7 +758,7 @@ public final class ChatServer implements AutoCloseable {
     }
 
     /** Jackson's message without its source excerpt, and the position when Jackson knows it. */
-    private static String describe(JsonProcessingException e) {
+    static String describe(JsonProcessingException e) {
         String message = String.valueOf(e.getOriginalMessage()).replaceAll("\\s*\\(start marker at.*", "").strip();
         JsonLocation at = e.getLocation();
         return at == null || at.getLineNr() < 1 ? message
@@ -836,16 +864,16 @@ public final class ChatServer implements AutoCloseable {
         };
     }
 
-    private static void refuseMethod(HttpExchange exchange, String allowed, String message) throws IOException {
+    static void refuseMethod(HttpExchange exchange, String allowed, String message) throws IOException {
         exchange.getResponseHeaders().set("Allow", allowed);
         send(exchange, 405, error(message));
     }
 
-    private static ObjectNode error(String message) {
+    static ObjectNode error(String message) {
         return JSON.createObjectNode().put("error", message);
     }
 
-    private static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
+    static void send(HttpExchange exchange, int status, JsonNode body) throws IOException {
         send(exchange, status, "application/json; charset=utf-8", JSON.writeValueAsBytes(body));
     }
 
@@ -862,7 +890,7 @@ public final class ChatServer implements AutoCloseable {
         }
     }
 
-    private static Map<String, String> query(HttpExchange exchange) {
+    static Map<String, String> query(HttpExchange exchange) {
         Map<String, String> params = new HashMap<>();
         String raw = exchange.getRequestURI().getRawQuery();
         if (raw != null) {

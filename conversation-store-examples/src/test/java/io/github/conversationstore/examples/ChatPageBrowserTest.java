@@ -478,6 +478,81 @@ class ChatPageBrowserTest {
         Files.write(Path.of("target", "chat-page-stopped.png"), browser.getScreenshotAs(OutputType.BYTES));
     }
 
+    // ---- branches ----
+
+    /** Waits until a history load ended and the log shows exactly these messages. */
+    private void awaitMessages(String... expected) {
+        new WebDriverWait(browser, WAIT).until(d -> Boolean.TRUE.equals(script("return window.historyLoaded === true"))
+                && messages().equals(List.of(expected)));
+    }
+
+    /** Waits until the switcher on the first message shows this position ("2/3"). */
+    private void awaitPosition(String expected) {
+        new WebDriverWait(browser, WAIT).until(d -> expected.equals(script(
+                "const e = document.querySelector('.msg.user .branch-position'); return e ? e.textContent.trim() : ''")));
+    }
+
+    /** Clicks, after which the page loads a history: the next {@link #awaitMessages} waits for that load. */
+    private void clickThenLoad(WebElement element) {
+        script("window.historyLoaded = false");
+        element.click();
+    }
+
+    @Test
+    void editAndRegenerate_makeBranches_andTheSwitcherShowsEachBranchsMessages() {
+        startSession("browser-branches", "es");
+        send("hola");
+        waitFor(".msg.assistant");
+        send("me gusta el café");
+        new WebDriverWait(browser, WAIT).until(d -> browser.findElements(By.cssSelector(".msg.assistant")).size() == 2);
+        String second = "¡Qué interesante! ¿Y qué te gusta comer?";
+        assertThat(messages()).containsExactly("hola", FIRST_REPLY, "me gusta el café", second);
+
+        // edit the first message: the new branch shows it, answered anew
+        browser.findElements(By.cssSelector(".msg.user button.edit")).get(0).click();
+        WebElement editing = waitFor(".msg.user .edit-text");
+        editing.clear();
+        script("window.historyLoaded = false");
+        editing.sendKeys("buenos días", Keys.ENTER);
+        awaitMessages("buenos días", FIRST_REPLY);
+        awaitPosition("2/2");
+        String edited = browser.findElement(By.id("session")).getAttribute("value");
+        assertThat(edited).isNotEqualTo("browser-branches");
+        assertThat(script("return new URLSearchParams(location.search).get('sessionId')")).isEqualTo(edited);
+        assertThat(waitFor(".msg.user .extra.grammar").getText()).contains("Buenos días.");
+
+        // regenerate its reply: a third version of the conversation
+        clickThenLoad(browser.findElement(By.cssSelector(".msg.assistant button.regenerate")));
+        awaitMessages("buenos días", FIRST_REPLY);
+        awaitPosition("3/3");
+        String regenerated = browser.findElement(By.id("session")).getAttribute("value");
+        assertThat(regenerated).isNotEqualTo(edited);
+        assertThat(stored(regenerated)).extracting(StoredMessage::text).containsExactly("buenos días", FIRST_REPLY);
+
+        // back to the original branch: its own messages
+        clickThenLoad(browser.findElement(By.cssSelector(".branch-prev")));
+        awaitMessages("buenos días", FIRST_REPLY);
+        awaitPosition("2/3");
+        clickThenLoad(browser.findElement(By.cssSelector(".branch-prev")));
+        awaitMessages("hola", FIRST_REPLY, "me gusta el café", second);
+        awaitPosition("1/3");
+        assertThat(browser.findElement(By.id("session")).getAttribute("value")).isEqualTo("browser-branches");
+
+        // and again to the edited one; a reload keeps the branch shown
+        clickThenLoad(browser.findElement(By.cssSelector(".branch-next")));
+        awaitMessages("buenos días", FIRST_REPLY);
+        awaitPosition("2/3");
+        assertThat(browser.findElement(By.id("session")).getAttribute("value")).isEqualTo(edited);
+        browser.navigate().refresh();
+        awaitMessages("buenos días", FIRST_REPLY);
+        assertThat(browser.findElement(By.id("session")).getAttribute("value")).isEqualTo(edited);
+        awaitPosition("2/3");
+        // the original conversation was never changed
+        assertThat(stored("browser-branches")).extracting(StoredMessage::text)
+                .containsExactly("hola", FIRST_REPLY, "me gusta el café", second);
+        assertThat(text("#error")).isEmpty();
+    }
+
     /** Counts the page's requests, until their answers are read and handled. */
     private void countRequests() {
         script("const real = window.fetch; window.pendingRequests = 0;"
