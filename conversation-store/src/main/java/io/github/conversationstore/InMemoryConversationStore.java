@@ -1,25 +1,18 @@
 package io.github.conversationstore;
 
 import io.github.conversationstore.spi.WrappedKey;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.stream.Collectors;
 
 /**
@@ -31,7 +24,7 @@ import java.util.stream.Collectors;
  */
 public final class InMemoryConversationStore extends StoreGate {
     private final ConcurrentHashMap<String, InMemorySession> sessions = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
+    private final InMemoryLeases leases;
     private final DraftStore.InMemory drafts = new DraftStore.InMemory();
     /**
      * The tombstones: per deleted session not yet written again, the append ids its dedup window
@@ -46,6 +39,7 @@ public final class InMemoryConversationStore extends StoreGate {
     private InMemoryConversationStore(Builder builder) {
         super(builder.limits, builder.observers(), builder.requireOwner);
         this.clock = builder.clock;
+        this.leases = new InMemoryLeases(builder.clock);
         this.keys = builder.keyProvider == null ? null : new DataKeys(builder.keyProvider);
     }
 
@@ -72,17 +66,7 @@ public final class InMemoryConversationStore extends StoreGate {
         if (!request.isFenced()) {
             return write(request);
         }
-        // the lease's entry stays locked while the messages are written: no takeover in between
-        AppendResult[] result = new AppendResult[1];
-        leases.compute(request.sessionId(), (id, lease) -> {
-            if (lease == null || !lease.holder.equals(request.leaseHolder())) {
-                throw LeaseLostException.refused(request, lease == null ? "no lease is held" : "another holder took the lease");
-            }
-            result[0] = write(request);
-            return request.renewLease() == null ? lease
-                    : new Lease(lease.holder, clock.instant().plus(request.renewLease()), lease.turnKey);
-        });
-        return result[0];
+        return leases.fenced(request, () -> write(request));
     }
 
     private AppendResult write(AppendRequest request) {
@@ -98,7 +82,7 @@ public final class InMemoryConversationStore extends StoreGate {
                 result[0] = target.append(request, now, limits.appendIdWindow());
             }
             if (request.owner() != null) {
-                byOwner.computeIfAbsent(request.owner(), o -> new ConcurrentSkipListSet<>(UTF8)).add(id);
+                byOwner.add(request.owner(), id);
             }
             if (session == null) {
                 tombstones.remove(id); // the new conversation's window holds the erased ids now
@@ -135,43 +119,30 @@ public final class InMemoryConversationStore extends StoreGate {
         }
     }
 
-    /** MongoDB orders strings by their UTF-8 bytes: so does this. */
-    private static final Comparator<String> UTF8 =
-            Comparator.comparing(id -> id.getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned);
-
     @Override
     List<String> list(String afterSessionId, int limit) {
         return sessionsAfter(afterSessionId, limit);
     }
 
     /** Each owner's session ids, in order: a listing reads its owner's ids only. */
-    private final ConcurrentHashMap<Owner, NavigableSet<String>> byOwner = new ConcurrentHashMap<>();
-    private static final NavigableSet<String> EMPTY = new ConcurrentSkipListSet<>(UTF8);
+    private final InMemoryIndex<Owner> byOwner = new InMemoryIndex<>();
 
     @Override
     List<ConversationHeader> owned(Owner owner, String afterSessionId, int limit) {
-        NavigableSet<String> ids = byOwner.getOrDefault(owner, EMPTY);
-        List<ConversationHeader> page = new ArrayList<>(Math.min(limit, 1024));
-        for (String id : afterSessionId == null ? ids : ids.tailSet(afterSessionId, false)) {
-            header(id).filter(h -> owner.equals(h.owner())).ifPresent(page::add);
-            if (page.size() == limit) {
-                break;
-            }
-        }
-        return List.copyOf(page);
+        return byOwner.page(owner, afterSessionId, limit, this::header, h -> owner.equals(h.owner()));
     }
 
     /** The ids of sessions holding messages after {@code afterSessionId}. */
     private List<String> sessionsAfter(String afterSessionId, int limit) {
         return sessions.entrySet().stream()
-                .filter(e -> afterSessionId == null || UTF8.compare(e.getKey(), afterSessionId) > 0)
+                .filter(e -> afterSessionId == null || InMemoryIndex.UTF8.compare(e.getKey(), afterSessionId) > 0)
                 .filter(e -> {
                     synchronized (e.getValue()) {
                         return e.getValue().count() > 0;
                     }
                 })
                 .map(Map.Entry::getKey)
-                .sorted(UTF8)
+                .sorted(InMemoryIndex.UTF8)
                 .limit(limit)
                 .collect(Collectors.toUnmodifiableList());
     }
@@ -245,7 +216,7 @@ public final class InMemoryConversationStore extends StoreGate {
     }
 
     /** The direct forks of each session (of any of its lives), by session id. */
-    private final ConcurrentHashMap<String, NavigableSet<String>> forks = new ConcurrentHashMap<>();
+    private final InMemoryIndex<String> forks = new InMemoryIndex<>();
 
     @Override
     ConversationHeader forkSession(String sessionId, long atSequence, String newSessionId) {
@@ -295,9 +266,9 @@ public final class InMemoryConversationStore extends StoreGate {
                 }
             }
             if (child.owner != null) {
-                byOwner.computeIfAbsent(child.owner, o -> new ConcurrentSkipListSet<>(UTF8)).add(id);
+                byOwner.add(child.owner, id);
             }
-            forks.computeIfAbsent(sessionId, p -> new ConcurrentSkipListSet<>(UTF8)).add(id);
+            forks.add(sessionId, id);
             out[0] = child.header(id);
             return child;
         });
@@ -306,15 +277,8 @@ public final class InMemoryConversationStore extends StoreGate {
 
     @Override
     List<ConversationHeader> forksOf(String sessionId, String afterSessionId, int limit) {
-        NavigableSet<String> ids = forks.getOrDefault(sessionId, EMPTY);
-        List<ConversationHeader> page = new ArrayList<>(Math.min(limit, 1024));
-        for (String id : afterSessionId == null ? ids : ids.tailSet(afterSessionId, false)) {
-            header(id).filter(h -> h.forkedFrom() != null && h.forkedFrom().sessionId().equals(sessionId)).ifPresent(page::add);
-            if (page.size() == limit) {
-                break;
-            }
-        }
-        return List.copyOf(page);
+        return forks.page(sessionId, afterSessionId, limit, this::header,
+                h -> h.forkedFrom() != null && h.forkedFrom().sessionId().equals(sessionId));
     }
 
     /**
@@ -340,29 +304,18 @@ public final class InMemoryConversationStore extends StoreGate {
 
     @Override
     boolean acquire(String sessionId, String language, String holder, String turnKey, Duration duration) {
-        Instant now = clock.instant();
-        Lease taken = leases.compute(sessionId, (id, lease) ->
-                lease == null || lease.holder.equals(holder) || !lease.expiresAt.isAfter(now)
-                        || (turnKey != null && turnKey.equals(lease.turnKey))
-                        ? new Lease(holder, now.plus(duration), turnKey) : lease);
-        return taken.holder.equals(holder);
+        return leases.acquire(sessionId, holder, turnKey, duration);
     }
 
     @Override
     boolean renew(String sessionId, String holder, Duration duration) {
-        Instant now = clock.instant();
-        Lease renewed = leases.computeIfPresent(sessionId, (id, lease) ->
-                lease.holder.equals(holder) ? new Lease(holder, now.plus(duration), lease.turnKey) : lease);
-        return renewed != null && renewed.holder.equals(holder);
+        return leases.renew(sessionId, holder, duration);
     }
 
     @Override
     void release(String sessionId, String holder) {
-        leases.computeIfPresent(sessionId, (id, lease) -> lease.holder.equals(holder) ? null : lease);
+        leases.release(sessionId, holder);
     }
-
-    /** A session's lease; {@code turnKey} (may be null) lets a holder with the same key take it over. */
-    record Lease(String holder, Instant expiresAt, String turnKey) {}
 
     @Override
     DraftStore drafts() {
@@ -380,7 +333,7 @@ public final class InMemoryConversationStore extends StoreGate {
                 deleted[0] = removed.count();
                 tombstones.put(id, removed.rememberedIds());
                 if (removed.owner != null) {
-                    byOwner.getOrDefault(removed.owner, EMPTY).remove(id);
+                    byOwner.remove(removed.owner, id);
                 }
                 // final for what only this conversation holds; what its forks share stays for them
                 removed.erased = true;
@@ -400,7 +353,7 @@ public final class InMemoryConversationStore extends StoreGate {
                 }
             }
             if (gone[0].origin != null) {
-                forks.getOrDefault(gone[0].origin.sessionId(), EMPTY).remove(sessionId);
+                forks.remove(gone[0].origin.sessionId(), sessionId);
             }
         }
         return deleted[0];

@@ -1,10 +1,7 @@
 package io.github.conversationstore;
 
-import com.mongodb.ConnectionString;
-import com.mongodb.MongoClientSettings;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoClient;
-import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import io.github.conversationstore.spi.KeyProvider;
 import java.time.Duration;
@@ -89,11 +86,12 @@ public final class MongoConversationStore extends StoreGate {
         super(settings.limits(), settings.observers(), settings.requireOwner());
         this.ownsClient = ownsClient;
         this.ctx = new MongoContext(settings, client, database);
-        this.forks = new MongoForks(ctx, forkCacheBytes);
-        this.reader = new MongoReader(ctx, forks);
+        this.forks = new MongoForks(ctx);
+        MongoSharedReads sharedReads = new MongoSharedReads(ctx, forkCacheBytes);
+        this.reader = new MongoReader(ctx, sharedReads);
         this.appender = new MongoAppender(ctx, new MongoArchiveMover(ctx), reader);
         this.leases = new MongoLeases(ctx);
-        this.erasure = new MongoErasure(ctx, forks);
+        this.erasure = new MongoErasure(ctx, new MongoForkErasure(ctx, forks, sharedReads));
         this.listing = new MongoListing(ctx);
         this.summaries = new MongoSummaries(ctx);
         this.drafts = new MongoDrafts(ctx);
@@ -212,7 +210,7 @@ public final class MongoConversationStore extends StoreGate {
 
     @Override
     List<ConversationHeader> forksOf(String sessionId, String afterSessionId, int limit) {
-        return forks.forksOf(sessionId, afterSessionId, limit);
+        return listing.forksOf(sessionId, afterSessionId, limit);
     }
 
     @Override
@@ -287,17 +285,12 @@ public final class MongoConversationStore extends StoreGate {
      *
      * @since 0.1.0
      */
-    public static final class Builder extends MongoLayoutBuilder<Builder> {
-        private MongoClient client;
-        private String connectionString;
-        private MongoClientSettings clientSettings;
-        private String databaseName;
-        private MongoDatabase database;
+    public static final class Builder extends MongoConnectionBuilder<Builder> {
         private Duration operationTimeout = Duration.ofSeconds(10);
         private WriteConcern writeConcern = WriteConcern.MAJORITY;
         private int maxAttempts = 8;
         private boolean createIndexes = true;
-        private long forkCacheBytes = MongoForks.SHARED_CACHE_BYTES;
+        private long forkCacheBytes = MongoSharedReads.CACHE_BYTES;
         /** Test seam: the monotonic clock the server's time is extrapolated with. */
         private LongSupplier nanoTime = System::nanoTime;
 
@@ -305,74 +298,6 @@ public final class MongoConversationStore extends StoreGate {
 
         @Override
         Builder self() {
-            return this;
-        }
-
-        /**
-         * Uses this client; the store does not close it. Excludes {@link #connectionString(String)}
-         * and {@link #clientSettings(MongoClientSettings)}.
-         *
-         * @param value the client
-         * @return this builder
-         */
-        public Builder client(MongoClient value) {
-            this.client = Objects.requireNonNull(value, "client");
-            return this;
-        }
-
-        /**
-         * Creates a client from this connection string; {@link MongoConversationStore#close()}
-         * closes it. Excludes {@link #client(MongoClient)} and {@link #clientSettings(MongoClientSettings)}.
-         *
-         * @param value a {@code mongodb://} or {@code mongodb+srv://} connection string
-         * @return this builder
-         */
-        public Builder connectionString(String value) {
-            this.connectionString = Objects.requireNonNull(value, "connectionString");
-            return this;
-        }
-
-        /**
-         * Creates a client from these settings (command listeners, pools, credentials, TLS);
-         * {@link MongoConversationStore#close()} closes it. Excludes {@link #client(MongoClient)}
-         * and {@link #connectionString(String)}.
-         *
-         * @param value the client settings
-         * @return this builder
-         * @since 0.2.0
-         */
-        public Builder clientSettings(MongoClientSettings value) {
-            this.clientSettings = Objects.requireNonNull(value, "clientSettings");
-            return this;
-        }
-
-        /**
-         * Sets the database name (required unless {@link #database(MongoDatabase, MongoClient)} is used).
-         *
-         * @param value the database name
-         * @return this builder
-         */
-        public Builder database(String value) {
-            this.databaseName = Objects.requireNonNull(value, "database");
-            this.database = null;
-            return this;
-        }
-
-        /**
-         * Uses this database, and the client it came from, which the store does not close; its
-         * codec registry and read settings do not matter (the store sets its own), its write
-         * concern is replaced by {@link #writeConcern(WriteConcern)}. Excludes a client,
-         * connection string or client settings.
-         *
-         * @param value the database
-         * @param owner the client {@code value} came from
-         * @return this builder
-         * @since 0.2.0
-         */
-        public Builder database(MongoDatabase value, MongoClient owner) {
-            this.database = Objects.requireNonNull(value, "database");
-            this.client = Objects.requireNonNull(owner, "owner");
-            this.databaseName = null;
             return this;
         }
 
@@ -465,38 +390,14 @@ public final class MongoConversationStore extends StoreGate {
          * @throws ConversationStoreException if the indexes cannot be created
          */
         public MongoConversationStore build() {
-            int sources = (client != null ? 1 : 0) + (connectionString != null ? 1 : 0) + (clientSettings != null ? 1 : 0);
-            if (sources != 1) {
-                throw new IllegalStateException(
-                        "exactly one of client, connectionString, clientSettings and database(MongoDatabase, MongoClient) is required");
-            }
-            if (database == null && databaseName == null) {
-                throw new IllegalStateException("database is required");
-            }
-            if (databaseName != null) {
-                Checks.databaseName(databaseName);
-            }
+            checkConnection();
             MongoSettings settings = new MongoSettings(collection,
                     archiveCollection == null ? collection + "_archive" : archiveCollection, writeConcern, limits,
                     assistantRoleName, maxAttempts, maxHeadMessages, maxHeadBytes, maxDocumentBytes, foreignWriters,
                     operationTimeout, expireAfterInactivity, createIndexes, requireOwner, clock, nanoTime, observers(),
                     keyProvider);
-            if (client != null) {
-                return new MongoConversationStore(settings, client, databaseOf(client), false, forkCacheBytes);
-            }
-            MongoClient created = clientSettings != null
-                    ? MongoClients.create(clientSettings)
-                    : MongoClients.create(new ConnectionString(connectionString));
-            try {
-                return new MongoConversationStore(settings, created, databaseOf(created), true, forkCacheBytes);
-            } catch (RuntimeException e) {
-                created.close();
-                throw e;
-            }
-        }
-
-        private MongoDatabase databaseOf(MongoClient source) {
-            return database != null ? database : source.getDatabase(databaseName);
+            return connect((client, database, owns) ->
+                    new MongoConversationStore(settings, client, database, owns, forkCacheBytes));
         }
     }
 }

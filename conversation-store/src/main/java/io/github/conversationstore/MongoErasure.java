@@ -26,7 +26,6 @@ import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import io.github.conversationstore.MongoContext.Deadline;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -70,9 +69,9 @@ final class MongoErasure {
     private static final FindOneAndUpdateOptions COUNTED_BEFORE = new FindOneAndUpdateOptions().projection(COUNTED);
 
     private final MongoContext ctx;
-    private final MongoForks forks;
+    private final MongoForkErasure forks;
 
-    MongoErasure(MongoContext ctx, MongoForks forks) {
+    MongoErasure(MongoContext ctx, MongoForkErasure forks) {
         this.ctx = ctx;
         this.forks = forks;
     }
@@ -230,7 +229,7 @@ final class MongoErasure {
                 List<ObjectId> dead = new ArrayList<>(e.getValue());
                 dead.removeIf(g -> Objects.equals(g, live.get(e.getKey())));
                 for (ObjectId generation : dead) {
-                    // what forks of the dead life still read stays (see MongoForks)
+                    // what forks of the dead life still read stays (see MongoForkErasure)
                     removed += ctx.call("sweep", e.getKey(), "delete orphaned documents of session '" + e.getKey() + "'",
                             deadline -> forks.sweepDeadLife(e.getKey(), generation, deadline));
                 }

@@ -27,18 +27,14 @@ import static io.github.conversationstore.HeadDocument.longField;
 import static io.github.conversationstore.HeadDocument.messages;
 
 import com.mongodb.client.model.Projections;
-import com.mongodb.client.model.Sorts;
 import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.UpdateOptions;
 import com.mongodb.client.model.WriteModel;
 import io.github.conversationstore.MongoContext.Deadline;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Date;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.bson.Document;
 import org.bson.conversions.Bson;
@@ -68,7 +64,7 @@ import org.bson.types.ObjectId;
  * child: c, to, direct, createdAt}}, written before the fork's head; {@code to} is how far the
  * descendant reads the ancestor's messages. The erasure of a life keeps exactly the chunks (and
  * summaries) below the largest {@code to} of its references and deletes the rest; when the last
- * reference goes, everything goes (see {@link #trimDeadLife}).
+ * reference goes, everything goes (see {@link MongoForkErasure}).
  */
 final class MongoForks {
     static final String SUFFIX = "_forks";
@@ -82,20 +78,10 @@ final class MongoForks {
     private static final Bson PARENT_FIELDS = Projections.include(GENERATION, MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES,
             ERASED_AT, LANGUAGE, OWNER, FORK, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY);
 
-    /** Shared chunks kept in memory per store, at most this many bytes (as the chunks count them). */
-    static final long SHARED_CACHE_BYTES = 16L * 1024 * 1024;
-
     private final MongoContext ctx;
-    private final SharedChunks shared;
 
     MongoForks(MongoContext ctx) {
-        this(ctx, SHARED_CACHE_BYTES);
-    }
-
-    /** Test seam and benchmark: {@code cacheBytes} 0 reads every shared chunk from the archive. */
-    MongoForks(MongoContext ctx, long cacheBytes) {
         this.ctx = ctx;
-        this.shared = new SharedChunks(cacheBytes);
     }
 
     /** See {@link ConversationStore#fork(String, long, String)}; the arguments are checked. */
@@ -300,7 +286,7 @@ final class MongoForks {
     }
 
     /** Takes a fork's references back (it was not made, or it is deleted). */
-    private void unreference(String childId, List<Document> chain, String parentId, Object parentGeneration,
+    void unreference(String childId, List<Document> chain, String parentId, Object parentGeneration,
             Deadline overall) {
         Set<String> ancestors = new LinkedHashSet<>();
         chain.forEach(segment -> ancestors.add(segment.getString(FORK_SESSION)));
@@ -382,236 +368,4 @@ final class MongoForks {
         }
     }
 
-    /**
-     * Adds the messages {@code from .. to - 1} of a fork's shared range to {@code out}, each with
-     * the segment it came from in {@code origins}: one archive query for all the segments the range
-     * touches (an {@code $or} of one range per segment, each with its session by equality, so
-     * mongos sends it to the shards owning those sessions only). Returns false if a chunk is
-     * missing (an erasure of the fork under the read).
-     */
-    boolean readShared(List<Document> chain, long from, long to, List<Document> out, List<Document> origins,
-            Deadline deadline) {
-        List<Document> touched = new ArrayList<>();
-        List<long[]> ranges = new ArrayList<>();
-        long segmentFrom = 0;
-        for (Document segment : chain) {
-            long segmentTo = longField(segment, TO);
-            long start = Math.max(from, segmentFrom);
-            long until = Math.min(to, segmentTo);
-            if (start < until) {
-                touched.add(segment);
-                ranges.add(new long[] {start, until});
-            }
-            segmentFrom = segmentTo;
-        }
-        if (touched.isEmpty()) {
-            return from >= to;
-        }
-        // what this process read before is served from memory; the rest is one query
-        List<List<Document>> cached = new ArrayList<>(touched.size());
-        List<Document> clauses = new ArrayList<>(touched.size());
-        long wanted = 0;
-        for (int i = 0; i < touched.size(); i++) {
-            List<Document> hit = shared.covering(touched.get(i).getString(FORK_SESSION), touched.get(i).get(FORK_GENERATION),
-                    ranges.get(i)[0], ranges.get(i)[1]);
-            cached.add(hit);
-            if (hit != null) {
-                continue;
-            }
-            clauses.add(new Document(SESSION_ID, touched.get(i).getString(FORK_SESSION))
-                    .append(GENERATION, touched.get(i).get(FORK_GENERATION))
-                    .append(END_SEQ, new Document("$gt", ranges.get(i)[0]))
-                    .append("_id." + CHUNK_FIRST_SEQ, new Document("$lt", ranges.get(i)[1])));
-            wanted += ranges.get(i)[1] - ranges.get(i)[0];
-        }
-        List<Document> chunks = new ArrayList<>();
-        if (!clauses.isEmpty()) {
-            Document filter = clauses.size() == 1 ? clauses.get(0) : new Document("$or", clauses);
-            deadline.archive().find(filter)
-                    .batchSize((int) Math.max(2, Math.min(100, wanted / Math.max(1, ctx.maxHeadMessages / 2) + 2 * touched.size())))
-                    .into(chunks);
-            chunks.forEach(shared::put);
-        }
-        cached.forEach(hit -> {
-            if (hit != null) {
-                chunks.addAll(hit);
-            }
-        });
-        chunks.sort(Comparator.comparingLong(c -> longField(c.get("_id", Document.class), CHUNK_FIRST_SEQ)));
-        long pos = from;
-        for (int i = 0; i < touched.size(); i++) {
-            Document segment = touched.get(i);
-            String source = segment.getString(FORK_SESSION);
-            Object generation = segment.get(FORK_GENERATION);
-            long until = ranges.get(i)[1];
-            for (Document chunk : chunks) {
-                if (pos >= until) {
-                    break;
-                }
-                if (!source.equals(chunk.getString(SESSION_ID)) || !generation.equals(chunk.get(GENERATION))
-                        || longField(chunk, END_SEQ) <= pos) {
-                    continue;
-                }
-                long chunkFirst = longField(chunk.get("_id", Document.class), CHUNK_FIRST_SEQ);
-                if (chunkFirst > pos) {
-                    return false; // a gap
-                }
-                List<Document> msgs = messages(chunk);
-                for (long k = pos - chunkFirst; k < msgs.size() && pos < until; k++) {
-                    out.add(msgs.get((int) k));
-                    origins.add(segment);
-                    pos++;
-                }
-            }
-            if (pos < until) {
-                return false;
-            }
-        }
-        return pos >= to;
-    }
-
-    /** The headers of the live direct forks of {@code parentId}, after {@code after}: two queries. */
-    List<ConversationHeader> forksOf(String parentId, String after, int limit) {
-        return ctx.call("forks", parentId, "list the forks of session '" + parentId + "'", d -> {
-            Document filter = new Document(SESSION_ID, parentId).append(DIRECT, true);
-            if (after != null) {
-                filter.append(CHILD, new Document("$gt", after));
-            }
-            List<String> children = new ArrayList<>();
-            List<String> seen = new ArrayList<>();
-            // a page of references, by child; a child of several of the parent's lives is listed once
-            d.forks().find(filter).projection(Projections.include(CHILD)).sort(Sorts.ascending(SESSION_ID, CHILD))
-                    .limit(limit).batchSize(Math.min(limit, MongoListing.BATCH))
-                    .forEach(r -> {
-                        String child = r.getString(CHILD);
-                        if (!seen.contains(child)) {
-                            seen.add(child);
-                            children.add(child);
-                        }
-                    });
-            if (children.isEmpty()) {
-                return List.<ConversationHeader>of();
-            }
-            List<ConversationHeader> out = new ArrayList<>();
-            Map<String, ConversationHeader> byId = new HashMap<>();
-            d.heads().find(new Document(SESSION_ID, new Document("$in", children)))
-                    .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS))
-                    .forEach(h -> {
-                        ForkOrigin origin = HeadDocument.forkOrigin(h);
-                        if (h.get(ERASED_AT) == null && origin != null && origin.sessionId().equals(parentId)) {
-                            byId.put(h.getString(SESSION_ID), HeadDocument.header(h, longField(h, MESSAGE_COUNT), ctx.keys));
-                        }
-                    });
-            for (String child : children) {
-                if (byId.containsKey(child)) {
-                    out.add(byId.get(child));
-                }
-            }
-            return List.copyOf(out);
-        });
-    }
-
-    /**
-     * For a dead life {@code generation} of {@code sessionId} (its head deleted, or of another
-     * generation): keeps the chunks and summaries its descendants read (below the largest
-     * {@code to} of its references) and deletes the rest, the part of a chunk beyond it included.
-     * With no reference left, deletes them all. Returns how many documents it deleted.
-     */
-    long trimDeadLife(String sessionId, Object generation, Deadline deadline) {
-        shared.forget(sessionId, generation);
-        Document newest = deadline.forks().find(new Document(SESSION_ID, sessionId).append(GENERATION, generation))
-                .projection(Projections.include(TO)).sort(Sorts.descending(TO)).limit(1).first();
-        long keep = newest == null ? 0 : longField(newest, TO);
-        Document life = new Document(SESSION_ID, sessionId).append(GENERATION, generation);
-        if (keep == 0) {
-            return deadline.archive().deleteMany(life).getDeletedCount()
-                    + deadline.summaries().deleteMany(life).getDeletedCount();
-        }
-        long deleted = deadline.archive().deleteMany(new Document(life)
-                .append("_id." + CHUNK_FIRST_SEQ, new Document("$gte", keep))).getDeletedCount();
-        // the chunk across the boundary keeps only what is referenced
-        for (Document chunk : deadline.archive().find(new Document(life)
-                        .append("_id." + CHUNK_FIRST_SEQ, new Document("$lt", keep))
-                        .append(END_SEQ, new Document("$gt", keep)))
-                .projection(Projections.include("_id")).into(new ArrayList<>())) {
-            long first = longField(chunk.get("_id", Document.class), CHUNK_FIRST_SEQ);
-            deadline.archive().updateOne(new Document(SESSION_ID, sessionId).append("_id", chunk.get("_id")),
-                    new Document("$push", new Document(MESSAGES, new Document("$each", List.of())
-                            .append("$slice", (int) (keep - first))))
-                            .append("$set", new Document(END_SEQ, keep)));
-        }
-        deleted += deadline.summaries().deleteMany(new Document(life)
-                .append(MongoSummaries.TO, new Document("$gt", keep))).getDeletedCount();
-        return deleted;
-    }
-
-    /**
-     * {@link #trimDeadLife} for the sweep: first drops the references of the dead life whose
-     * descendant no longer reads it (its head removed by the retention TTL index, or a fork that
-     * died between its references and its head), if older than {@value #LEFTOVER_GRACE_MILLIS} ms
-     * of server time, so that a fork being made is never taken for one. Reads up to 1,000
-     * references and their heads ({@code $in} on the shard key).
-     */
-    long sweepDeadLife(String sessionId, Object generation, Deadline deadline) {
-        List<Document> references = deadline.forks().find(new Document(SESSION_ID, sessionId).append(GENERATION, generation))
-                .projection(Projections.include(CHILD, CREATED_AT)).limit(1000).into(new ArrayList<>());
-        long removed = 0;
-        if (!references.isEmpty()) {
-            List<String> children = new ArrayList<>();
-            references.forEach(r -> children.add(r.getString(CHILD)));
-            Map<String, Document> heads = new HashMap<>();
-            deadline.heads().find(new Document(SESSION_ID, new Document("$in", children)))
-                    .projection(Projections.include(SESSION_ID, FORK, HeadDocument.ERASED_FORK))
-                    .forEach(h -> heads.put(h.getString(SESSION_ID), h));
-            Date cutoff = Date.from(ctx.time.now().minusMillis(LEFTOVER_GRACE_MILLIS));
-            for (Document reference : references) {
-                Object created = reference.get(CREATED_AT);
-                boolean old = created instanceof Date date && date.before(cutoff);
-                if (old && !reads(heads.get(reference.getString(CHILD)), sessionId, generation)) {
-                    removed += deadline.forks().deleteOne(new Document(SESSION_ID, sessionId)
-                            .append("_id", reference.get("_id"))).getDeletedCount();
-                }
-            }
-        }
-        return removed + trimDeadLife(sessionId, generation, deadline);
-    }
-
-    /** Whether {@code head} (null: none) is a fork, live or erased but not yet released, of the life. */
-    private static boolean reads(Document head, String sessionId, Object generation) {
-        if (head == null) {
-            return false;
-        }
-        Object value = head.get(FORK) != null ? head.get(FORK) : head.get(HeadDocument.ERASED_FORK);
-        if (!(value instanceof Document fork)) {
-            return false;
-        }
-        if (sessionId.equals(fork.getString(FORK_SESSION)) && generation.equals(fork.get(FORK_GENERATION))) {
-            return true;
-        }
-        for (Document segment : fork.getList(FORK_CHAIN, Document.class, List.of())) {
-            if (sessionId.equals(segment.getString(FORK_SESSION)) && generation.equals(segment.get(FORK_GENERATION))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * A deleted fork's references go, and each ancestor life it read that is dead itself keeps
-     * only what its other descendants read.
-     */
-    void release(String childId, Document fork, Deadline overall) {
-        List<Document> chain = fork.getList(FORK_CHAIN, Document.class, List.of());
-        unreference(childId, chain, fork.getString(FORK_SESSION), fork.get(FORK_GENERATION), overall);
-        for (Document segment : chain) {
-            String ancestor = segment.getString(FORK_SESSION);
-            Object generation = segment.get(FORK_GENERATION);
-            ctx.call(overall, d -> {
-                Document head = d.heads().find(new Document(SESSION_ID, ancestor))
-                        .projection(Projections.include(GENERATION, ERASED_AT)).first();
-                boolean live = head != null && head.get(ERASED_AT) == null && generation.equals(head.get(GENERATION));
-                return live ? 0L : trimDeadLife(ancestor, generation, d);
-            });
-        }
-    }
 }

@@ -1,13 +1,21 @@
 package io.github.conversationstore;
 
+import static io.github.conversationstore.HeadDocument.ERASED_AT;
 import static io.github.conversationstore.HeadDocument.MESSAGES;
+import static io.github.conversationstore.HeadDocument.MESSAGE_COUNT;
 import static io.github.conversationstore.HeadDocument.SESSION_ID;
+import static io.github.conversationstore.HeadDocument.longField;
+import static io.github.conversationstore.MongoForks.CHILD;
+import static io.github.conversationstore.MongoForks.DIRECT;
 
 import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import org.bson.Document;
 import org.bson.conversions.Bson;
 
 /**
@@ -18,6 +26,9 @@ import org.bson.conversions.Bson;
  * after {@code afterSessionId} and merges their answers in order, asking a shard for its next batch
  * only when the merge needs it: a page of {@code limit} ids costs at most {@code limit} plus one
  * batch per shard of documents read, not {@code limit} per shard.
+ *
+ * <p>Also lists the forks of a session (since 0.3), from its references in {@code <heads>_forks}
+ * (see {@link MongoForks}), which share the parent's shard key.
  */
 final class MongoListing {
     /** The most heads a shard sends per batch of a listing. */
@@ -45,6 +56,47 @@ final class MongoListing {
                     .batchSize(Math.min(limit, BATCH))
                     .forEach(doc -> ids.add(doc.getString(SESSION_ID)));
             return List.copyOf(ids);
+        });
+    }
+
+    /** The headers of the live direct forks of {@code parentId}, after {@code after}: two queries. */
+    List<ConversationHeader> forksOf(String parentId, String after, int limit) {
+        return ctx.call("forks", parentId, "list the forks of session '" + parentId + "'", d -> {
+            Document filter = new Document(SESSION_ID, parentId).append(DIRECT, true);
+            if (after != null) {
+                filter.append(CHILD, new Document("$gt", after));
+            }
+            List<String> children = new ArrayList<>();
+            List<String> seen = new ArrayList<>();
+            // a page of references, by child; a child of several of the parent's lives is listed once
+            d.forks().find(filter).projection(Projections.include(CHILD)).sort(Sorts.ascending(SESSION_ID, CHILD))
+                    .limit(limit).batchSize(Math.min(limit, BATCH))
+                    .forEach(r -> {
+                        String child = r.getString(CHILD);
+                        if (!seen.contains(child)) {
+                            seen.add(child);
+                            children.add(child);
+                        }
+                    });
+            if (children.isEmpty()) {
+                return List.<ConversationHeader>of();
+            }
+            List<ConversationHeader> out = new ArrayList<>();
+            Map<String, ConversationHeader> byId = new HashMap<>();
+            d.heads().find(new Document(SESSION_ID, new Document("$in", children)))
+                    .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS))
+                    .forEach(h -> {
+                        ForkOrigin origin = HeadDocument.forkOrigin(h);
+                        if (h.get(ERASED_AT) == null && origin != null && origin.sessionId().equals(parentId)) {
+                            byId.put(h.getString(SESSION_ID), HeadDocument.header(h, longField(h, MESSAGE_COUNT), ctx.keys));
+                        }
+                    });
+            for (String child : children) {
+                if (byId.containsKey(child)) {
+                    out.add(byId.get(child));
+                }
+            }
+            return List.copyOf(out);
         });
     }
 }

@@ -18,7 +18,6 @@ import static io.github.conversationstore.HeadDocument.messages;
 
 import com.mongodb.MongoQueryException;
 import com.mongodb.client.MongoCursor;
-import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
 import com.mongodb.client.model.Sorts;
 import io.github.conversationstore.MongoContext.Deadline;
@@ -52,11 +51,11 @@ final class MongoReader {
             ATTRIBUTES, HeadDocument.OWNER, MESSAGE_COUNT, HEAD_SEQ, HEAD_BYTES, MESSAGES + "." + MessageCodec.ROLE);
 
     private final MongoContext ctx;
-    private final MongoForks forks;
+    private final MongoSharedReads sharedReads;
 
-    MongoReader(MongoContext ctx, MongoForks forks) {
+    MongoReader(MongoContext ctx, MongoSharedReads sharedReads) {
         this.ctx = ctx;
-        this.forks = forks;
+        this.sharedReads = sharedReads;
     }
 
     /**
@@ -168,7 +167,7 @@ final class MongoReader {
         if (missing > 0 && first > 0 && first == ownStart) {
             // a fork: the rest of the window is its ancestors'
             long from = Math.max(0, first - missing);
-            if (!forks.readShared(HeadDocument.chain(head), from, first, shared, origins, deadline)) {
+            if (!sharedReads.readShared(HeadDocument.chain(head), from, first, shared, origins, deadline)) {
                 return Page.EMPTY;
             }
             missing -= shared.size();
@@ -221,7 +220,7 @@ final class MongoReader {
             if (pos < ownStart) {
                 // a fork's shared range: its ancestors' archive
                 long to = Math.min(ownStart, pos + (limit - out.size()));
-                if (!forks.readShared(HeadDocument.chain(head), pos, to, out, origins, deadline)) {
+                if (!sharedReads.readShared(HeadDocument.chain(head), pos, to, out, origins, deadline)) {
                     return gone(generation);
                 }
                 pos = to;
@@ -310,7 +309,7 @@ final class MongoReader {
         long ownStart = HeadDocument.ownStart(head);
         if (pos < ownStart) {
             long to = Math.min(ownStart, pos + limit);
-            if (!forks.readShared(HeadDocument.chain(head), pos, to, out, origins, deadline)) {
+            if (!sharedReads.readShared(HeadDocument.chain(head), pos, to, out, origins, deadline)) {
                 return DELETED;
             }
             pos = to;
