@@ -4,7 +4,6 @@ import static io.github.conversationstore.examples.ChatServer.JSON;
 import static io.github.conversationstore.examples.ChatServer.error;
 import static io.github.conversationstore.examples.ChatServer.send;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -144,20 +143,8 @@ final class ChatBranches {
                 ChatServer.refuseMethod(exchange, "POST", "use POST with a JSON body " + shape);
                 return;
             }
-            byte[] raw = ChatServer.readBody(exchange);
-            if (raw == null) {
-                send(exchange, 413, error("the request body is larger than " + ChatServer.MAX_BODY_BYTES + " bytes"));
-                return;
-            }
-            JsonNode body;
-            try {
-                body = JSON.readTree(raw);
-            } catch (JsonProcessingException e) {
-                send(exchange, 400, error("invalid JSON: " + ChatServer.describe(e)));
-                return;
-            }
-            if (body == null || !body.isObject()) {
-                send(exchange, 400, error("the body must be a JSON object " + shape));
+            JsonNode body = ChatServer.readObject(exchange, shape);
+            if (body == null) {
                 return;
             }
             Map<String, String> fields = new LinkedHashMap<>();
@@ -183,7 +170,7 @@ final class ChatBranches {
             try {
                 parent = store.findConversation(sessionId);
             } catch (RuntimeException e) {
-                Failure failure = failure(e, newTurnId);
+                ChatServer.Failure failure = failure(e, newTurnId);
                 send(exchange, failure.status(), failure.body());
                 return;
             }
@@ -201,7 +188,7 @@ final class ChatBranches {
             try {
                 branchId = run.branchId().get(START_LIMIT.toSeconds(), TimeUnit.SECONDS);
             } catch (ExecutionException e) {
-                Failure failure = failure(e.getCause(), newTurnId);
+                ChatServer.Failure failure = failure(e.getCause(), newTurnId);
                 send(exchange, failure.status(), failure.body());
                 return;
             } catch (TimeoutException e) {
@@ -252,16 +239,13 @@ final class ChatBranches {
         });
     }
 
-    /** An HTTP status and a JSON error body. */
-    private record Failure(int status, ObjectNode body) {}
-
     /** What a refused branch answers: the field at fault named, in the request's terms. */
-    private static Failure failure(Throwable e, String newTurnId) {
+    private static ChatServer.Failure failure(Throwable e, String newTurnId) {
         String message = String.valueOf(e.getMessage());
         if (e instanceof IllegalArgumentException && message.contains("names no turn")) {
-            return new Failure(404, error(message).put("field", "turnId"));
+            return new ChatServer.Failure(404, error(message).put("field", "turnId"));
         } else if (e instanceof IllegalArgumentException && message.contains("names no conversation")) {
-            return new Failure(404, error(message).put("field", "sessionId"));
+            return new ChatServer.Failure(404, error(message).put("field", "sessionId"));
         } else if (e instanceof IllegalArgumentException) {
             ObjectNode body = ChatServer.rejected(message);
             body.remove("field");
@@ -271,15 +255,14 @@ final class ChatBranches {
                     break;
                 }
             }
-            return new Failure(400, body);
+            return new ChatServer.Failure(400, body);
         } else if (e instanceof IllegalStateException && message.contains("still running")) {
-            return new Failure(409, error(message).put("field", "turnId"));
+            return new ChatServer.Failure(409, error(message).put("field", "turnId"));
         } else if (e instanceof AppendConflictException) {
-            return new Failure(409, error("newTurnId '" + newTurnId + "' was used before with other text:"
+            return new ChatServer.Failure(409, error("newTurnId '" + newTurnId + "' was used before with other text:"
                     + " send a new newTurnId with a new text").put("field", "newTurnId"));
         }
-        ChatServer.Failure failure = ChatServer.failure(e, newTurnId);
-        return new Failure(failure.status(), failure.body());
+        return ChatServer.failure(e, newTurnId);
     }
 
     /** A member of a family: a conversation, where it forked from, and its size. */
@@ -325,7 +308,7 @@ final class ChatBranches {
                 }
                 send(exchange, 200, familyJson(asked.get()));
             } catch (RuntimeException e) {
-                Failure failure = failure(e, null);
+                ChatServer.Failure failure = failure(e, null);
                 send(exchange, failure.status(), failure.body());
             }
         }

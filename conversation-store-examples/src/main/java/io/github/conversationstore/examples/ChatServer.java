@@ -265,21 +265,8 @@ public final class ChatServer implements AutoCloseable {
      * @param turnIdRequired whether {@code turnId} must be given (a stream is resumed by it)
      */
     private TurnRequest readTurn(HttpExchange exchange, boolean turnIdRequired) throws IOException {
-        byte[] raw = readBody(exchange);
-        if (raw == null) {
-            send(exchange, 413, error("the request body is larger than " + MAX_BODY_BYTES + " bytes"));
-            return null;
-        }
-        JsonNode body;
-        try {
-            body = JSON.readTree(raw);
-        } catch (JsonProcessingException e) {
-            send(exchange, 400, error("invalid JSON: " + describe(e)));
-            return null;
-        }
-        if (body == null || !body.isObject()) {
-            send(exchange, 400, error("the body must be a JSON object {sessionId, language, text"
-                    + (turnIdRequired ? ", turnId}" : "}")));
+        JsonNode body = readObject(exchange, "{sessionId, language, text" + (turnIdRequired ? ", turnId}" : "}"));
+        if (body == null) {
             return null;
         }
         Map<String, String> fields = new HashMap<>();
@@ -328,6 +315,30 @@ public final class ChatServer implements AutoCloseable {
     }
 
     /** An HTTP status and a JSON error body. */
+    /**
+     * The request's body as a JSON object, or null once the error is sent: 413 beyond
+     * {@link #MAX_BODY_BYTES}, 400 for invalid JSON or a body that is not an object of this {@code shape}.
+     */
+    static JsonNode readObject(HttpExchange exchange, String shape) throws IOException {
+        byte[] raw = readBody(exchange);
+        if (raw == null) {
+            send(exchange, 413, error("the request body is larger than " + MAX_BODY_BYTES + " bytes"));
+            return null;
+        }
+        JsonNode body;
+        try {
+            body = JSON.readTree(raw);
+        } catch (JsonProcessingException e) {
+            send(exchange, 400, error("invalid JSON: " + describe(e)));
+            return null;
+        }
+        if (body == null || !body.isObject()) {
+            send(exchange, 400, error("the body must be a JSON object " + shape));
+            return null;
+        }
+        return body;
+    }
+
     record Failure(int status, ObjectNode body) {}
 
     /** What a failed turn answers: the same for {@code /api/chat} and a stream's {@code error} event. */
@@ -453,20 +464,8 @@ public final class ChatServer implements AutoCloseable {
                 refuseMethod(exchange, "POST", "use POST with a JSON body {sessionId, turnId}");
                 return;
             }
-            byte[] raw = readBody(exchange);
-            if (raw == null) {
-                send(exchange, 413, error("the request body is larger than " + MAX_BODY_BYTES + " bytes"));
-                return;
-            }
-            JsonNode body;
-            try {
-                body = JSON.readTree(raw);
-            } catch (JsonProcessingException e) {
-                send(exchange, 400, error("invalid JSON: " + describe(e)));
-                return;
-            }
-            if (body == null || !body.isObject()) {
-                send(exchange, 400, error("the body must be a JSON object {sessionId, turnId}"));
+            JsonNode body = readObject(exchange, "{sessionId, turnId}");
+            if (body == null) {
                 return;
             }
             for (String name : List.of("sessionId", "turnId")) {
