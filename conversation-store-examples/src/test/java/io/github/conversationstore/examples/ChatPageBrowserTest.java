@@ -218,7 +218,8 @@ class ChatPageBrowserTest {
 
         WebElement user = waitFor(".msg.user:not(.pending)");
         assertThat(user.findElement(By.cssSelector("span.text")).getText()).isEqualTo("我今天去公园");
-        assertThat(user.findElement(By.cssSelector(".extra.grammar")).getText())
+        // the suggestion is drawn under the message once the turn's reply says it: wait for it
+        assertThat(waitFor(".msg.user:not(.pending) .extra.grammar").getText())
                 .contains("我今天去公园。").doesNotContain("capital");
         assertThat(waitFor(".msg.assistant span.text").getText()).isEqualTo("很好！你今天做了什么？");
     }
