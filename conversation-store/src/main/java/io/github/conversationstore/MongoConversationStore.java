@@ -59,10 +59,11 @@ import java.util.function.LongSupplier;
  *       afterwards belongs to a dead generation, never read, deleted by the next call or
  *       {@link #removeOrphanedArchives()}. What forks of the conversation read (since 0.3) is kept
  *       until the last of them is deleted (see docs/ARCHITECTURE.md, "Branches").
- *   <li>{@link #fork(String, long, String)}: five to eight commands whatever the parent's length
- *       (the new session's head, the parent's counters, the parent's shared head messages copied to
- *       its archive unless a chunk holds them, one {@code update} of the references, the parent read
- *       again, the fork's head inserted). Reading a fork costs as reading any conversation, plus one
+ *   <li>{@link #fork(String, long, String)}: six to nine commands whatever the parent's length, one
+ *       more per level of a fork of a fork (the new session's head, the parent's counters, the
+ *       parent's shared head messages copied to its archive unless a chunk holds them, one
+ *       {@code update} of the references, the parent read again, the fork's head inserted, the
+ *       references other calls left for it deleted). Reading a fork costs as reading any conversation, plus one
  *       archive query for the ancestor segments a read reaches into, the first time this store
  *       reads them ({@link Builder#forkCacheBytes(long)}).
  * </ul>

@@ -41,6 +41,7 @@ final class MongoForkErasure {
         this.ctx = ctx;
         this.forks = forks;
         this.sharedReads = sharedReads;
+        forks.useErasure(this);
     }
 
     /**
@@ -135,7 +136,15 @@ final class MongoForkErasure {
     void release(String childId, Document fork, Deadline overall) {
         List<Document> chain = fork.getList(FORK_CHAIN, Document.class, List.of());
         forks.unreference(childId, chain, fork.getString(FORK_SESSION), fork.get(FORK_GENERATION), overall);
-        for (Document segment : chain) {
+        trimDeadLives(chain, overall);
+    }
+
+    /**
+     * Each life named by {@code lives} (segments, or any document with a session and a generation
+     * in the fork's fields) that is dead keeps only what its descendants' references still read.
+     */
+    void trimDeadLives(List<Document> lives, Deadline overall) {
+        for (Document segment : lives) {
             String ancestor = segment.getString(FORK_SESSION);
             Object generation = segment.get(FORK_GENERATION);
             ctx.call(overall, d -> {

@@ -60,9 +60,12 @@ import org.bson.types.ObjectId;
  * by the head's size, not the parent's length.
  *
  * <p>References, in {@code <heads>_forks} (shard key {@code {sessionId: 1}}, the ancestor's): one
- * document per (ancestor life, descendant), {@code {_id: {s, g, c}, sessionId: s, generation: g,
- * child: c, to, direct, createdAt}}, written before the fork's head; {@code to} is how far the
- * descendant reads the ancestor's messages. The erasure of a life keeps exactly the chunks (and
+ * document per (ancestor life, descendant, fork call), {@code {_id: {s, g, c, n}, sessionId: s,
+ * generation: g, child: c, to, direct, createdAt}}, written before the fork's head; {@code to} is
+ * how far the descendant reads the ancestor's messages, {@code n} the call's own id. A call that
+ * does not make the fork (the parent erased under it, another call's head in its place) takes back
+ * its own references only, never those of a call that made it, and trims what a dead life kept
+ * for them; the call that made it removes the others' (one {@code deleteMany} per level). The erasure of a life keeps exactly the chunks (and
  * summaries) below the largest {@code to} of its references and deletes the rest; when the last
  * reference goes, everything goes (see {@link MongoForkErasure}).
  */
@@ -79,9 +82,15 @@ final class MongoForks {
             ERASED_AT, LANGUAGE, OWNER, FORK, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY);
 
     private final MongoContext ctx;
+    /** Trims what a fork that was not made kept of dead lives; set once, by its constructor, before the store is used. */
+    private MongoForkErasure erasure;
 
     MongoForks(MongoContext ctx) {
         this.ctx = ctx;
+    }
+
+    void useErasure(MongoForkErasure erasure) {
+        this.erasure = erasure;
     }
 
     /** See {@link ConversationStore#fork(String, long, String)}; the arguments are checked. */
@@ -117,6 +126,24 @@ final class MongoForks {
         }
         ObjectId parentGeneration = parent.getObjectId(GENERATION);
         List<Document> chain = chainUpTo(parent, parentId, at);
+        // this call's own references (another call making the same fork has its own): a call that
+        // does not make the fork takes back exactly these, never those of the call that made it
+        ObjectId attempt = new ObjectId();
+        List<Document> lives = new ArrayList<>(chain);
+        lives.add(new Document(FORK_SESSION, parentId).append(FORK_GENERATION, parentGeneration));
+        List<Document> own = new ArrayList<>();
+        try {
+            return make(parent, parentId, at, childId, existing, chain, attempt, own, overall);
+        } catch (IllegalArgumentException | ConcurrentAppendException e) {
+            abandon(own, lives, overall);
+            throw e;
+        }
+    }
+
+    /** Steps 1 to 4 of a fork (see the class comment); {@code own} receives the ids of the references written. */
+    private ConversationHeader make(Document parent, String parentId, long at, String childId, Document existing,
+            List<Document> chain, ObjectId attempt, List<Document> own, Deadline overall) {
+        ObjectId parentGeneration = parent.getObjectId(GENERATION);
         // 1. the parent's shared head messages go to its archive, where every fork reads them
         long headSeq = longField(parent, HEAD_SEQ);
         if (at > headSeq) {
@@ -131,11 +158,11 @@ final class MongoForks {
             boolean direct = parentId.equals(segment.getString(FORK_SESSION))
                     && parentGeneration.equals(segment.get(FORK_GENERATION));
             directInChain |= direct;
-            references.add(reference(segment.getString(FORK_SESSION), segment.get(FORK_GENERATION), childId,
-                    longField(segment, TO), direct, now));
+            references.add(reference(segment.getString(FORK_SESSION), segment.get(FORK_GENERATION), childId, attempt,
+                    longField(segment, TO), direct, now, own));
         }
-        if (!directInChain) {
-            references.add(reference(parentId, parentGeneration, childId, 0, true, now)); // listed, holds nothing
+        if (!directInChain) { // listed, holds nothing
+            references.add(reference(parentId, parentGeneration, childId, attempt, 0, true, now, own));
         }
         ctx.call(overall, d -> d.forks().bulkWrite(references));
         ctx.reached("fork:referenced");
@@ -143,8 +170,7 @@ final class MongoForks {
         Document again = ctx.call(overall, d -> d.heads().find(new Document(SESSION_ID, parentId))
                 .projection(Projections.include(GENERATION, ERASED_AT)).first());
         if (again == null || again.get(ERASED_AT) != null || !parentGeneration.equals(again.get(GENERATION))) {
-            unreference(childId, chain, parentId, parentGeneration, overall);
-            throw missingParent(parentId);
+            throw missingParent(parentId); // the references go, and what the erasure kept for them
         }
         // 4. the fork's head
         Document head = childHead(childId, parent, parentId, at, chain, now, overall);
@@ -161,7 +187,7 @@ final class MongoForks {
                 }
             });
             if (!inserted) {
-                return settleRace(childId, parentId, at, chain, parentGeneration, overall);
+                return settleRace(childId, parentId, at, head, attempt, own, overall);
             }
         } else {
             // a session that only holds a lease: it becomes the fork, its lease kept
@@ -176,9 +202,10 @@ final class MongoForks {
                                     new Document(MESSAGE_COUNT, 0L))),
                     new Document("$set", set)).getMatchedCount());
             if (matched == 0) {
-                return settleRace(childId, parentId, at, chain, parentGeneration, overall);
+                return settleRace(childId, parentId, at, head, attempt, own, overall);
             }
         }
+        dropOthers(childId, attempt, own, overall);
         return HeadDocument.header(head, at, ctx.keys);
     }
 
@@ -207,16 +234,25 @@ final class MongoForks {
         return head;
     }
 
-    /** The fork's head was created meanwhile by another call: the same fork is the answer, any other a refusal. */
-    private ConversationHeader settleRace(String childId, String parentId, long at, List<Document> chain,
-            ObjectId parentGeneration, Deadline overall) {
+    /**
+     * The fork's head was not written by this call's insert (or update): the same fork is the
+     * answer, any other a refusal. A fork made by another call reads through that call's
+     * references, so this call's go.
+     */
+    private ConversationHeader settleRace(String childId, String parentId, long at, Document ours, ObjectId attempt,
+            List<Document> own,
+            Deadline overall) {
         Document now = ctx.call(overall, d -> d.heads().find(new Document(SESSION_ID, childId))
                 .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS)).first());
         ConversationHeader repeat = now == null ? null : repeat(now, parentId, at);
         if (repeat != null) {
-            return repeat;
+            if (ours.get(GENERATION).equals(now.get(GENERATION))) {
+                dropOthers(childId, attempt, own, overall);
+            } else {
+                dropOwn(own, overall); // made by another call, whose references it reads
+            }
+            return repeat; // made by this call, whose earlier attempt's reply was lost
         }
-        unreference(childId, chain, parentId, parentGeneration, overall);
         if (now == null) {
             throw new ConcurrentAppendException("fork into '" + childId + "': the session was created and deleted while"
                     + " the fork was made; retry with the same arguments", null);
@@ -276,16 +312,58 @@ final class MongoForks {
         return out;
     }
 
-    private static WriteModel<Document> reference(String ancestor, Object generation, String childId, long to,
-            boolean direct, Date now) {
-        Document id = new Document("s", ancestor).append("g", generation).append("c", childId);
+    /**
+     * The upsert of one reference of this call ({@code attempt}), whose id it adds to {@code own};
+     * a retry of the same call finds it.
+     */
+    private static WriteModel<Document> reference(String ancestor, Object generation, String childId, ObjectId attempt,
+            long to, boolean direct, Date now, List<Document> own) {
+        Document id = new Document("s", ancestor).append("g", generation).append("c", childId).append("n", attempt);
+        own.add(id);
         return new UpdateOneModel<>(new Document(SESSION_ID, ancestor).append("_id", id),
                 new Document("$setOnInsert", new Document(GENERATION, generation).append(CHILD, childId)
                         .append(TO, to).append(DIRECT, direct).append(CREATED_AT, now)),
                 new UpdateOptions().upsert(true));
     }
 
-    /** Takes a fork's references back (it was not made, or it is deleted). */
+    /**
+     * A fork this call did not make: takes back its own references (ids as written), then trims
+     * the dead lives it named (an erasure may have kept a prefix for those references, or deleted
+     * the parent's chunks before this call's copy step wrote one).
+     */
+    private void abandon(List<Document> own, List<Document> lives, Deadline overall) {
+        if (!own.isEmpty()) {
+            dropOwn(own, overall);
+        }
+        erasure.trimDeadLives(lives, overall);
+    }
+
+    private void dropOwn(List<Document> own, Deadline overall) {
+        Set<String> ancestors = new LinkedHashSet<>();
+        own.forEach(id -> ancestors.add(id.getString("s")));
+        for (String ancestor : ancestors) {
+            List<Document> ids = own.stream().filter(id -> ancestor.equals(id.getString("s"))).toList();
+            ctx.call(overall, d -> d.forks().deleteMany(new Document(SESSION_ID, ancestor)
+                    .append("_id", new Document("$in", ids))).getDeletedCount());
+        }
+    }
+
+    /**
+     * The fork is made, by this call: the references other calls left for it (an earlier call
+     * whose reply was lost after its references, a call that lost the race and has not yet taken
+     * its own back) go, so that one set of references remains. Those of a call still under way
+     * are not needed: the fork is this call's, and such a call only ever takes back its own.
+     */
+    private void dropOthers(String childId, ObjectId attempt, List<Document> own, Deadline overall) {
+        Set<String> ancestors = new LinkedHashSet<>();
+        own.forEach(id -> ancestors.add(id.getString("s")));
+        for (String ancestor : ancestors) {
+            ctx.call(overall, d -> d.forks().deleteMany(new Document(SESSION_ID, ancestor).append(CHILD, childId)
+                    .append("_id.n", new Document("$ne", attempt))).getDeletedCount());
+        }
+    }
+
+    /** Takes a deleted fork's references back, those of every call that made it. */
     void unreference(String childId, List<Document> chain, String parentId, Object parentGeneration,
             Deadline overall) {
         Set<String> ancestors = new LinkedHashSet<>();

@@ -1,0 +1,193 @@
+package io.github.conversationstore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoDatabase;
+import io.github.conversationstore.testing.CommandHooks;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Attack: a fork racing its parent's erasure. Afterwards either the fork exists and reads its whole
+ * prefix, or the fork call failed cleanly and nothing is left: no reference, and no message of the
+ * parent in any raw document. The erasure is put between every two commands of the fork (command
+ * hooks), then run in a second thread at seeded moments; two forks into one new id race too.
+ */
+class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
+
+    /** The outcome of the fork call under attack: its header, or the exception it ended with. */
+    private record Outcome(ConversationHeader header, RuntimeException failure) {
+        static Outcome of(Runnable before, java.util.function.Supplier<ConversationHeader> fork) {
+            before.run();
+            try {
+                return new Outcome(fork.get(), null);
+            } catch (IllegalArgumentException | ConcurrentAppendException e) {
+                return new Outcome(null, e);
+            }
+        }
+    }
+
+    /**
+     * Checks the guarantee after the parent {@code p} (holding {@code parent}) was deleted and a fork
+     * {@code f} at {@code at} was asked for; then deletes the fork and checks that nothing is left.
+     */
+    private static void check(ConversationStore reader, MongoDatabase raw, List<String> parent, int at, Outcome outcome,
+            String where) {
+        Set<String> held = stored(raw, parent);
+        if (outcome.header() != null) {
+            assertThat(outcome.header().forkedFrom().atSequence()).as(where).isEqualTo(at);
+            assertThat(texts(reader, "f")).as(where + ": the fork reads its whole prefix")
+                    .containsExactlyElementsOf(parent.subList(0, at));
+            assertThat(held).as(where + ": only the prefix the fork reads is stored")
+                    .containsExactlyInAnyOrderElementsOf(parent.subList(0, at));
+            reader.deleteConversation("f");
+        } else {
+            assertThat(reader.findConversation("f")).as(where + ": " + outcome.failure()).isEmpty();
+            assertThat(references(raw, "f")).as(where + ": no reference left by the failed fork").isZero();
+            assertThat(held).as(where + ": nothing of the deleted parent stored after a failed fork").isEmpty();
+        }
+        assertThat(stored(raw, parent)).as(where + ": the family deleted").isEmpty();
+        assertThat(references(raw, "f")).as(where).isZero();
+    }
+
+    static Stream<Arguments> commandsAndPlaces() {
+        // at 5 the shared messages are all in the archive; at 18 some are in the head (copied first)
+        return IntStream.rangeClosed(1, 11).boxed().flatMap(k -> Stream.of(Arguments.of(k, 5), Arguments.of(k, 18)));
+    }
+
+    @ParameterizedTest(name = "the parent deleted after the fork's command {0}, fork at {1}")
+    @MethodSource("commandsAndPlaces")
+    void parentDeletedBetweenTwoCommandsOfTheFork(int command, int at) {
+        String database = db("forkerase");
+        CommandHooks hooks = new CommandHooks();
+        AtomicBoolean counting = new AtomicBoolean();
+        AtomicInteger seen = new AtomicInteger();
+        AtomicBoolean deleted = new AtomicBoolean();
+        try (MongoClient hooked = hooks.client(server.connectionString());
+                MongoConversationStore forker = builder(hooked, database).build();
+                MongoConversationStore other = builder(client, database).build()) {
+            List<String> parent = append(other, "p", "parent", 20);
+            hooks.afterSuccess(c -> counting.get() && seen.incrementAndGet() == command, () -> {
+                other.deleteConversation("p");
+                deleted.set(true);
+            });
+            Outcome outcome = Outcome.of(() -> counting.set(true), () -> forker.fork("p", at, "f"));
+            counting.set(false);
+            if (!deleted.get()) {
+                other.deleteConversation("p"); // the fork ended before command k: the parent goes after it
+            }
+            check(other, client.getDatabase(database), parent, at, outcome, "command " + command + ", at " + at);
+        }
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+    void forkAndErasureInTwoThreads(long seed) throws Exception {
+        Random random = new Random(seed);
+        String database = db("forkthreads");
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (MongoConversationStore forker = builder(client, database).build();
+                MongoConversationStore eraser = builder(client, database).build()) {
+            List<String> parent = append(eraser, "p", "parent", 12 + random.nextInt(12));
+            int at = 1 + random.nextInt(parent.size());
+            long forkDelay = random.nextInt(3_000_000);
+            long eraseDelay = random.nextInt(3_000_000);
+            CountDownLatch go = new CountDownLatch(1);
+            Future<Outcome> fork = pool.submit(() -> Outcome.of(() -> await(go, forkDelay), () -> forker.fork("p", at, "f")));
+            Future<Long> erase = pool.submit(() -> {
+                await(go, eraseDelay);
+                return eraser.deleteConversation("p");
+            });
+            go.countDown();
+            erase.get(20, TimeUnit.SECONDS);
+            check(eraser, client.getDatabase(database), parent, at, fork.get(20, TimeUnit.SECONDS), "seed " + seed);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void await(CountDownLatch go, long nanos) {
+        try {
+            go.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LockSupport.parkNanos(nanos);
+    }
+
+    @ParameterizedTest(name = "the second fork at {0}")
+    @ValueSource(ints = {3, 10})
+    void twoForksIntoOneNewIdAtOtherPlaces_theOneMadeReadsWholeAfterTheParentIsDeleted(int otherAt) {
+        String database = db("forkid");
+        CommandHooks hooks = new CommandHooks();
+        try (MongoClient hooked = hooks.client(server.connectionString());
+                MongoConversationStore first = builder(hooked, database).build();
+                MongoConversationStore second = builder(client, database).build()) {
+            List<String> parent = append(second, "p", "parent", 20);
+            List<ConversationHeader> made = new ArrayList<>();
+            // between the first call's references and its head, the second call makes its fork whole
+            hooks.afterSuccess(CommandHooks.command("update", "conversations_forks"),
+                    () -> made.add(second.fork("p", otherAt, "f")));
+            Outcome firstOutcome = Outcome.of(() -> { }, () -> first.fork("p", 6, "f"));
+            assertThat(made).hasSize(1);
+            assertThat(firstOutcome.failure()).as("the first call finds another fork in its place")
+                    .isInstanceOf(IllegalArgumentException.class);
+            second.deleteConversation("p");
+            MongoDatabase raw = client.getDatabase(database);
+            assertThat(texts(second, "f")).containsExactlyElementsOf(parent.subList(0, otherAt));
+            second.removeOrphanedArchives();
+            assertThat(texts(second, "f")).containsExactlyElementsOf(parent.subList(0, otherAt));
+            assertThat(stored(raw, parent)).containsExactlyInAnyOrderElementsOf(parent.subList(0, otherAt));
+            second.deleteConversation("f");
+            assertThat(stored(raw, parent)).isEmpty();
+        }
+    }
+
+    @ParameterizedTest(name = "fork at {0}")
+    @ValueSource(ints = {5, 18})
+    void twoCallsOfOneFork_theParentDeletedBetweenTheirChecks_theForkMadeStaysWhole(int at) {
+        String database = db("forksame");
+        CommandHooks hooks = new CommandHooks();
+        try (MongoClient hooked = hooks.client(server.connectionString());
+                MongoConversationStore first = builder(hooked, database).build();
+                MongoConversationStore second = builder(client, database).build()) {
+            List<String> parent = append(second, "p", "parent", 20);
+            List<ConversationHeader> made = new ArrayList<>();
+            // after the first call's references: the second call makes the fork, then the parent goes;
+            // the first call's check of the parent then finds it deleted
+            hooks.afterSuccess(CommandHooks.command("update", "conversations_forks"), () -> {
+                made.add(second.fork("p", at, "f"));
+                second.deleteConversation("p");
+            });
+            Outcome firstOutcome = Outcome.of(() -> { }, () -> first.fork("p", at, "f"));
+            assertThat(made).hasSize(1);
+            MongoDatabase raw = client.getDatabase(database);
+            if (firstOutcome.header() != null) {
+                assertThat(firstOutcome.header().forkedFrom()).isEqualTo(made.get(0).forkedFrom());
+            }
+            assertThat(texts(second, "f")).containsExactlyElementsOf(parent.subList(0, at));
+            second.removeOrphanedArchives();
+            assertThat(texts(second, "f")).as("after the sweep").containsExactlyElementsOf(parent.subList(0, at));
+            assertThat(stored(raw, parent)).containsExactlyInAnyOrderElementsOf(parent.subList(0, at));
+            second.deleteConversation("f");
+            assertThat(stored(raw, parent)).isEmpty();
+        }
+    }
+}
