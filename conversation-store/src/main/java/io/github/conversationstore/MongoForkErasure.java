@@ -80,8 +80,9 @@ final class MongoForkErasure {
 
     /**
      * {@link #trimDeadLife} for the sweep: first drops the references of the dead life whose
-     * descendant no longer reads it (its head removed by the retention TTL index, or a fork that
-     * died between its references and its head), if older than {@value #LEFTOVER_GRACE_MILLIS} ms
+     * descendant no longer reads it (its head removed by the retention TTL index, a fork that
+     * died between its references and its head, or an erased fork whose deletion was interrupted
+     * before its release), if older than {@value #LEFTOVER_GRACE_MILLIS} ms
      * of server time, so that a fork being made is never taken for one. Reads up to 1,000
      * references and their heads ({@code $in} on the shard key).
      */
@@ -94,7 +95,7 @@ final class MongoForkErasure {
             references.forEach(r -> children.add(r.getString(CHILD)));
             Map<String, Document> heads = new HashMap<>();
             deadline.heads().find(new Document(SESSION_ID, new Document("$in", children)))
-                    .projection(Projections.include(SESSION_ID, FORK, HeadDocument.ERASED_FORK))
+                    .projection(Projections.include(SESSION_ID, FORK, ERASED_AT))
                     .forEach(h -> heads.put(h.getString(SESSION_ID), h));
             Date cutoff = Date.from(ctx.time.now().minusMillis(LEFTOVER_GRACE_MILLIS));
             for (Document reference : references) {
@@ -109,13 +110,16 @@ final class MongoForkErasure {
         return removed + trimDeadLife(sessionId, generation, deadline);
     }
 
-    /** Whether {@code head} (null: none) is a fork, live or erased but not yet released, of the life. */
+    /**
+     * Whether {@code head} (null: none) is a live fork of the life. An erased fork reads nothing,
+     * also while its release is unfinished (a deletion interrupted and not retried): its references
+     * are leftovers too, which the release, if it is retried, would take back all the same.
+     */
     private static boolean reads(Document head, String sessionId, Object generation) {
-        if (head == null) {
+        if (head == null || head.get(ERASED_AT) != null) {
             return false;
         }
-        Object value = head.get(FORK) != null ? head.get(FORK) : head.get(HeadDocument.ERASED_FORK);
-        if (!(value instanceof Document fork)) {
+        if (!(head.get(FORK) instanceof Document fork)) {
             return false;
         }
         if (sessionId.equals(fork.getString(FORK_SESSION)) && generation.equals(fork.get(FORK_GENERATION))) {
