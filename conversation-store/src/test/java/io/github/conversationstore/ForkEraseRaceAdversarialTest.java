@@ -123,6 +123,44 @@ class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
         }
     }
 
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+    void forkAndErasureInTwoThreads_inMemory(long seed) throws Exception {
+        Random random = new Random(seed);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        InMemoryConversationStore store = InMemoryConversationStore.create();
+        try {
+            List<String> parent = append(store, "p", "parent", 12 + random.nextInt(12));
+            int at = 1 + random.nextInt(parent.size());
+            long forkDelay = random.nextInt(300_000);
+            long eraseDelay = random.nextInt(300_000);
+            CountDownLatch go = new CountDownLatch(1);
+            Future<Outcome> fork = pool.submit(() -> Outcome.of(() -> await(go, forkDelay), () -> store.fork("p", at, "f")));
+            Future<Long> erase = pool.submit(() -> {
+                await(go, eraseDelay);
+                return store.deleteConversation("p");
+            });
+            go.countDown();
+            erase.get(20, TimeUnit.SECONDS);
+            Outcome outcome = fork.get(20, TimeUnit.SECONDS);
+            Set<String> held = new java.util.TreeSet<>(store.heldTexts());
+            held.retainAll(parent);
+            if (outcome.header() != null) {
+                assertThat(texts(store, "f")).as("seed " + seed).containsExactlyElementsOf(parent.subList(0, at));
+                assertThat(held).as("seed " + seed).containsExactlyInAnyOrderElementsOf(parent.subList(0, at));
+                store.deleteConversation("f");
+            } else {
+                assertThat(store.findConversation("f")).as("seed " + seed).isEmpty();
+                assertThat(held).as("seed " + seed).isEmpty();
+            }
+            held = new java.util.TreeSet<>(store.heldTexts());
+            held.retainAll(parent);
+            assertThat(held).as("seed " + seed + ": the family deleted").isEmpty();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private static void await(CountDownLatch go, long nanos) {
         try {
             go.await();
