@@ -407,7 +407,8 @@ public interface ConversationStore extends AutoCloseable {
      * id, a page at a time: their headers after {@code afterSessionId} (or from the first, if null),
      * at most {@code limit}, as {@link #listConversationIds(String, int)} pages. A deleted fork is
      * not listed. In MongoDB two queries per page, both by the parent's session id (the shard key)
-     * and the children's.
+     * and the children's, and two more per further batch of references when some of them name no
+     * live fork (left over until {@code removeOrphanedArchives()} drops them).
      *
      * @param sessionId the parent conversation
      * @param afterSessionId the last id of the previous page, or null for the first page

@@ -59,42 +59,55 @@ final class MongoListing {
         });
     }
 
-    /** The headers of the live direct forks of {@code parentId}, after {@code after}: two queries. */
+    /**
+     * The headers of the live direct forks of {@code parentId}, after {@code after}: two queries,
+     * repeated after the last child seen while the page is not full and references remain (a
+     * reference can name no live fork: a fork call that died before its head, a deletion
+     * interrupted before its release, a head removed by retention; until the sweep drops it), so
+     * that a page shorter than {@code limit} means the end.
+     */
     List<ConversationHeader> forksOf(String parentId, String after, int limit) {
         return ctx.call("forks", parentId, "list the forks of session '" + parentId + "'", d -> {
-            Document filter = new Document(SESSION_ID, parentId).append(DIRECT, true);
-            if (after != null) {
-                filter.append(CHILD, new Document("$gt", after));
-            }
-            List<String> children = new ArrayList<>();
-            List<String> seen = new ArrayList<>();
-            // a page of references, by child; a child of several of the parent's lives is listed once
-            d.forks().find(filter).projection(Projections.include(CHILD)).sort(Sorts.ascending(SESSION_ID, CHILD))
-                    .limit(limit).batchSize(Math.min(limit, BATCH))
-                    .forEach(r -> {
-                        String child = r.getString(CHILD);
-                        if (!seen.contains(child)) {
-                            seen.add(child);
-                            children.add(child);
-                        }
-                    });
-            if (children.isEmpty()) {
-                return List.<ConversationHeader>of();
-            }
             List<ConversationHeader> out = new ArrayList<>();
-            Map<String, ConversationHeader> byId = new HashMap<>();
-            d.heads().find(new Document(SESSION_ID, new Document("$in", children)))
-                    .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS))
-                    .forEach(h -> {
-                        ForkOrigin origin = HeadDocument.forkOrigin(h);
-                        if (h.get(ERASED_AT) == null && origin != null && origin.sessionId().equals(parentId)) {
-                            byId.put(h.getString(SESSION_ID), HeadDocument.header(h, longField(h, MESSAGE_COUNT), ctx.keys));
-                        }
-                    });
-            for (String child : children) {
-                if (byId.containsKey(child)) {
-                    out.add(byId.get(child));
+            String cursor = after;
+            while (out.size() < limit) {
+                int wanted = limit - out.size();
+                Document filter = new Document(SESSION_ID, parentId).append(DIRECT, true);
+                if (cursor != null) {
+                    filter.append(CHILD, new Document("$gt", cursor));
                 }
+                List<String> children = new ArrayList<>();
+                int references = 0;
+                // a page of references, by child; a child of several of the parent's lives is listed once
+                for (Document r : d.forks().find(filter).projection(Projections.include(CHILD))
+                        .sort(Sorts.ascending(SESSION_ID, CHILD)).limit(wanted).batchSize(Math.min(wanted, BATCH))) {
+                    references++;
+                    String child = r.getString(CHILD);
+                    if (!children.contains(child)) {
+                        children.add(child);
+                    }
+                }
+                if (children.isEmpty()) {
+                    break;
+                }
+                Map<String, ConversationHeader> byId = new HashMap<>();
+                d.heads().find(new Document(SESSION_ID, new Document("$in", children)))
+                        .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS))
+                        .forEach(h -> {
+                            ForkOrigin origin = HeadDocument.forkOrigin(h);
+                            if (h.get(ERASED_AT) == null && origin != null && origin.sessionId().equals(parentId)) {
+                                byId.put(h.getString(SESSION_ID), HeadDocument.header(h, longField(h, MESSAGE_COUNT), ctx.keys));
+                            }
+                        });
+                for (String child : children) {
+                    if (byId.containsKey(child)) {
+                        out.add(byId.get(child));
+                    }
+                }
+                if (references < wanted) {
+                    break; // no reference left after these
+                }
+                cursor = children.get(children.size() - 1);
             }
             return List.copyOf(out);
         });
