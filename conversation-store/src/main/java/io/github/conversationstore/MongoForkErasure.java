@@ -22,24 +22,27 @@ import io.github.conversationstore.MongoContext.Deadline;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.bson.Document;
+import org.bson.types.ObjectId;
 
 /**
  * The erasure rule of forks in the Mongo store: a dead life (its head deleted, or of an older
  * generation) keeps exactly the archive chunks and summaries its descendants still read, below the
  * largest {@code to} of its references in {@code <heads>_forks}, and loses the rest; when its last
- * reference goes, everything of it goes. See {@link MongoForks} for the references.
+ * reference goes, everything of it goes. Also takes references back: a deleted fork's, and those
+ * of a fork call that did not make its fork (each call writes its own). See {@link MongoForks} for
+ * the references.
  */
 final class MongoForkErasure {
     private final MongoContext ctx;
-    private final MongoForks forks;
     private final MongoSharedReads sharedReads;
 
     MongoForkErasure(MongoContext ctx, MongoForks forks, MongoSharedReads sharedReads) {
         this.ctx = ctx;
-        this.forks = forks;
         this.sharedReads = sharedReads;
         forks.useErasure(this);
     }
@@ -139,7 +142,7 @@ final class MongoForkErasure {
      */
     void release(String childId, Document fork, Deadline overall) {
         List<Document> chain = fork.getList(FORK_CHAIN, Document.class, List.of());
-        forks.unreference(childId, chain, fork.getString(FORK_SESSION), fork.get(FORK_GENERATION), overall);
+        unreference(childId, chain, fork.getString(FORK_SESSION), fork.get(FORK_GENERATION), overall);
         trimDeadLives(chain, overall);
     }
 
@@ -157,6 +160,57 @@ final class MongoForkErasure {
                 boolean live = head != null && head.get(ERASED_AT) == null && generation.equals(head.get(GENERATION));
                 return live ? 0L : trimDeadLife(ancestor, generation, d);
             });
+        }
+    }
+
+    /**
+     * A fork this call did not make: takes back its own references (ids as written), then trims
+     * the dead lives it named (an erasure may have kept a prefix for those references, or deleted
+     * the parent's chunks before this call's copy step wrote one).
+     */
+    void abandon(List<Document> own, List<Document> lives, Deadline overall) {
+        if (!own.isEmpty()) {
+            dropOwn(own, overall);
+        }
+        trimDeadLives(lives, overall);
+    }
+
+    void dropOwn(List<Document> own, Deadline overall) {
+        Set<String> ancestors = new LinkedHashSet<>();
+        own.forEach(id -> ancestors.add(id.getString("s")));
+        for (String ancestor : ancestors) {
+            List<Document> ids = own.stream().filter(id -> ancestor.equals(id.getString("s"))).toList();
+            ctx.call(overall, d -> d.forks().deleteMany(new Document(SESSION_ID, ancestor)
+                    .append("_id", new Document("$in", ids))).getDeletedCount());
+        }
+    }
+
+    /**
+     * The fork is made, by this call: the references other calls left for it (an earlier call
+     * whose reply was lost after its references, a call that lost the race and has not yet taken
+     * its own back) go, so that one set of references remains. Those of a call still under way
+     * are not needed: the fork is this call's, and such a call only ever takes back its own.
+     */
+    void dropOthers(String childId, ObjectId attempt, List<Document> own, Deadline overall) {
+        Set<String> ancestors = new LinkedHashSet<>();
+        own.forEach(id -> ancestors.add(id.getString("s")));
+        for (String ancestor : ancestors) {
+            ctx.call(overall, d -> d.forks().deleteMany(new Document(SESSION_ID, ancestor).append(CHILD, childId)
+                    .append("_id.n", new Document("$ne", attempt))).getDeletedCount());
+        }
+    }
+
+    /** Takes a deleted fork's references back, those of every call that made it. */
+    void unreference(String childId, List<Document> chain, String parentId, Object parentGeneration,
+            Deadline overall) {
+        Set<String> ancestors = new LinkedHashSet<>();
+        chain.forEach(segment -> ancestors.add(segment.getString(FORK_SESSION)));
+        if (parentId != null) {
+            ancestors.add(parentId);
+        }
+        for (String ancestor : ancestors) {
+            ctx.call(overall, d -> d.forks().deleteMany(new Document(SESSION_ID, ancestor).append(CHILD, childId))
+                    .getDeletedCount());
         }
     }
 }

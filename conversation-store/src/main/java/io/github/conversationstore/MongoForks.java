@@ -33,9 +33,7 @@ import com.mongodb.client.model.WriteModel;
 import io.github.conversationstore.MongoContext.Deadline;
 import java.util.ArrayList;
 import java.util.Date;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import org.bson.Document;
 import org.bson.conversions.Bson;
 import org.bson.types.ObjectId;
@@ -135,7 +133,11 @@ final class MongoForks {
         try {
             return make(parent, parentId, at, childId, existing, chain, attempt, own, overall);
         } catch (IllegalArgumentException | ConcurrentAppendException e) {
-            abandon(own, lives, overall);
+            try {
+                erasure.abandon(own, lives, overall);
+            } catch (RuntimeException cleanup) {
+                e.addSuppressed(cleanup); // what is left over is the sweep's (see MongoForkErasure#sweepDeadLife)
+            }
             throw e;
         }
     }
@@ -205,7 +207,7 @@ final class MongoForks {
                 return settleRace(childId, parentId, at, head, attempt, own, overall);
             }
         }
-        dropOthers(childId, attempt, own, overall);
+        erasure.dropOthers(childId, attempt, own, overall);
         return HeadDocument.header(head, at, ctx.keys);
     }
 
@@ -247,9 +249,9 @@ final class MongoForks {
         ConversationHeader repeat = now == null ? null : repeat(now, parentId, at);
         if (repeat != null) {
             if (ours.get(GENERATION).equals(now.get(GENERATION))) {
-                dropOthers(childId, attempt, own, overall);
+                erasure.dropOthers(childId, attempt, own, overall);
             } else {
-                dropOwn(own, overall); // made by another call, whose references it reads
+                erasure.dropOwn(own, overall); // made by another call, whose references it reads
             }
             return repeat; // made by this call, whose earlier attempt's reply was lost
         }
@@ -324,57 +326,6 @@ final class MongoForks {
                 new Document("$setOnInsert", new Document(GENERATION, generation).append(CHILD, childId)
                         .append(TO, to).append(DIRECT, direct).append(CREATED_AT, now)),
                 new UpdateOptions().upsert(true));
-    }
-
-    /**
-     * A fork this call did not make: takes back its own references (ids as written), then trims
-     * the dead lives it named (an erasure may have kept a prefix for those references, or deleted
-     * the parent's chunks before this call's copy step wrote one).
-     */
-    private void abandon(List<Document> own, List<Document> lives, Deadline overall) {
-        if (!own.isEmpty()) {
-            dropOwn(own, overall);
-        }
-        erasure.trimDeadLives(lives, overall);
-    }
-
-    private void dropOwn(List<Document> own, Deadline overall) {
-        Set<String> ancestors = new LinkedHashSet<>();
-        own.forEach(id -> ancestors.add(id.getString("s")));
-        for (String ancestor : ancestors) {
-            List<Document> ids = own.stream().filter(id -> ancestor.equals(id.getString("s"))).toList();
-            ctx.call(overall, d -> d.forks().deleteMany(new Document(SESSION_ID, ancestor)
-                    .append("_id", new Document("$in", ids))).getDeletedCount());
-        }
-    }
-
-    /**
-     * The fork is made, by this call: the references other calls left for it (an earlier call
-     * whose reply was lost after its references, a call that lost the race and has not yet taken
-     * its own back) go, so that one set of references remains. Those of a call still under way
-     * are not needed: the fork is this call's, and such a call only ever takes back its own.
-     */
-    private void dropOthers(String childId, ObjectId attempt, List<Document> own, Deadline overall) {
-        Set<String> ancestors = new LinkedHashSet<>();
-        own.forEach(id -> ancestors.add(id.getString("s")));
-        for (String ancestor : ancestors) {
-            ctx.call(overall, d -> d.forks().deleteMany(new Document(SESSION_ID, ancestor).append(CHILD, childId)
-                    .append("_id.n", new Document("$ne", attempt))).getDeletedCount());
-        }
-    }
-
-    /** Takes a deleted fork's references back, those of every call that made it. */
-    void unreference(String childId, List<Document> chain, String parentId, Object parentGeneration,
-            Deadline overall) {
-        Set<String> ancestors = new LinkedHashSet<>();
-        chain.forEach(segment -> ancestors.add(segment.getString(FORK_SESSION)));
-        if (parentId != null) {
-            ancestors.add(parentId);
-        }
-        for (String ancestor : ancestors) {
-            ctx.call(overall, d -> d.forks().deleteMany(new Document(SESSION_ID, ancestor).append(CHILD, childId))
-                    .getDeletedCount());
-        }
     }
 
     /**

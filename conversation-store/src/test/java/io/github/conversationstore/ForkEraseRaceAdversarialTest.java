@@ -97,6 +97,52 @@ class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
         }
     }
 
+    static Stream<Arguments> commandsAndPlacesInAChain() {
+        // the parent is a fork of a deleted root at 15: at 5 the fork reads the root's only, at 20 both
+        return IntStream.rangeClosed(1, 11).boxed().flatMap(k -> Stream.of(Arguments.of(k, 5), Arguments.of(k, 20)));
+    }
+
+    @ParameterizedTest(name = "the parent (a fork of a deleted root) deleted after the fork's command {0}, fork at {1}")
+    @MethodSource("commandsAndPlacesInAChain")
+    void parentThatIsAForkDeletedBetweenTwoCommandsOfTheFork(int command, int at) {
+        String database = db("forkerasechain");
+        CommandHooks hooks = new CommandHooks();
+        AtomicBoolean counting = new AtomicBoolean();
+        AtomicInteger seen = new AtomicInteger();
+        AtomicBoolean deleted = new AtomicBoolean();
+        try (MongoClient hooked = hooks.client(server.connectionString());
+                MongoConversationStore forker = builder(hooked, database).build();
+                MongoConversationStore other = builder(client, database).build()) {
+            List<String> root = append(other, "r", "root", 20);
+            other.fork("r", 15, "p");
+            List<String> parent = new ArrayList<>(root.subList(0, 15));
+            parent.addAll(append(other, "p", "parent", 10));
+            other.deleteConversation("r");
+            List<String> family = new ArrayList<>(root);
+            family.addAll(parent.subList(15, 25));
+            hooks.afterSuccess(c -> counting.get() && seen.incrementAndGet() == command, () -> {
+                other.deleteConversation("p");
+                deleted.set(true);
+            });
+            Outcome outcome = Outcome.of(() -> counting.set(true), () -> forker.fork("p", at, "f"));
+            counting.set(false);
+            if (!deleted.get()) {
+                other.deleteConversation("p");
+            }
+            MongoDatabase raw = client.getDatabase(database);
+            String where = "command " + command + ", at " + at;
+            if (outcome.header() != null) {
+                assertThat(texts(other, "f")).as(where).containsExactlyElementsOf(parent.subList(0, at));
+                assertThat(stored(raw, family)).as(where).containsExactlyInAnyOrderElementsOf(parent.subList(0, at));
+                other.deleteConversation("f");
+            } else {
+                assertThat(other.findConversation("f")).as(where).isEmpty();
+                assertThat(references(raw, "f")).as(where).isZero();
+            }
+            assertThat(stored(raw, family)).as(where + ": the family deleted").isEmpty();
+        }
+    }
+
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
     void forkAndErasureInTwoThreads(long seed) throws Exception {
