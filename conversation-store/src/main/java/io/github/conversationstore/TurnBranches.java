@@ -19,15 +19,19 @@ import java.util.function.Function;
 final class TurnBranches {
     /** Messages read per page when looking for a turn from the end of the conversation. */
     private static final int PAGE = 200;
-    private static final Duration FORK_LEASE = Duration.ofSeconds(30);
 
     private TurnBranches() {}
 
     /** Where a turn's user message is, its text, and whether its reply is stored. */
     private record Found(long userSequence, String userText, boolean replied) {}
 
+    /**
+     * Finds the turn, forks under the branch's lease (held for {@code lease}, the turn service's:
+     * a process that dies holding it locks the branch out no longer than a turn's lease would),
+     * then runs the branch's turn through {@code respond}.
+     */
     static Branch branch(ConversationStore store, String kind, String sessionId, String turnId, String newText,
-            String newTurnId, Function<TurnRequest, TurnResult> respond) {
+            String newTurnId, Duration lease, Function<TurnRequest, TurnResult> respond) {
         Checks.sessionId(sessionId);
         Checks.identifier("turnId", turnId, Checks.MAX_ID_LENGTH);
         Checks.identifier("newTurnId", newTurnId, Checks.MAX_ID_LENGTH);
@@ -67,7 +71,7 @@ final class TurnBranches {
             text = newText != null ? newText : found.userText();
             // the fork is made under the branch's lease (the fork takes a session holding only a lease)
             String holder = "branch-" + UUID.randomUUID();
-            boolean leased = store.tryAcquireLease(branchId, header.language(), holder, FORK_LEASE);
+            boolean leased = store.tryAcquireLease(branchId, header.language(), holder, lease);
             try {
                 store.fork(sessionId, at, branchId);
             } finally {

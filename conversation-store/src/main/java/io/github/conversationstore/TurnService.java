@@ -251,7 +251,8 @@ public final class TurnService implements AutoCloseable {
      * @since 0.3
      */
     public Branch regenerate(String sessionId, String turnId, String newTurnId) {
-        return TurnBranches.branch(settings.store(), "regenerate", sessionId, turnId, null, newTurnId, this::respond);
+        return TurnBranches.branch(settings.store(), "regenerate", sessionId, turnId, null, newTurnId,
+                settings.leaseDuration(), this::respond);
     }
 
     /**
@@ -297,7 +298,8 @@ public final class TurnService implements AutoCloseable {
      */
     public Branch edit(String sessionId, String turnId, String newText, String newTurnId) {
         Objects.requireNonNull(newText, "newText");
-        return TurnBranches.branch(settings.store(), "edit", sessionId, turnId, newText, newTurnId, this::respond);
+        return TurnBranches.branch(settings.store(), "edit", sessionId, turnId, newText, newTurnId,
+                settings.leaseDuration(), this::respond);
     }
 
     /**

@@ -174,6 +174,34 @@ class ForkBranchLeaseAdversarialTest extends ForkAdversarialBase {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"regenerate", "edit"})
+    void outageDuringTheForkStep_anotherProcessIsNotLockedOutLongerThanTheTurnLease(String kind) {
+        InMemoryConversationStore store = InMemoryConversationStore.create();
+        AtomicInteger calls = new AtomicInteger();
+        // process A's store: the outage begins with the fork (after the branch's lease was taken)
+        // and lasts through the lease's release, as a crash of A there would leave it
+        ConversationStore outageInA = new io.github.conversationstore.testing.ForwardingConversationStore(store) {
+            @Override
+            public ConversationHeader fork(String sessionId, long atSequence, String newSessionId) {
+                throw new ConversationStoreUnavailableException("outage: fork", null);
+            }
+
+            @Override
+            public void releaseLease(String sessionId, String holder) {
+                throw new ConversationStoreUnavailableException("outage: release", null);
+            }
+        };
+        try (TurnService a = service(outageInA, answering("A", calls)).build();
+                TurnService b = service(store, answering("B", calls)).busyTimeout(LEASE.multipliedBy(3)).build()) {
+            List<String> original = original(b, store);
+            assertThatThrownBy(() -> branch(a, kind)).isInstanceOf(ConversationStoreUnavailableException.class);
+            Branch byB = branch(b, kind); // waits at most about one turn lease for the branch
+            assertThat(byB.turn().reply().text()).startsWith("B ");
+            oneBranch(store, original, kind, byB.turn().reply().text());
+        }
+    }
+
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3, 4, 5})
     void twoProcessesCallingTheSameNewTurnIdAtOnce_oneBranchOneReply(long seed) throws Exception {
