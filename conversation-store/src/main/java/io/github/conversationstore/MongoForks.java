@@ -130,21 +130,33 @@ final class MongoForks {
         List<Document> lives = new ArrayList<>(chain);
         lives.add(new Document(FORK_SESSION, parentId).append(FORK_GENERATION, parentGeneration));
         List<Document> own = new ArrayList<>();
+        boolean[] headSent = {false};
         try {
-            return make(parent, parentId, at, childId, existing, chain, attempt, own, overall);
+            return make(parent, parentId, at, childId, existing, chain, attempt, own, headSent, overall);
         } catch (IllegalArgumentException | ConcurrentAppendException e) {
-            try {
-                erasure.abandon(own, lives, overall);
-            } catch (RuntimeException cleanup) {
-                e.addSuppressed(cleanup); // what is left over is the sweep's (see MongoForkErasure#sweepDeadLife)
-            }
-            throw e;
+            throw abandon(e, own, lives, overall);
+        } catch (ConversationStoreUnavailableException e) {
+            // outcome unknown, but before the head: no head of this call can exist, its references hold nothing
+            throw headSent[0] ? e : abandon(e, own, lives, overall);
         }
     }
 
-    /** Steps 1 to 4 of a fork (see the class comment); {@code own} receives the ids of the references written. */
+    /** Takes this call's references back (see {@link MongoForkErasure#abandon}) and returns {@code failure}. */
+    private <E extends RuntimeException> E abandon(E failure, List<Document> own, List<Document> lives, Deadline overall) {
+        try {
+            erasure.abandon(own, lives, overall);
+        } catch (RuntimeException cleanup) {
+            failure.addSuppressed(cleanup); // what is left over is the sweep's (see MongoForkErasure#sweepDeadLife)
+        }
+        return failure;
+    }
+
+    /**
+     * Steps 1 to 4 of a fork (see the class comment); {@code own} receives the ids of the references
+     * written, {@code headSent} is set when the fork's head is about to be written.
+     */
     private ConversationHeader make(Document parent, String parentId, long at, String childId, Document existing,
-            List<Document> chain, ObjectId attempt, List<Document> own, Deadline overall) {
+            List<Document> chain, ObjectId attempt, List<Document> own, boolean[] headSent, Deadline overall) {
         ObjectId parentGeneration = parent.getObjectId(GENERATION);
         // 1. the parent's shared head messages go to its archive, where every fork reads them
         long headSeq = longField(parent, HEAD_SEQ);
@@ -176,6 +188,7 @@ final class MongoForks {
         }
         // 4. the fork's head
         Document head = childHead(childId, parent, parentId, at, chain, now, overall);
+        headSent[0] = true;
         if (existing == null) {
             boolean inserted = ctx.call(overall, d -> {
                 try {

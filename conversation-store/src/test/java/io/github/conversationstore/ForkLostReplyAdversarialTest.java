@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoDatabase;
 import io.github.conversationstore.testing.FaultInjectingProxy;
-import java.util.Date;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
@@ -27,8 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * head messages, the references, or the fork's head), retried by the caller: exactly one fork, its
  * header right, one set of references. Then the same with the parent deleted in another thread
  * while the retry runs (seeded moments): the fork made reads whole, or the retry fails naming the
- * parent and nothing of the parent is left once the sweep has dropped the first attempt's
- * references (a fork that died between its references and its head: the sweep's grace).
+ * parent and nothing of the parent is left, without waiting for the sweep (the first attempt took
+ * its references back when its write failed before its head).
  */
 class ForkLostReplyAdversarialTest extends ForkAdversarialBase {
 
@@ -128,10 +127,9 @@ class ForkLostReplyAdversarialTest extends ForkAdversarialBase {
             } else {
                 assertThat(eraser.findConversation("f")).isEmpty();
                 assertThat(eraser.readMessages("f", 0, 100)).isEmpty();
-                // what the first attempt referenced is the sweep's, once its references are past the grace
-                raw.getCollection("conversations_forks").updateMany(new Document(),
-                        new Document("$set", new Document("createdAt", new Date(0))));
-                eraser.removeOrphanedArchives();
+                // the first attempt took its references back when its write failed, before its head
+                assertThat(references(raw, "f")).as("no reference left by the failed attempts").isZero();
+                assertThat(stored(raw, parent)).as("nothing of the deleted parent, without a sweep").isEmpty();
             }
             assertThat(stored(raw, parent)).isEmpty();
             assertThat(references(raw, "f")).isZero();
