@@ -63,9 +63,9 @@ import java.util.function.LongSupplier;
  *       more per level of a fork of a fork (the new session's head, the parent's counters, the
  *       parent's shared head messages copied to its archive unless a chunk holds them, one
  *       {@code update} of the references, the parent read again, the fork's head inserted, the
- *       references other calls left for it deleted). Reading a fork costs as reading any conversation, plus one
- *       archive query for the ancestor segments a read reaches into, the first time this store
- *       reads them ({@link Builder#forkCacheBytes(long)}).
+ *       references other calls left for it deleted). Reading a fork costs as reading any
+ *       conversation, plus one archive query for the ancestor segments a read reaches into, the
+ *       first time this store reads them ({@link Builder#forkCacheBytes(long)}).
  * </ul>
  *
  * @since 0.1.0

@@ -63,9 +63,10 @@ import org.bson.types.ObjectId;
  * how far the descendant reads the ancestor's messages, {@code n} the call's own id. A call that
  * does not make the fork (the parent erased under it, another call's head in its place) takes back
  * its own references only, never those of a call that made it, and trims what a dead life kept
- * for them; the call that made it removes the others' (one {@code deleteMany} per level). The erasure of a life keeps exactly the chunks (and
- * summaries) below the largest {@code to} of its references and deletes the rest; when the last
- * reference goes, everything goes (see {@link MongoForkErasure}).
+ * for them; the call that made it removes the others' (one {@code deleteMany} per level). The
+ * erasure of a life keeps exactly the chunks (and summaries) below the largest {@code to} of its
+ * references and deletes the rest; when the last reference goes, everything goes (see
+ * {@link MongoForkErasure}).
  */
 final class MongoForks {
     static final String SUFFIX = "_forks";
@@ -80,7 +81,7 @@ final class MongoForks {
             ERASED_AT, LANGUAGE, OWNER, FORK, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY);
 
     private final MongoContext ctx;
-    /** Trims what a fork that was not made kept of dead lives; set once, by its constructor, before the store is used. */
+    /** Takes references back and trims dead lives; set once, by its constructor, before the store is used. */
     private MongoForkErasure erasure;
 
     MongoForks(MongoContext ctx) {
@@ -142,7 +143,8 @@ final class MongoForks {
     }
 
     /** Takes this call's references back (see {@link MongoForkErasure#abandon}) and returns {@code failure}. */
-    private <E extends RuntimeException> E abandon(E failure, List<Document> own, List<Document> lives, Deadline overall) {
+    private <E extends RuntimeException> E abandon(E failure, List<Document> own, List<Document> lives,
+            Deadline overall) {
         try {
             erasure.abandon(own, lives, overall);
         } catch (RuntimeException cleanup) {
@@ -255,18 +257,17 @@ final class MongoForks {
      * references, so this call's go.
      */
     private ConversationHeader settleRace(String childId, String parentId, long at, Document ours, ObjectId attempt,
-            List<Document> own,
-            Deadline overall) {
+            List<Document> own, Deadline overall) {
         Document now = ctx.call(overall, d -> d.heads().find(new Document(SESSION_ID, childId))
                 .projection(Projections.exclude(MESSAGES, HeadDocument.APPEND_KEYS, HeadDocument.APPEND_KEY_BLOCKS)).first());
         ConversationHeader repeat = now == null ? null : repeat(now, parentId, at);
         if (repeat != null) {
             if (ours.get(GENERATION).equals(now.get(GENERATION))) {
-                erasure.dropOthers(childId, attempt, own, overall);
+                erasure.dropOthers(childId, attempt, own, overall); // made by this call: an attempt's reply was lost
             } else {
                 erasure.dropOwn(own, overall); // made by another call, whose references it reads
             }
-            return repeat; // made by this call, whose earlier attempt's reply was lost
+            return repeat;
         }
         if (now == null) {
             throw new ConcurrentAppendException("fork into '" + childId + "': the session was created and deleted while"
