@@ -27,8 +27,14 @@ import java.util.concurrent.ConcurrentMap;
  * every function response read comes with its call.
  */
 final class SessionReader {
-    /** How many earlier events are read per round trip when a function call is looked for. */
+    /**
+     * How many earlier events the first round trip reads when a function call is looked for; each
+     * next one reads twice as many, up to {@link #MAX_BACK_PAGE}: a call thousands of events back
+     * (or one never stored) takes a few round trips, not one per 64 events.
+     */
     private static final int BACK_PAGE = 64;
+    /** The most earlier events one round trip of the look-back reads. */
+    private static final int MAX_BACK_PAGE = 2_048;
 
     private final ConversationStore store;
 
@@ -96,6 +102,7 @@ final class SessionReader {
         List<Numbered> candidates = new ArrayList<>(read);
         candidates.removeIf(e -> out.containsKey(e.sequence()));
         long before = from;
+        int page = BACK_PAGE;
         while (true) {
             for (int i = candidates.size() - 1; i >= 0 && !missing.isEmpty(); i--) {
                 Numbered earlier = candidates.get(i);
@@ -107,7 +114,8 @@ final class SessionReader {
             if (missing.isEmpty() || before <= 1) {
                 break; // every call found, or one never stored (ADK's own services keep such a response too)
             }
-            long start = Math.max(1, before - BACK_PAGE);
+            long start = Math.max(1, before - page);
+            page = Math.min(2 * page, MAX_BACK_PAGE);
             candidates = events(storeId, start, before);
             before = start;
         }
