@@ -109,6 +109,24 @@ class RequireExistingAdversarialTest extends EmbeddedMongoTestBase {
     }
 
     @Test
+    void fenced_replyLost_thenRetried_isStoredOnce_andAStaleHoldersRetryNeverWrites() {
+        try (MongoConversationStore store = builder(proxied).build()) {
+            store.appendMessages("s", "en", List.of(Message.user("one")));
+            assertThat(store.tryAcquireLease("s", "en", "worker-1", Duration.ofMinutes(1))).isTrue();
+            AppendRequest fenced = AppendRequest.builder("s", "en").appendId("f-2").requireExisting().leaseHolder("worker-1")
+                    .renewLease(Duration.ofMinutes(2)).messages(Message.user("two")).build();
+            proxy.arm(DROP_REPLY_AFTER_APPLY, "findAndModify", 1);
+
+            assertThat(store.appendMessages(fenced).firstSequence()).isEqualTo(1);
+            assertThat(store.appendMessages(fenced).duplicate()).isTrue();
+            store.releaseLease("s", "worker-1");
+            assertThat(store.tryAcquireLease("s", "en", "worker-2", Duration.ofMinutes(1))).isTrue();
+            assertThatThrownBy(() -> store.appendMessages(fenced)).isInstanceOf(LeaseLostException.class);
+            assertThat(texts(store, "s")).containsExactly("one", "two");
+        }
+    }
+
+    @Test
     void onTheOriginalBackendsDocument_notYetAdopted_appendsAfterItsMessages() {
         heads().insertOne(new Document("sessionId", "old").append("language", "es").append("messages",
                 List.of(oldMessage("hola"))).append("createdAt", new Date()));
