@@ -324,7 +324,10 @@ public final class ConversationStoreSessionService implements BaseSessionService
                 if (header.isEmpty() || !header.get().attributes().containsKey(StateCodec.SESSION_MARK)) {
                     throw notFound(appName, userId, sessionId);
                 }
-                shared.forEach(store::appendMessages);
+                boolean sharedRepeated = false;
+                for (AppendRequest write : shared) {
+                    sharedRepeated |= store.appendMessages(write).duplicate();
+                }
                 AppendResult result;
                 try {
                     result = store.appendMessages(request);
@@ -332,6 +335,9 @@ public final class ConversationStoreSessionService implements BaseSessionService
                     throw notFound(appName, userId, sessionId); // deleted after the check
                 }
                 updates.apply(session, storeId, event, result);
+                if (sharedRepeated) { // written by an earlier attempt: a later event may have set those keys since
+                    SessionUpdates.takeShared(session, event, reader.sharedState(appName, userId));
+                }
                 return event;
             }
         }));

@@ -16,7 +16,8 @@ import java.util.Set;
  * Applies a stored event to the {@link Session} object it was appended through, as ADK's in-memory
  * service does, in the store's order. An event found already stored (a retry after a lost reply)
  * that the object lacks goes before the events of the object stored after it, whose deltas and
- * timestamps stay the ones that count, as in a fresh read.
+ * timestamps stay the ones that count, as in a fresh read; and {@code user:} and {@code app:} keys
+ * that an earlier attempt wrote are taken as stored.
  */
 final class SessionUpdates {
     private final ConversationStore store;
@@ -59,6 +60,28 @@ final class SessionUpdates {
             events.add(at, event);
             if (later.isEmpty()) {
                 session.lastUpdateTime(Instant.ofEpochMilli(event.timestamp()));
+            }
+        }
+    }
+
+    /**
+     * Sets the {@code user:} and {@code app:} keys of the event's delta in the session to their
+     * values in {@code stored} (the shared state as stored): for a delta an earlier attempt wrote,
+     * which a later event may have overwritten since.
+     */
+    static void takeShared(Session session, Event event, Map<String, Object> stored) {
+        Map<String, Object> delta = event.actions() == null ? null : event.actions().stateDelta();
+        if (delta == null || session.state() == null) {
+            return;
+        }
+        for (String key : delta.keySet()) {
+            if (key.startsWith(State.USER_PREFIX) || key.startsWith(State.APP_PREFIX)) {
+                Object value = stored.get(key);
+                if (value == null) {
+                    session.state().remove(key);
+                } else {
+                    session.state().put(key, value);
+                }
             }
         }
     }

@@ -106,6 +106,32 @@ class AppendRetryKeepsStoreOrderTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("stores")
+    void anEventFailedBetweenItsUserStateAndItself_retriedAfterALaterEvent_keepsTheLaterUserValue(Stores.Kind kind) {
+        try (ConversationStore base = kind.open()) {
+            Failing store = new Failing(base);
+            ConversationStoreSessionService service = ConversationStoreSessionService.builder(store).build();
+            Session session = service.createSession("app", "ana", Map.of(), "s").blockingGet();
+            Event first = Events.withDelta(Map.of("step", 1, "user:level", "A1", "app:theme", "dark"))
+                    .toBuilder().timestamp(1_000).build();
+            Event second = Events.withDelta(Map.of("step", 2, "user:level", "B2", "app:theme", "light"))
+                    .toBuilder().timestamp(2_000).build();
+
+            // its user: and app: parts are written, then the event itself fails before the store applied it
+            store.refuse.add(StoreWrites.eventAppendId(first.id()));
+            assertThatThrownBy(() -> service.appendEvent(session, first).blockingGet()).isInstanceOf(SessionException.class);
+            service.appendEvent(session, second).blockingGet();
+            service.appendEvent(session, first).blockingGet(); // stored now, after the second
+
+            assertThat(ids(session)).containsExactly(second.id(), first.id());
+            // the session's own key follows the events' order; user: and app: keys their state conversations' order
+            assertThat(session.state()).containsEntry("step", 1).containsEntry("user:level", "B2")
+                    .containsEntry("app:theme", "light");
+            assertAgreesWithAFreshRead(service, session);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
     void twoThreadsOnOneSessionObject_oneFailing_neitherLosesNorReordersTheOther(Stores.Kind kind) throws Exception {
         try (ConversationStore base = kind.open()) {
             Failing store = new Failing(base);
