@@ -126,6 +126,52 @@ class RequireExistingAdversarialTest extends EmbeddedMongoTestBase {
         }
     }
 
+    /**
+     * Seeded random faults (lost replies, resets, held replies) on every command: an append that may
+     * or may not have applied, then the session deleted, then the append retried until the store
+     * answers: erased if it had applied, not found if not; never a second copy, never a new life.
+     */
+    @Test
+    void randomFaults_appendThenDeleteThenRetry_isErasedOrNotFound_neverRevived() {
+        try (MongoConversationStore faulty = builder(proxied).maxAttempts(2).build();
+                MongoConversationStore direct = builder(client).build()) {
+            proxy.startRandom(new FaultInjectingProxy.RandomFaults(26, 0.2, 0.1, 0.1, 0,
+                    Duration.ofMillis(20), Duration.ofMillis(60), Duration.ZERO));
+            int applied = 0;
+            for (int round = 0; round < 12; round++) {
+                String id = "rf-" + round;
+                direct.appendMessages(id, "en", List.of(Message.user("one")));
+                AppendRequest request = existing(id, "a-" + round, "two");
+                try {
+                    faulty.appendMessages(request);
+                } catch (ConversationStoreUnavailableException outcomeUnknown) {
+                    // applied or not: the read below tells
+                }
+                boolean wasApplied = direct.readMessages(id, 0, 10).size() == 2;
+                applied += wasApplied ? 1 : 0;
+                direct.deleteConversation(id);
+                RuntimeException answer = null;
+                for (int attempt = 0; attempt < 50 && answer == null; attempt++) {
+                    try {
+                        faulty.appendMessages(request);
+                        throw new AssertionError("round " + round + ": the retry was stored after the delete");
+                    } catch (ConversationStoreUnavailableException again) {
+                        // no answer yet
+                    } catch (AppendErasedException | ConversationNotFoundException e) {
+                        answer = e;
+                    }
+                }
+                assertThat(answer).as("round %d (applied before the delete: %s)", round, wasApplied)
+                        .isInstanceOf(wasApplied ? AppendErasedException.class : ConversationNotFoundException.class);
+                assertThat(direct.findConversation(id)).as("round %d", round).isEmpty();
+                assertThat(direct.readMessages(id, 0, 10)).as("round %d", round).isEmpty();
+            }
+            proxy.stopRandom();
+            assertThat(proxy.injected()).isPositive();
+            assertThat(applied).as("rounds applied before the delete").isPositive();
+        }
+    }
+
     @Test
     void onTheOriginalBackendsDocument_notYetAdopted_appendsAfterItsMessages() {
         heads().insertOne(new Document("sessionId", "old").append("language", "es").append("messages",
