@@ -76,7 +76,8 @@ import java.util.concurrent.ConcurrentMap;
  *   <li>{@code getSession} reads the header and then the events it accounts for, so the state and
  *       the events agree. {@code numRecentEvents} reads only those events, and {@code afterTimestamp}
  *       keeps those not before it, except that a function response read always comes with the
- *       event holding its call (read further back if need be): ADK pairs them by id when it builds
+ *       event holding its call (read further back if need be), and that event with the responses
+ *       of its other calls: ADK pairs them by id when it builds
  *       a model request. So a read may return more events than {@code numRecentEvents}.</li>
  *   <li>{@code appendEvent} changes the {@link Session} it is given only after the store
  *       acknowledged the write; when it fails the session is as it was. Appends through one
