@@ -335,10 +335,8 @@ public final class ConversationStoreSessionService implements BaseSessionService
                 } catch (ConversationNotFoundException deleted) {
                     throw notFound(appName, userId, sessionId); // deleted after the check
                 }
-                updates.apply(session, storeId, event, result);
-                if (sharedRepeated) { // written by an earlier attempt: a later event may have set those keys since
-                    SessionUpdates.takeShared(session, event, reader.sharedState(appName, userId));
-                }
+                updates.apply(session, storeId, event, result, sharedRepeated, () -> reader.read(appName, userId, sessionId,
+                        Optional.of(GetSessionConfig.builder().numRecentEvents(0).build())).map(Session::state));
                 return event;
             }
         }));

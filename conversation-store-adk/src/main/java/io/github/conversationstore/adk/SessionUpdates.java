@@ -10,14 +10,17 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Applies a stored event to the {@link Session} object it was appended through, as ADK's in-memory
  * service does, in the store's order. An event found already stored (a retry after a lost reply)
  * that the object lacks goes before the events of the object stored after it, whose deltas and
- * timestamps stay the ones that count, as in a fresh read; and {@code user:} and {@code app:} keys
- * that an earlier attempt wrote are taken as stored.
+ * timestamps stay the ones that count; the keys of its delta are taken as stored (events the object
+ * does not hold may have set them since), as are the {@code user:} and {@code app:} keys of a
+ * delta an earlier attempt wrote: the object agrees with a fresh read.
  */
 final class SessionUpdates {
     private final ConversationStore store;
@@ -26,28 +29,44 @@ final class SessionUpdates {
         this.store = store;
     }
 
-    /** Applies {@code event}, stored in {@code storeId} as {@code result} says; the caller holds the session's lock. */
-    void apply(Session session, String storeId, Event event, AppendResult result) {
+    /**
+     * Applies {@code event}, stored in {@code storeId} as {@code result} says; the caller holds the
+     * session's lock. {@code sharedRepeated} tells that its {@code user:}/{@code app:} part was found
+     * written (by an earlier attempt), {@code stored} reads the session's state as stored.
+     */
+    void apply(Session session, String storeId, Event event, AppendResult result, boolean sharedRepeated,
+            Supplier<Optional<Map<String, Object>>> stored) {
         Set<String> storedAfter = Set.of();
+        boolean retried = false;
         if (result.duplicate()) {
             if (contains(session.events(), event.id())) {
                 return;
             }
-            storedAfter = idsFrom(storeId, result.firstSequence() + result.messageCount()); // read before taking the list's lock
+            retried = true;
+            storedAfter = idsFrom(storeId, result.firstSequence() + result.messageCount());
         }
+        Map<String, Object> delta = event.actions() == null ? null : event.actions().stateDelta();
+        boolean anyDelta = delta != null && !delta.isEmpty() && session.state() != null;
+        // stored before now: events this object does not hold may have set its keys since; take them as stored
+        Map<String, Object> asStored = anyDelta && (retried || sharedRepeated) ? stored.get().orElse(null) : null;
+        boolean allAsStored = retried; // else only the user: and app: keys were written before
+        Set<String> finalStoredAfter = storedAfter;
         // the events list is synchronized on itself (Session's builder makes it so): hold it while checking and adding
         synchronized (session.events()) {
             List<Event> events = session.events();
             int at = events.size();
-            while (at > 0 && storedAfter.contains(events.get(at - 1).id())) {
+            while (at > 0 && finalStoredAfter.contains(events.get(at - 1).id())) {
                 at--;
             }
             List<Event> later = List.copyOf(events.subList(at, events.size()));
-            Map<String, Object> delta = event.actions() == null ? null : event.actions().stateDelta();
-            if (delta != null && session.state() != null) {
+            if (anyDelta) {
                 // temp: keys too: never stored, but shared by the agents of this invocation through this object
                 delta.forEach((key, value) -> {
-                    if (later.stream().anyMatch(e -> sets(e, key))) {
+                    boolean temp = key.startsWith(State.TEMP_PREFIX);
+                    boolean shared = key.startsWith(State.USER_PREFIX) || key.startsWith(State.APP_PREFIX);
+                    if (asStored != null && !temp && (allAsStored || shared)) {
+                        value = asStored.containsKey(key) ? asStored.get(key) : State.REMOVED;
+                    } else if (later.stream().anyMatch(e -> sets(e, key))) {
                         return; // an event stored after this one set it last
                     }
                     if (value == State.REMOVED) {
@@ -60,28 +79,6 @@ final class SessionUpdates {
             events.add(at, event);
             if (later.isEmpty()) {
                 session.lastUpdateTime(Instant.ofEpochMilli(event.timestamp()));
-            }
-        }
-    }
-
-    /**
-     * Sets the {@code user:} and {@code app:} keys of the event's delta in the session to their
-     * values in {@code stored} (the shared state as stored): for a delta an earlier attempt wrote,
-     * which a later event may have overwritten since.
-     */
-    static void takeShared(Session session, Event event, Map<String, Object> stored) {
-        Map<String, Object> delta = event.actions() == null ? null : event.actions().stateDelta();
-        if (delta == null || session.state() == null) {
-            return;
-        }
-        for (String key : delta.keySet()) {
-            if (key.startsWith(State.USER_PREFIX) || key.startsWith(State.APP_PREFIX)) {
-                Object value = stored.get(key);
-                if (value == null) {
-                    session.state().remove(key);
-                } else {
-                    session.state().put(key, value);
-                }
             }
         }
     }

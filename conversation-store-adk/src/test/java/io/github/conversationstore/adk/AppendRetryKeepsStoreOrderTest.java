@@ -106,6 +106,30 @@ class AppendRetryKeepsStoreOrderTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("stores")
+    void aRetryThroughASessionReadWithFewRecentEvents_keepsTheValueAnEventItDoesNotHoldSetLater(Stores.Kind kind) {
+        try (ConversationStore base = kind.open()) {
+            Failing store = new Failing(base);
+            ConversationStoreSessionService service = ConversationStoreSessionService.builder(store).build();
+            Session session = service.createSession("app", "ana", Map.of(), "s").blockingGet();
+            Event first = event("level", "A1", 1_000);
+            store.loseReply.add(StoreWrites.eventAppendId(first.id()));
+            assertThatThrownBy(() -> service.appendEvent(session, first).blockingGet()).isInstanceOf(SessionException.class);
+            service.appendEvent(session, event("level", "B2", 2_000)).blockingGet();
+            Event third = event("topic", "verbs", 3_000);
+            service.appendEvent(session, third).blockingGet();
+            Session recent = service.getSession("app", "ana", "s",
+                    Optional.of(com.google.adk.sessions.GetSessionConfig.builder().numRecentEvents(1).build())).blockingGet();
+
+            service.appendEvent(recent, first).blockingGet(); // a duplicate, stored before the one event it holds
+
+            assertThat(ids(recent)).containsExactly(first.id(), third.id());
+            assertThat(recent.state()).containsEntry("level", "B2").containsEntry("topic", "verbs");
+            assertThat(recent.lastUpdateTime()).isEqualTo(java.time.Instant.ofEpochMilli(3_000));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
     void anEventFailedBetweenItsUserStateAndItself_retriedAfterALaterEvent_keepsTheLaterUserValue(Stores.Kind kind) {
         try (ConversationStore base = kind.open()) {
             Failing store = new Failing(base);
