@@ -77,7 +77,7 @@ final class SessionUpdates {
                 });
             }
             events.add(at, event);
-            if (later.isEmpty()) {
+            if (finalStoredAfter.isEmpty()) { // the last event stored: its timestamp is the session's last update
                 session.lastUpdateTime(Instant.ofEpochMilli(event.timestamp()));
             }
         }

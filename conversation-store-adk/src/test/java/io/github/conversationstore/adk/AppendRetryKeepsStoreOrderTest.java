@@ -125,6 +125,12 @@ class AppendRetryKeepsStoreOrderTest {
             assertThat(ids(recent)).containsExactly(first.id(), third.id());
             assertThat(recent.state()).containsEntry("level", "B2").containsEntry("topic", "verbs");
             assertThat(recent.lastUpdateTime()).isEqualTo(java.time.Instant.ofEpochMilli(3_000));
+            Session none = service.getSession("app", "ana", "s",
+                    Optional.of(com.google.adk.sessions.GetSessionConfig.builder().numRecentEvents(0).build())).blockingGet();
+            service.appendEvent(none, first).blockingGet(); // it holds none of the events stored after it
+            assertThat(ids(none)).containsExactly(first.id());
+            assertThat(none.state()).containsEntry("level", "B2");
+            assertThat(none.lastUpdateTime()).isEqualTo(java.time.Instant.ofEpochMilli(3_000));
         }
     }
 
