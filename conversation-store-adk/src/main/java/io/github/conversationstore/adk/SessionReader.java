@@ -47,6 +47,10 @@ final class SessionReader {
         Numbered(long sequence, Event event) {
             this(sequence, event, calls(event), answered(event));
         }
+
+        boolean callsOrAnswers() {
+            return !callIds.isEmpty() || !answerIds.isEmpty();
+        }
     }
 
     /** The session as stored, or empty if the user has no session of that id. */
@@ -103,8 +107,8 @@ final class SessionReader {
         if (missing.isEmpty()) {
             return kept;
         }
-        List<Numbered> seen = new ArrayList<>(read); // the events read and not kept, oldest first
-        seen.removeIf(e -> out.containsKey(e.sequence()));
+        List<Numbered> seen = new ArrayList<>(read); // the events read and not kept that call or answer, oldest first
+        seen.removeIf(e -> out.containsKey(e.sequence()) || !e.callsOrAnswers());
         long before = from;
         int page = BACK_PAGE;
         while (true) {
@@ -130,7 +134,9 @@ final class SessionReader {
             }
             long start = Math.max(1, before - page);
             page = Math.min(2 * page, MAX_BACK_PAGE);
-            seen.addAll(0, events(storeId, start, before));
+            List<Numbered> earlier = events(storeId, start, before);
+            earlier.removeIf(e -> !e.callsOrAnswers()); // only those can be brought in: the others are not kept
+            seen.addAll(0, earlier);
             before = start;
         }
         return new ArrayList<>(out.values());
