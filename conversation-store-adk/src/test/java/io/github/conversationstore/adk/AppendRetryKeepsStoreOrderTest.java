@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.adk.events.Event;
+import com.google.adk.sessions.GetSessionConfig;
 import com.google.adk.sessions.Session;
 import com.google.adk.sessions.SessionException;
 import io.github.conversationstore.AppendRequest;
@@ -11,6 +12,7 @@ import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreUnavailableException;
 import io.github.conversationstore.testing.ForwardingConversationStore;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -118,19 +120,19 @@ class AppendRetryKeepsStoreOrderTest {
             Event third = event("topic", "verbs", 3_000);
             service.appendEvent(session, third).blockingGet();
             Session recent = service.getSession("app", "ana", "s",
-                    Optional.of(com.google.adk.sessions.GetSessionConfig.builder().numRecentEvents(1).build())).blockingGet();
+                    Optional.of(GetSessionConfig.builder().numRecentEvents(1).build())).blockingGet();
 
             service.appendEvent(recent, first).blockingGet(); // a duplicate, stored before the one event it holds
 
             assertThat(ids(recent)).containsExactly(first.id(), third.id());
             assertThat(recent.state()).containsEntry("level", "B2").containsEntry("topic", "verbs");
-            assertThat(recent.lastUpdateTime()).isEqualTo(java.time.Instant.ofEpochMilli(3_000));
+            assertThat(recent.lastUpdateTime()).isEqualTo(Instant.ofEpochMilli(3_000));
             Session none = service.getSession("app", "ana", "s",
-                    Optional.of(com.google.adk.sessions.GetSessionConfig.builder().numRecentEvents(0).build())).blockingGet();
+                    Optional.of(GetSessionConfig.builder().numRecentEvents(0).build())).blockingGet();
             service.appendEvent(none, first).blockingGet(); // it holds none of the events stored after it
             assertThat(ids(none)).containsExactly(first.id());
             assertThat(none.state()).containsEntry("level", "B2");
-            assertThat(none.lastUpdateTime()).isEqualTo(java.time.Instant.ofEpochMilli(3_000));
+            assertThat(none.lastUpdateTime()).isEqualTo(Instant.ofEpochMilli(3_000));
         }
     }
 
