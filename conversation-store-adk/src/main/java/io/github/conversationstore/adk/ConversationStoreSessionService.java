@@ -288,8 +288,8 @@ public final class ConversationStoreSessionService implements BaseSessionService
      * onto its events; its timestamp as the last update). A partial event is returned as it is and not stored. An event
      * already stored (a retry) is not stored again, and is added to {@code session} only if it is
      * not there yet: at its stored place, before the events of {@code session} stored after it,
-     * whose state deltas and timestamps it does not override (so the object agrees with a fresh
-     * read also when a retry comes after a later event of the object was stored).
+     * whose timestamps it does not override, with the keys of its delta taken as stored (so the
+     * object agrees with a fresh read also when a retry comes after later events were stored).
      *
      * @param session the session the event belongs to; changed only after the write succeeded
      * @param event the event; its id is required
