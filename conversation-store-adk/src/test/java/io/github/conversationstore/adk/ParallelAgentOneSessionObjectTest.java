@@ -27,6 +27,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,7 +41,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link ParallelAgent}'s branches answer on other threads (their model replies come late, on
  * RxJava's schedulers) and read the session's events while the runner appends through the same
  * object, and the store is slow: the run ends (no deadlock between the appends' lock and ADK's use
- * of the events list), and the object, the stored session and the run's events agree.
+ * of the events list), and the object, the stored session and the run's events agree. And an
+ * append waiting on the store does not hold the events list that ADK copies to build a request.
  */
 class ParallelAgentOneSessionObjectTest {
     static Stream<Stores.Kind> stores() {
@@ -88,6 +93,63 @@ class ParallelAgentOneSessionObjectTest {
                 Thread.currentThread().interrupt();
             }
             return super.appendMessages(request);
+        }
+    }
+
+    /** Holds every event append (and the retry's read) until released. */
+    static final class Held extends ForwardingConversationStore {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        Held(ConversationStore delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public AppendResult appendMessages(AppendRequest request) {
+            if (request.appendId().startsWith("adk-event-")) {
+                entered.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return super.appendMessages(request);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("stores")
+    void whileAnAppendWaitsOnTheStore_theEventsListStaysFree_andAnAppendWaitsForADKsCopyOfIt(Stores.Kind kind)
+            throws Exception {
+        try (ConversationStore base = kind.open()) {
+            Held store = new Held(base);
+            ConversationStoreSessionService service = ConversationStoreSessionService.builder(store).build();
+            Session session = service.createSession("app", "ana", new HashMap<>(), "s").blockingGet();
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                Future<Event> append = pool.submit(() -> service.appendEvent(session, Events.model("slow")).blockingGet());
+                assertThat(store.entered.await(5, TimeUnit.SECONDS)).isTrue();
+                // what ADK's Contents does to build a request (another branch, on another thread)
+                Future<List<Event>> copy = pool.submit(() -> {
+                    synchronized (session.events()) {
+                        return List.copyOf(session.events());
+                    }
+                });
+                assertThat(copy.get(2, TimeUnit.SECONDS)).isEmpty(); // not blocked by the append waiting on the store
+                List<Event> held;
+                synchronized (session.events()) { // ADK holding the list: the acknowledged append waits, then adds
+                    store.release.countDown();
+                    Thread.sleep(200);
+                    held = List.copyOf(session.events());
+                }
+                assertThat(held).isEmpty();
+                assertThat(append.get(5, TimeUnit.SECONDS)).isNotNull();
+                assertThat(session.events()).hasSize(1);
+            } finally {
+                pool.shutdownNow();
+            }
         }
     }
 
