@@ -197,7 +197,9 @@ final class MongoAppender {
         }
         if (request.requireExisting()) { // messages or a fork: a head holding only a lease is no conversation
             filter.append("$or", List.of(new Document(MESSAGE_COUNT, new Document("$gt", 0L)),
-                    new Document(FORK, new Document("$exists", true))));
+                    new Document(FORK, new Document("$exists", true)),
+                    new Document(MESSAGES + ".0", new Document("$exists", true)), // pushed by other writers, uncounted
+                    new Document(HEAD_SEQ, new Document("$gt", 0L))));
         }
         if (request.expectedSequence() != null) {
             expectNext(filter, request.expectedSequence());
@@ -384,6 +386,9 @@ final class MongoAppender {
             }
             return revived;
         }
+        if (request.requireExisting() && next(head) == 0 && head.get(FORK) == null) {
+            throw ConversationNotFoundException.of(request); // only a lease: refused before settle() writes it a key
+        }
         if (ctx.keys.settle(head, batch.sealed(), deadline)) {
             return Optional.empty(); // sealed with another key than the head's: sealed again, try again
         }
@@ -406,9 +411,6 @@ final class MongoAppender {
         }
         if (fingerprinted && AppendKeys.erasedIn(head, batch.key())) {
             throw AppendErasedException.of(request); // applied in the erased conversation, not stored in this one
-        }
-        if (request.requireExisting() && next(head) == 0 && head.get(FORK) == null) {
-            throw ConversationNotFoundException.of(request); // a head that holds only a lease
         }
         if (request.expectedSequence() != null && request.expectedSequence() != next(head)) {
             throw SequenceMismatchException.of(request, next(head)); // not a repeat: the session moved on

@@ -9,7 +9,6 @@ import com.google.adk.sessions.ListSessionsResponse;
 import com.google.adk.sessions.Session;
 import com.google.adk.sessions.SessionException;
 import com.google.adk.sessions.SessionNotFoundException;
-import com.google.adk.sessions.State;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationHeader;
@@ -77,7 +76,8 @@ import java.util.concurrent.ConcurrentMap;
  *   <li>{@code getSession} reads the header and then the events it accounts for, so the state and
  *       the events agree. {@code numRecentEvents} reads only those events, and {@code afterTimestamp}
  *       keeps those not before it, except that a function response read always comes with the
- *       event holding its call (read further back if need be): ADK pairs them by id when it builds
+ *       event holding its call (read further back if need be), and that event with the responses
+ *       of its other calls: ADK pairs them by id when it builds
  *       a model request. So a read may return more events than {@code numRecentEvents}.</li>
  *   <li>{@code appendEvent} changes the {@link Session} it is given only after the store
  *       acknowledged the write; when it fails the session is as it was. Appends through one
@@ -112,11 +112,13 @@ public final class ConversationStoreSessionService implements BaseSessionService
     private final ConversationStore store;
     private final SessionReader reader;
     private final StoreWrites writes;
+    private final SessionUpdates updates;
 
     private ConversationStoreSessionService(Builder builder) {
         this.store = builder.store;
         this.reader = new SessionReader(builder.store);
         this.writes = new StoreWrites(builder.language, builder.maxEventBytes, builder.maxTextBytes);
+        this.updates = new SessionUpdates(builder.store);
     }
 
     /**
@@ -285,7 +287,9 @@ public final class ConversationStoreSessionService implements BaseSessionService
      * delta into the session's state, {@code temp:} keys included there but never stored; the event
      * onto its events; its timestamp as the last update). A partial event is returned as it is and not stored. An event
      * already stored (a retry) is not stored again, and is added to {@code session} only if it is
-     * not there yet.
+     * not there yet: at its stored place, before the events of {@code session} stored after it,
+     * whose timestamps it does not override, with the keys of its delta taken as stored (so the
+     * object agrees with a fresh read also when a retry comes after later events were stored).
      *
      * @param session the session the event belongs to; changed only after the write succeeded
      * @param event the event; its id is required
@@ -321,39 +325,21 @@ public final class ConversationStoreSessionService implements BaseSessionService
                 if (header.isEmpty() || !header.get().attributes().containsKey(StateCodec.SESSION_MARK)) {
                     throw notFound(appName, userId, sessionId);
                 }
-                shared.forEach(store::appendMessages);
+                boolean sharedRepeated = false;
+                for (AppendRequest write : shared) {
+                    sharedRepeated |= store.appendMessages(write).duplicate();
+                }
                 AppendResult result;
                 try {
                     result = store.appendMessages(request);
                 } catch (ConversationNotFoundException deleted) {
                     throw notFound(appName, userId, sessionId); // deleted after the check
                 }
-                applyToSession(session, event, result.duplicate());
+                updates.apply(session, storeId, event, result, sharedRepeated, () -> reader.read(appName, userId, sessionId,
+                        Optional.of(GetSessionConfig.builder().numRecentEvents(0).build())).map(Session::state));
                 return event;
             }
         }));
-    }
-
-    private void applyToSession(Session session, Event event, boolean duplicate) {
-        // the events list is synchronized on itself (Session's builder makes it so): hold it while checking and adding
-        synchronized (session.events()) {
-            if (duplicate && session.events().stream().anyMatch(e -> event.id().equals(e.id()))) {
-                return;
-            }
-            Map<String, Object> delta = event.actions() == null ? null : event.actions().stateDelta();
-            if (delta != null && session.state() != null) {
-                // temp: keys too: never stored, but shared by the agents of this invocation through this object
-                delta.forEach((key, value) -> {
-                    if (value == State.REMOVED) {
-                        session.state().remove(key);
-                    } else {
-                        session.state().put(key, value);
-                    }
-                });
-            }
-            session.events().add(event);
-            session.lastUpdateTime(Instant.ofEpochMilli(event.timestamp()));
-        }
     }
 
     private static SessionNotFoundException notFound(String appName, String userId, String sessionId) {

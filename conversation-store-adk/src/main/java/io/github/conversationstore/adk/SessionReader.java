@@ -27,8 +27,14 @@ import java.util.concurrent.ConcurrentMap;
  * every function response read comes with its call.
  */
 final class SessionReader {
-    /** How many earlier events are read per round trip when a function call is looked for. */
+    /**
+     * How many earlier events the first round trip reads when a function call is looked for; each
+     * next one reads twice as many, up to {@link #MAX_BACK_PAGE}: a call thousands of events back
+     * (or one never stored) takes a few round trips, not one per 64 events.
+     */
     private static final int BACK_PAGE = 64;
+    /** The most earlier events one round trip of the look-back reads. */
+    private static final int MAX_BACK_PAGE = 2_048;
 
     private final ConversationStore store;
 
@@ -36,8 +42,16 @@ final class SessionReader {
         this.store = store;
     }
 
-    /** An event with its sequence number in the session. */
-    private record Numbered(long sequence, Event event) {}
+    /** An event with its sequence number in the session, and the ids of its function calls and responses. */
+    private record Numbered(long sequence, Event event, List<String> callIds, List<String> answerIds) {
+        Numbered(long sequence, Event event) {
+            this(sequence, event, calls(event), answered(event));
+        }
+
+        boolean callsOrAnswers() {
+            return !callIds.isEmpty() || !answerIds.isEmpty();
+        }
+    }
 
     /** The session as stored, or empty if the user has no session of that id. */
     Optional<Session> read(String appName, String userId, String sessionId, Optional<GetSessionConfig> config) {
@@ -82,36 +96,73 @@ final class SessionReader {
      * {@code kept} with the event holding the call of each function response in it that lacks its
      * call, looked for among the events {@code read} (from {@code from}) and then further back:
      * ADK pairs a response with its call by id when it builds a model request, and a response
-     * without its call breaks that request.
+     * without its call breaks that request. A call event brought in also brings the responses of
+     * its other calls read on the way (a model turn's calls are answered together: a turn with a
+     * call left unanswered is refused too), which may in turn need their calls.
      */
     private List<Numbered> withTheirCalls(String storeId, List<Numbered> read, long from, List<Numbered> kept) {
-        Set<String> missing = new HashSet<>();
-        kept.forEach(e -> answered(e.event()).forEach(missing::add));
-        kept.forEach(e -> calls(e.event()).forEach(missing::remove));
+        Map<Long, Numbered> out = new TreeMap<>();
+        kept.forEach(e -> out.put(e.sequence(), e));
+        Set<String> missing = missing(out);
         if (missing.isEmpty()) {
             return kept;
         }
-        Map<Long, Numbered> out = new TreeMap<>();
-        kept.forEach(e -> out.put(e.sequence(), e));
-        List<Numbered> candidates = new ArrayList<>(read);
-        candidates.removeIf(e -> out.containsKey(e.sequence()));
+        List<Numbered> seen = new ArrayList<>(read); // the events read and not kept that call or answer, oldest first
+        seen.removeIf(e -> out.containsKey(e.sequence()) || !e.callsOrAnswers());
         long before = from;
+        int page = BACK_PAGE;
         while (true) {
-            for (int i = candidates.size() - 1; i >= 0 && !missing.isEmpty(); i--) {
-                Numbered earlier = candidates.get(i);
-                if (calls(earlier.event()).stream().anyMatch(missing::contains)) {
+            for (int i = seen.size() - 1; i >= 0 && !missing.isEmpty(); i--) {
+                Numbered earlier = seen.get(i);
+                if (!out.containsKey(earlier.sequence()) && earlier.callIds().stream().anyMatch(missing::contains)) {
                     out.put(earlier.sequence(), earlier);
-                    calls(earlier.event()).forEach(missing::remove);
+                    missing.removeAll(earlier.callIds());
+                    answer(earlier, seen, out);
                 }
             }
-            if (missing.isEmpty() || before <= 1) {
-                break; // every call found, or one never stored (ADK's own services keep such a response too)
+            Set<String> now = missing(out);
+            if (now.isEmpty()) {
+                break;
             }
-            long start = Math.max(1, before - BACK_PAGE);
-            candidates = events(storeId, start, before);
+            boolean newCalls = !missing.containsAll(now);
+            missing = now;
+            if (newCalls) {
+                continue; // responses brought in answer calls not looked for yet: look in what was read first
+            }
+            if (before <= 1) {
+                break; // a call never stored (ADK's own services keep such a response too)
+            }
+            long start = Math.max(1, before - page);
+            page = Math.min(2 * page, MAX_BACK_PAGE);
+            List<Numbered> earlier = events(storeId, start, before);
+            earlier.removeIf(e -> !e.callsOrAnswers()); // only those can be brought in: the others are not kept
+            seen.addAll(0, earlier);
             before = start;
         }
         return new ArrayList<>(out.values());
+    }
+
+    /** The calls answered in {@code out} whose call is not in it. */
+    private static Set<String> missing(Map<Long, Numbered> out) {
+        Set<String> missing = new HashSet<>();
+        out.values().forEach(e -> missing.addAll(e.answerIds()));
+        out.values().forEach(e -> missing.removeAll(e.callIds()));
+        return missing;
+    }
+
+    /** Adds to {@code out} the events of {@code seen} after {@code call} that answer its calls unanswered in it. */
+    private static void answer(Numbered call, List<Numbered> seen, Map<Long, Numbered> out) {
+        Set<String> open = new HashSet<>(call.callIds());
+        out.values().forEach(e -> open.removeAll(e.answerIds()));
+        for (Numbered later : seen) {
+            if (open.isEmpty()) {
+                return;
+            }
+            if (later.sequence() > call.sequence() && later.answerIds().stream().anyMatch(open::contains)) {
+                out.put(later.sequence(), later);
+                open.removeAll(later.answerIds());
+            }
+        }
     }
 
     private static List<String> answered(Event event) {
