@@ -75,6 +75,15 @@ import java.util.UUID;
  *     sequence, and nothing is written. A repeat of an applied append id is still reported as a
  *     duplicate, whatever the session holds now. {@code null} to append wherever the session ends;
  *     not negative (since 0.3)
+ * @param requireExisting whether the append is written only to a conversation that exists (it
+ *     holds messages, or is a fork, and was not deleted since): to one that does not (never
+ *     written, deleted, or holding only a lease) it is refused with
+ *     {@link ConversationNotFoundException} and nothing is written, where an append without it
+ *     would start the conversation (or a new life of it). Checked in the same atomic step as the
+ *     write, so an append racing an erasure either lands before it (and is erased with it) or is
+ *     refused. A repeat of an applied append id is still reported as a duplicate (or refused with
+ *     {@link AppendErasedException} once erased). Not with an {@code expectedSequence} of 0
+ *     (since 0.3)
  * @since 0.1.0
  */
 public record AppendRequest(
@@ -87,7 +96,8 @@ public record AppendRequest(
         Duration renewLease,
         boolean dedupBeyondWindow,
         Owner owner,
-        Long expectedSequence) {
+        Long expectedSequence,
+        boolean requireExisting) {
 
     /**
      * Validates and normalizes the components (see the class comment for the rules).
@@ -102,10 +112,12 @@ public record AppendRequest(
      * @param dedupBeyondWindow see the class comment
      * @param owner see the class comment; may be null
      * @param expectedSequence see the class comment; may be null
+     * @param requireExisting see the class comment
      * @throws NullPointerException if a component other than {@code leaseHolder}, {@code renewLease},
      *     {@code owner} or {@code expectedSequence} is null
-     * @throws IllegalArgumentException if a component breaks its rule, or {@code renewLease} is
-     *     given without {@code leaseHolder}
+     * @throws IllegalArgumentException if a component breaks its rule, {@code renewLease} is
+     *     given without {@code leaseHolder}, or {@code requireExisting} with an
+     *     {@code expectedSequence} of 0
      * @since 0.3
      */
     public AppendRequest {
@@ -126,6 +138,10 @@ public record AppendRequest(
         if (expectedSequence != null && expectedSequence < 0) {
             throw new IllegalArgumentException("expectedSequence must not be negative: it is the sequence number the"
                     + " batch's first message is to get (0 for a new session), got " + expectedSequence);
+        }
+        if (requireExisting && expectedSequence != null && expectedSequence == 0) {
+            throw new IllegalArgumentException("requireExisting contradicts an expectedSequence of 0: an existing"
+                    + " conversation's next sequence is never 0 (expect 0 to create one)");
         }
     }
 
@@ -150,7 +166,7 @@ public record AppendRequest(
             Map<String, String> headerAttributes, String leaseHolder, Duration renewLease, boolean dedupBeyondWindow,
             Owner owner) {
         this(sessionId, language, messages, appendId, headerAttributes, leaseHolder, renewLease, dedupBeyondWindow,
-                owner, null);
+                owner, null, false);
     }
 
     /**
@@ -168,7 +184,7 @@ public record AppendRequest(
      */
     public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
             Map<String, String> headerAttributes, String leaseHolder) {
-        this(sessionId, language, messages, appendId, headerAttributes, leaseHolder, null, false, null, null);
+        this(sessionId, language, messages, appendId, headerAttributes, leaseHolder, null, false, null, null, false);
     }
 
     /**
@@ -184,7 +200,7 @@ public record AppendRequest(
      */
     public AppendRequest(String sessionId, String language, List<Message> messages, String appendId,
             Map<String, String> headerAttributes) {
-        this(sessionId, language, messages, appendId, headerAttributes, null, null, false, null, null);
+        this(sessionId, language, messages, appendId, headerAttributes, null, null, false, null, null, false);
     }
 
     /**
@@ -246,6 +262,7 @@ public record AppendRequest(
         private boolean dedupBeyondWindow;
         private Owner owner;
         private Long expectedSequence;
+        private boolean requireExisting;
 
         private Builder(String sessionId, String language) {
             this.sessionId = sessionId;
@@ -365,6 +382,21 @@ public record AppendRequest(
         }
 
         /**
+         * Makes the append apply only to a conversation that exists (see
+         * {@link AppendRequest#requireExisting()}): to one never written, deleted, or holding only
+         * a lease, it is refused with {@link ConversationNotFoundException} and nothing is
+         * written. For callers that must not start a conversation by appending to it, such as an
+         * append racing another instance's erasure of the session.
+         *
+         * @return this builder
+         * @since 0.3
+         */
+        public Builder requireExisting() {
+            this.requireExisting = true;
+            return this;
+        }
+
+        /**
          * Sets a header attribute, written in the same atomic step as the messages.
          *
          * @param key the attribute key (no leading {@code $}, no {@code .}, no NUL)
@@ -381,12 +413,13 @@ public record AppendRequest(
          *
          * @return the request
          * @throws IllegalArgumentException if a field is invalid (see {@link AppendRequest}), or
-         *     {@link #renewLease(Duration)} was set without {@link #leaseHolder(String)}
+         *     {@link #renewLease(Duration)} was set without {@link #leaseHolder(String)}, or
+         *     {@link #requireExisting()} with an {@link #expectedSequence(long)} of 0
          */
         public AppendRequest build() {
             return new AppendRequest(sessionId, language, messages,
                     appendId == null ? newAppendId() : appendId, headerAttributes, leaseHolder, renewLease,
-                    dedupBeyondWindow, owner, expectedSequence);
+                    dedupBeyondWindow, owner, expectedSequence, requireExisting);
         }
     }
 }

@@ -72,6 +72,12 @@ public final class InMemoryConversationStore extends StoreGate {
     private AppendResult write(AppendRequest request) {
         AppendResult[] result = new AppendResult[1];
         sessions.compute(request.sessionId(), (id, session) -> {
+            if (session == null && request.requireExisting()) {
+                if (tombstones.getOrDefault(id, List.of()).contains(request.appendId())) {
+                    throw AppendErasedException.of(request);
+                }
+                throw ConversationNotFoundException.of(request); // never written, or deleted: not started anew
+            }
             Instant now = clock.instant();
             // a new conversation life draws its data key first: a provider failure leaves nothing written
             InMemorySession target = session == null

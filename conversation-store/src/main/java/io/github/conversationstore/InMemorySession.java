@@ -109,6 +109,9 @@ final class InMemorySession {
             return new AppendResult(repeated.appendId, repeated.firstSequence, repeated.count, false, true);
         }
         long first = count();
+        if (request.requireExisting() && first == 0 && origin == null) {
+            throw ConversationNotFoundException.of(request);
+        }
         if (request.expectedSequence() != null && request.expectedSequence() != first) {
             throw SequenceMismatchException.of(request, first);
         }

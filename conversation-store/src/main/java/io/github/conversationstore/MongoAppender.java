@@ -7,6 +7,7 @@ import static io.github.conversationstore.HeadDocument.CREATED_AT;
 import static io.github.conversationstore.HeadDocument.ERASED_AT;
 import static io.github.conversationstore.HeadDocument.ERASED_KEYS;
 import static io.github.conversationstore.HeadDocument.ERASED_KEY_BLOCKS;
+import static io.github.conversationstore.HeadDocument.FORK;
 import static io.github.conversationstore.HeadDocument.APPEND_KEY_BLOCKS;
 import static io.github.conversationstore.HeadDocument.GENERATION;
 import static io.github.conversationstore.HeadDocument.HEAD_BYTES;
@@ -169,10 +170,6 @@ final class MongoAppender {
      * exact state of the head (its generation, {@code headSeq} and array length) in which the append
      * id was proven absent. Empty means that no head matched (only possible when not upserting).
      */
-    private Optional<AppendResult> attempt(Batch batch, Document guard, Deadline deadline) {
-        return attempt(batch, guard, null, deadline);
-    }
-
     private Optional<AppendResult> attempt(Batch batch, Document guard, Object headSeqSeen, Deadline deadline) {
         AppendRequest request = batch.request();
         Document filter = new Document(SESSION_ID, request.sessionId());
@@ -198,12 +195,18 @@ final class MongoAppender {
             // the owner is set by the first append naming one, and fixed from then on
             filter.append(OWNER, new Document("$in", Arrays.asList(HeadDocument.ownerDocument(request.owner()), null)));
         }
+        if (request.requireExisting()) { // messages or a fork: a head holding only a lease is no conversation
+            filter.append("$or", List.of(new Document(MESSAGE_COUNT, new Document("$gt", 0L)),
+                    new Document(FORK, new Document("$exists", true)),
+                    new Document(MESSAGES + ".0", new Document("$exists", true)), // pushed by other writers, uncounted
+                    new Document(HEAD_SEQ, new Document("$gt", 0L))));
+        }
         if (request.expectedSequence() != null) {
             expectNext(filter, request.expectedSequence());
         }
         MongoDataKeys.guard(filter, batch.sealed());
         // a head is created only where the expected sequence (if any) is a new session's
-        boolean upsert = guard == null && !request.isFenced() && batch.sealed().mayCreate()
+        boolean upsert = guard == null && !request.isFenced() && !request.requireExisting() && batch.sealed().mayCreate()
                 && (request.expectedSequence() == null || request.expectedSequence() == 0);
         return apply(batch, filter, update(batch), upsert, deadline);
     }
@@ -332,11 +335,14 @@ final class MongoAppender {
         Document head = deadline.heads().find(new Document(SESSION_ID, request.sessionId()))
                 .projection(Projections.fields(Projections.include(APPEND_KEYS, APPEND_KEY_BLOCKS, RECENT_APPENDS, MESSAGE_COUNT, HEAD_SEQ,
                         HEAD_BYTES, GENERATION, LEASE, MESSAGES + "." + MessageCodec.APPEND_ID, ERASED_AT, ERASED_KEYS,
-                        ERASED_KEY_BLOCKS, OWNER, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY), Projections.excludeId()))
+                        ERASED_KEY_BLOCKS, OWNER, FORK, MongoDataKeys.KEY_ID, MongoDataKeys.DATA_KEY), Projections.excludeId()))
                 .first();
         if (head == null) {
             if (request.isFenced()) {
                 throw LeaseLostException.refused(request, "the session was deleted");
+            }
+            if (request.requireExisting()) {
+                throw ConversationNotFoundException.of(request);
             }
             if (request.expectedSequence() != null && request.expectedSequence() != 0) {
                 throw SequenceMismatchException.of(request, 0); // no session: its next sequence is 0
@@ -367,6 +373,9 @@ final class MongoAppender {
             if (AppendKeys.erasedIn(head, batch.key())) {
                 throw AppendErasedException.of(request);
             }
+            if (request.requireExisting()) {
+                throw ConversationNotFoundException.of(request); // deleted: never revived by such an append
+            }
             if (request.expectedSequence() != null && request.expectedSequence() != 0) {
                 throw SequenceMismatchException.of(request, 0); // a deleted session starts again at 0
             }
@@ -376,6 +385,9 @@ final class MongoAppender {
                 ctx.backOff(race, false, deadline); // another writer revived it first, or erased it again
             }
             return revived;
+        }
+        if (request.requireExisting() && next(head) == 0 && head.get(FORK) == null) {
+            throw ConversationNotFoundException.of(request); // only a lease: refused before settle() writes it a key
         }
         if (ctx.keys.settle(head, batch.sealed(), deadline)) {
             return Optional.empty(); // sealed with another key than the head's: sealed again, try again
@@ -408,7 +420,7 @@ final class MongoAppender {
             Document guard = new Document(GENERATION, head.get(GENERATION))
                     .append(HEAD_SEQ, head.get(HEAD_SEQ))
                     .append(MESSAGES, new Document("$size", messages(head).size()));
-            Optional<AppendResult> applied = attempt(batch, guard, deadline);
+            Optional<AppendResult> applied = attempt(batch, guard, null, deadline);
             if (applied.isPresent()) {
                 return applied;
             }

@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @SuppressWarnings("deprecation") // the tutor attributes, deprecated in 0.3, keep working
 abstract class AbstractConversationStoreContractTest implements MessageModelContract, OwnerContract,
-        ExpectedSequenceContract, SummaryContract, ForkContract {
+        ExpectedSequenceContract, RequireExistingContract, SummaryContract, ForkContract {
 
     protected ConversationStore store;
 

@@ -9,25 +9,19 @@ import com.google.adk.sessions.ListSessionsResponse;
 import com.google.adk.sessions.Session;
 import com.google.adk.sessions.SessionException;
 import com.google.adk.sessions.SessionNotFoundException;
-import com.google.adk.sessions.State;
 import io.github.conversationstore.AppendRequest;
 import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationHeader;
+import io.github.conversationstore.ConversationNotFoundException;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreException;
-import io.github.conversationstore.Message;
-import io.github.conversationstore.MetadataKeys;
 import io.github.conversationstore.Owner;
-import io.github.conversationstore.Part;
-import io.github.conversationstore.Role;
 import io.github.conversationstore.SequenceMismatchException;
-import io.github.conversationstore.StoredMessage;
 import io.reactivex.rxjava3.core.Completable;
 import io.reactivex.rxjava3.core.Maybe;
 import io.reactivex.rxjava3.core.Single;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,7 +29,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
 /**
@@ -81,10 +74,22 @@ import java.util.concurrent.ConcurrentMap;
  *       from the session and the event id: once an event can be read, its whole delta can be.
  *       {@code temp:} keys are never stored.</li>
  *   <li>{@code getSession} reads the header and then the events it accounts for, so the state and
- *       the events agree. {@code numRecentEvents} reads only those events.</li>
+ *       the events agree. {@code numRecentEvents} reads only those events, and {@code afterTimestamp}
+ *       keeps those not before it, except that a function response read always comes with the
+ *       event holding its call (read further back if need be), and that event with the responses
+ *       of its other calls: ADK pairs them by id when it builds
+ *       a model request. So a read may return more events than {@code numRecentEvents}.</li>
  *   <li>{@code appendEvent} changes the {@link Session} it is given only after the store
- *       acknowledged the write; when it fails the session is as it was. Nothing happens until the
- *       returned {@code Single} is subscribed to (as ADK's {@code Runner} does).</li>
+ *       acknowledged the write; when it fails the session is as it was. Appends through one
+ *       {@code Session} object run one at a time, so its events are in the order they were stored.
+ *       An append to a session deleted meanwhile (by another instance) is refused with
+ *       {@link SessionNotFoundException} in the same atomic step as the write: it never starts the
+ *       session anew. Nothing happens until the returned {@code Single} is subscribed to (as ADK's
+ *       {@code Runner} does); subscribing again after a failure (RxJava's {@code retry}) repeats the
+ *       same writes, which the store recognizes, also for {@code createSession}.</li>
+ *   <li>A session's last update time is the timestamp of its last stored event (ADK stamps events
+ *       with the clock of the JVM that made them), or its creation time on that JVM's clock while
+ *       it has none; never the store's clock.</li>
  *   <li>{@code listSessions} reads the owner's conversations from the store's owner index, a page
  *       at a time; {@code deleteSession} is the store's erasure (final: a retried append of an
  *       erased event is refused, never stored again).</li>
@@ -102,22 +107,18 @@ import java.util.concurrent.ConcurrentMap;
  * @since 0.3
  */
 public final class ConversationStoreSessionService implements BaseSessionService {
-    /** Type of the unknown part that marks a session's creation (its first stored message). */
-    static final String SESSION_PART = "adk_session";
-    /** Type of the unknown part of a message in a state conversation. */
-    static final String STATE_PART = "adk_state";
     private static final int PAGE = 1_000;
 
     private final ConversationStore store;
-    private final String language;
-    private final long maxEventBytes;
-    private final long maxTextBytes;
+    private final SessionReader reader;
+    private final StoreWrites writes;
+    private final SessionUpdates updates;
 
     private ConversationStoreSessionService(Builder builder) {
         this.store = builder.store;
-        this.language = builder.language;
-        this.maxEventBytes = builder.maxEventBytes;
-        this.maxTextBytes = builder.maxTextBytes;
+        this.reader = new SessionReader(builder.store);
+        this.writes = new StoreWrites(builder.language, builder.maxEventBytes, builder.maxTextBytes);
+        this.updates = new SessionUpdates(builder.store);
     }
 
     /**
@@ -166,19 +167,10 @@ public final class ConversationStoreSessionService implements BaseSessionService
         Objects.requireNonNull(userId, "userId");
         String id = sessionId == null || sessionId.trim().isEmpty() ? UUID.randomUUID().toString() : sessionId.trim();
         String storeId = StoreKeys.session(appName, userId, id);
-        Owner owner = StoreKeys.owner(appName, userId);
         StateCodec.Split split = StateCodec.split("state", state);
-        AppendRequest.Builder builder = AppendRequest.builder(storeId, language)
-                .owner(owner)
-                .expectedSequence(0)
-                .headerAttribute(StateCodec.SESSION_MARK, "1")
-                .messages(new Message(UUID.randomUUID().toString(), Role.SYSTEM,
-                        List.of(new Part.Unknown(SESSION_PART, Map.of("appName", appName, "userId", userId,
-                                "sessionId", id))), Instant.now(), Map.of(), Map.of()));
-        split.session().forEach(builder::headerAttribute);
         // every request built (and so checked by the store's rules) before the first write
-        AppendRequest create = builder.build();
-        List<AppendRequest> shared = sharedRequests(appName, userId, split, "create/" + storeId + "/" + UUID.randomUUID());
+        AppendRequest create = writes.creation(appName, userId, id, split, Instant.now());
+        List<AppendRequest> shared = writes.shared(appName, userId, split, "create/" + storeId + "/" + UUID.randomUUID());
         return Single.fromCallable(() -> call(() -> {
             try {
                 store.appendMessages(create);
@@ -187,7 +179,7 @@ public final class ConversationStoreSessionService implements BaseSessionService
                         + "' already exists", e);
             }
             shared.forEach(store::appendMessages);
-            return read(appName, userId, id, Optional.of(GetSessionConfig.builder().numRecentEvents(0).build()))
+            return reader.read(appName, userId, id, Optional.of(GetSessionConfig.builder().numRecentEvents(0).build()))
                     .orElseThrow(() -> new SessionNotFoundException("session '" + id + "' was deleted while created"));
         }));
     }
@@ -214,7 +206,7 @@ public final class ConversationStoreSessionService implements BaseSessionService
                 throw new IllegalArgumentException("numRecentEvents must not be negative, was " + n);
             }
         });
-        return Maybe.defer(() -> call(() -> read(appName, userId, sessionId, config))
+        return Maybe.defer(() -> call(() -> reader.read(appName, userId, sessionId, config))
                 .map(Maybe::just).orElseGet(Maybe::empty));
     }
 
@@ -232,14 +224,14 @@ public final class ConversationStoreSessionService implements BaseSessionService
         return Single.fromCallable(() -> call(() -> {
             Owner owner = StoreKeys.owner(appName, userId);
             String prefix = StoreKeys.sessionPrefix(appName, userId);
-            Map<String, Object> shared = sharedState(appName, userId);
+            Map<String, Object> shared = reader.sharedState(appName, userId);
             List<Session> sessions = new ArrayList<>();
             String after = null;
             while (true) {
                 List<ConversationHeader> page = store.listConversations(owner, after, PAGE);
                 for (ConversationHeader header : page) {
                     if (header.sessionId().startsWith(prefix) && header.attributes().containsKey(StateCodec.SESSION_MARK)) {
-                        sessions.add(session(appName, userId, StoreKeys.sessionIdOf(header.sessionId(), prefix), header,
+                        sessions.add(SessionReader.session(appName, userId, StoreKeys.sessionIdOf(header.sessionId(), prefix), header,
                                 shared, new ArrayList<>()));
                     }
                 }
@@ -286,7 +278,7 @@ public final class ConversationStoreSessionService implements BaseSessionService
         Objects.requireNonNull(userId, "userId");
         Objects.requireNonNull(sessionId, "sessionId");
         return Single.fromCallable(() -> call(() -> ListEventsResponse.builder()
-                .events(read(appName, userId, sessionId, Optional.empty()).map(Session::events).orElse(List.of()))
+                .events(reader.read(appName, userId, sessionId, Optional.empty()).map(Session::events).orElse(List.of()))
                 .build()));
     }
 
@@ -295,7 +287,9 @@ public final class ConversationStoreSessionService implements BaseSessionService
      * delta into the session's state, {@code temp:} keys included there but never stored; the event
      * onto its events; its timestamp as the last update). A partial event is returned as it is and not stored. An event
      * already stored (a retry) is not stored again, and is added to {@code session} only if it is
-     * not there yet.
+     * not there yet: at its stored place, before the events of {@code session} stored after it,
+     * whose timestamps it does not override, with the keys of its delta taken as stored (so the
+     * object agrees with a fresh read also when a retry comes after later events were stored).
      *
      * @param session the session the event belongs to; changed only after the write succeeded
      * @param event the event; its id is required
@@ -320,157 +314,32 @@ public final class ConversationStoreSessionService implements BaseSessionService
         String storeId = StoreKeys.session(appName, userId, sessionId);
         EventActions actions = event.actions();
         StateCodec.Split split = StateCodec.split("event.actions.stateDelta", actions == null ? null : actions.stateDelta());
-        Message message = EventCodec.toMessage(event);
-        long text = EventCodec.textBytes(message);
-        if (text > maxTextBytes) {
-            throw new IllegalArgumentException("event '" + event.id() + "' holds " + text
-                    + " bytes of text (UTF-8), more than the bound of " + maxTextBytes + " (maxTextBytes)");
-        }
-        long bytes = EventCodec.estimateBytes(message);
-        if (bytes > maxEventBytes) {
-            throw new IllegalArgumentException("event '" + event.id() + "' takes about " + bytes
-                    + " bytes as stored, more than the bound of " + maxEventBytes + " (maxEventBytes)");
-        }
-        AppendRequest.Builder builder = AppendRequest.builder(storeId, language)
-                .appendId(eventAppendId(event.id()))
-                .owner(StoreKeys.owner(appName, userId))
-                .messages(message)
-                .headerAttribute(StateCodec.LAST_UPDATE, Long.toString(event.timestamp()));
-        split.session().forEach(builder::headerAttribute);
         // every request built (and so checked by the store's rules) before the first write: a key the
         // store refuses must not leave the user:/app: part of the delta written
-        AppendRequest request = builder.build();
-        List<AppendRequest> shared = sharedRequests(appName, userId, split, "event/" + storeId + "/" + event.id());
+        AppendRequest request = writes.event(appName, userId, sessionId, event, split);
+        List<AppendRequest> shared = writes.shared(appName, userId, split, "event/" + storeId + "/" + event.id());
         return Single.fromCallable(() -> call(() -> {
-            Optional<ConversationHeader> header = store.findConversation(storeId);
-            if (header.isEmpty() || !header.get().attributes().containsKey(StateCodec.SESSION_MARK)) {
-                throw notFound(appName, userId, sessionId);
-            }
-            shared.forEach(store::appendMessages);
-            AppendResult result = store.appendMessages(request);
-            if (result.conversationCreated()) {
-                // the session was deleted after the check: do not leave a session without its mark
-                store.deleteConversation(storeId);
-                throw notFound(appName, userId, sessionId);
-            }
-            applyToSession(session, event, result.duplicate());
-            return event;
-        }));
-    }
-
-    private void applyToSession(Session session, Event event, boolean duplicate) {
-        // the events list is synchronized on itself (Session's builder makes it so): hold it while checking and adding
-        synchronized (session.events()) {
-            if (duplicate && session.events().stream().anyMatch(e -> event.id().equals(e.id()))) {
-                return;
-            }
-            Map<String, Object> delta = event.actions() == null ? null : event.actions().stateDelta();
-            if (delta != null && session.state() != null) {
-                // temp: keys too: never stored, but shared by the agents of this invocation through this object
-                delta.forEach((key, value) -> {
-                    if (value == State.REMOVED) {
-                        session.state().remove(key);
-                    } else {
-                        session.state().put(key, value);
-                    }
-                });
-            }
-            session.events().add(event);
-            session.lastUpdateTime(Instant.ofEpochMilli(event.timestamp()));
-        }
-    }
-
-    /** The appends of the {@code user:} and {@code app:} parts of a delta, applied once per {@code origin}. */
-    private List<AppendRequest> sharedRequests(String appName, String userId, StateCodec.Split split, String origin) {
-        List<AppendRequest> requests = new ArrayList<>(2);
-        if (!split.user().isEmpty()) {
-            requests.add(stateRequest(StoreKeys.userState(appName, userId), StoreKeys.owner(appName, userId), split.user(),
-                    origin));
-        }
-        if (!split.app().isEmpty()) {
-            requests.add(stateRequest(StoreKeys.appState(appName), null, split.app(), origin));
-        }
-        return requests;
-    }
-
-    private AppendRequest stateRequest(String storeId, Owner owner, Map<String, String> attributes, String origin) {
-        String appendId = "adk-state-" + StoreKeys.digest(origin);
-        AppendRequest.Builder request = AppendRequest.builder(storeId, language)
-                .appendId(appendId)
-                // a busy user's or app's state takes many appends: recognize a retry however many came since
-                .dedupBeyondWindow(true)
-                .messages(new Message(appendId, Role.SYSTEM, List.of(new Part.Unknown(STATE_PART, Map.of())),
-                        Instant.now(), Map.of(), Map.of("delta", Map.copyOf(escapedKeys(attributes)))));
-        if (owner != null) {
-            request.owner(owner);
-        }
-        attributes.forEach(request::headerAttribute);
-        return request.build();
-    }
-
-    private static Map<String, Object> escapedKeys(Map<String, String> attributes) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        attributes.forEach((k, v) -> out.put(MetadataKeys.escape(k), v));
-        return out;
-    }
-
-    /** The session as stored: its header first, then the events the header accounts for. */
-    private Optional<Session> read(String appName, String userId, String sessionId, Optional<GetSessionConfig> config) {
-        String storeId = StoreKeys.session(appName, userId, sessionId);
-        Optional<ConversationHeader> found = store.findConversation(storeId);
-        if (found.isEmpty() || !found.get().attributes().containsKey(StateCodec.SESSION_MARK)) {
-            return Optional.empty();
-        }
-        ConversationHeader header = found.get();
-        long end = header.messageCount();
-        long from = 1;
-        Optional<Integer> recent = config.flatMap(GetSessionConfig::numRecentEvents);
-        if (recent.isPresent()) {
-            from = Math.max(1, end - recent.get());
-        }
-        List<Event> events = new ArrayList<>();
-        for (long next = from; next < end; ) {
-            int limit = (int) Math.min(ConversationStore.MAX_READ_LIMIT, end - next);
-            List<StoredMessage> page = store.readMessages(storeId, next, limit);
-            for (StoredMessage stored : page) {
-                if (stored.sequence() < end && EventCodec.isEvent(stored)) {
-                    events.add(EventCodec.toEvent(stored.message()));
+            // one append at a time per Session object: its events are added in the order they were stored
+            synchronized (session) {
+                Optional<ConversationHeader> header = store.findConversation(storeId);
+                if (header.isEmpty() || !header.get().attributes().containsKey(StateCodec.SESSION_MARK)) {
+                    throw notFound(appName, userId, sessionId);
                 }
+                boolean sharedRepeated = false;
+                for (AppendRequest write : shared) {
+                    sharedRepeated |= store.appendMessages(write).duplicate();
+                }
+                AppendResult result;
+                try {
+                    result = store.appendMessages(request);
+                } catch (ConversationNotFoundException deleted) {
+                    throw notFound(appName, userId, sessionId); // deleted after the check
+                }
+                updates.apply(session, storeId, event, result, sharedRepeated, () -> reader.read(appName, userId, sessionId,
+                        Optional.of(GetSessionConfig.builder().numRecentEvents(0).build())).map(Session::state));
+                return event;
             }
-            if (page.size() < limit) {
-                break;
-            }
-            next = page.get(page.size() - 1).sequence() + 1;
-        }
-        config.flatMap(GetSessionConfig::afterTimestamp).ifPresent(threshold ->
-                events.removeIf(e -> Instant.ofEpochMilli(e.timestamp()).isBefore(threshold)));
-        return Optional.of(session(appName, userId, sessionId, header, sharedState(appName, userId), events));
-    }
-
-    private static Session session(String appName, String userId, String sessionId, ConversationHeader header,
-            Map<String, Object> shared, List<Event> events) {
-        ConcurrentMap<String, Object> state = new ConcurrentHashMap<>();
-        StateCodec.decode(header.attributes(), "", state);
-        state.putAll(shared);
-        String last = header.attributes().get(StateCodec.LAST_UPDATE);
-        Instant updated = last == null ? header.updatedAt() : Instant.ofEpochMilli(Long.parseLong(last));
-        return Session.builder(sessionId).appName(appName).userId(userId).state(state).events(events)
-                .lastUpdateTime(updated).build();
-    }
-
-    /** The app's and the user's state, with their prefixes. */
-    private Map<String, Object> sharedState(String appName, String userId) {
-        Map<String, Object> state = new LinkedHashMap<>();
-        store.findConversation(StoreKeys.appState(appName))
-                .ifPresent(h -> StateCodec.decode(h.attributes(), State.APP_PREFIX, state));
-        store.findConversation(StoreKeys.userState(appName, userId))
-                .ifPresent(h -> StateCodec.decode(h.attributes(), State.USER_PREFIX, state));
-        return state;
-    }
-
-    static String eventAppendId(String eventId) {
-        String id = "adk-event-" + eventId;
-        return id.length() <= ConversationStore.MAX_ID_LENGTH ? id : "adk-event#" + StoreKeys.digest(eventId);
+        }));
     }
 
     private static SessionNotFoundException notFound(String appName, String userId, String sessionId) {

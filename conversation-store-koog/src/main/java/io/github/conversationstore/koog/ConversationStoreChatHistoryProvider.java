@@ -9,15 +9,11 @@ import io.github.conversationstore.Message;
 import io.github.conversationstore.Owner;
 import io.github.conversationstore.Role;
 import io.github.conversationstore.StoredMessage;
-import java.lang.ref.ReferenceQueue;
-import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -86,7 +82,7 @@ public final class ConversationStoreChatHistoryProvider implements ChatHistoryPr
     private final int window;
     private final Function<String, String> sessionIds;
     private final Function<String, Owner> owners;
-    private final Known known = new Known();
+    private final KnownMessages known = new KnownMessages();
     /** Per conversation, the batch of the last store that failed (its outcome unknown), until the next store. */
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
 
@@ -315,62 +311,6 @@ public final class ConversationStoreChatHistoryProvider implements ChatHistoryPr
             return Base64.getUrlEncoder().withoutPadding().encodeToString(hash);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
-    }
-
-    /** Message objects known stored, by identity and weakly, with their session and sequence. */
-    private static final class Known {
-        private final ReferenceQueue<Object> queue = new ReferenceQueue<>();
-        private final Map<Integer, List<Entry>> entries = new HashMap<>();
-
-        private static final class Entry extends WeakReference<Object> {
-            final int hash;
-            final String sessionId;
-            final long sequence;
-
-            Entry(Object referent, ReferenceQueue<Object> queue, String sessionId, long sequence) {
-                super(referent, queue);
-                this.hash = System.identityHashCode(referent);
-                this.sessionId = sessionId;
-                this.sequence = sequence;
-            }
-        }
-
-        synchronized void put(String sessionId, Object message, long sequence) {
-            expunge();
-            List<Entry> bucket = entries.computeIfAbsent(System.identityHashCode(message), h -> new ArrayList<>(1));
-            bucket.removeIf(e -> e.get() == message && e.sessionId.equals(sessionId));
-            bucket.add(new Entry(message, queue, sessionId, sequence));
-        }
-
-        synchronized Long sequence(String sessionId, Object message) {
-            expunge();
-            List<Entry> bucket = entries.get(System.identityHashCode(message));
-            if (bucket != null) {
-                for (Entry e : bucket) {
-                    if (e.get() == message && e.sessionId.equals(sessionId)) {
-                        return e.sequence;
-                    }
-                }
-            }
-            return null;
-        }
-
-        private void expunge() {
-            for (Object ref; (ref = queue.poll()) != null; ) {
-                Entry gone = (Entry) ref;
-                List<Entry> bucket = entries.get(gone.hash);
-                if (bucket != null) {
-                    for (Iterator<Entry> it = bucket.iterator(); it.hasNext(); ) {
-                        if (it.next() == gone) {
-                            it.remove();
-                        }
-                    }
-                    if (bucket.isEmpty()) {
-                        entries.remove(gone.hash);
-                    }
-                }
-            }
         }
     }
 

@@ -41,6 +41,7 @@ public final class Appends {
     public static AppendRequest renamed(AppendRequest request) {
         return new AppendRequest(request.sessionId(), request.language(), request.messages(),
                 "anew-" + UUID.randomUUID(), request.headerAttributes(), request.leaseHolder(), request.renewLease(),
-                request.dedupBeyondWindow(), request.owner(), request.expectedSequence());
+                request.dedupBeyondWindow(), request.owner(), request.expectedSequence(),
+                request.requireExisting());
     }
 }
