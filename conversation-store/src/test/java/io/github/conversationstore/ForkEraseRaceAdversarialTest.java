@@ -50,21 +50,62 @@ class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
      */
     private static void check(ConversationStore reader, MongoDatabase raw, List<String> parent, int at, Outcome outcome,
             String where) {
-        Set<String> held = stored(raw, parent);
+        check(reader, raw, parent, parent.subList(0, at), at, outcome, where);
+    }
+
+    /**
+     * The same, where {@code family} is every message the parent's family ever held (its ancestors'
+     * too) and {@code prefix} what a fork at {@code at} reads.
+     */
+    private static void check(ConversationStore reader, MongoDatabase raw, List<String> family, List<String> prefix, int at,
+            Outcome outcome, String where) {
+        Set<String> held = stored(raw, family);
         if (outcome.header() != null) {
             assertThat(outcome.header().forkedFrom().atSequence()).as(where).isEqualTo(at);
             assertThat(texts(reader, "f")).as(where + ": the fork reads its whole prefix")
-                    .containsExactlyElementsOf(parent.subList(0, at));
+                    .containsExactlyElementsOf(prefix);
             assertThat(held).as(where + ": only the prefix the fork reads is stored")
-                    .containsExactlyInAnyOrderElementsOf(parent.subList(0, at));
+                    .containsExactlyInAnyOrderElementsOf(prefix);
             reader.deleteConversation("f");
         } else {
             assertThat(reader.findConversation("f")).as(where + ": " + outcome.failure()).isEmpty();
             assertThat(references(raw, "f")).as(where + ": no reference left by the failed fork").isZero();
             assertThat(held).as(where + ": nothing of the deleted parent stored after a failed fork").isEmpty();
         }
-        assertThat(stored(raw, parent)).as(where + ": the family deleted").isEmpty();
+        assertThat(stored(raw, family)).as(where + ": the family deleted").isEmpty();
         assertThat(references(raw, "f")).as(where).isZero();
+    }
+
+    /** The messages of the parent's family (all of them, and those of {@code p} in order). */
+    private record Family(List<String> all, List<String> parent) {}
+
+    /**
+     * Forks {@code p} at {@code at} into {@code f} through a client after whose command
+     * {@code command} of the fork another store deletes {@code p} (after the fork, if it takes
+     * fewer commands), then checks the guarantee.
+     */
+    private void forkWithTheParentDeletedAfter(String database, int command, int at,
+            java.util.function.Function<MongoConversationStore, Family> setUp) {
+        CommandHooks hooks = new CommandHooks();
+        AtomicBoolean counting = new AtomicBoolean();
+        AtomicInteger seen = new AtomicInteger();
+        AtomicBoolean deleted = new AtomicBoolean();
+        try (MongoClient hooked = hooks.client(server.connectionString());
+                MongoConversationStore forker = builder(hooked, database).build();
+                MongoConversationStore other = builder(client, database).build()) {
+            Family family = setUp.apply(other);
+            hooks.afterSuccess(c -> counting.get() && seen.incrementAndGet() == command, () -> {
+                other.deleteConversation("p");
+                deleted.set(true);
+            });
+            Outcome outcome = Outcome.of(() -> counting.set(true), () -> forker.fork("p", at, "f"));
+            counting.set(false);
+            if (!deleted.get()) {
+                other.deleteConversation("p"); // the fork ended before command k: the parent goes after it
+            }
+            check(other, client.getDatabase(database), family.all(), family.parent().subList(0, at), at, outcome,
+                    "command " + command + ", at " + at);
+        }
     }
 
     static Stream<Arguments> commandsAndPlaces() {
@@ -75,26 +116,10 @@ class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
     @ParameterizedTest(name = "the parent deleted after the fork's command {0}, fork at {1}")
     @MethodSource("commandsAndPlaces")
     void parentDeletedBetweenTwoCommandsOfTheFork(int command, int at) {
-        String database = db("forkerase");
-        CommandHooks hooks = new CommandHooks();
-        AtomicBoolean counting = new AtomicBoolean();
-        AtomicInteger seen = new AtomicInteger();
-        AtomicBoolean deleted = new AtomicBoolean();
-        try (MongoClient hooked = hooks.client(server.connectionString());
-                MongoConversationStore forker = builder(hooked, database).build();
-                MongoConversationStore other = builder(client, database).build()) {
+        forkWithTheParentDeletedAfter(db("forkerase"), command, at, other -> {
             List<String> parent = append(other, "p", "parent", 20);
-            hooks.afterSuccess(c -> counting.get() && seen.incrementAndGet() == command, () -> {
-                other.deleteConversation("p");
-                deleted.set(true);
-            });
-            Outcome outcome = Outcome.of(() -> counting.set(true), () -> forker.fork("p", at, "f"));
-            counting.set(false);
-            if (!deleted.get()) {
-                other.deleteConversation("p"); // the fork ended before command k: the parent goes after it
-            }
-            check(other, client.getDatabase(database), parent, at, outcome, "command " + command + ", at " + at);
-        }
+            return new Family(parent, parent);
+        });
     }
 
     static Stream<Arguments> commandsAndPlacesInAChain() {
@@ -105,14 +130,7 @@ class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
     @ParameterizedTest(name = "the parent (a fork of a deleted root) deleted after the fork's command {0}, fork at {1}")
     @MethodSource("commandsAndPlacesInAChain")
     void parentThatIsAForkDeletedBetweenTwoCommandsOfTheFork(int command, int at) {
-        String database = db("forkerasechain");
-        CommandHooks hooks = new CommandHooks();
-        AtomicBoolean counting = new AtomicBoolean();
-        AtomicInteger seen = new AtomicInteger();
-        AtomicBoolean deleted = new AtomicBoolean();
-        try (MongoClient hooked = hooks.client(server.connectionString());
-                MongoConversationStore forker = builder(hooked, database).build();
-                MongoConversationStore other = builder(client, database).build()) {
+        forkWithTheParentDeletedAfter(db("forkerasechain"), command, at, other -> {
             List<String> root = append(other, "r", "root", 20);
             other.fork("r", 15, "p");
             List<String> parent = new ArrayList<>(root.subList(0, 15));
@@ -120,27 +138,8 @@ class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
             other.deleteConversation("r");
             List<String> family = new ArrayList<>(root);
             family.addAll(parent.subList(15, 25));
-            hooks.afterSuccess(c -> counting.get() && seen.incrementAndGet() == command, () -> {
-                other.deleteConversation("p");
-                deleted.set(true);
-            });
-            Outcome outcome = Outcome.of(() -> counting.set(true), () -> forker.fork("p", at, "f"));
-            counting.set(false);
-            if (!deleted.get()) {
-                other.deleteConversation("p");
-            }
-            MongoDatabase raw = client.getDatabase(database);
-            String where = "command " + command + ", at " + at;
-            if (outcome.header() != null) {
-                assertThat(texts(other, "f")).as(where).containsExactlyElementsOf(parent.subList(0, at));
-                assertThat(stored(raw, family)).as(where).containsExactlyInAnyOrderElementsOf(parent.subList(0, at));
-                other.deleteConversation("f");
-            } else {
-                assertThat(other.findConversation("f")).as(where).isEmpty();
-                assertThat(references(raw, "f")).as(where).isZero();
-            }
-            assertThat(stored(raw, family)).as(where + ": the family deleted").isEmpty();
-        }
+            return new Family(family, parent);
+        });
     }
 
     @ParameterizedTest(name = "seed {0}")
@@ -153,17 +152,9 @@ class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
                 MongoConversationStore eraser = builder(client, database).build()) {
             List<String> parent = append(eraser, "p", "parent", 12 + random.nextInt(12));
             int at = 1 + random.nextInt(parent.size());
-            long forkDelay = random.nextInt(3_000_000);
-            long eraseDelay = random.nextInt(3_000_000);
-            CountDownLatch go = new CountDownLatch(1);
-            Future<Outcome> fork = pool.submit(() -> Outcome.of(() -> await(go, forkDelay), () -> forker.fork("p", at, "f")));
-            Future<Long> erase = pool.submit(() -> {
-                await(go, eraseDelay);
-                return eraser.deleteConversation("p");
-            });
-            go.countDown();
-            erase.get(20, TimeUnit.SECONDS);
-            check(eraser, client.getDatabase(database), parent, at, fork.get(20, TimeUnit.SECONDS), "seed " + seed);
+            Outcome outcome = race(pool, random, 3_000_000, () -> forker.fork("p", at, "f"),
+                    () -> eraser.deleteConversation("p"));
+            check(eraser, client.getDatabase(database), parent, at, outcome, "seed " + seed);
         } finally {
             pool.shutdownNow();
         }
@@ -178,17 +169,7 @@ class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
         try {
             List<String> parent = append(store, "p", "parent", 12 + random.nextInt(12));
             int at = 1 + random.nextInt(parent.size());
-            long forkDelay = random.nextInt(300_000);
-            long eraseDelay = random.nextInt(300_000);
-            CountDownLatch go = new CountDownLatch(1);
-            Future<Outcome> fork = pool.submit(() -> Outcome.of(() -> await(go, forkDelay), () -> store.fork("p", at, "f")));
-            Future<Long> erase = pool.submit(() -> {
-                await(go, eraseDelay);
-                return store.deleteConversation("p");
-            });
-            go.countDown();
-            erase.get(20, TimeUnit.SECONDS);
-            Outcome outcome = fork.get(20, TimeUnit.SECONDS);
+            Outcome outcome = race(pool, random, 300_000, () -> store.fork("p", at, "f"), () -> store.deleteConversation("p"));
             Set<String> held = new java.util.TreeSet<>(store.heldTexts());
             held.retainAll(parent);
             if (outcome.header() != null) {
@@ -205,6 +186,23 @@ class ForkEraseRaceAdversarialTest extends ForkAdversarialBase {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** Runs the fork and the erasure in two threads, each after a seeded pause of up to {@code maxNanos}. */
+    private static Outcome race(ExecutorService pool, Random random, int maxNanos,
+            java.util.function.Supplier<ConversationHeader> fork, java.util.concurrent.Callable<Long> erase)
+            throws Exception {
+        long forkDelay = random.nextInt(maxNanos);
+        long eraseDelay = random.nextInt(maxNanos);
+        CountDownLatch go = new CountDownLatch(1);
+        Future<Outcome> forked = pool.submit(() -> Outcome.of(() -> await(go, forkDelay), fork));
+        Future<Long> erased = pool.submit(() -> {
+            await(go, eraseDelay);
+            return erase.call();
+        });
+        go.countDown();
+        erased.get(20, TimeUnit.SECONDS);
+        return forked.get(20, TimeUnit.SECONDS);
     }
 
     private static void await(CountDownLatch go, long nanos) {

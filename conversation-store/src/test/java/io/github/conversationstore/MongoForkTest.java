@@ -23,30 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * opened with the parent life's key, the fork's own with its own), retention (the TTL monitor
  * removing a parent's head, then the sweep) and the raw documents left behind.
  */
-class MongoForkTest extends EmbeddedMongoTestBase {
-
-    private static MongoConversationStore.Builder builder(MongoClient on, String database) {
-        return MongoConversationStore.builder().client(on).database(database).collection("conversations")
-                .maxHeadMessages(8).maxHeadBytes(64 * 1024);
-    }
-
-    private static String db(String name) {
-        return name + "_" + System.nanoTime();
-    }
-
-    private static List<String> append(ConversationStore store, String sessionId, String prefix, int count) {
-        List<String> texts = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            String text = prefix + " " + i;
-            store.appendMessages(sessionId, "en", List.of(i % 2 == 0 ? Message.user(text) : Message.assistant(text)));
-            texts.add(text);
-        }
-        return texts;
-    }
-
-    private static List<String> texts(ConversationStore store, String sessionId) {
-        return store.readMessages(sessionId, 0, 1000).stream().map(StoredMessage::text).collect(Collectors.toList());
-    }
+class MongoForkTest extends ForkAdversarialBase {
 
     private static long heads(MongoDatabase database, Document filter) {
         return database.getCollection("conversations").countDocuments(filter);
