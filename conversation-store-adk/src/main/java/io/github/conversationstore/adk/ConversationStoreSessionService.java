@@ -321,8 +321,10 @@ public final class ConversationStoreSessionService implements BaseSessionService
         return Single.fromCallable(() -> call(() -> {
             // one append at a time per Session object: its events are added in the order they were stored
             synchronized (session) {
-                Optional<ConversationHeader> header = store.findConversation(storeId);
-                if (header.isEmpty() || !header.get().attributes().containsKey(StateCodec.SESSION_MARK)) {
+                // the append requires the session to exist, in its own atomic step: a separate check is needed
+                // only before a user:/app: part, which must not be written for a session that does not exist
+                if (!shared.isEmpty() && store.findConversation(storeId)
+                        .filter(h -> h.attributes().containsKey(StateCodec.SESSION_MARK)).isEmpty()) {
                     throw notFound(appName, userId, sessionId);
                 }
                 boolean sharedRepeated = false;
@@ -333,7 +335,7 @@ public final class ConversationStoreSessionService implements BaseSessionService
                 try {
                     result = store.appendMessages(request);
                 } catch (ConversationNotFoundException deleted) {
-                    throw notFound(appName, userId, sessionId); // deleted after the check
+                    throw notFound(appName, userId, sessionId); // never created, or deleted (also after the check)
                 }
                 updates.apply(session, storeId, event, result, sharedRepeated, () -> reader.read(appName, userId, sessionId,
                         Optional.of(GetSessionConfig.builder().numRecentEvents(0).build())).map(Session::state));

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Consumer;
 
 /**
  * Reads sessions back as ADK's {@link Session}: the header first, then the events it accounts for,
@@ -76,20 +77,29 @@ final class SessionReader {
     /** The events stored at sequence numbers {@code [from, end)}, in order. */
     private List<Numbered> events(String storeId, long from, long end) {
         List<Numbered> events = new ArrayList<>();
+        forEachStored(store, storeId, from, end, stored -> {
+            if (EventCodec.isEvent(stored)) {
+                events.add(new Numbered(stored.sequence(), EventCodec.toEvent(stored.message())));
+            }
+        });
+        return events;
+    }
+
+    /** Hands {@code each} the messages stored at sequence numbers {@code [from, end)}, in order, a page at a time. */
+    static void forEachStored(ConversationStore store, String storeId, long from, long end, Consumer<StoredMessage> each) {
         for (long next = from; next < end; ) {
             int limit = (int) Math.min(ConversationStore.MAX_READ_LIMIT, end - next);
             List<StoredMessage> page = store.readMessages(storeId, next, limit);
             for (StoredMessage stored : page) {
-                if (stored.sequence() < end && EventCodec.isEvent(stored)) {
-                    events.add(new Numbered(stored.sequence(), EventCodec.toEvent(stored.message())));
+                if (stored.sequence() < end) {
+                    each.accept(stored);
                 }
             }
             if (page.size() < limit) {
-                break;
+                return;
             }
             next = page.get(page.size() - 1).sequence() + 1;
         }
-        return events;
     }
 
     /**

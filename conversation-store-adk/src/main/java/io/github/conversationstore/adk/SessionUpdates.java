@@ -5,7 +5,6 @@ import com.google.adk.sessions.Session;
 import com.google.adk.sessions.State;
 import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationStore;
-import io.github.conversationstore.StoredMessage;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
@@ -36,26 +35,20 @@ final class SessionUpdates {
      */
     void apply(Session session, String storeId, Event event, AppendResult result, boolean sharedRepeated,
             Supplier<Optional<Map<String, Object>>> stored) {
-        Set<String> storedAfter = Set.of();
-        boolean retried = false;
-        if (result.duplicate()) {
-            if (contains(session.events(), event.id())) {
-                return;
-            }
-            retried = true;
-            storedAfter = idsFrom(storeId, result.firstSequence() + result.messageCount());
+        boolean retried = result.duplicate();
+        if (retried && contains(session.events(), event.id())) {
+            return;
         }
+        Set<String> storedAfter = retried ? idsFrom(storeId, result.firstSequence() + result.messageCount()) : Set.of();
         Map<String, Object> delta = event.actions() == null ? null : event.actions().stateDelta();
         boolean anyDelta = delta != null && !delta.isEmpty() && session.state() != null;
         // stored before now: events this object does not hold may have set its keys since; take them as stored
         Map<String, Object> asStored = anyDelta && (retried || sharedRepeated) ? stored.get().orElse(null) : null;
-        boolean allAsStored = retried; // else only the user: and app: keys were written before
-        Set<String> finalStoredAfter = storedAfter;
         // the events list is synchronized on itself (Session's builder makes it so): hold it while checking and adding
         synchronized (session.events()) {
             List<Event> events = session.events();
             int at = events.size();
-            while (at > 0 && finalStoredAfter.contains(events.get(at - 1).id())) {
+            while (at > 0 && storedAfter.contains(events.get(at - 1).id())) {
                 at--;
             }
             List<Event> later = List.copyOf(events.subList(at, events.size()));
@@ -64,7 +57,7 @@ final class SessionUpdates {
                 delta.forEach((key, value) -> {
                     boolean temp = key.startsWith(State.TEMP_PREFIX);
                     boolean shared = key.startsWith(State.USER_PREFIX) || key.startsWith(State.APP_PREFIX);
-                    if (asStored != null && !temp && (allAsStored || shared)) {
+                    if (asStored != null && !temp && (retried || shared)) { // not retried: only user:/app: keys were written
                         value = asStored.containsKey(key) ? asStored.get(key) : State.REMOVED;
                     } else if (later.stream().anyMatch(e -> sets(e, key))) {
                         return; // an event stored after this one set it last
@@ -77,7 +70,7 @@ final class SessionUpdates {
                 });
             }
             events.add(at, event);
-            if (finalStoredAfter.isEmpty()) { // the last event stored: its timestamp is the session's last update
+            if (storedAfter.isEmpty()) { // the last event stored: its timestamp is the session's last update
                 session.lastUpdateTime(Instant.ofEpochMilli(event.timestamp()));
             }
         }
@@ -97,13 +90,7 @@ final class SessionUpdates {
     /** The ids of the messages stored at {@code from} and after (an event's message has the event's id). */
     private Set<String> idsFrom(String storeId, long from) {
         Set<String> ids = new HashSet<>();
-        for (long next = from; ; ) {
-            List<StoredMessage> page = store.readMessages(storeId, next, ConversationStore.MAX_READ_LIMIT);
-            page.forEach(m -> ids.add(m.message().id()));
-            if (page.size() < ConversationStore.MAX_READ_LIMIT) {
-                return ids;
-            }
-            next = page.get(page.size() - 1).sequence() + 1;
-        }
+        SessionReader.forEachStored(store, storeId, from, Long.MAX_VALUE, m -> ids.add(m.message().id()));
+        return ids;
     }
 }

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.adk.sessions.Session;
 import com.google.adk.sessions.SessionException;
-import io.github.conversationstore.ConversationHeader;
+import io.github.conversationstore.AppendRequest;
+import io.github.conversationstore.AppendResult;
 import io.github.conversationstore.ConversationStore;
 import io.github.conversationstore.ConversationStoreUnavailableException;
 import io.github.conversationstore.testing.ForwardingConversationStore;
@@ -29,7 +30,7 @@ class AppendRacingDeleteLeavesUnusableSessionIdTest {
         return Stores.all();
     }
 
-    /** Deletes the session right after the adapter's check; fails the adapter's own deletes while armed. */
+    /** Deletes the session right before the adapter's append of the event; fails the adapter's own deletes while armed. */
     static final class RacingStore extends ForwardingConversationStore {
         final AtomicBoolean deleteAfterCheck = new AtomicBoolean();
         final AtomicBoolean failDeletes = new AtomicBoolean();
@@ -39,13 +40,12 @@ class AppendRacingDeleteLeavesUnusableSessionIdTest {
         }
 
         @Override
-        public Optional<ConversationHeader> findConversation(String sessionId) {
-            Optional<ConversationHeader> found = super.findConversation(sessionId);
-            if (sessionId.startsWith("adk/") && deleteAfterCheck.getAndSet(false)) {
-                super.deleteConversation(sessionId); // another instance's deleteSession
+        public AppendResult appendMessages(AppendRequest request) {
+            if (request.sessionId().startsWith("adk/") && deleteAfterCheck.getAndSet(false)) {
+                super.deleteConversation(request.sessionId()); // another instance's deleteSession
                 failDeletes.set(true);
             }
-            return found;
+            return super.appendMessages(request);
         }
 
         @Override
